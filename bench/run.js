@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark, one after the other, printing plain numbers. Targets live here, not in tests.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const benches = ['startup.js', 'orders.js', 'aws-calls.js', 'serve.js'];
+let failed = false;
+for (const file of benches) {
+  const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
+  if (!existsSync(path)) continue;
+  const run = spawnSync(process.execPath, [path, ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (run.status !== 0) {
+    failed = true;
+    process.stderr.write(`bench: ${file} exited with ${run.status}\n`);
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../lib/cli/base-command.js';
+import { runSteps } from '../lib/cli/progress.js';
+import { renderDeployResult } from '../lib/cli/render.js';
+import { stageFlags } from '../lib/cli/flags.js';
+import { loadBlueprint } from '../lib/blueprint/blueprint.js';
+import { MODES, type Mode } from '../lib/config/schema.js';
+import { EXIT_CODES_HELP } from '../lib/errors.js';
+import { localDeploySteps, type DeployResult } from '../lib/local/deploy.js';
+
+export default class Deploy extends BaseCommand<typeof Deploy> {
+  static summary = 'Deploy the backend in orchestration or events mode (local target by default).';
+  static description = `Validates the config, the state machine or event flow, bundles the handlers with esbuild and creates or updates what changed. Re-running with no change changes nothing.\n\n${EXIT_CODES_HELP}`;
+  static examples = ['<%= config.bin %> deploy --mode orchestration', '<%= config.bin %> deploy --mode events --json'];
+  static flags = {
+    ...stageFlags,
+    mode: Flags.string({ char: 'm', summary: 'Wiring to deploy (default: "mode" in fulfill.config.json).', options: [...MODES], env: 'FULFILL_MODE' }),
+    'allow-cycles': Flags.boolean({ summary: 'Deploy an event flow even if it has a cycle.', default: false }),
+  };
+
+  async run(): Promise<DeployResult> {
+    const { flags } = await this.parse(Deploy);
+    const blueprint = loadBlueprint(flags.dir, { mode: flags.mode as Mode | undefined, stage: flags.stage });
+    const { steps, result } = localDeploySteps(blueprint, { allowCycles: flags['allow-cycles'] });
+    await runSteps(steps, { quiet: this.jsonEnabled() });
+    const deployed = result();
+    for (const warning of deployed.warnings) this.warnUser(warning);
+    this.log(renderDeployResult(deployed));
+    return deployed;
+  }
+}

@@ -1,0 +1,62 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../lib/cli/base-command.js';
+import { parseSince, stageFlags } from '../lib/cli/flags.js';
+import { renderLogEntry } from '../lib/cli/render.js';
+import { loadConfig } from '../lib/config/schema.js';
+import { EXIT_CODES_HELP } from '../lib/errors.js';
+import type { LogEntry, LogFilter, LogSource } from '../lib/logs/entry.js';
+import { followLog, openLocalLog, queryLog } from '../lib/logs/read.js';
+
+export default class Logs extends BaseCommand<typeof Logs> {
+  static summary = 'Show execution history and event logs, per order or for a time window; --follow tails them.';
+  static description = `Entries come from every process working on the stage (send-order, serve). With --json, each entry is printed as one JSON object per line (JSON Lines; schema in the README); errors are the usual JSON envelope.\n\n${EXIT_CODES_HELP}`;
+  static examples = ['<%= config.bin %> logs --order ord-123', '<%= config.bin %> logs --since 10m --json', '<%= config.bin %> logs --follow'];
+  static flags = {
+    ...stageFlags,
+    order: Flags.string({ char: 'o', summary: 'Only this order id.' }),
+    since: Flags.string({ summary: 'Only entries since a duration ago (90s, 10m, 2h, 1d) or an ISO 8601 time.' }),
+    limit: Flags.integer({ char: 'n', summary: 'Only the last N entries (before following).', min: 1 }),
+    source: Flags.string({ summary: 'Only these streams.', options: ['execution', 'events', 'api', 'function'], multiple: true }),
+    follow: Flags.boolean({ char: 'f', summary: 'Keep printing new entries until interrupted (Ctrl-C).', default: false }),
+  };
+
+  private printed = 0;
+
+  async run(): Promise<{ entries: number }> {
+    const { flags } = await this.parse(Logs);
+    const config = loadConfig(flags.dir);
+    const filter: LogFilter = {
+      ...(flags.order ? { orderId: flags.order } : {}),
+      ...(flags.since ? { since: parseSince(flags.since) } : {}),
+      ...(flags.source ? { sources: flags.source as LogSource[] } : {}),
+    };
+    const store = openLocalLog(flags.dir, flags.stage ?? config.stage);
+    const { entries, offset } = queryLog(store, { ...filter, ...(flags.limit ? { limit: flags.limit } : {}) });
+    for (const entry of entries) this.print(entry);
+    if (flags.follow) {
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await followLog(store, offset, filter, (e) => this.print(e), controller.signal);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    }
+    return { entries: this.printed };
+  }
+
+  private print(entry: LogEntry) {
+    this.printed++;
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(entry)}\n`);
+    else this.log(renderLogEntry(entry));
+  }
+
+  /** Under --json the entries themselves are the output (JSON Lines): no success envelope after them. */
+  protected override logJson(json: unknown): void {
+    if ((json as { status?: number })?.status === 0) return;
+    super.logJson(json);
+  }
+}

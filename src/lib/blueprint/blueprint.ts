@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { loadConfig, type FulfillConfig, type Mode } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { discoverHandlers, type HandlerSpec } from './handlers.js';
+import { naming, type Naming } from './naming.js';
+import { loadWorkflow, type Workflow } from './workflow.js';
+import { loadEventFlow, type EventFlow } from './event-flow.js';
+
+/**
+ * Everything the user declared, loaded once and validated: the config, the handlers, and the wiring of one
+ * mode (the state machine, or the event flow). Both executors (local and aws) take a blueprint.
+ */
+export interface Blueprint {
+  readonly projectDir: string;
+  readonly config: FulfillConfig;
+  readonly mode: Mode;
+  readonly stage: string;
+  readonly region: string;
+  readonly names: Naming;
+  readonly handlers: readonly HandlerSpec[];
+  /** Orchestration mode: the state machine. */
+  readonly workflow?: Workflow;
+  /** Events mode: bus, rules, targets, transformers and what each function publishes. */
+  readonly events?: EventFlow;
+}
+
+export interface BlueprintOptions {
+  mode?: Mode;
+  stage?: string;
+  region?: string;
+}
+
+export function loadBlueprint(projectDir: string, options: BlueprintOptions = {}): Blueprint {
+  const dir = resolve(projectDir);
+  const config = loadConfig(dir);
+  const mode = options.mode ?? config.mode;
+  const stage = options.stage ?? config.stage;
+  if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(stage)) {
+    throw new UserError(`--stage "${stage}" must be 1-16 lowercase letters, digits or dashes`);
+  }
+  const region = options.region ?? config.region;
+  const names = naming(config.app, stage, region);
+  const handlers = discoverHandlers(dir, config.handlersDir);
+  const blueprint: Blueprint = {
+    projectDir: dir,
+    config,
+    mode,
+    stage,
+    region,
+    names,
+    handlers,
+    ...(mode === 'orchestration'
+      ? { workflow: loadWorkflow(dir, config.workflow, handlers, (h) => names.functionArn(h)) }
+      : { events: loadEventFlow(dir, config.events, handlers) }),
+  };
+  return blueprint;
+}
+
+/** A stable hash of what a deployment is made of: unchanged inputs give an unchanged fingerprint. */
+export function fingerprint(parts: unknown): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Message } from 'esbuild';
+import { UserError } from '../errors.js';
+import type { HandlerSpec } from './handlers.js';
+
+export interface HandlerBundle {
+  readonly name: string;
+  /** CommonJS source exporting `handler`: what Lambda runs (as index.js in the zip) and what the local runtime loads. */
+  readonly code: string;
+  /** sha256 (hex) of `code`, to skip unchanged functions. */
+  readonly sha256: string;
+}
+
+export type BundleKind = 'orchestration' | 'events';
+
+/**
+ * Bundles each handler with esbuild. The AWS SDK stays external: the Lambda Node.js runtime provides it,
+ * and the local runtime provides the copy fulfill itself ships, so both run the same SDK code path.
+ * In events mode the entry point wraps the handler with the events wrapper (see runtime/events-wrapper.ts).
+ */
+export async function bundleHandlers(projectDir: string, handlers: readonly HandlerSpec[], kind: BundleKind): Promise<HandlerBundle[]> {
+  const esbuild = await import('esbuild');
+  const wrapper = eventsWrapperPath();
+  return Promise.all(
+    handlers.map(async (handler) => {
+      const entry =
+        kind === 'events'
+          ? {
+              stdin: {
+                contents: `import { handler as inner } from ${JSON.stringify(handler.entry)};\nimport { wrapForEvents } from ${JSON.stringify(wrapper)};\nexport const handler = wrapForEvents(inner);\n`,
+                resolveDir: dirname(handler.entry),
+                sourcefile: `${handler.name}.events-entry.ts`,
+                loader: 'ts' as const,
+              },
+            }
+          : { entryPoints: [handler.entry] };
+      try {
+        const result = await esbuild.build({
+          ...entry,
+          bundle: true,
+          platform: 'node',
+          target: 'node20',
+          format: 'cjs',
+          external: ['@aws-sdk/*', '@smithy/*'],
+          write: false,
+          logLevel: 'silent',
+          legalComments: 'none',
+          charset: 'utf8',
+        });
+        const code = result.outputFiles[0]!.text;
+        return { name: handler.name, code, sha256: createHash('sha256').update(code).digest('hex') };
+      } catch (error) {
+        const first = (error as { errors?: Message[] }).errors?.[0];
+        if (!first) throw error;
+        const where = first.location ? `${relative(projectDir, first.location.file) || first.location.file}:${first.location.line}:${first.location.column + 1}` : handler.entry;
+        throw new UserError(`${where}: handler "${handler.name}" does not compile: ${first.text}`, ['Fix the handler source and run deploy again.']);
+      }
+    }),
+  );
+}
+
+/** The events wrapper source: compiled JS when fulfill runs from dist, the TypeScript source under tests. */
+function eventsWrapperPath(): string {
+  const js = fileURLToPath(new URL('../runtime/events-wrapper.js', import.meta.url));
+  return existsSync(js) ? js : js.replace(/\.js$/, '.ts');
+}

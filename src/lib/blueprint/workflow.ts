@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import aslValidator from 'asl-validator';
+import { UserError } from '../errors.js';
+import type { HandlerSpec } from './handlers.js';
+
+export type AslDefinition = { StartAt: string; States: Record<string, AslState>; [key: string]: unknown };
+export type AslState = { Type: string; Resource?: string; [key: string]: unknown };
+
+export interface Workflow {
+  /** The file the definition came from, relative to the project. */
+  readonly file: string;
+  /** The definition as written, with `${function:NAME}` placeholders. */
+  readonly definition: AslDefinition;
+  /** Task state name -> handler name, for every Task (also inside Parallel branches and Map iterators). */
+  readonly tasks: ReadonlyMap<string, string>;
+}
+
+/** `${function:authorize-payment}`: a Task's Resource naming a handler; the executors substitute the function ARN. */
+const FUNCTION_PLACEHOLDER = /^\$\{function:([a-z][a-z0-9-]*)\}$/;
+
+export function loadWorkflow(projectDir: string, file: string, handlers: readonly HandlerSpec[], resolveArn: (handler: string) => string): Workflow {
+  let text: string;
+  try {
+    text = readFileSync(join(projectDir, file), 'utf8');
+  } catch {
+    throw new UserError(`${file} not found`, ['Orchestration mode needs a state machine definition: restore it with `fulfill init --force` in a new folder, or fix "workflow" in fulfill.config.json.']);
+  }
+  let definition: AslDefinition;
+  try {
+    definition = JSON.parse(text) as AslDefinition;
+  } catch (error) {
+    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (!definition || typeof definition !== 'object' || typeof definition.States !== 'object' || definition.States === null) {
+    throw new UserError(`${file}: not a state machine definition ("States" object missing)`);
+  }
+  const known = new Set(handlers.map((h) => h.name));
+  const tasks = new Map<string, string>();
+  forEachState(definition, (name, state) => {
+    if (state.Type !== 'Task') return;
+    const match = typeof state.Resource === 'string' ? FUNCTION_PLACEHOLDER.exec(state.Resource) : null;
+    if (!match) {
+      throw new UserError(`${file}: Task state "${name}" has Resource ${JSON.stringify(state.Resource)}; fulfill runs Tasks that name a handler`, [
+        'Write "Resource": "${function:HANDLER}" where HANDLER is a file in the handlers folder.',
+      ]);
+    }
+    const handler = match[1]!;
+    if (!known.has(handler)) {
+      throw new UserError(`${file}: Task state "${name}" names handler "${handler}", which does not exist`, [
+        `Known handlers: ${[...known].join(', ')}.`,
+      ]);
+    }
+    if (tasks.has(name)) throw new UserError(`${file}: two Task states are named "${name}"; state names must be unique`);
+    tasks.set(name, handler);
+  });
+
+  const resolved = resolveWorkflow({ file, definition, tasks }, resolveArn);
+  const validate = aslValidator as unknown as (d: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+  const result = validate(resolved);
+  if (!result.isValid) throw new UserError(`${file}: invalid Amazon States Language: ${result.errorsText('; ')}`);
+  return { file, definition, tasks };
+}
+
+/** The definition with every `${function:NAME}` replaced by the function's ARN: what CreateStateMachine receives. */
+export function resolveWorkflow(workflow: Pick<Workflow, 'definition'> & Partial<Workflow>, resolveArn: (handler: string) => string): AslDefinition {
+  const copy = structuredClone(workflow.definition);
+  forEachState(copy, (_name, state) => {
+    const match = state.Type === 'Task' && typeof state.Resource === 'string' ? FUNCTION_PLACEHOLDER.exec(state.Resource) : null;
+    if (match) state.Resource = resolveArn(match[1]!);
+  });
+  return copy;
+}
+
+function forEachState(definition: AslDefinition, visit: (name: string, state: AslState) => void): void {
+  for (const [name, state] of Object.entries(definition.States ?? {})) {
+    if (!state || typeof state !== 'object') continue;
+    visit(name, state);
+    for (const branch of (state.Branches as AslDefinition[] | undefined) ?? []) forEachState(branch, visit);
+    const iterator = (state.ItemProcessor ?? state.Iterator) as AslDefinition | undefined;
+    if (iterator?.States) forEachState(iterator, visit);
+  }
+}

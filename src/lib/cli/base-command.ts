@@ -1,0 +1,99 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { ExitCode, UserError } from '../errors.js';
+import { useColor, paint } from './style.js';
+
+export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+
+/** The `--json` envelope of every command (documented in the README, the `sf` convention). */
+export interface JsonEnvelope<T> {
+  status: number;
+  result?: T;
+  error?: { name: string; code: string; message: string; suggestions: string[]; data?: unknown };
+  warnings: string[];
+}
+
+/** Marks an error already printed by `catch`, so oclif's handler does not print it again. */
+class PrintedExit extends Errors.ExitError {
+  override skipOclifErrorHandling = true;
+}
+
+/**
+ * Every command's base: `--json` with one envelope, `--debug`, `--dir`, warnings collected for the
+ * envelope, and errors rendered as one line (plus suggestions) with a documented exit code. As in the `sf`
+ * base command, `catch` rethrows after printing, so the exit code is the same with and without `--json`.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static enableJsonFlag = true;
+
+  static baseFlags = {
+    dir: Flags.directory({ char: 'C', summary: 'Project folder (with fulfill.config.json).', default: '.', env: 'FULFILL_DIR', helpGroup: 'GLOBAL' }),
+    debug: Flags.boolean({ summary: 'Print stack traces and internal details on errors.', default: false, env: 'FULFILL_DEBUG', helpGroup: 'GLOBAL' }),
+  };
+
+  protected collectedWarnings: string[] = [];
+  /** Data attached to an error's JSON envelope (e.g. the outcome that did not meet --expect). */
+  protected errorData: unknown;
+
+  protected warnUser(message: string): void {
+    this.collectedWarnings.push(message);
+    if (!this.jsonEnabled()) process.stderr.write(`${paint('yellow', 'Warning:')} ${message}\n`);
+  }
+
+  protected override toSuccessJson(result: unknown): JsonEnvelope<unknown> {
+    return { status: 0, result, warnings: this.collectedWarnings };
+  }
+
+  protected override toErrorJson(error: unknown): JsonEnvelope<unknown> {
+    const { exit, name, code, message, suggestions } = describeError(error);
+    return {
+      status: exit,
+      error: { name, code, message, suggestions, ...(this.errorData !== undefined ? { data: this.errorData } : {}) },
+      warnings: this.collectedWarnings,
+    };
+  }
+
+  override async catch(error: Error & { exitCode?: number }): Promise<never> {
+    // oclif's own exits (e.g. --help, --version) pass through untouched.
+    if (error instanceof Errors.ExitError) throw error;
+    const described = describeError(error);
+    const debug = this.argv.includes('--debug') || process.env.FULFILL_DEBUG === 'true' || process.env.FULFILL_DEBUG === '1';
+    if (this.jsonEnabled()) {
+      this.logJson(this.toErrorJson(error));
+    } else {
+      process.stderr.write(`${paint('red', 'Error:')} ${described.message}\n`);
+      for (const suggestion of described.suggestions) process.stderr.write(`  ${paint('dim', '→')} ${suggestion}\n`);
+    }
+    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = described.exit;
+    throw new PrintedExit(described.exit);
+  }
+
+  protected get color(): boolean {
+    return useColor(process.stdout);
+  }
+}
+
+function describeError(error: unknown): { exit: number; name: string; code: string; message: string; suggestions: string[] } {
+  if (error instanceof UserError) {
+    return { exit: error.exit, name: error.name, code: error.code, message: error.message, suggestions: error.suggestions };
+  }
+  const e = error as { name?: string; message?: string; oclif?: { exit?: number }; $metadata?: unknown };
+  // oclif's flag and argument parsing errors are bad input (exit 2), with oclif's own message.
+  if (error instanceof Errors.CLIError || e.oclif?.exit === 2 || /Parse|Flag|Arg|Nonexistent|Required/i.test(e.name ?? '')) {
+    return { exit: ExitCode.BadInput, name: 'BadInput', code: 'BadInput', message: firstLine(e.message ?? String(error)), suggestions: ['See --help for the flags.'] };
+  }
+  if (e.$metadata) {
+    return { exit: ExitCode.AwsError, name: e.name ?? 'AwsError', code: 'AwsError', message: `AWS: ${e.name}: ${firstLine(e.message ?? '')}`, suggestions: [] };
+  }
+  return {
+    exit: ExitCode.Internal,
+    name: 'InternalError',
+    code: 'Internal',
+    message: `internal error: ${firstLine(e.message ?? String(error))}`,
+    suggestions: ['Run again with --debug and report the output.'],
+  };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? text;
+}

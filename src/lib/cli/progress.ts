@@ -1,0 +1,34 @@
+import type { DeployStep } from '../local/deploy.js';
+import { useColor } from './style.js';
+
+/**
+ * Runs steps with listr2 progress: the animated renderer on a terminal, plain lines otherwise (CI logs),
+ * nothing under --json. The first failing step stops the run and its error propagates unchanged.
+ */
+export async function runSteps(steps: readonly DeployStep[], options: { quiet: boolean }): Promise<void> {
+  if (options.quiet) {
+    for (const step of steps) await step.run();
+    return;
+  }
+  const { Listr } = await import('listr2');
+  const tty = Boolean(process.stdout.isTTY) && useColor();
+  const list = new Listr(
+    steps.map((step) => ({
+      title: step.title,
+      task: async (_ctx: unknown, task: { title: string }) => {
+        const note = await step.run();
+        if (note) task.title = `${step.title} (${note})`;
+      },
+    })),
+    {
+      renderer: tty ? 'default' : 'simple',
+      fallbackRenderer: 'simple',
+      exitOnError: true,
+      registerSignalListeners: false,
+      rendererOptions: { collapseErrors: true, showErrorMessage: false },
+      fallbackRendererOptions: { timestamp: undefined },
+      collectErrors: false,
+    } as never,
+  );
+  await list.run();
+}

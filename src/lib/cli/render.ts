@@ -1,0 +1,50 @@
+import type { LogEntry } from '../logs/entry.js';
+import type { OrderOutcome } from '../order/outcome.js';
+import type { DeployResult } from '../local/deploy.js';
+import { paint } from './style.js';
+
+const money = (amount: number | null, currency: string | null | undefined) => (amount === null ? '-' : `${amount.toFixed(2)} ${currency ?? ''}`.trim());
+
+/** The human view of an outcome document: the answer to each fulfillment question on its own line. */
+export function renderOutcome(o: OrderOutcome): string {
+  const ok = o.status === 'SUCCEEDED';
+  const head = `${ok ? paint('green', '✔') : paint('red', '✖')} order ${paint('bold', o.orderId)} ${ok ? paint('green', o.status) : paint('red', o.status)}${o.durationMs !== null ? ` in ${o.durationMs} ms` : ''} (${o.mode})`;
+  const lines = [head];
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(9)} ${value}`);
+  if (o.error) row('error', `${o.error.error}: ${o.error.cause}`);
+  row('payment', `${o.payment.instrument ?? '-'}, ${o.payment.authorized ? `authorized (${o.payment.authorizationId}, ${money(o.payment.amount, o.fee?.currency ?? o.invoices[0]?.currency)})` : 'not authorized'}`);
+  if (o.seller.type) row('seller', `${o.seller.sellerId} (${o.seller.type})`);
+  if (o.fulfilledBy) row('ships', `fulfilled by ${o.fulfilledBy}${o.warehouse ? ` from warehouse ${o.warehouse}` : ''}`);
+  if (o.fee) row('fee', `${money(o.fee.amount, o.fee.currency)} (${(o.fee.rate * 100).toFixed(0)}% charged to ${o.seller.sellerId})`);
+  for (const [i, inv] of o.invoices.entries()) row(i === 0 ? 'invoices' : '', `${inv.invoiceId} ${inv.type}: ${inv.issuer} -> ${inv.recipient} ${money(inv.amount, inv.currency)}`);
+  return lines.join('\n');
+}
+
+/** One log entry as one line: time, order, stream, type, name and the detail that matters for its type. */
+export function renderLogEntry(e: LogEntry): string {
+  const d = e.details ?? {};
+  let extra = '';
+  if (typeof d.error === 'string') extra = `${d.error}${d.cause ? `: ${shorten(String(d.cause))}` : ''}`;
+  else if (Array.isArray(d.rules)) extra = d.rules.length ? `-> ${d.rules.join(', ')}` : '(no rule matched)';
+  else if (d.rule) extra = `rule ${d.rule} -> ${d.target}${d.attempt && Number(d.attempt) > 1 ? ` (attempt ${d.attempt})` : ''}`;
+  else if (typeof d.message === 'string') extra = shorten(d.message);
+  else if (typeof d.status === 'string' || typeof d.statusCode === 'number') extra = String(d.status ?? d.statusCode);
+  if (typeof d.durationMs === 'number') extra += ` ${d.durationMs} ms`;
+  const type = /Failed|TimedOut|DeadLettered|Rejected/.test(e.type) ? paint('red', e.type) : /Succeeded/.test(e.type) ? paint('green', e.type) : e.type;
+  return [paint('gray', e.timestamp), e.orderId, e.source.padEnd(9), type, e.name ?? '', extra.trim()].filter((s) => s !== '').join('  ');
+}
+
+export function renderDeployResult(r: DeployResult): string {
+  const lines = [`${paint('green', '✔')} deployed ${r.app}/${r.stage} (${r.mode}) to ${r.target}`];
+  for (const c of r.changes) {
+    const color = c.action === 'unchanged' ? 'gray' : c.action === 'deleted' ? 'yellow' : 'green';
+    lines.push(`  ${paint(color, c.action.padEnd(9))} ${c.kind.padEnd(13)} ${c.resource}${c.why ? ` (${c.why.join(', ')})` : ''}`);
+  }
+  lines.push(`  endpoint: ${r.endpoint}`);
+  return lines.join('\n');
+}
+
+function shorten(text: string, max = 120): string {
+  const one = text.replace(/\s+/g, ' ');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}

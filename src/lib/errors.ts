@@ -1,0 +1,67 @@
+/**
+ * Exit codes, one enum for every command (documented in the README and in each command's help).
+ * Modelled on the `sf` CLI: the code tells CI *why* a run failed without parsing output.
+ */
+export enum ExitCode {
+  Ok = 0,
+  /** The command ran, but what was asked for did not happen (`--expect` not met, no pattern match, SLA breached). */
+  ExpectationNotMet = 1,
+  /** Bad input: flags, files, configuration, or a missing deployment. */
+  BadInput = 2,
+  /** AWS rejected a call (credentials, permissions, quotas, service errors). */
+  AwsError = 3,
+  /** Waited too long for an outcome. */
+  Timeout = 4,
+  /** A bug in fulfill itself. */
+  Internal = 70,
+}
+
+export const EXIT_CODES_HELP = `EXIT CODES
+  0  ok
+  1  expectation not met (--expect, no match, SLA breached)
+  2  bad input (flags, files, config, not deployed)
+  3  AWS error
+  4  timeout
+  70 internal error (a bug: please report it with --debug output)`;
+
+/** An error the user can fix. Rendered as one line (plus suggestions), never with a stack trace. */
+export class UserError extends Error {
+  override name = 'UserError';
+  constructor(
+    message: string,
+    readonly suggestions: string[] = [],
+    readonly exit: ExitCode = ExitCode.BadInput,
+    readonly code = 'BadInput',
+  ) {
+    super(message);
+  }
+}
+
+/** The command worked but the outcome was not the one asked for (exit 1). */
+export class ExpectationError extends UserError {
+  override name = 'ExpectationError';
+  constructor(message: string, suggestions: string[] = []) {
+    super(message, suggestions, ExitCode.ExpectationNotMet, 'ExpectationNotMet');
+  }
+}
+
+export class TimeoutError extends UserError {
+  override name = 'TimeoutError';
+  constructor(message: string, suggestions: string[] = []) {
+    super(message, suggestions, ExitCode.Timeout, 'Timeout');
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}
+
+/** Formats a zod issue path as `a.b[0].c`, the way users read JSON. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || '(root)';
+}

@@ -1,0 +1,177 @@
+import { apiModel, type ApiModel } from '../api/model.js';
+import { fingerprint, type Blueprint } from '../blueprint/blueprint.js';
+import { bundleHandlers, type HandlerBundle } from '../blueprint/bundle.js';
+import { functionEnvironment } from '../blueprint/functions.js';
+import { resolveWorkflow, type AslDefinition } from '../blueprint/workflow.js';
+import type { EventFlow } from '../blueprint/event-flow.js';
+import { checkFlowForCycles } from '../blueprint/flow-graph.js';
+import type { Mode } from '../config/schema.js';
+import { LocalStore, type LocalDeployment } from './store.js';
+
+export interface DeployChange {
+  resource: string;
+  kind: 'function' | 'state-machine' | 'event-bus' | 'rule' | 'api';
+  action: 'created' | 'updated' | 'unchanged' | 'deleted';
+  why?: string[];
+}
+
+export interface DeployResult {
+  target: 'local' | 'aws';
+  app: string;
+  stage: string;
+  mode: Mode;
+  region: string;
+  deployedAt: string;
+  changes: DeployChange[];
+  /** Where orders go: the local API (`fulfill send-order` / `fulfill serve`) or the invoke URL. */
+  endpoint: string;
+  warnings: string[];
+}
+
+/** What the local target needs at run time, recorded in deployment.json next to the bundles. */
+export interface LocalRuntimeSpec extends LocalDeployment {
+  api: ApiModel;
+  functionsConfig: { timeoutSeconds: number; memoryMb: number; environment: Record<string, Record<string, string>> };
+  workflow?: { definition: AslDefinition; tasks: Array<[string, string]> };
+  events?: Omit<EventFlow, 'file'>;
+}
+
+export interface DeployStep {
+  title: string;
+  run: () => Promise<string | void>;
+}
+
+export interface DeployOptions {
+  allowCycles?: boolean;
+  now?: () => Date;
+}
+
+/**
+ * Deploys a blueprint to the local target, as a list of steps the command shows as progress.
+ * Like the AWS deployer it reports per resource whether it was created, updated or unchanged.
+ */
+export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = {}): { steps: DeployStep[]; result: () => DeployResult } {
+  const store = new LocalStore(blueprint.projectDir, blueprint.stage);
+  let bundles: HandlerBundle[] = [];
+  let result: DeployResult | undefined;
+  const warnings: string[] = [];
+  const steps: DeployStep[] = [
+    {
+      title: blueprint.mode === 'orchestration' ? `Validate ${blueprint.workflow!.file}` : `Validate ${blueprint.events!.file} and check the event flow`,
+      run: async () => {
+        if (blueprint.events) {
+          const cycles = checkFlowForCycles(blueprint, { allowCycles: options.allowCycles ?? false });
+          warnings.push(...cycles.map((c) => `event flow cycle allowed by --allow-cycles: ${c}`));
+          return `${blueprint.events.rules.length} rules`;
+        }
+        return `${blueprint.workflow!.tasks.size} Task states`;
+      },
+    },
+    {
+      title: `Bundle ${blueprint.handlers.length} handlers with esbuild`,
+      run: async () => {
+        bundles = await bundleHandlers(blueprint.projectDir, blueprint.handlers, blueprint.mode);
+        return `${(bundles.reduce((n, b) => n + b.code.length, 0) / 1024).toFixed(1)} KiB`;
+      },
+    },
+    {
+      title: `Record the ${blueprint.mode} deployment in .fulfill/local/${blueprint.stage}`,
+      run: async () => {
+        const previous = store.readDeployment() as LocalRuntimeSpec | undefined;
+        const spec = runtimeSpec(blueprint, bundles, (options.now ?? (() => new Date()))());
+        const changes = diffDeployment(blueprint, previous, spec);
+        if (changes.some((c) => c.action !== 'unchanged')) store.writeDeployment(spec, bundles);
+        const effective = changes.some((c) => c.action !== 'unchanged') ? spec : previous!;
+        result = {
+          target: 'local',
+          app: blueprint.config.app,
+          stage: blueprint.stage,
+          mode: blueprint.mode,
+          region: blueprint.region,
+          deployedAt: effective.deployedAt,
+          changes,
+          endpoint: `local:POST /orders (fulfill send-order, or fulfill serve for HTTP)`,
+          warnings,
+        };
+        const changed = changes.filter((c) => c.action !== 'unchanged').length;
+        return changed === 0 ? 'no changes' : `${changed} changed`;
+      },
+    },
+  ];
+  return {
+    steps,
+    result: () => {
+      if (!result) throw new Error('deploy result read before the deploy finished');
+      return result;
+    },
+  };
+}
+
+function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], now: Date): LocalRuntimeSpec {
+  const { names, config } = blueprint;
+  const api = apiModel(blueprint);
+  const environment = Object.fromEntries(blueprint.handlers.map((h) => [h.name, functionEnvironment(blueprint, h.name)]));
+  const functionsConfig = { timeoutSeconds: config.functions.timeoutSeconds, memoryMb: config.functions.memoryMb, environment };
+  const workflow = blueprint.workflow
+    ? { definition: resolveWorkflow(blueprint.workflow, (h) => names.functionArn(h)), tasks: [...blueprint.workflow.tasks] }
+    : undefined;
+  const events = blueprint.events ? (({ file: _file, ...rest }) => rest)(blueprint.events) : undefined;
+  const functions = bundles.map((b) => ({ name: b.name, functionName: names.functionName(b.name), sha256: b.sha256, file: `${b.name}.cjs` }));
+  return {
+    app: config.app,
+    stage: blueprint.stage,
+    mode: blueprint.mode,
+    region: blueprint.region,
+    deployedAt: now.toISOString(),
+    fingerprint: fingerprint({ functions, api, functionsConfig, workflow, events, mode: blueprint.mode }),
+    functions,
+    api,
+    functionsConfig,
+    ...(workflow ? { workflow } : {}),
+    ...(events ? { events } : {}),
+  };
+}
+
+function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undefined, next: LocalRuntimeSpec): DeployChange[] {
+  const { names } = blueprint;
+  const changes: DeployChange[] = [];
+  const before = new Map((previous?.functions ?? []).map((f) => [f.name, f]));
+  const sameMode = previous?.mode === next.mode;
+  for (const fn of next.functions) {
+    const old = before.get(fn.name);
+    const oldEnv = JSON.stringify(previous?.functionsConfig.environment[fn.name]);
+    const why = [
+      ...(old && old.sha256 !== fn.sha256 ? ['code changed'] : []),
+      ...(old && oldEnv !== JSON.stringify(next.functionsConfig.environment[fn.name]) ? ['environment changed'] : []),
+      ...(old && (previous!.functionsConfig.timeoutSeconds !== next.functionsConfig.timeoutSeconds || previous!.functionsConfig.memoryMb !== next.functionsConfig.memoryMb) ? ['configuration changed'] : []),
+    ];
+    changes.push({ resource: fn.functionName, kind: 'function', action: !old ? 'created' : why.length ? 'updated' : 'unchanged', ...(why.length ? { why } : {}) });
+  }
+  for (const old of before.values()) {
+    if (!next.functions.some((f) => f.name === old.name)) changes.push({ resource: old.functionName, kind: 'function', action: 'deleted' });
+  }
+  if (next.workflow) {
+    const had = sameMode ? previous?.workflow : undefined;
+    const changed = had && JSON.stringify(had.definition) !== JSON.stringify(next.workflow.definition);
+    changes.push({ resource: names.stateMachineName(), kind: 'state-machine', action: !had ? 'created' : changed ? 'updated' : 'unchanged', ...(changed ? { why: ['definition changed'] } : {}) });
+  } else if (previous?.workflow) {
+    changes.push({ resource: names.stateMachineName(), kind: 'state-machine', action: 'deleted' });
+  }
+  if (next.events) {
+    const had = sameMode ? previous?.events : undefined;
+    if (!had) changes.push({ resource: names.busName(), kind: 'event-bus', action: 'created' });
+    else changes.push({ resource: names.busName(), kind: 'event-bus', action: 'unchanged' });
+    const oldRules = new Map((had?.rules ?? []).map((r) => [r.name, JSON.stringify(r)]));
+    for (const rule of next.events.rules) {
+      const old = oldRules.get(rule.name);
+      changes.push({ resource: names.resource(rule.name), kind: 'rule', action: old === undefined ? 'created' : old !== JSON.stringify(rule) ? 'updated' : 'unchanged' });
+      oldRules.delete(rule.name);
+    }
+    for (const name of oldRules.keys()) changes.push({ resource: names.resource(name), kind: 'rule', action: 'deleted' });
+  } else if (previous?.events) {
+    changes.push({ resource: names.busName(), kind: 'event-bus', action: 'deleted' });
+  }
+  const apiChanged = previous && JSON.stringify(previous.api) !== JSON.stringify(next.api);
+  changes.push({ resource: names.apiName(), kind: 'api', action: !previous ? 'created' : apiChanged ? 'updated' : 'unchanged', ...(apiChanged ? { why: ['integration or model changed'] } : {}) });
+  return changes;
+}

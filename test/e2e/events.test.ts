@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LogEntry } from '../../src/lib/logs/entry.js';
+import type { OrderOutcome } from '../../src/lib/order/outcome.js';
+import { envelope, jsonLines, runCli, tempDir } from '../helpers/cli.js';
+
+describe('events mode on the local target, end to end', () => {
+  const tmp = tempDir();
+  const project = join(tmp.dir, 'shop');
+
+  beforeAll(async () => {
+    expect((await runCli(['init', 'shop', '--name', 'ev-shop', '--mode', 'events', '--yes'], { cwd: tmp.dir })).code).toBe(0);
+    const deploy = await runCli(['deploy', '--json'], { cwd: project });
+    expect(deploy.code).toBe(0);
+    const changes = envelope<{ mode: string; changes: Array<{ kind: string; action: string }> }>(deploy).result;
+    expect(changes.mode).toBe('events');
+    expect(changes.changes.filter((c) => c.kind === 'rule')).toHaveLength(8);
+  });
+  afterAll(() => tmp.cleanup());
+
+  const send = async (args: string[]) => {
+    const run = await runCli(['send-order', ...args, '--json'], { cwd: project });
+    expect(run.code).toBe(0);
+    return envelope<{ outcome: OrderOutcome }>(run).result.outcome;
+  };
+  const chain = async (orderId: string) => {
+    const entries = jsonLines<LogEntry>((await runCli(['logs', '--order', orderId, '--json', '--source', 'events'], { cwd: project })).stdout);
+    return entries.filter((e) => e.type === 'EventPublished').map((e) => e.name);
+  };
+
+  it('creditCard 1P: OrderPlaced -> ... -> OrderCompleted, with the warehouse', async () => {
+    const outcome = await send(['--payment', 'creditCard', '--order-id', 'ev-1p']);
+    expect(outcome).toMatchObject({ mode: 'events', status: 'SUCCEEDED', seller: { type: '1P' }, warehouse: 'FRA1', fulfilledBy: 'shop', payment: { authorized: true } });
+    const events = await chain('ev-1p');
+    expect(events).toEqual(expect.arrayContaining(['OrderPlaced', 'PaymentAuthorized', 'CustomerNotified', 'SellerDetermined', 'WarehouseSelected', 'OrderCompleted']));
+    expect(events).not.toContain('FulfillmentDecided');
+  });
+
+  it('creditCard 3P: routed on detail.seller.type to the fulfillment decision and the fee', async () => {
+    const outcome = await send(['--payment', 'creditCard', '--seller', '3P', '--ship-to', 'JP', '--order-id', 'ev-3p']);
+    // JP is outside the network: the seller fulfills, 8% fee, minimum 0.30 -> 1.60 on 19.99.
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED', seller: { type: '3P' }, fulfilledBy: 'seller', warehouse: null, fee: { rate: 0.08, amount: 1.6 } });
+    expect(outcome.invoices.map((i) => i.type)).toEqual(['customer', 'seller-fee']);
+    const events = await chain('ev-3p');
+    expect(events).toEqual(expect.arrayContaining(['SellerDetermined', 'FulfillmentDecided', 'FeeCalculated', 'OrderCompleted']));
+    expect(events).not.toContain('WarehouseSelected');
+  });
+
+  it('a failed payment ends in OrderFailed, with the matched rules in the log', async () => {
+    const outcome = await send(['--payment', 'giftCard', '--order-id', 'ev-fail']);
+    expect(outcome).toMatchObject({ status: 'FAILED', error: { error: 'PaymentAuthorizationFailed', cause: 'Payment Authorization Failed' } });
+    expect(await chain('ev-fail')).toEqual(['OrderPlaced', 'PaymentFailed', 'OrderFailed']);
+    const entries = jsonLines<LogEntry>((await runCli(['logs', '--order', 'ev-fail', '--json'], { cwd: project })).stdout);
+    const matched = entries.filter((e) => e.type === 'RulesMatched').map((e) => e.details?.rules);
+    expect(matched).toEqual([['authorize-payment'], ['payment-failed'], []]);
+  });
+
+  it('a subscriber that throws is retried, then dead-lettered, with every attempt in the log', async () => {
+    const handler = join(project, 'handlers', 'select-warehouse.ts');
+    const original = readFileSync(handler, 'utf8');
+    writeFileSync(handler, original.replace('return warehouseFor', "if (order.shipTo.country === 'XX') throw new Error('warehouse system down');\n  return warehouseFor"));
+    try {
+      expect((await runCli(['deploy'], { cwd: project })).code).toBe(0);
+      const run = await runCli(['send-order', '--ship-to', 'XX', '--order-id', 'ev-dlq', '--timeout', '5', '--json'], { cwd: project });
+      expect(run.code).toBe(4); // no terminal event: the order times out
+      const entries = jsonLines<LogEntry>((await runCli(['logs', '--order', 'ev-dlq', '--json'], { cwd: project })).stdout);
+      const failures = entries.filter((e) => e.type === 'DeliveryFailed' && e.details?.rule === 'select-warehouse-1p');
+      expect(failures.map((e) => e.details?.attempt)).toEqual([1, 2, 3]); // maximumRetryAttempts: 2
+      expect(failures[0]!.details).toMatchObject({ error: 'Error', cause: 'warehouse system down' });
+      expect(entries.filter((e) => e.type === 'DeadLettered')).toHaveLength(1);
+      const dlq = jsonLines<{ rule: string; attempts: number; event: { detail: { orderId: string } } }>(readFileSync(join(project, '.fulfill/local/dev/dead-letter.jsonl'), 'utf8'));
+      expect(dlq).toEqual([expect.objectContaining({ rule: 'select-warehouse-1p', attempts: 3, event: expect.objectContaining({ detail: expect.objectContaining({ orderId: 'ev-dlq' }) }) })]);
+    } finally {
+      writeFileSync(handler, original);
+      await runCli(['deploy'], { cwd: project });
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'run.js');
+export const TEMPLATE = join(ROOT, 'templates', 'project');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user does: a subprocess, no TTY, no colour. */
+export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', FULFILL_DEBUG: '', NODE_OPTIONS: '', ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Parses the `--json` envelope printed on stdout. */
+export function envelope<T = Record<string, unknown>>(result: CliResult): { status: number; result: T; error?: { name: string; code: string; message: string; data?: unknown }; warnings: string[] } {
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\n--- stderr ---\n${result.stderr}`);
+  }
+}
+
+export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+}
+
+/** A fresh temp folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'fulfill-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A project copied from the template without running the CLI (fast, for in-process tests). */
+export function templateProject(dir: string, config: Record<string, unknown> = {}): string {
+  cpSync(TEMPLATE, dir, { recursive: true });
+  const base = { app: 'test-shop', stage: 'test', mode: 'orchestration', target: 'local', region: 'eu-central-1', ...config };
+  writeConfig(dir, base);
+  return dir;
+}
+
+export function writeConfig(dir: string, config: Record<string, unknown>): void {
+  writeFileSync(join(dir, 'fulfill.config.json'), JSON.stringify(config, null, 2));
+}
