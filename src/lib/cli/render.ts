@@ -1,5 +1,5 @@
 import type { LogEntry } from '../logs/entry.js';
-import type { OrderOutcome } from '../order/outcome.js';
+import { causeMessage, type OrderOutcome } from '../order/outcome.js';
 import type { DeployResult } from '../local/deploy.js';
 import { paint } from './style.js';
 
@@ -24,11 +24,12 @@ export function renderOutcome(o: OrderOutcome): string {
 export function renderLogEntry(e: LogEntry): string {
   const d = e.details ?? {};
   let extra = '';
-  if (typeof d.error === 'string') extra = `${d.error}${d.cause ? `: ${shorten(String(d.cause))}` : ''}`;
+  if (typeof d.error === 'string') extra = `${d.error}${d.cause ? `: ${shorten(causeMessage(String(d.cause)))}` : ''}`;
   else if (Array.isArray(d.rules)) extra = d.rules.length ? `-> ${d.rules.join(', ')}` : '(no rule matched)';
   else if (d.rule) extra = `rule ${d.rule} -> ${d.target}${d.attempt && Number(d.attempt) > 1 ? ` (attempt ${d.attempt})` : ''}`;
   else if (typeof d.message === 'string') extra = shorten(d.message);
   else if (typeof d.status === 'string' || typeof d.statusCode === 'number') extra = String(d.status ?? d.statusCode);
+  else if (typeof d.integration === 'string') extra = `-> ${d.integration}`;
   if (typeof d.durationMs === 'number') extra += ` ${d.durationMs} ms`;
   const type = /Failed|TimedOut|DeadLettered|Rejected/.test(e.type) ? paint('red', e.type) : /Succeeded/.test(e.type) ? paint('green', e.type) : e.type;
   return [paint('gray', e.timestamp), e.orderId, e.source.padEnd(9), type, e.name ?? '', extra.trim()].filter((s) => s !== '').join('  ');

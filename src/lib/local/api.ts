@@ -42,7 +42,7 @@ export class LocalApi {
   async handle(request: ApiRequest): Promise<ApiResponse> {
     const requestId = randomUUID();
     const origin = header(request.headers, 'origin');
-    const cors = this.corsHeaders(origin);
+    const cors = this.corsFor(origin);
     const path = request.path.split('?')[0]!.replace(/\/+$/, '') || '/';
     if (path !== this.model.resourcePath) return json(404, { message: 'Missing Authentication Token' }, cors, requestId);
     if (request.method === 'OPTIONS') return { statusCode: 200, headers: { ...cors, 'x-amzn-requestid': requestId }, body: '' };
@@ -65,6 +65,8 @@ export class LocalApi {
 
     const context = { requestId, stage: this.stage, requestTimeEpoch: Date.now(), httpMethod: 'POST', resourcePath: this.model.resourcePath };
     const apiRequest = { body, headers: stringHeaders(request.headers), method: 'POST', resourcePath: this.model.resourcePath, sourceIp: request.sourceIp ?? '127.0.0.1' };
+    // Recorded before the integration runs, so the order's log starts with the request.
+    this.recorder?.record(orderId!, 'api', 'ApiRequestReceived', { name: `POST ${this.model.resourcePath}`, details: { requestId, integration: this.model.integration.action } });
     let serviceResponse: unknown;
     try {
       const integrationRequest = JSON.parse(renderMappingTemplate(this.model.requestTemplate, apiRequest, context));
@@ -78,7 +80,6 @@ export class LocalApi {
       return this.reject(status, JSON.parse(rendered), cors, requestId, orderId);
     }
     const rendered = renderMappingTemplate(this.model.responseTemplate, { ...apiRequest, body: JSON.stringify(serviceResponse) }, context);
-    this.recorder?.record(orderId!, 'api', 'ApiRequestAccepted', { name: `POST ${this.model.resourcePath}`, details: { requestId, statusCode: 200 } });
     return { statusCode: 200, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...cors }, body: rendered };
   }
 
@@ -88,13 +89,13 @@ export class LocalApi {
   }
 
   /** API Gateway CORS for a REST API: the OPTIONS mock and the method responses answer only configured origins. */
-  private corsHeaders(origin: string | undefined): Record<string, string> {
+  corsFor(origin: string | undefined): Record<string, string> {
     const origins = this.model.corsOrigins;
     const allowed = origins.includes('*') ? '*' : origin && origins.includes(origin) ? origin : undefined;
     if (!allowed) return {};
     return {
       'access-control-allow-origin': allowed,
-      'access-control-allow-methods': 'OPTIONS,POST',
+      'access-control-allow-methods': 'OPTIONS,POST,GET',
       'access-control-allow-headers': 'Content-Type,X-Amz-Date,Authorization,X-Api-Key',
       ...(allowed === '*' ? {} : { vary: 'Origin' }),
     };

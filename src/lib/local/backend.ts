@@ -1,6 +1,7 @@
 import { UserError, TimeoutError } from '../errors.js';
 import { naming } from '../blueprint/naming.js';
-import type { OrderOutcome } from '../order/outcome.js';
+import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
+import type { LogEntry } from '../logs/entry.js';
 import { LocalApi } from './api.js';
 import type { LocalRuntimeSpec } from './deploy.js';
 import { LocalLambda, type LocalFunctionSpec } from './lambda.js';
@@ -103,8 +104,34 @@ export class LocalBackend {
     }
   }
 
+  /** What `GET /orders/{id}` answers: the outcome when there is one, else the order's timeline so far. */
+  orderView(orderId: string): { orderId: string; status: string; outcome?: OrderOutcome; timeline: LogEntry[] } | undefined {
+    const timeline = this.store.readLog({ orderId });
+    const outcome = this.store.readOutcome(orderId);
+    if (!outcome && timeline.length === 0) return undefined;
+    return { orderId, status: outcome?.status ?? 'RUNNING', ...(outcome ? { outcome } : {}), timeline };
+  }
+
+  /** Records an order this process accepted but could not finish (e.g. serve stopped): no order is lost silently. */
+  recordInterrupted(orderId: string): void {
+    if (this.store.readOutcome(orderId)) return;
+    const execution = this.store.readExecution(orderId);
+    const first = this.store.readLog({ orderId })[0];
+    const startedAt = execution?.startDate ?? first?.timestamp ?? new Date().toISOString();
+    const placed = this.store.readLog({ orderId }).find((e) => e.type === 'EventPublished')?.details?.detail as Record<string, unknown> | undefined;
+    const state = execution ? (JSON.parse(execution.input) as Record<string, unknown>) : (placed ?? { orderId });
+    this.recorder.record(orderId, this.mode === 'orchestration' ? 'execution' : 'events', this.mode === 'orchestration' ? 'ExecutionAborted' : 'OrderInterrupted', { details: { reason: 'the local backend stopped before the order finished' } });
+    this.store.writeOutcome(
+      buildOutcome({ orderId, mode: this.mode, status: 'ABORTED', state, failure: { Error: 'Interrupted', Cause: 'the local backend stopped before the order finished' }, startedAt, finishedAt: new Date().toISOString() }),
+    );
+    if (execution) this.store.updateExecution({ ...execution, status: 'ABORTED' });
+  }
+
   /** Stops the engine and the execution environments. In-flight work is finished first by the caller. */
-  async close(): Promise<void> {
+  async close(options: { force?: boolean } = {}): Promise<void> {
+    // Normally let every delivery finish (fan-out branches too); forced, stop the functions first so
+    // deliveries fail fast (and are retried, then dead-lettered) instead of running on.
+    if (options.force) await this.lambda.close();
     if (this.engine.kind === 'events') await this.engine.bus.close();
     await this.lambda.close();
     this.store.close();

@@ -26,6 +26,8 @@ export interface DeployResult {
   /** Where orders go: the local API (`fulfill send-order` / `fulfill serve`) or the invoke URL. */
   endpoint: string;
   warnings: string[];
+  /** True when nothing was written (`--dry-run`): `changes` say what would happen. */
+  dryRun?: boolean;
 }
 
 /** What the local target needs at run time, recorded in deployment.json next to the bundles. */
@@ -43,6 +45,8 @@ export interface DeployStep {
 
 export interface DeployOptions {
   allowCycles?: boolean;
+  /** Compute what would change, write nothing (`--dry-run`, and `status` for drift). */
+  dryRun?: boolean;
   now?: () => Date;
 }
 
@@ -75,13 +79,14 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
       },
     },
     {
-      title: `Record the ${blueprint.mode} deployment in .fulfill/local/${blueprint.stage}`,
+      title: options.dryRun ? `Compare with the recorded deployment in .fulfill/local/${blueprint.stage}` : `Record the ${blueprint.mode} deployment in .fulfill/local/${blueprint.stage}`,
       run: async () => {
         const previous = store.readDeployment() as LocalRuntimeSpec | undefined;
         const spec = runtimeSpec(blueprint, bundles, (options.now ?? (() => new Date()))());
         const changes = diffDeployment(blueprint, previous, spec);
-        if (changes.some((c) => c.action !== 'unchanged')) store.writeDeployment(spec, bundles);
-        const effective = changes.some((c) => c.action !== 'unchanged') ? spec : previous!;
+        const changed = changes.filter((c) => c.action !== 'unchanged').length;
+        if (changed > 0 && !options.dryRun) store.writeDeployment(spec, bundles);
+        const effective = changed > 0 || !previous ? spec : previous;
         result = {
           target: 'local',
           app: blueprint.config.app,
@@ -92,9 +97,9 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
           changes,
           endpoint: `local:POST /orders (fulfill send-order, or fulfill serve for HTTP)`,
           warnings,
+          ...(options.dryRun ? { dryRun: true } : {}),
         };
-        const changed = changes.filter((c) => c.action !== 'unchanged').length;
-        return changed === 0 ? 'no changes' : `${changed} changed`;
+        return changed === 0 ? 'no changes' : `${changed} ${options.dryRun ? 'would change' : 'changed'}`;
       },
     },
   ];

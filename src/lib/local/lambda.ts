@@ -109,6 +109,7 @@ export class LocalLambda {
   private readonly workers = new Map<string, { worker: Worker; pending: Map<number, Pending> }>();
   private readonly specs = new Map<string, LocalFunctionSpec>();
   private nextId = 1;
+  private closed = false;
 
   constructor(
     specs: readonly LocalFunctionSpec[],
@@ -127,6 +128,9 @@ export class LocalLambda {
     if (!spec) {
       const error = new FunctionError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${name}`, trace: [] });
       return Promise.reject(error);
+    }
+    if (this.closed) {
+      return Promise.reject(new FunctionError({ errorType: 'Lambda.ServiceException', errorMessage: 'The local Lambda runtime is shutting down', trace: [] }));
     }
     const env = this.environment(spec);
     const id = this.nextId++;
@@ -149,6 +153,8 @@ export class LocalLambda {
 
   /** Stops every execution environment. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const name of [...this.workers.keys()]) this.recycle(name, { errorType: 'Lambda.ServiceException', errorMessage: 'The local Lambda runtime is shutting down', trace: [] });
     const all = [...this.workers.values()];
     this.workers.clear();
     await Promise.all(all.map(({ worker }) => worker.terminate()));

@@ -15,9 +15,10 @@ export interface StartExecutionRequest {
   input: string;
 }
 
+/** As on the wire (AWS JSON 1.0 protocol): startDate is epoch seconds. */
 export interface StartExecutionResponse {
   executionArn: string;
-  startDate: string;
+  startDate: number;
 }
 
 type LibEvent = { type: string; timestamp: number; state?: { name: string; type: string; input: unknown; output?: unknown }; input?: unknown; output?: unknown; Error?: string; Cause?: unknown };
@@ -70,11 +71,11 @@ export class LocalStepFunctions {
     const claim = this.store.claimExecution(record);
     if (!claim.created) {
       const existing = claim.existing;
-      if (existing.status === 'RUNNING' && existing.input === request.input) return { executionArn: existing.executionArn, startDate: existing.startDate };
+      if (existing.status === 'RUNNING' && existing.input === request.input) return { executionArn: existing.executionArn, startDate: Date.parse(existing.startDate) / 1000 };
       throw new LocalServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
     }
     this.running.set(request.name, this.run(record, input));
-    return { executionArn, startDate: record.startDate };
+    return { executionArn, startDate: Date.parse(record.startDate) / 1000 };
   }
 
   /** The outcome of an execution this process started, when it ends. */

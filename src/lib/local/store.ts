@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, readSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Mode } from '../config/schema.js';
 import { matchesFilter, type LogEntry, type LogFilter } from '../logs/entry.js';
@@ -142,6 +142,15 @@ export class LocalStore {
 
   readOutcome(orderId: string): OrderOutcome | undefined {
     return this.readJson<OrderOutcome>(join(this.dir, 'outcomes', `${orderId}.json`));
+  }
+
+  listOutcomes(): OrderOutcome[] {
+    const dir = join(this.dir, 'outcomes');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => this.readJson<OrderOutcome>(join(dir, f)))
+      .filter((o): o is OrderOutcome => o !== undefined);
   }
 
   close(): void {

@@ -31,7 +31,7 @@ export async function sendOrderLocal(order: Order, options: SendOrderOptions): P
     const body = safeJson(response.body);
     if (response.statusCode !== 200) {
       const type = (body as { type?: string })?.type;
-      if (type === 'ExecutionAlreadyExists') {
+      if (type?.endsWith('ExecutionAlreadyExists')) {
         const previous = backend.store.readOutcome(order.orderId);
         return { orderId: order.orderId, api: { statusCode: response.statusCode, body }, duplicate: true, ...(previous ? { outcome: previous } : {}) };
       }

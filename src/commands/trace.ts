@@ -1,0 +1,61 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../lib/cli/base-command.js';
+import { parseSince, stageFlags } from '../lib/cli/flags.js';
+import { loadConfig } from '../lib/config/schema.js';
+import { EXIT_CODES_HELP, ExpectationError, UserError } from '../lib/errors.js';
+import { openLocalLog } from '../lib/logs/read.js';
+import type { OrderOutcome } from '../lib/order/outcome.js';
+import { buildTrace, renderTrace, type OrderTrace } from '../lib/trace/trace.js';
+
+type Slow = Pick<OrderOutcome, 'orderId' | 'status' | 'mode' | 'startedAt' | 'durationMs'>;
+
+export default class Trace extends BaseCommand<typeof Trace> {
+  static summary = 'One timeline of everything that happened to an order, or the slowest orders and SLA breaches.';
+  static description = `With an order id: the API request, each state or event, matched rules, each handler invocation with its duration, retries, errors, the critical path and where the order waited. With --slowest/--sla: orders since --since ranked by latency; --sla exits 1 when any order breached it.\n\n${EXIT_CODES_HELP}`;
+  static examples = ['<%= config.bin %> trace ord-123', '<%= config.bin %> trace --slowest 5 --since 1h', '<%= config.bin %> trace --sla 2s --since 1h'];
+  static args = { orderId: Args.string({ description: 'The order to trace.', required: false }) };
+  static flags = {
+    ...stageFlags,
+    slowest: Flags.integer({ summary: 'List the N slowest orders.', min: 1 }),
+    since: Flags.string({ summary: 'Only orders started since a duration ago (10m, 1h) or an ISO time.', default: '1h' }),
+    sla: Flags.string({ summary: 'Latency objective, e.g. 2s or 500ms: report orders over it (exit 1 if any).' }),
+  };
+
+  async run(): Promise<OrderTrace | { orders: Slow[]; breached?: Slow[]; slaMs?: number }> {
+    const { args, flags } = await this.parse(Trace);
+    const config = loadConfig(flags.dir);
+    const store = openLocalLog(flags.dir, flags.stage ?? config.stage);
+    if (args.orderId) {
+      const entries = store.readLog({ orderId: args.orderId });
+      if (entries.length === 0) throw new UserError(`order ${args.orderId} has no log entries on stage "${flags.stage ?? config.stage}"`, ['List recent orders with `fulfill trace --slowest 10`.']);
+      const trace = buildTrace(args.orderId, entries, store.readOutcome(args.orderId));
+      this.log(renderTrace(trace));
+      return trace;
+    }
+    if (!flags.slowest && !flags.sla) throw new UserError('trace needs an order id, --slowest N or --sla DURATION');
+    const since = parseSince(flags.since);
+    const finished = store.listOutcomes().filter((o) => o.durationMs !== null && Date.parse(o.startedAt) >= since);
+    const orders: Slow[] = finished
+      .map(({ orderId, status, mode, startedAt, durationMs }) => ({ orderId, status, mode, startedAt, durationMs }))
+      .sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))
+      .slice(0, flags.slowest ?? finished.length);
+    const slaMs = flags.sla ? parseDuration(flags.sla) : undefined;
+    const breached = slaMs !== undefined ? orders.filter((o) => (o.durationMs ?? 0) > slaMs) : undefined;
+    for (const o of breached ?? orders) this.log(`${String(o.durationMs).padStart(7)} ms  ${o.status.padEnd(9)} ${o.mode.padEnd(13)} ${o.orderId}  ${o.startedAt}`);
+    if (slaMs !== undefined) {
+      const summary = `${breached!.length} of ${finished.length} orders since ${flags.since} over the ${flags.sla} SLA`;
+      this.log(summary);
+      if (breached!.length > 0) {
+        this.errorData = { orders, breached, slaMs };
+        throw new ExpectationError(summary, [`Trace one: fulfill trace ${breached![0]!.orderId}`]);
+      }
+    }
+    return { orders, ...(breached ? { breached, slaMs } : {}) };
+  }
+}
+
+function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
+  if (!m) throw new UserError(`--sla must be a duration such as 500ms, 2s or 1m (got ${JSON.stringify(text)})`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'];
+}

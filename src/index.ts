@@ -1,0 +1,7 @@
+// Programmatic entry point (`import { matchesPattern } from 'fulfill'`).
+export { matchesPattern, validatePattern, testEventPattern, compilePattern, InvalidEventPatternError, type EventPattern } from './lib/events/pattern.js';
+export { applyInputTransformer, validateInputTransformer, transformEventForTarget, type InputTransformer } from './lib/events/transformer.js';
+export { buildOutcome, comparableOutcome, type OrderOutcome } from './lib/order/outcome.js';
+export { orderSchema, orderJsonSchema, type Order } from './lib/order/model.js';
+export { loadBlueprint, type Blueprint } from './lib/blueprint/blueprint.js';
+export { eventFlowGraph, workflowGraph, renderMermaid, renderDot, type FlowGraph } from './lib/blueprint/flow-graph.js';
