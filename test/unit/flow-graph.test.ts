@@ -53,7 +53,7 @@ describe('the event flow graph', () => {
     try {
       const blueprint = loadBlueprint(tmp.dir);
       expect(() => checkFlowForCycles(blueprint, { allowCycles: false })).toThrow(UserError);
-      expect(() => checkFlowForCycles(blueprint, { allowCycles: false })).toThrow(/events\.json: the event flow has a cycle: .*OrderCompleted -> rule loop -> authorize-payment -> PaymentAuthorized -> .*OrderCompleted/);
+      expect(() => checkFlowForCycles(blueprint, { allowCycles: false })).toThrow(/events\.json: the event flow has a cycle: .*OrderCompleted -> rule loop -> authorize-payment -> PaymentAuthorized -> /);
       expect(checkFlowForCycles(blueprint, { allowCycles: true }).length).toBeGreaterThan(0);
     } finally {
       tmp.cleanup();

@@ -10,7 +10,7 @@ export async function runSteps(steps: readonly DeployStep[], options: { quiet: b
     for (const step of steps) await step.run();
     return;
   }
-  const { Listr } = await import('listr2');
+  const { Listr, ListrLogger } = await import('listr2');
   const tty = Boolean(process.stdout.isTTY) && useColor();
   const list = new Listr(
     steps.map((step) => ({
@@ -25,8 +25,9 @@ export async function runSteps(steps: readonly DeployStep[], options: { quiet: b
       fallbackRenderer: 'simple',
       exitOnError: true,
       registerSignalListeners: false,
-      rendererOptions: { collapseErrors: true, showErrorMessage: false },
-      fallbackRendererOptions: { timestamp: undefined },
+      // Progress, failures included, stays on stdout: stderr carries only the one-line error.
+      rendererOptions: tty ? { collapseErrors: true, showErrorMessage: false } : { logger: new ListrLogger({ useIcons: true, toStderr: [] }) },
+      fallbackRendererOptions: { logger: new ListrLogger({ useIcons: true, toStderr: [] }) },
       collectErrors: false,
     } as never,
   );
