@@ -35,7 +35,7 @@ for (const mode of modes) {
     for (const step of steps) await step.run();
     const backend = await LocalBackend.start(dir, 'bench', { recordFunctionLogs: false });
     // Warm the execution environments (worker start-up is a one-time cost, reported by the e2e timings).
-    await send(backend, order(-1, mode));
+    await send(backend, { ...order(0, mode), orderId: `bench-warmup-${mode}` });
     const start = process.hrtime.bigint();
     const memBefore = process.memoryUsage().rss;
     let next = 0;

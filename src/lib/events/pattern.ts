@@ -182,6 +182,7 @@ function compileAnythingBut(arg: unknown, path: string): Leaf {
     const keys = Object.keys(arg);
     if (keys.length !== 1) throw new InvalidEventPatternError('"anything-but" object must have exactly one of prefix, suffix, equals-ignore-case, wildcard', path);
     const [key] = keys as [string];
+    if (!['prefix', 'suffix', 'equals-ignore-case', 'wildcard'].includes(key)) throw new InvalidEventPatternError(`"anything-but" does not support "${key}"`, path);
     const inner = arg[key];
     const strings = typeof inner === 'string' ? [inner] : Array.isArray(inner) && inner.length > 0 && inner.every((s) => typeof s === 'string') ? (inner as string[]) : undefined;
     // AWS: anything-but prefix/suffix take one string; equals-ignore-case and wildcard take a string or a list.
