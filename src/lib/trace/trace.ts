@@ -109,6 +109,8 @@ export function buildTrace(orderId: string, entries: readonly LogEntry[], outcom
     cursor = link.trigger;
   }
 
+  if (outcome?.error && !errors.some((e) => e.includes(outcome.error!.error))) errors.push(`outcome: ${outcome.error.error}: ${outcome.error.cause}`);
+
   spans.sort((a, b) => a.startMs - b.startMs || (a.kind === 'state' ? -1 : 1));
   const path = spans.filter((s) => s.onCriticalPath && s.kind !== 'state');
   const totalMs = outcome?.finishedAt ? Date.parse(outcome.finishedAt) - t0 : sorted.length ? at(sorted.at(-1)!) : 0;
