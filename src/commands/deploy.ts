@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { runSteps } from '../lib/cli/progress.js';
 import { renderDeployResult } from '../lib/cli/render.js';
-import { stageFlags } from '../lib/cli/flags.js';
+import { stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { loadBlueprint } from '../lib/blueprint/blueprint.js';
 import { MODES, type Mode } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
@@ -11,17 +11,28 @@ import { localDeploySteps, type DeployResult } from '../lib/local/deploy.js';
 export default class Deploy extends BaseCommand<typeof Deploy> {
   static summary = 'Deploy the backend in orchestration or events mode (local target by default).';
   static description = `Validates the config, the state machine or event flow, bundles the handlers with esbuild and creates or updates what changed. Re-running with no change changes nothing.\n\n${EXIT_CODES_HELP}`;
-  static examples = ['<%= config.bin %> deploy --mode orchestration', '<%= config.bin %> deploy --mode events --json'];
+  static examples = ['<%= config.bin %> deploy --mode orchestration', '<%= config.bin %> deploy --mode events --json', '<%= config.bin %> deploy --target aws --mode events --dry-run', 'AWS_PROFILE=ci <%= config.bin %> deploy --target aws --stage pr-42'];
   static flags = {
     ...stageFlags,
+    ...targetFlags,
+    'dry-run': Flags.boolean({ summary: 'Print the plan (create / update / delete / unchanged per resource) and change nothing.', default: false }),
     mode: Flags.string({ char: 'm', summary: 'Wiring to deploy (default: "mode" in fulfill.config.json).', options: [...MODES], env: 'FULFILL_MODE' }),
     'allow-cycles': Flags.boolean({ summary: 'Deploy an event flow even if it has a cycle.', default: false }),
   };
 
   async run(): Promise<DeployResult> {
     const { flags } = await this.parse(Deploy);
-    const blueprint = loadBlueprint(flags.dir, { mode: flags.mode as Mode | undefined, stage: flags.stage });
-    const { steps, result } = localDeploySteps(blueprint, { allowCycles: flags['allow-cycles'] });
+    const blueprint = loadBlueprint(flags.dir, { mode: flags.mode as Mode | undefined, stage: flags.stage, ...(flags.region ? { region: flags.region } : {}) });
+    const target = flags.target ?? blueprint.config.target;
+    const { steps, result } =
+      target === 'aws'
+        ? (await import('../lib/aws/deploy.js')).awsDeploySteps(blueprint, {
+            allowCycles: flags['allow-cycles'],
+            dryRun: flags['dry-run'],
+            ...(flags.profile ? { profile: flags.profile } : {}),
+            ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}),
+          })
+        : localDeploySteps(blueprint, { allowCycles: flags['allow-cycles'], dryRun: flags['dry-run'] });
     await runSteps(steps, { quiet: this.jsonEnabled() });
     const deployed = result();
     for (const warning of deployed.warnings) this.warnUser(warning);

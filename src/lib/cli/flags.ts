@@ -17,3 +17,11 @@ export function parseSince(text: string, now = Date.now()): number {
   if (Number.isNaN(time)) throw new UserError(`--since must be a duration such as 10m, 2h, 1d or an ISO 8601 time (got ${JSON.stringify(text)})`);
   return time;
 }
+
+/** Where to deploy or look: the local target (default) or AWS; with the AWS connection settings. */
+export const targetFlags = {
+  target: Flags.string({ char: 't', summary: 'local (default: "target" in fulfill.config.json) or aws.', options: ['local', 'aws'], env: 'FULFILL_TARGET' }),
+  region: Flags.string({ summary: 'AWS region (default: AWS_REGION, else "region" in fulfill.config.json).', env: 'AWS_REGION' }),
+  profile: Flags.string({ summary: 'AWS named profile (default: AWS_PROFILE, else the default credential chain).', env: 'AWS_PROFILE' }),
+  'endpoint-url': Flags.string({ summary: 'AWS endpoint override, e.g. a local AWS emulator (default: AWS_ENDPOINT_URL).', env: 'AWS_ENDPOINT_URL' }),
+};

@@ -36,10 +36,11 @@ export function renderLogEntry(e: LogEntry): string {
 }
 
 export function renderDeployResult(r: DeployResult): string {
-  const lines = [`${paint('green', '✔')} deployed ${r.app}/${r.stage} (${r.mode}) to ${r.target}`];
+  const lines = [r.dryRun ? `plan for ${r.app}/${r.stage} (${r.mode}) on ${r.target} (dry run: nothing changed)` : `${paint('green', '✔')} deployed ${r.app}/${r.stage} (${r.mode}) to ${r.target}`];
   for (const c of r.changes) {
     const color = c.action === 'unchanged' ? 'gray' : c.action === 'deleted' ? 'yellow' : 'green';
-    lines.push(`  ${paint(color, c.action.padEnd(9))} ${c.kind.padEnd(13)} ${c.resource}${c.why ? ` (${c.why.join(', ')})` : ''}`);
+    const action = r.dryRun && c.action !== 'unchanged' ? { created: 'create', updated: 'update', deleted: 'delete' }[c.action] : c.action;
+    lines.push(`  ${paint(color, action.padEnd(9))} ${c.kind.padEnd(13)} ${c.resource}${c.why ? ` (${c.why.join(', ')})` : ''}`);
   }
   lines.push(`  endpoint: ${r.endpoint}`);
   return lines.join('\n');

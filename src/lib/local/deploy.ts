@@ -10,7 +10,7 @@ import { LocalStore, type LocalDeployment } from './store.js';
 
 export interface DeployChange {
   resource: string;
-  kind: 'function' | 'state-machine' | 'event-bus' | 'rule' | 'api';
+  kind: 'function' | 'state-machine' | 'event-bus' | 'rule' | 'api' | 'role' | 'policy' | 'permission' | 'log-group' | 'queue' | 'target' | 'stage';
   action: 'created' | 'updated' | 'unchanged' | 'deleted';
   why?: string[];
 }
