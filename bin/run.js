@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+// fulfill pins AWS SDK releases that support Node 20; their notice about future releases needing Node 22
+// would otherwise break the one-line error contract on every AWS call (the README recommends Node 22).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+const { execute } = await import('@oclif/core');
 await execute({ dir: import.meta.url });

@@ -67,6 +67,8 @@ export class LocalBackend {
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      // The local runtime is Node 20 where Lambda's is 22: the SDK's Node-version notice is not the function's output.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const lambda = new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, sdkEnv)), lambdaOptions);
     bus.attach(lambda);
