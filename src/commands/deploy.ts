@@ -24,9 +24,10 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
     const { flags } = await this.parse(Deploy);
     const blueprint = loadBlueprint(flags.dir, { mode: flags.mode as Mode | undefined, stage: flags.stage, ...(flags.region ? { region: flags.region } : {}) });
     const target = flags.target ?? blueprint.config.target;
+    const aws = target === 'aws' ? await import('../lib/aws/deploy.js') : undefined;
     const { steps, result } =
-      target === 'aws'
-        ? (await import('../lib/aws/deploy.js')).awsDeploySteps(blueprint, {
+      aws
+        ? aws.awsDeploySteps(blueprint, {
             allowCycles: flags['allow-cycles'],
             dryRun: flags['dry-run'],
             ...(flags.profile ? { profile: flags.profile } : {}),
@@ -35,6 +36,10 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         : localDeploySteps(blueprint, { allowCycles: flags['allow-cycles'], dryRun: flags['dry-run'] });
     await runSteps(steps, { quiet: this.jsonEnabled() });
     const deployed = result();
+    if (aws && !deployed.dryRun) {
+      const { writeStageCache } = await import('../lib/aws/stage.js');
+      writeStageCache(blueprint.projectDir, { app: deployed.app, stage: deployed.stage, mode: deployed.mode, region: deployed.region, account: deployed.account ?? '', endpoint: deployed.endpoint, deployedAt: deployed.deployedAt });
+    }
     for (const warning of deployed.warnings) this.warnUser(warning);
     this.log(renderDeployResult(deployed));
     return deployed;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { parseSince, stageFlags } from '../lib/cli/flags.js';
+import { parseSince, stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { renderLogEntry } from '../lib/cli/render.js';
 import { loadConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
@@ -13,6 +13,8 @@ export default class Logs extends BaseCommand<typeof Logs> {
   static examples = ['<%= config.bin %> logs --order ord-123', '<%= config.bin %> logs --since 10m --json', '<%= config.bin %> logs --follow'];
   static flags = {
     ...stageFlags,
+    ...targetFlags,
+    functions: Flags.boolean({ summary: 'AWS target: also the Lambda functions\' own log lines.', default: false }),
     order: Flags.string({ char: 'o', summary: 'Only this order id.' }),
     since: Flags.string({ summary: 'Only entries since a duration ago (90s, 10m, 2h, 1d) or an ISO 8601 time.' }),
     limit: Flags.integer({ char: 'n', summary: 'Only the last N entries (before following).', min: 1 }),
@@ -30,6 +32,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
       ...(flags.since ? { since: parseSince(flags.since) } : {}),
       ...(flags.source ? { sources: flags.source as LogSource[] } : {}),
     };
+    if ((flags.target ?? config.target) === 'aws') return this.fromAws(flags, filter);
     const store = openLocalLog(flags.dir, flags.stage ?? config.stage);
     const { entries, offset } = queryLog(store, { ...filter, ...(flags.limit ? { limit: flags.limit } : {}) });
     for (const entry of entries) this.print(entry);
@@ -40,6 +43,29 @@ export default class Logs extends BaseCommand<typeof Logs> {
       process.once('SIGTERM', stop);
       try {
         await followLog(store, offset, filter, (e) => this.print(e), controller.signal);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    }
+    return { entries: this.printed };
+  }
+
+  private async fromAws(flags: { dir: string; stage?: string; region?: string; profile?: string; 'endpoint-url'?: string; functions: boolean; follow: boolean; limit?: number }, filter: LogFilter): Promise<{ entries: number }> {
+    const { connectStage } = await import('../lib/aws/stage.js');
+    const { readAwsLogs, followAwsLogs, entryKey } = await import('../lib/aws/history.js');
+    const stage = await connectStage(flags.dir, { ...(flags.stage ? { stage: flags.stage } : {}), ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}), ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}) });
+    const query = { ...filter, functions: flags.functions };
+    const entries = await readAwsLogs(stage, query.since === undefined && !query.orderId ? { ...query, since: Date.now() - 3600_000 } : query);
+    const seen = new Set(entries.map(entryKey));
+    for (const entry of flags.limit ? entries.slice(-flags.limit) : entries) this.print(entry);
+    if (flags.follow) {
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await followAwsLogs(stage, query, seen, (e) => this.print(e), controller.signal);
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

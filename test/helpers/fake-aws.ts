@@ -109,7 +109,7 @@ export class FakeAws {
 
     const iamMock = mockClient(this.clients.iam);
     const role = (name: string) => s.roles[name] ?? (() => { throw awsError('NoSuchEntityException', `The role with name ${name} cannot be found.`); })();
-    on(iamMock, 'iam', iam.GetRoleCommand, (i) => ({ Role: { RoleName: i.RoleName, Arn: `arn:aws:iam::${ACCOUNT}:role/${i.RoleName}`, AssumeRolePolicyDocument: encodeURIComponent(role(i.RoleName).trust) } }));
+    on(iamMock, 'iam', iam.GetRoleCommand, (i) => ({ Role: { RoleName: i.RoleName, Arn: `arn:aws:iam::${ACCOUNT}:role/${i.RoleName}`, AssumeRolePolicyDocument: encodeURIComponent(role(i.RoleName).trust), Tags: role(i.RoleName).tags } }));
     on(iamMock, 'iam', iam.CreateRoleCommand, (i) => {
       if (s.roles[i.RoleName]) throw awsError('EntityAlreadyExistsException');
       s.roles[i.RoleName] = { trust: i.AssumeRolePolicyDocument, tags: i.Tags, policies: {} };
@@ -134,7 +134,7 @@ export class FakeAws {
     const lambdaMock = mockClient(this.clients.lambda);
     const fn = (name: string) => s.functions[name] ?? (() => { throw awsError('ResourceNotFoundException', `Function not found: ${name}`); })();
     const sha = (zip: Uint8Array) => createHash('sha256').update(zip).digest('base64');
-    on(lambdaMock, 'lambda', lambda.GetFunctionCommand, (i) => ({ Configuration: { ...fn(i.FunctionName).config, State: 'Active', LastUpdateStatus: 'Successful' } }));
+    on(lambdaMock, 'lambda', lambda.GetFunctionCommand, (i) => ({ Configuration: { ...fn(i.FunctionName).config, State: 'Active', LastUpdateStatus: 'Successful' }, Tags: fn(i.FunctionName).tags }));
     on(lambdaMock, 'lambda', lambda.CreateFunctionCommand, (i) => {
       if (this.propagationFailures > 0) {
         this.propagationFailures--;
@@ -187,6 +187,7 @@ export class FakeAws {
       Object.assign(machine(stateMachineArn), rest);
       return { updateDate: new Date(0) };
     });
+    on(sfnMock, 'sfn', sfn.ListTagsForResourceCommand, (i) => ({ tags: machine(i.resourceArn).tags ?? [] }));
     on(sfnMock, 'sfn', sfn.DeleteStateMachineCommand, (i) => void delete s.machines[i.stateMachineArn]);
 
     const logsMock = mockClient(this.clients.logs);
@@ -199,6 +200,7 @@ export class FakeAws {
     on(logsMock, 'logs', logs.DeleteLogGroupCommand, (i) => void delete s.logGroups[i.logGroupName]);
     on(logsMock, 'logs', logs.DescribeResourcePoliciesCommand, () => ({ resourcePolicies: Object.entries(s.logPolicies).map(([policyName, policyDocument]) => ({ policyName, policyDocument })) }));
     on(logsMock, 'logs', logs.PutResourcePolicyCommand, (i) => void (s.logPolicies[i.policyName] = i.policyDocument));
+    on(logsMock, 'logs', logs.DeleteResourcePolicyCommand, (i) => void delete s.logPolicies[i.policyName]);
 
     const sqsMock = mockClient(this.clients.sqs);
     const url = (name: string) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`;
@@ -213,6 +215,7 @@ export class FakeAws {
     });
     on(sqsMock, 'sqs', sqs.GetQueueAttributesCommand, (i) => ({ Attributes: s.queues[queueName(i.QueueUrl)]!.attributes }));
     on(sqsMock, 'sqs', sqs.SetQueueAttributesCommand, (i) => void Object.assign(s.queues[queueName(i.QueueUrl)]!.attributes, i.Attributes));
+    on(sqsMock, 'sqs', sqs.ListQueueTagsCommand, (i) => ({ Tags: s.queues[queueName(i.QueueUrl)]!.tags ?? {} }));
     on(sqsMock, 'sqs', sqs.DeleteQueueCommand, (i) => void delete s.queues[queueName(i.QueueUrl)]);
 
     const eventsMock = mockClient(this.clients.events);
@@ -226,6 +229,11 @@ export class FakeAws {
       if (s.buses[i.Name]) throw awsError('ResourceAlreadyExistsException');
       s.buses[i.Name] = { tags: i.Tags };
       return { EventBusArn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${i.Name}` };
+    });
+    on(eventsMock, 'events', events.ListTagsForResourceCommand, (i) => {
+      const name = i.ResourceARN.split('/').at(-1)!;
+      if (!s.buses[name]) throw awsError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+      return { Tags: s.buses[name]!.tags ?? [] };
     });
     on(eventsMock, 'events', events.DeleteEventBusCommand, (i) => void delete s.buses[i.Name]);
     on(eventsMock, 'events', events.DescribeRuleCommand, (i) => {

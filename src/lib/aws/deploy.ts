@@ -167,6 +167,7 @@ export function awsDeploySteps(blueprint: Blueprint, options: AwsDeployOptions =
       stage: blueprint.stage,
       mode: blueprint.mode,
       region: blueprint.region,
+      ...(ctx ? { account: ctx.account } : {}),
       deployedAt: new Date().toISOString(),
       changes: ctx?.changes ?? [],
       endpoint,
@@ -185,4 +186,4 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
   );
 }
 
-export { deleteApi };
+

@@ -46,6 +46,14 @@ export function renderDeployResult(r: DeployResult): string {
   return lines.join('\n');
 }
 
+/** `status`: each resource and whether it matches what `deploy` would create. */
+export function renderResourceStates(resources: DeployResult['changes'], width = 46): string[] {
+  return resources.map((r) => {
+    const state = r.action === 'unchanged' ? paint('green', 'in sync') : paint('yellow', `${r.action === 'created' ? 'missing' : r.action === 'deleted' ? 'extra' : 'differs'}${r.why ? ` (${r.why.join(', ')})` : ''}`);
+    return `  ${r.kind.padEnd(13)} ${r.resource.padEnd(width)} ${state}`;
+  });
+}
+
 function shorten(text: string, max = 120): string {
   const one = text.replace(/\s+/g, ' ');
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;

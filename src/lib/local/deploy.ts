@@ -21,6 +21,8 @@ export interface DeployResult {
   stage: string;
   mode: Mode;
   region: string;
+  /** AWS target: the account deployed to. */
+  account?: string;
   deployedAt: string;
   changes: DeployChange[];
   /** Where orders go: the local API (`fulfill send-order` / `fulfill serve`) or the invoke URL. */

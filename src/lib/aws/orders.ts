@@ -1,0 +1,131 @@
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { ExitCode, TimeoutError, UserError } from '../errors.js';
+import type { Order } from '../order/model.js';
+import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
+import type { OrderSender, SendOrderResult } from '../order/send.js';
+import { errorName } from './context.js';
+import { awsResourceNames } from './policies.js';
+import type { AwsStage } from './stage.js';
+
+export interface AwsSenderOptions {
+  fetch?: typeof fetch;
+  /** First and longest poll interval while waiting (ms). */
+  pollMs?: [number, number];
+}
+
+/**
+ * Sends orders to the deployed API (the invoke URL) with the same body as the local target, and waits for
+ * outcomes: orchestration through DescribeExecution (the execution name is the order id), events through the
+ * event log group that the catch-all rule writes (FilterLogEvents on detail.orderId).
+ */
+export function awsSender(stage: AwsStage, options: AwsSenderOptions = {}): OrderSender {
+  const doFetch = options.fetch ?? fetch;
+  const [minPoll, maxPoll] = options.pollMs ?? [250, 5000];
+  return {
+    async send(order: Order, wait: boolean, timeoutMs: number): Promise<SendOrderResult> {
+      let response: Response;
+      try {
+        response = await doFetch(stage.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
+      } catch (error) {
+        throw new UserError(`POST ${stage.endpoint} failed: ${(error as Error).message}`, ['Check the network and the stage with `fulfill status --target aws`.'], ExitCode.AwsError, 'AwsError');
+      }
+      const text = await response.text();
+      const body = safeJson(text);
+      const type = (body as { type?: string })?.type ?? '';
+      if (response.status !== 200) {
+        if (type.endsWith('ExecutionAlreadyExists')) {
+          return { orderId: order.orderId, api: { statusCode: response.status, body }, duplicate: true, ...(wait ? { outcome: await this.outcome(order.orderId, timeoutMs) } : {}) };
+        }
+        const message = (body as { message?: string })?.message ?? text;
+        const details = (body as { details?: string })?.details;
+        throw new UserError(`the API rejected order ${order.orderId} with ${response.status}: ${message}${details ? ` (${details})` : ''}`, [], response.status >= 500 ? ExitCode.AwsError : ExitCode.BadInput);
+      }
+      return { orderId: order.orderId, api: { statusCode: response.status, body }, duplicate: false, ...(wait ? { outcome: await this.outcome(order.orderId, timeoutMs) } : {}) };
+    },
+
+    async outcome(orderId: string, timeoutMs: number): Promise<OrderOutcome> {
+      const deadline = Date.now() + timeoutMs;
+      let delay = minPoll;
+      for (;;) {
+        try {
+          const outcome = stage.mode === 'orchestration' ? await executionOutcome(stage, orderId) : await eventsOutcome(stage, orderId);
+          if (outcome) return outcome;
+        } catch (error) {
+          // Throttling while polling is not a failure: back off and ask again.
+          if (!/Throttl|TooManyRequests/.test(errorName(error)) && errorName(error) !== 'ExecutionDoesNotExist') throw error;
+        }
+        if (Date.now() + delay > deadline) {
+          throw new TimeoutError(`order ${orderId}: no outcome after ${Math.round(timeoutMs / 1000)}s`, [`Look at \`fulfill logs --target aws --order ${orderId}\`, or raise --timeout.`]);
+        }
+        await stage.ctx.sleep(delay);
+        delay = Math.min(maxPoll, Math.round(delay * 1.5));
+      }
+    },
+
+    async close() {},
+  };
+}
+
+async function executionOutcome(stage: AwsStage, orderId: string): Promise<OrderOutcome | undefined> {
+  const arn = stage.blueprint.names.executionArn(orderId, stage.ctx.account);
+  const execution: DescribeExecutionCommandOutput = await stage.ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') return undefined;
+  const status = execution.status === 'SUCCEEDED' ? 'SUCCEEDED' : execution.status === 'TIMED_OUT' ? 'TIMED_OUT' : execution.status === 'ABORTED' ? 'ABORTED' : 'FAILED';
+  const state = safeJson((status === 'SUCCEEDED' ? execution.output : execution.input) ?? '{}') as Record<string, unknown>;
+  return buildOutcome({
+    orderId,
+    mode: 'orchestration',
+    status,
+    state,
+    ...(status !== 'SUCCEEDED' ? { failure: { Error: execution.error ?? `States.${status}`, Cause: execution.cause ?? '' } } : {}),
+    startedAt: new Date(execution.startDate ?? Date.now()).toISOString(),
+    ...(execution.stopDate ? { finishedAt: new Date(execution.stopDate).toISOString() } : {}),
+  });
+}
+
+/** Every event of one order from the event log group (the catch-all rule writes each event as one message). */
+export async function orderEvents(stage: Pick<AwsStage, 'ctx' | 'blueprint'>, orderId: string | undefined, startTime?: number): Promise<Array<{ event: Record<string, any>; timestamp: number; id: string }>> {
+  const logGroupName = awsResourceNames(stage.blueprint).eventLogGroup;
+  const out: Array<{ event: Record<string, any>; timestamp: number; id: string }> = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await stage.ctx.clients.logs.send(
+      new FilterLogEventsCommand({ logGroupName, ...(orderId ? { filterPattern: `{ $.detail.orderId = "${orderId}" }` } : {}), ...(startTime ? { startTime } : {}), nextToken }),
+    );
+    for (const e of page.events ?? []) {
+      const event = safeJson(e.message ?? '') as Record<string, any>;
+      if (event && typeof event === 'object') out.push({ event, timestamp: e.timestamp ?? Date.parse(event.time), id: e.eventId ?? event.id });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return out;
+}
+
+async function eventsOutcome(stage: AwsStage, orderId: string): Promise<OrderOutcome | undefined> {
+  const flow = stage.blueprint.events!;
+  const events = await orderEvents(stage, orderId);
+  const terminal = events.find((e) => flow.outcome.succeeded.includes(e.event['detail-type']) || flow.outcome.failed.includes(e.event['detail-type']));
+  if (!terminal) return undefined;
+  const placed = events.find((e) => e.event['detail-type'] === flow.orderPlaced);
+  const succeeded = flow.outcome.succeeded.includes(terminal.event['detail-type']);
+  const detail = terminal.event.detail as Record<string, unknown>;
+  const error = detail.error as { Error?: string; Cause?: string } | undefined;
+  return buildOutcome({
+    orderId,
+    mode: 'events',
+    status: succeeded ? 'SUCCEEDED' : 'FAILED',
+    state: detail,
+    ...(succeeded ? {} : { failure: { Error: String(error?.Error ?? terminal.event['detail-type']), Cause: String(error?.Cause ?? '') } }),
+    startedAt: new Date(placed?.timestamp ?? terminal.timestamp).toISOString(),
+    finishedAt: new Date(terminal.timestamp).toISOString(),
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

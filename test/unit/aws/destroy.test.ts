@@ -1,0 +1,74 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { awsDeploySteps } from '../../../src/lib/aws/deploy.js';
+import { destroyAws } from '../../../src/lib/aws/destroy.js';
+import { ownerTags, type AwsContext } from '../../../src/lib/aws/context.js';
+import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
+import { ACCOUNT, FakeAws, REGION } from '../../helpers/fake-aws.js';
+import { tempDir, templateProject } from '../../helpers/cli.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+async function deployed(mode: 'orchestration' | 'events'): Promise<{ fake: FakeAws; blueprint: Blueprint; ctx: () => AwsContext }> {
+  const dir = join(tmp.dir, `${mode}-${Math.random().toString(16).slice(2)}`);
+  templateProject(dir, { app: 'shop', stage: 'ci', mode, region: REGION });
+  const blueprint = loadBlueprint(dir);
+  const fake = new FakeAws();
+  const { steps } = awsDeploySteps(blueprint, { clients: fake.clients, sleep: async () => {} });
+  for (const step of steps) await step.run();
+  const ctx = (): AwsContext => ({ clients: fake.clients, account: ACCOUNT, region: REGION, names: blueprint.names, tags: ownerTags(blueprint.names), dryRun: false, changes: [], sleep: async () => {} });
+  return { fake, blueprint, ctx };
+}
+
+describe.each(['orchestration', 'events'] as const)('destroy --target aws (%s)', (mode) => {
+  it('deletes everything in reverse dependency order, and a second run finds nothing', async () => {
+    const { fake, blueprint, ctx } = await deployed(mode);
+    fake.reset();
+    const result = await destroyAws(ctx(), blueprint);
+    const order = fake.mutatingCalls().map((c) => c.command);
+    const first = (c: string) => order.indexOf(c);
+    const last = (c: string) => order.lastIndexOf(c);
+    expect(first('DeleteRestApi')).toBe(0);
+    expect(last('DeleteFunction')).toBeLessThan(first('DeleteRole'));
+    if (mode === 'events') {
+      expect(last('DeleteRule')).toBeLessThan(first('DeleteFunction'));
+      expect(first('DeleteEventBus')).toBeGreaterThan(last('DeleteRule'));
+      expect(first('DeleteQueue')).toBeGreaterThan(last('DeleteFunction'));
+    } else {
+      expect(first('DeleteStateMachine')).toBeLessThan(first('DeleteFunction'));
+    }
+    expect(result.deleted.length).toBeGreaterThan(10);
+    expect(result.skipped).toEqual([]);
+    const empty = { roles: {}, functions: {}, machines: {}, logGroups: {}, logPolicies: {}, queues: {}, buses: {}, rules: {}, apis: {} };
+    expect(fake.state).toEqual(empty);
+    fake.reset();
+    const again = await destroyAws(ctx(), blueprint);
+    expect(again.deleted).toEqual([]);
+    expect(fake.mutatingCalls()).toEqual([]);
+  });
+
+  it('--keep-logs keeps the log groups', async () => {
+    const { fake, blueprint, ctx } = await deployed(mode);
+    await destroyAws(ctx(), blueprint, { keepLogs: true });
+    expect(Object.keys(fake.state.logGroups).length).toBeGreaterThan(0);
+    expect(fake.state.functions).toEqual({});
+  });
+});
+
+describe('destroy --target aws leaves look-alikes alone', () => {
+  it('does not delete untagged resources that only share fulfill names', async () => {
+    const { fake, blueprint, ctx } = await deployed('orchestration');
+    // Someone else's function and role with the same names, and another stage's tags on the state machine.
+    fake.state.functions['fulfill-shop-ci-calculate-fee']!.tags = {};
+    fake.state.roles['fulfill-shop-ci-api-role']!.tags = [];
+    const sm = Object.values(fake.state.machines)[0]!;
+    sm.tags = [{ key: 'fulfill:app', value: 'shop' }, { key: 'fulfill:stage', value: 'prod' }];
+    const result = await destroyAws(ctx(), blueprint);
+    expect(result.skipped.map((s) => s.resource).sort()).toEqual(['fulfill-shop-ci-api-role', 'fulfill-shop-ci-calculate-fee', 'fulfill-shop-ci-workflow']);
+    expect(Object.keys(fake.state.functions)).toEqual(['fulfill-shop-ci-calculate-fee']);
+    expect(Object.keys(fake.state.roles)).toEqual(['fulfill-shop-ci-api-role']);
+    expect(Object.keys(fake.state.machines)).toHaveLength(1);
+    expect(Object.keys(fake.state.logGroups)).not.toContain('/aws/lambda/fulfill-shop-ci-calculate-fee');
+  });
+});
