@@ -31,7 +31,8 @@ async function placeOrder(page: Page, payment: string, item = 0): Promise<string
   await page.locator(`input[name=item][value="${item}"]`).check();
   await page.selectOption('#payment', payment);
   await page.click('#place');
-  await page.waitForFunction(() => /SUCCEEDED|FAILED|error/.test(document.querySelector('#status')?.className ?? ''), undefined, { timeout: 20_000 });
+  // Runs in the page (a string, so the tests need no DOM typings).
+  await page.waitForFunction(`/SUCCEEDED|FAILED|error/.test(document.querySelector('#status')?.className ?? '')`, undefined, { timeout: 20_000 });
   return (await page.textContent('#status')) ?? '';
 }
 

@@ -78,7 +78,9 @@ describe.each(['orchestration', 'events'] as const)('trace (%s)', (mode) => {
 
 describe('status and destroy on the local target', () => {
   const tmp = tempDir();
-  beforeAll(() => templateProject(tmp.dir));
+  beforeAll(() => {
+    templateProject(tmp.dir);
+  });
   afterAll(() => tmp.cleanup());
 
   it('status reports not deployed, in sync, then drift after a change', async () => {
