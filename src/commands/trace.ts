@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { parseSince, stageFlags } from '../lib/cli/flags.js';
+import { parseSince, stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { loadConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP, ExpectationError, UserError } from '../lib/errors.js';
 import { openLocalLog } from '../lib/logs/read.js';
 import type { OrderOutcome } from '../lib/order/outcome.js';
+import type { LogEntry } from '../lib/logs/entry.js';
 import { buildTrace, renderTrace, type OrderTrace } from '../lib/trace/trace.js';
 
 type Slow = Pick<OrderOutcome, 'orderId' | 'status' | 'mode' | 'startedAt' | 'durationMs'>;
@@ -16,6 +17,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
   static args = { orderId: Args.string({ description: 'The order to trace.', required: false }) };
   static flags = {
     ...stageFlags,
+    ...targetFlags,
     slowest: Flags.integer({ summary: 'List the N slowest orders.', min: 1 }),
     since: Flags.string({ summary: 'Only orders started since a duration ago (10m, 1h) or an ISO time.', default: '1h' }),
     sla: Flags.string({ summary: 'Latency objective, e.g. 2s or 500ms: report orders over it (exit 1 if any).' }),
@@ -24,19 +26,19 @@ export default class Trace extends BaseCommand<typeof Trace> {
   async run(): Promise<OrderTrace | { orders: Slow[]; breached?: Slow[]; slaMs?: number }> {
     const { args, flags } = await this.parse(Trace);
     const config = loadConfig(flags.dir);
-    const store = openLocalLog(flags.dir, flags.stage ?? config.stage);
+    const source = await this.source(flags, flags.stage ?? config.stage, (flags.target ?? config.target) === 'aws');
     if (args.orderId) {
-      const entries = store.readLog({ orderId: args.orderId });
+      const entries = await source.entries(args.orderId);
       if (entries.length === 0) throw new UserError(`order ${args.orderId} has no log entries on stage "${flags.stage ?? config.stage}"`, ['List recent orders with `fulfill trace --slowest 10`.']);
-      const trace = buildTrace(args.orderId, entries, store.readOutcome(args.orderId));
+      const trace = buildTrace(args.orderId, entries, await source.outcome(args.orderId));
       this.log(renderTrace(trace));
       return trace;
     }
     if (!flags.slowest && !flags.sla) throw new UserError('trace needs an order id, --slowest N or --sla DURATION');
     const since = parseSince(flags.since);
-    const finished = store.listOutcomes().filter((o) => o.durationMs !== null && Date.parse(o.startedAt) >= since);
+    const finished = (await source.finishedSince(since)).filter((o) => o.durationMs !== null && Date.parse(o.startedAt) >= since);
     const orders: Slow[] = finished
-      .map(({ orderId, status, mode, startedAt, durationMs }) => ({ orderId, status, mode, startedAt, durationMs }))
+      .map(({ orderId, status, mode, startedAt, durationMs }) => ({ orderId, status: status as Slow['status'], mode, startedAt, durationMs }))
       .sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0))
       .slice(0, flags.slowest ?? finished.length);
     const slaMs = flags.sla ? parseDuration(flags.sla) : undefined;
@@ -52,6 +54,34 @@ export default class Trace extends BaseCommand<typeof Trace> {
     }
     return { orders, ...(breached ? { breached, slaMs } : {}) };
   }
+
+  /** Where the timeline comes from: the local store, or AWS (execution history or the event log group). */
+  private async source(flags: { dir: string; region?: string; profile?: string; 'endpoint-url'?: string }, stage: string, aws: boolean): Promise<TraceSource> {
+    if (!aws) {
+      const store = openLocalLog(flags.dir, stage);
+      return {
+        entries: async (orderId) => store.readLog({ orderId }),
+        outcome: async (orderId) => store.readOutcome(orderId),
+        finishedSince: async () => store.listOutcomes(),
+      };
+    }
+    const { connectStage } = await import('../lib/aws/stage.js');
+    const { readAwsLogs } = await import('../lib/aws/history.js');
+    const { currentOutcome, finishedOrdersSince } = await import('../lib/aws/orders.js');
+    const connected = await connectStage(flags.dir, { stage, ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}), ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}) });
+    const awsStage = { ...connected, endpoint: '' };
+    return {
+      entries: (orderId) => readAwsLogs(awsStage, { orderId }),
+      outcome: (orderId) => currentOutcome(awsStage, orderId),
+      finishedSince: (since) => finishedOrdersSince(awsStage, since),
+    };
+  }
+}
+
+interface TraceSource {
+  entries(orderId: string): Promise<LogEntry[]>;
+  outcome(orderId: string): Promise<OrderOutcome | undefined>;
+  finishedSince(since: number): Promise<Slow[]>;
 }
 
 function parseDuration(text: string): number {

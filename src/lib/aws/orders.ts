@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ExitCode, TimeoutError, UserError } from '../errors.js';
 import type { Order } from '../order/model.js';
@@ -65,6 +65,57 @@ export function awsSender(stage: AwsStage, options: AwsSenderOptions = {}): Orde
 
     async close() {},
   };
+}
+
+/** The outcome of an order if it has ended, else undefined (no waiting). */
+export async function currentOutcome(stage: AwsStage, orderId: string): Promise<OrderOutcome | undefined> {
+  try {
+    return stage.mode === 'orchestration' ? await executionOutcome(stage, orderId) : await eventsOutcome(stage, orderId);
+  } catch (error) {
+    if (errorName(error) === 'ExecutionDoesNotExist') return undefined;
+    throw error;
+  }
+}
+
+export interface OrderTiming {
+  orderId: string;
+  status: OrderOutcome['status'];
+  mode: 'orchestration' | 'events';
+  startedAt: string;
+  durationMs: number | null;
+}
+
+/** Finished orders since a time with their latency: executions (orchestration) or first-to-terminal event (events). */
+export async function finishedOrdersSince(stage: AwsStage, since: number): Promise<OrderTiming[]> {
+  if (stage.mode === 'orchestration') {
+    const out: OrderTiming[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await stage.ctx.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: stage.blueprint.names.stateMachineArn(stage.ctx.account), nextToken }));
+      let older = false;
+      for (const e of page.executions ?? []) {
+        const started = new Date(e.startDate ?? 0).getTime();
+        if (started < since) older = true;
+        else if (e.stopDate) out.push({ orderId: e.name ?? '?', status: (e.status === 'SUCCEEDED' || e.status === 'TIMED_OUT' || e.status === 'ABORTED' ? e.status : 'FAILED'), mode: 'orchestration', startedAt: new Date(started).toISOString(), durationMs: new Date(e.stopDate).getTime() - started });
+      }
+      nextToken = older ? undefined : page.nextToken;
+    } while (nextToken);
+    return out;
+  }
+  const flow = stage.blueprint.events!;
+  const byOrder = new Map<string, { first: number; terminal?: { at: number; type: string } }>();
+  for (const { event, timestamp } of await orderEvents(stage, undefined, since)) {
+    const orderId = event.detail?.orderId;
+    if (typeof orderId !== 'string') continue;
+    const seen = byOrder.get(orderId) ?? { first: timestamp };
+    seen.first = Math.min(seen.first, timestamp);
+    const type = event['detail-type'];
+    if (flow.outcome.succeeded.includes(type) || flow.outcome.failed.includes(type)) seen.terminal = { at: timestamp, type };
+    byOrder.set(orderId, seen);
+  }
+  return [...byOrder.entries()]
+    .filter(([, o]) => o.terminal)
+    .map(([orderId, o]) => ({ orderId, status: flow.outcome.succeeded.includes(o.terminal!.type) ? 'SUCCEEDED' : 'FAILED', mode: 'events' as const, startedAt: new Date(o.first).toISOString(), durationMs: o.terminal!.at - o.first }));
 }
 
 async function executionOutcome(stage: AwsStage, orderId: string): Promise<OrderOutcome | undefined> {

@@ -51,7 +51,9 @@ export function buildTrace(orderId: string, entries: readonly LogEntry[], outcom
   // Orchestration: states (entered -> exited) and the Lambda invocations inside them.
   const open = new Map<string, LogEntry>();
   const attempts = new Map<string, number>();
+  const lambdaStarted = new Map<string, number>();
   for (const e of sorted.filter((x) => x.source === 'execution')) {
+    if (e.type === 'LambdaFunctionStarted' && e.name) lambdaStarted.set(e.name, at(e));
     if (e.type.endsWith('StateEntered') && e.name) open.set(e.name, e);
     else if (e.type.endsWith('StateExited') && e.name && open.has(e.name)) {
       const start = open.get(e.name)!;
@@ -61,7 +63,8 @@ export function buildTrace(orderId: string, entries: readonly LogEntry[], outcom
       const attempt = (attempts.get(e.name) ?? 0) + 1;
       attempts.set(e.name, attempt);
       if (attempt > 1) retries++;
-      const durationMs = Number(e.details?.durationMs ?? 0);
+      // The local runtime records durationMs; AWS history has the Started event's time instead.
+      const durationMs = Number(e.details?.durationMs ?? (lambdaStarted.has(e.name) ? at(e) - lambdaStarted.get(e.name)! : 0));
       const failed = e.type !== 'LambdaFunctionSucceeded';
       if (failed) errors.push(`${e.name}: ${String(e.details?.error)}`);
       spans.push({ kind: 'invocation', name: e.name, startMs: at(e) - durationMs, durationMs, status: failed ? 'failed' : 'ok', attempt, ...(failed ? { error: String(e.details?.error) } : {}), onCriticalPath: true });

@@ -5,7 +5,8 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { ownerTags } from '../../../src/lib/aws/context.js';
 import { entryKey, followAwsLogs, readAwsLogs } from '../../../src/lib/aws/history.js';
-import { awsSender } from '../../../src/lib/aws/orders.js';
+import { awsSender, finishedOrdersSince } from '../../../src/lib/aws/orders.js';
+import { buildTrace } from '../../../src/lib/trace/trace.js';
 import type { AwsStage } from '../../../src/lib/aws/stage.js';
 import { loadBlueprint } from '../../../src/lib/blueprint/blueprint.js';
 import type { AwsClients } from '../../../src/lib/aws/clients.js';
@@ -155,5 +156,44 @@ describe('logs --target aws', () => {
     await followAwsLogs(s, { orderId: 'o-1' }, new Set(), (e) => printed.push(e), controller.signal, [1, 8]);
     expect(printed.map((e) => e.name)).toEqual(['E1', 'E2', 'E3', 'E4']);
     expect(new Set(printed.map(entryKey)).size).toBe(4);
+  });
+});
+
+describe('trace --target aws', () => {
+  it('builds the timeline from execution history, with invocation durations and retries', async () => {
+    const t = (ms: number) => new Date(10_000 + ms);
+    sfnMock.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 1, type: 'ExecutionStarted', timestamp: t(0) },
+        { id: 2, type: 'TaskStateEntered', timestamp: t(1), stateEnteredEventDetails: { name: 'DetermineSeller' } },
+        { id: 3, type: 'LambdaFunctionScheduled', timestamp: t(2) },
+        { id: 4, type: 'LambdaFunctionStarted', timestamp: t(3) },
+        { id: 5, type: 'LambdaFunctionFailed', timestamp: t(40), lambdaFunctionFailedEventDetails: { error: 'Lambda.TooManyRequestsException' } },
+        { id: 6, type: 'LambdaFunctionScheduled', timestamp: t(1040) },
+        { id: 7, type: 'LambdaFunctionStarted', timestamp: t(1041) },
+        { id: 8, type: 'LambdaFunctionSucceeded', timestamp: t(1061) },
+        { id: 9, type: 'TaskStateExited', timestamp: t(1062), stateExitedEventDetails: { name: 'DetermineSeller' } },
+        { id: 10, type: 'ExecutionSucceeded', timestamp: t(1063) },
+      ],
+    });
+    const trace = buildTrace('o-1', await readAwsLogs(stage('orchestration'), { orderId: 'o-1' }));
+    const invocations = trace.spans.filter((s) => s.kind === 'invocation');
+    expect(invocations.map((s) => [s.attempt, s.durationMs, s.status])).toEqual([[1, 37, 'failed'], [2, 20, 'ok']]);
+    expect(trace.retries).toBe(1);
+    expect(trace.gaps.some((g) => g.ms >= 1000)).toBe(true); // the retry interval shows as waiting
+  });
+
+  it('lists finished orders with their latency, in both modes', async () => {
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [
+      { name: 'slow', startDate: new Date(5000), stopDate: new Date(8000), status: 'SUCCEEDED', executionArn: 'a', stateMachineArn: 's' },
+      { name: 'running', startDate: new Date(6000), status: 'RUNNING', executionArn: 'b', stateMachineArn: 's' },
+    ] });
+    expect(await finishedOrdersSince(stage('orchestration'), 0)).toEqual([{ orderId: 'slow', status: 'SUCCEEDED', mode: 'orchestration', startedAt: new Date(5000).toISOString(), durationMs: 3000 }]);
+    const ev = (type: string, orderId: string, t: number) => ({ eventId: `${type}-${orderId}`, timestamp: t, message: JSON.stringify({ id: `${type}-${orderId}`, 'detail-type': type, source: 's', detail: { orderId } }) });
+    logsMock.on(FilterLogEventsCommand).resolves({ events: [ev('OrderPlaced', 'a', 100), ev('OrderPlaced', 'b', 150), ev('OrderCompleted', 'a', 400), ev('OrderFailed', 'c', 500)] });
+    expect(await finishedOrdersSince(stage('events'), 0)).toEqual([
+      { orderId: 'a', status: 'SUCCEEDED', mode: 'events', startedAt: new Date(100).toISOString(), durationMs: 300 },
+      { orderId: 'c', status: 'FAILED', mode: 'events', startedAt: new Date(500).toISOString(), durationMs: 0 },
+    ]);
   });
 });
