@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { runSteps } from '../lib/cli/progress.js';
 import { renderDeployResult } from '../lib/cli/render.js';
-import { stageFlags, targetFlags } from '../lib/cli/flags.js';
+import { awsOptionsFrom, stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { loadBlueprint } from '../lib/blueprint/blueprint.js';
 import { MODES, type Mode } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
@@ -30,8 +30,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         ? aws.awsDeploySteps(blueprint, {
             allowCycles: flags['allow-cycles'],
             dryRun: flags['dry-run'],
-            ...(flags.profile ? { profile: flags.profile } : {}),
-            ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}),
+            ...awsOptionsFrom(flags),
           })
         : localDeploySteps(blueprint, { allowCycles: flags['allow-cycles'], dryRun: flags['dry-run'] });
     await runSteps(steps, { quiet: this.jsonEnabled() });

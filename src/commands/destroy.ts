@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { stageFlags, targetFlags } from '../lib/cli/flags.js';
+import { awsOptionsFrom, stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { paint } from '../lib/cli/style.js';
 import { loadConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP, UserError } from '../lib/errors.js';
@@ -34,7 +34,7 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     if ((flags.target ?? config.target) === 'aws') {
       const { connectStage } = await import('../lib/aws/stage.js');
       const { destroyAws } = await import('../lib/aws/destroy.js');
-      const connected = await connectStage(flags.dir, { stage, mode: config.mode, ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}), ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}) });
+      const connected = await connectStage(flags.dir, { stage, mode: config.mode, ...awsOptionsFrom(flags) });
       const result = await destroyAws(connected.ctx, connected.blueprint, { keepLogs: flags['keep-logs'] });
       for (const s of result.skipped) this.warnUser(`left ${s.resource} alone: ${s.reason}`);
       this.log(result.deleted.length ? `${paint('green', '✔')} destroyed ${config.app}/${stage} on aws: ${result.deleted.map((d) => `${d.kind} ${d.resource}`).join(', ')}` : `nothing to destroy: ${config.app}/${stage} owns nothing on aws`);

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { parseSince, stageFlags, targetFlags } from '../lib/cli/flags.js';
+import { parseSince, awsOptionsFrom, stageFlags, targetFlags, untilInterrupted } from '../lib/cli/flags.js';
 import { renderLogEntry } from '../lib/cli/render.js';
 import { loadConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
@@ -36,41 +36,19 @@ export default class Logs extends BaseCommand<typeof Logs> {
     const store = openLocalLog(flags.dir, flags.stage ?? config.stage);
     const { entries, offset } = queryLog(store, { ...filter, ...(flags.limit ? { limit: flags.limit } : {}) });
     for (const entry of entries) this.print(entry);
-    if (flags.follow) {
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        await followLog(store, offset, filter, (e) => this.print(e), controller.signal);
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    }
+    if (flags.follow) await untilInterrupted((signal) => followLog(store, offset, filter, (e) => this.print(e), signal));
     return { entries: this.printed };
   }
 
   private async fromAws(flags: { dir: string; stage?: string; region?: string; profile?: string; 'endpoint-url'?: string; functions: boolean; follow: boolean; limit?: number }, filter: LogFilter): Promise<{ entries: number }> {
     const { connectStage } = await import('../lib/aws/stage.js');
     const { readAwsLogs, followAwsLogs, entryKey } = await import('../lib/aws/history.js');
-    const stage = await connectStage(flags.dir, { ...(flags.stage ? { stage: flags.stage } : {}), ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}), ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}) });
+    const stage = await connectStage(flags.dir, { ...(flags.stage ? { stage: flags.stage } : {}), ...awsOptionsFrom(flags) });
     const query = { ...filter, functions: flags.functions };
     const entries = await readAwsLogs(stage, query.since === undefined && !query.orderId ? { ...query, since: Date.now() - 3600_000 } : query);
     const seen = new Set(entries.map(entryKey));
     for (const entry of flags.limit ? entries.slice(-flags.limit) : entries) this.print(entry);
-    if (flags.follow) {
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        await followAwsLogs(stage, query, seen, (e) => this.print(e), controller.signal);
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    }
+    if (flags.follow) await untilInterrupted((signal) => followAwsLogs(stage, query, seen, (e) => this.print(e), signal));
     return { entries: this.printed };
   }
 

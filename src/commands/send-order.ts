@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { stageFlags, targetFlags } from '../lib/cli/flags.js';
+import { awsOptionsFrom, stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { renderOutcome } from '../lib/cli/render.js';
 import { paint } from '../lib/cli/style.js';
 import { loadConfig } from '../lib/config/schema.js';
@@ -53,7 +53,7 @@ export default class SendOrder extends BaseCommand<typeof SendOrder> {
     if (target === 'aws') {
       const { connectStage } = await import('../lib/aws/stage.js');
       const { awsSender } = await import('../lib/aws/orders.js');
-      const connected = await connectStage(flags.dir, { stage, ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}), ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}) });
+      const connected = await connectStage(flags.dir, { stage, ...awsOptionsFrom(flags) });
       sender = awsSender({ ...connected, endpoint: await connected.endpoint() });
     } else {
       sender = await localSender(flags.dir, stage);

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { stageFlags } from '../lib/cli/flags.js';
+import { stageFlags, untilInterrupted } from '../lib/cli/flags.js';
 import { loadConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
 import { LocalBackend } from '../lib/local/backend.js';
@@ -32,10 +32,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     });
     const url = await server.listen();
     this.log(`fulfill serve: ${backend.deployment.app}/${backend.deployment.stage} (${backend.mode}) on ${url} — POST ${url}/orders${existsSync(storefront) ? `, storefront at ${url}/` : ''}`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await untilInterrupted((signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })));
     this.log(`fulfill serve: stopping, ${server.pending.length} order(s) in flight`);
     const { finished, interrupted } = await server.close(flags.grace * 1000);
     await backend.close({ force: interrupted.length > 0 });

@@ -1,5 +1,5 @@
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { stageFlags, targetFlags } from '../lib/cli/flags.js';
+import { awsOptionsFrom, stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { runSteps } from '../lib/cli/progress.js';
 import { paint } from '../lib/cli/style.js';
 import { renderResourceStates } from '../lib/cli/render.js';
@@ -51,7 +51,7 @@ export default class Status extends BaseCommand<typeof Status> {
   private async onAws(flags: { dir: string; region?: string; profile?: string; 'endpoint-url'?: string }, stage: string): Promise<StatusResult> {
     const { connectStage, detectMode } = await import('../lib/aws/stage.js');
     const { awsDeploySteps } = await import('../lib/aws/deploy.js');
-    const aws = { ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}), ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}) };
+    const aws = awsOptionsFrom(flags);
     const config = loadConfig(flags.dir);
     const probe = await connectStage(flags.dir, { stage, mode: config.mode, ...aws });
     const mode = await detectMode(probe.ctx);

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { parseSince, stageFlags, targetFlags } from '../lib/cli/flags.js';
+import { parseSince, awsOptionsFrom, stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { loadConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP, ExpectationError, UserError } from '../lib/errors.js';
 import { openLocalLog } from '../lib/logs/read.js';
@@ -68,7 +68,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
     const { connectStage } = await import('../lib/aws/stage.js');
     const { readAwsLogs } = await import('../lib/aws/history.js');
     const { currentOutcome, finishedOrdersSince } = await import('../lib/aws/orders.js');
-    const connected = await connectStage(flags.dir, { stage, ...(flags.region ? { region: flags.region } : {}), ...(flags.profile ? { profile: flags.profile } : {}), ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}) });
+    const connected = await connectStage(flags.dir, { stage, ...awsOptionsFrom(flags) });
     const awsStage = { ...connected, endpoint: '' };
     return {
       entries: (orderId) => readAwsLogs(awsStage, { orderId }),
