@@ -129,7 +129,8 @@ describe.each(['orchestration', 'events'] as const)('fulfill serve (%s)', (mode)
     const own = tempDir();
     templateProject(own.dir, { mode, stage: 'burst' });
     expect((await runCli(['deploy'], { cwd: own.dir })).code).toBe(0);
-    const burst = await startServe(own.dir, ['--grace', '1']);
+    // --grace 0: orders still running are recorded as interrupted at once (the shutdown path that must not hang).
+    const burst = await startServe(own.dir, ['--grace', '0']);
     try {
       const ids = Array.from({ length: 100 }, (_, i) => `${mode}-burst-${i}`);
       const answers = await Promise.all(ids.map((id, i) => raw(burst.url, 'POST', '/orders', JSON.stringify(order(id, { paymentInstrumentType: i % 5 === 0 ? 'giftCard' : 'creditCard' })))));

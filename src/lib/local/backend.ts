@@ -80,12 +80,17 @@ export class LocalBackend {
     return this.deployment.mode;
   }
 
+  /** The outcome of an order this process runs, as a promise without a deadline (undefined if it runs elsewhere). */
+  running(orderId: string): Promise<OrderOutcome> | undefined {
+    return this.engine.kind === 'orchestration' ? this.engine.sfn.outcome(orderId) : this.engine.bus.outcome(orderId);
+  }
+
   /**
    * Waits for an order's outcome: from the engine when this process runs it, otherwise from the store
    * (another process, e.g. `fulfill serve`, runs it).
    */
   async waitForOutcome(orderId: string, timeoutMs: number): Promise<OrderOutcome> {
-    const running = this.engine.kind === 'orchestration' ? this.engine.sfn.outcome(orderId) : this.engine.bus.outcome(orderId);
+    const running = this.running(orderId);
     const deadline = Date.now() + timeoutMs;
     if (running) {
       let timer: NodeJS.Timeout | undefined;
@@ -133,6 +138,7 @@ export class LocalBackend {
   async close(options: { force?: boolean } = {}): Promise<void> {
     // Normally let every delivery finish (fan-out branches too); forced, stop the functions first so
     // deliveries fail fast (and are retried, then dead-lettered) instead of running on.
+    if (options.force && this.engine.kind === 'orchestration') this.engine.sfn.abortAll();
     if (options.force) await this.lambda.close();
     if (this.engine.kind === 'events') await this.engine.bus.close();
     await this.lambda.close();

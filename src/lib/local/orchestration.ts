@@ -30,6 +30,7 @@ type LibEvent = { type: string; timestamp: number; state?: { name: string; type:
  */
 export class LocalStepFunctions {
   private readonly running = new Map<string, Promise<OrderOutcome>>();
+  private readonly aborts = new Map<string, () => void>();
 
   private constructor(
     private readonly machine: StateMachineType,
@@ -78,6 +79,11 @@ export class LocalStepFunctions {
     return { executionArn, startDate: Date.parse(record.startDate) / 1000 };
   }
 
+  /** StopExecution for everything still running (forced shutdown): each ends ABORTED instead of retrying on. */
+  abortAll(): void {
+    for (const abort of this.aborts.values()) abort();
+  }
+
   /** The outcome of an execution this process started, when it ends. */
   outcome(orderId: string): Promise<OrderOutcome> | undefined {
     return this.running.get(orderId);
@@ -93,6 +99,7 @@ export class LocalStepFunctions {
       overrides: { taskResourceLocalHandlers: handlers as never },
       context: { Execution: { Id: record.executionArn, Name: orderId, StartTime: record.startDate, Input: input as never } },
     });
+    this.aborts.set(orderId, execution.abort);
     let failure: { Error: string; Cause: string } | undefined;
     const history = (async () => {
       for await (const event of execution.eventLogs as AsyncGenerator<LibEvent>) {
@@ -108,13 +115,17 @@ export class LocalStepFunctions {
       status = (error as Error).name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : (error as Error).name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
     }
     await history;
+    this.aborts.delete(orderId);
+    // Aborted at shutdown: the backend already recorded why (interrupted); keep that record.
+    const recorded = status === 'ABORTED' ? this.store.readOutcome(orderId) : undefined;
+    if (recorded) return recorded;
     const finishedAt = new Date().toISOString();
     const outcome = buildOutcome({
       orderId,
       mode: 'orchestration',
       status,
       state: (status === 'SUCCEEDED' ? output : input) as Record<string, unknown>,
-      failure: status === 'SUCCEEDED' ? undefined : (failure ?? { Error: `States.${status === 'TIMED_OUT' ? 'Timeout' : 'Runtime'}`, Cause: status }),
+      failure: status === 'SUCCEEDED' ? undefined : (failure ?? { Error: status === 'TIMED_OUT' ? 'States.Timeout' : status === 'ABORTED' ? 'ExecutionAborted' : 'States.Runtime', Cause: `the execution ended ${status}` }),
       startedAt: record.startDate,
       finishedAt,
     });

@@ -130,11 +130,11 @@ export class FulfillServer {
   private follow(body: string) {
     const orderId = (JSON.parse(body) as { orderId: string }).orderId;
     if (this.inFlight.has(orderId)) return;
+    const running = this.backend.running(orderId);
+    if (!running) return;
     this.inFlight.add(orderId);
-    this.backend
-      .waitForOutcome(orderId, 24 * 3600 * 1000)
-      .catch(() => undefined)
-      .finally(() => this.inFlight.delete(orderId));
+    // No timer here: an order that never ends must not keep the process alive after shutdown.
+    void running.finally(() => this.inFlight.delete(orderId));
   }
 
   private serveStatic(path: string, res: ServerResponse) {
