@@ -15,6 +15,7 @@ export default {
   },
   setupFiles: ['<rootDir>/test/jest.setup.ts'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   // e2e tests spawn the CLI; two cores in CI
   maxWorkers: 2,
   testTimeout: 60000,
