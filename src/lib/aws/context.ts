@@ -1,6 +1,6 @@
 import type { Naming } from '../blueprint/naming.js';
 import { ExitCode, UserError } from '../errors.js';
-import type { DeployChange } from '../local/deploy.js';
+import type { DeployChange } from '../deploy/result.js';
 import type { AwsClients } from './clients.js';
 
 export interface AwsContext {

@@ -6,7 +6,7 @@ import { checkFlowForCycles } from '../blueprint/flow-graph.js';
 import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow } from '../blueprint/workflow.js';
 import { UserError } from '../errors.js';
-import type { DeployResult, DeployStep } from '../local/deploy.js';
+import type { DeployResult, DeployStep } from '../deploy/result.js';
 import { deleteApi, ensureApi, openApiDocument } from './apigw.js';
 import { createClients, type AwsClients, type AwsOptions } from './clients.js';
 import { deployFailure, ownerTags, type AwsContext } from './context.js';

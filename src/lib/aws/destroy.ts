@@ -5,7 +5,7 @@ import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { ListTagsForResourceCommand as ListStateMachineTags } from '@aws-sdk/client-sfn';
 import { GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import type { Blueprint } from '../blueprint/blueprint.js';
-import type { DeployChange } from '../local/deploy.js';
+import type { DeployChange } from '../deploy/result.js';
 import { deleteApi } from './apigw.js';
 import { apply, deployFailure, isNotFound, type AwsContext } from './context.js';
 import { deleteBus } from './events.js';

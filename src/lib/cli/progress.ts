@@ -1,4 +1,4 @@
-import type { DeployStep } from '../local/deploy.js';
+import type { DeployStep } from '../deploy/result.js';
 import { useColor } from './style.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { LogEntry } from '../logs/entry.js';
 import { causeMessage, type OrderOutcome } from '../order/outcome.js';
-import type { DeployResult } from '../local/deploy.js';
+import type { DeployResult } from '../deploy/result.js';
 import { paint } from './style.js';
 
 const money = (amount: number | null, currency: string | null | undefined) => (amount === null ? '-' : `${amount.toFixed(2)} ${currency ?? ''}`.trim());

@@ -5,32 +5,10 @@ import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow, type AslDefinition } from '../blueprint/workflow.js';
 import type { EventFlow } from '../blueprint/event-flow.js';
 import { checkFlowForCycles } from '../blueprint/flow-graph.js';
-import type { Mode } from '../config/schema.js';
+import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
 import { LocalStore, type LocalDeployment } from './store.js';
 
-export interface DeployChange {
-  resource: string;
-  kind: 'function' | 'state-machine' | 'event-bus' | 'rule' | 'api' | 'role' | 'policy' | 'permission' | 'log-group' | 'queue' | 'target' | 'stage';
-  action: 'created' | 'updated' | 'unchanged' | 'deleted';
-  why?: string[];
-}
-
-export interface DeployResult {
-  target: 'local' | 'aws';
-  app: string;
-  stage: string;
-  mode: Mode;
-  region: string;
-  /** AWS target: the account deployed to. */
-  account?: string;
-  deployedAt: string;
-  changes: DeployChange[];
-  /** Where orders go: the local API (`fulfill send-order` / `fulfill serve`) or the invoke URL. */
-  endpoint: string;
-  warnings: string[];
-  /** True when nothing was written (`--dry-run`): `changes` say what would happen. */
-  dryRun?: boolean;
-}
+export type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
 
 /** What the local target needs at run time, recorded in deployment.json next to the bundles. */
 export interface LocalRuntimeSpec extends LocalDeployment {
@@ -40,10 +18,6 @@ export interface LocalRuntimeSpec extends LocalDeployment {
   events?: Omit<EventFlow, 'file'>;
 }
 
-export interface DeployStep {
-  title: string;
-  run: () => Promise<string | void>;
-}
 
 export interface DeployOptions {
   allowCycles?: boolean;
