@@ -2,7 +2,7 @@ import type { Blueprint } from '../blueprint/blueprint.js';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
-  Statement: Array<{ Sid?: string; Effect: 'Allow'; Action: string | string[]; Resource?: string | string[]; Principal?: Record<string, string>; Condition?: Record<string, Record<string, string | string[]>> }>;
+  Statement: Array<{ Sid?: string; Effect: 'Allow'; Action: string | string[]; Resource?: string | string[]; Principal?: Record<string, string | string[]>; Condition?: Record<string, Record<string, string | string[]>> }>;
 }
 
 export type RoleKind = 'functions' | 'states' | 'api';
@@ -115,7 +115,8 @@ export function eventLogsResourcePolicy(blueprint: Blueprint, account: string): 
       {
         Sid: 'EventBridgeToLogs',
         Effect: 'Allow',
-        Principal: { Service: 'events.amazonaws.com' },
+        // EventBridge writes to CloudWatch Logs targets through the log delivery service.
+        Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: `arn:aws:logs:${blueprint.region}:${account}:log-group:${res.eventLogGroup}:*`,
         Condition: { ArnEquals: { 'aws:SourceArn': blueprint.names.ruleArn('all-events', account) } },
