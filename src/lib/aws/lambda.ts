@@ -41,9 +41,9 @@ export function codeSha256(zip: Uint8Array): string {
   return createHash('sha256').update(zip).digest('base64');
 }
 
-/** Waiters poll; tests set a tiny delay through the context's clock. */
+/** The SDK waiters check at once, then poll every 1-5 s for up to 5 minutes. */
 function waiterConfig(ctx: AwsContext) {
-  return { client: ctx.clients.lambda, maxWaitTime: 300, minDelay: ctx.dryRun ? 1 : 1, maxDelay: 5 };
+  return { client: ctx.clients.lambda, maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
 }
 
 export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promise<string> {
