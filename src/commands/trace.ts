@@ -6,6 +6,7 @@ import { EXIT_CODES_HELP, ExpectationError, UserError } from '../lib/errors.js';
 import { openLocalLog } from '../lib/logs/read.js';
 import type { OrderOutcome } from '../lib/order/outcome.js';
 import type { LogEntry } from '../lib/logs/entry.js';
+import type { EventFlow } from '../lib/blueprint/event-flow.js';
 import { buildTrace, renderTrace, type OrderTrace } from '../lib/trace/trace.js';
 
 type Slow = Pick<OrderOutcome, 'orderId' | 'status' | 'mode' | 'startedAt' | 'durationMs'>;
@@ -30,7 +31,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
     if (args.orderId) {
       const entries = await source.entries(args.orderId);
       if (entries.length === 0) throw new UserError(`order ${args.orderId} has no log entries on stage "${flags.stage ?? config.stage}"`, ['List recent orders with `fulfill trace --slowest 10`.']);
-      const trace = buildTrace(args.orderId, entries, await source.outcome(args.orderId));
+      const trace = buildTrace(args.orderId, entries, await source.outcome(args.orderId), source.flow);
       this.log(renderTrace(trace));
       return trace;
     }
@@ -71,6 +72,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
     const connected = await connectStage(flags.dir, { stage, ...awsOptionsFrom(flags) });
     const awsStage = { ...connected, endpoint: '' };
     return {
+      ...(connected.blueprint.events ? { flow: connected.blueprint.events } : {}),
       entries: (orderId) => readAwsLogs(awsStage, { orderId }),
       outcome: (orderId) => currentOutcome(awsStage, orderId),
       finishedSince: (since) => finishedOrdersSince(awsStage, since),
@@ -79,6 +81,8 @@ export default class Trace extends BaseCommand<typeof Trace> {
 }
 
 interface TraceSource {
+  /** Events mode on AWS: the flow, to infer causes the event log does not record. */
+  flow?: EventFlow;
   entries(orderId: string): Promise<LogEntry[]>;
   outcome(orderId: string): Promise<OrderOutcome | undefined>;
   finishedSince(since: number): Promise<Slow[]>;

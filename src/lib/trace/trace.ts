@@ -1,5 +1,7 @@
 import type { LogEntry } from '../logs/entry.js';
 import type { OrderOutcome } from '../order/outcome.js';
+import type { EventFlow } from '../blueprint/event-flow.js';
+import { compilePattern } from '../events/pattern.js';
 
 export interface TraceSpan {
   /** What ran: an API request, a state, a handler invocation, an event, a delivery to a rule's target. */
@@ -36,7 +38,7 @@ export interface OrderTrace {
  * execution history (states, Lambda invocations with retries) or bus events (events, matched rules,
  * deliveries with attempts). The critical path is the causal chain to the final state or event.
  */
-export function buildTrace(orderId: string, entries: readonly LogEntry[], outcome?: OrderOutcome): OrderTrace {
+export function buildTrace(orderId: string, entries: readonly LogEntry[], outcome?: OrderOutcome, flow?: Pick<EventFlow, 'rules' | 'outcome'>): OrderTrace {
   const sorted = [...entries].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   const t0 = sorted.length ? Date.parse(sorted[0]!.timestamp) : Date.parse(outcome?.startedAt ?? new Date().toISOString());
   const at = (e: LogEntry) => Date.parse(e.timestamp) - t0;
@@ -101,15 +103,25 @@ export function buildTrace(orderId: string, entries: readonly LogEntry[], outcom
     }
   }
   // Walk back from the terminal event to the first one.
+  const published = events.filter((e) => e.type === 'EventPublished');
   const terminal = [...events].reverse().find((e) => e.type === 'OutcomeRecorded');
-  const terminalEvent = terminal ? [...events].reverse().find((e) => e.type === 'EventPublished' && e.name === terminal.name && Date.parse(e.timestamp) <= Date.parse(terminal.timestamp)) : undefined;
+  const terminalEvent = terminal
+    ? [...published].reverse().find((e) => e.name === terminal.name && Date.parse(e.timestamp) <= Date.parse(terminal.timestamp))
+    : flow
+      ? [...published].reverse().find((e) => flow.outcome.succeeded.includes(e.name ?? '') || flow.outcome.failed.includes(e.name ?? ''))
+      : undefined;
   let cursor = terminalEvent ? String(terminalEvent.details?.eventId) : undefined;
   while (cursor && eventSpan.has(cursor)) {
     eventSpan.get(cursor)!.onCriticalPath = true;
     const link = producedBy.get(cursor);
-    if (!link) break;
-    link.span.onCriticalPath = true;
-    cursor = link.trigger;
+    if (link) {
+      link.span.onCriticalPath = true;
+      cursor = link.trigger;
+    } else {
+      // No delivery records (AWS keeps only the events): infer the cause from the flow, the latest earlier
+      // event that a rule targeting the publishing function matches.
+      cursor = flow ? inferCause(published, cursor, flow) : undefined;
+    }
   }
 
   if (outcome?.error && !errors.some((e) => e.includes(outcome.error!.error))) errors.push(`outcome: ${outcome.error.error}: ${outcome.error.cause}`);
@@ -140,6 +152,21 @@ export function buildTrace(orderId: string, entries: readonly LogEntry[], outcom
     retries,
     errors,
   };
+}
+
+function inferCause(published: readonly LogEntry[], eventId: string, flow: Pick<EventFlow, 'rules'>): string | undefined {
+  const index = published.findIndex((e) => String(e.details?.eventId) === eventId);
+  const event = published[index];
+  const source = String(event?.details?.source ?? '');
+  if (!event || !source.startsWith('fulfill.')) return undefined;
+  const fn = source.slice('fulfill.'.length);
+  const rules = flow.rules.filter((r) => r.target === fn).map((r) => compilePattern(r.pattern));
+  for (let i = index - 1; i >= 0; i--) {
+    const candidate = published[i]!;
+    const envelope = { 'detail-type': candidate.name, source: candidate.details?.source, detail: candidate.details?.detail };
+    if (rules.some((matches) => matches(envelope))) return String(candidate.details?.eventId);
+  }
+  return undefined;
 }
 
 function label(span: TraceSpan): string {

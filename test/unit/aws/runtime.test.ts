@@ -183,6 +183,21 @@ describe('trace --target aws', () => {
     expect(trace.gaps.some((g) => g.ms >= 1000)).toBe(true); // the retry interval shows as waiting
   });
 
+  it('events mode: infers the critical path from the flow when only events are logged', async () => {
+    const ev = (n: number, type: string, source: string, detail: object = {}) => ({ eventId: `cw-${n}`, timestamp: 20_000 + n * 100, message: JSON.stringify({ id: `ev-${n}`, 'detail-type': type, source, detail: { orderId: 'o-1', ...detail } }) });
+    logsMock.on(FilterLogEventsCommand).resolves({ events: [
+      ev(1, 'OrderPlaced', 'fulfill.api'),
+      ev(2, 'PaymentAuthorized', 'fulfill.authorize-payment'),
+      ev(3, 'SellerDetermined', 'fulfill.determine-seller', { seller: { type: '1P' } }),
+      ev(4, 'CustomerNotified', 'fulfill.notify-customer'),
+      ev(5, 'WarehouseSelected', 'fulfill.select-warehouse'),
+      ev(6, 'OrderCompleted', 'fulfill.issue-invoices'),
+    ] });
+    const s = stage('events');
+    const trace = buildTrace('o-1', await readAwsLogs(s, { orderId: 'o-1' }), undefined, s.blueprint.events);
+    expect(trace.criticalPath).toEqual(['OrderPlaced', 'PaymentAuthorized', 'SellerDetermined', 'WarehouseSelected', 'OrderCompleted']);
+  });
+
   it('lists finished orders with their latency, in both modes', async () => {
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [
       { name: 'slow', startDate: new Date(5000), stopDate: new Date(8000), status: 'SUCCEEDED', executionArn: 'a', stateMachineArn: 's' },
