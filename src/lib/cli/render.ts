@@ -30,6 +30,7 @@ export function renderLogEntry(e: LogEntry): string {
   else if (typeof d.message === 'string') extra = shorten(d.message);
   else if (typeof d.status === 'string' || typeof d.statusCode === 'number') extra = String(d.status ?? d.statusCode);
   else if (typeof d.integration === 'string') extra = `-> ${d.integration}`;
+  else if (e.type === 'EventPublished' && typeof d.source === 'string') extra = `from ${d.source}`;
   if (typeof d.durationMs === 'number') extra += ` ${d.durationMs} ms`;
   const type = /Failed|TimedOut|DeadLettered|Rejected/.test(e.type) ? paint('red', e.type) : /Succeeded/.test(e.type) ? paint('green', e.type) : e.type;
   return [paint('gray', e.timestamp), e.orderId, e.source.padEnd(9), type, e.name ?? '', extra.trim()].filter((s) => s !== '').join('  ');
