@@ -170,6 +170,7 @@ export class FakeAws {
       const { FunctionName, ...config } = i;
       fn(FunctionName).invokeConfig = config;
     });
+    on(lambdaMock, 'lambda', lambda.ListFunctionsCommand, () => ({ Functions: Object.values(s.functions).map((f) => ({ FunctionName: f.config.FunctionName })) }));
     on(lambdaMock, 'lambda', lambda.DeleteFunctionCommand, (i) => void (fn(i.FunctionName), delete s.functions[i.FunctionName]));
 
     const sfnMock = mockClient(this.clients.sfn);

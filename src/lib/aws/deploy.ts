@@ -12,7 +12,7 @@ import { createClients, type AwsClients, type AwsOptions } from './clients.js';
 import { deployFailure, ownerTags, type AwsContext } from './context.js';
 import { deleteBus, ensureBus, ensureRule, removeStaleRules } from './events.js';
 import { deleteRole, ensureRole } from './iam.js';
-import { ensureAsyncInvokeConfig, ensureFunction, ensureInvokePermissions } from './lambda.js';
+import { ensureAsyncInvokeConfig, ensureFunction, ensureInvokePermissions, removeStaleFunctions } from './lambda.js';
 import { ensureLogGroup, ensureLogsResourcePolicy } from './logs.js';
 import { awsResourceNames, deadLetterQueuePolicy, eventLogsResourcePolicy, roleSpecs } from './policies.js';
 import { deleteStateMachine, ensureStateMachine } from './sfn.js';
@@ -146,7 +146,9 @@ export function awsDeploySteps(blueprint: Blueprint, options: AwsDeployOptions =
       endpoint = await ensureApi(ctx!, { name: names.apiName(), stage: blueprint.stage, document: openApiDocument(names.apiName(), model, blueprint.region, roles.get('api')!), throttle: model.throttle });
       return endpoint;
     }),
-    step('Remove what the other mode needed', async () => {
+    step('Remove what is no longer needed', async () => {
+      // Functions whose handler file is gone (after the rules and the state machine stopped using them).
+      await removeStaleFunctions(ctx!, names.resource(''), new Set(blueprint.handlers.map((h) => names.functionName(h.name))));
       if (blueprint.mode === 'events') {
         await deleteStateMachine(ctx!, names.stateMachineName());
         await deleteRole(ctx!, names.roleName('states'));

@@ -10,7 +10,7 @@ import { deleteApi } from './apigw.js';
 import { apply, deployFailure, isNotFound, type AwsContext } from './context.js';
 import { deleteBus } from './events.js';
 import { deleteRole } from './iam.js';
-import { deleteFunction } from './lambda.js';
+import { deleteFunction, listStageFunctions } from './lambda.js';
 import { deleteLogGroup } from './logs.js';
 import { awsResourceNames } from './policies.js';
 import { deleteStateMachine, findStateMachine } from './sfn.js';
@@ -51,13 +51,14 @@ export async function destroyAws(ctx: AwsContext, blueprint: Blueprint, options:
       if (owned(tags, names.stateMachineName())) await deleteStateMachine(ctx, names.stateMachineName());
     }
 
+    // The current handlers' functions, and any older ones of this stage still in the account.
+    const functionNames = new Set([...blueprint.handlers.map((h) => names.functionName(h.name)), ...(await listStageFunctions(ctx, names.resource('')))]);
     const ownedFunctions: string[] = [];
-    for (const handler of blueprint.handlers) {
-      const name = names.functionName(handler.name);
+    for (const name of functionNames) {
       const tags = await tagsOrMissing(() => ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name })).then((r) => r.Tags ?? {}));
       if (tags && owned(tags, name)) {
         await deleteFunction(ctx, name);
-        ownedFunctions.push(handler.name);
+        ownedFunctions.push(name);
       }
     }
 
@@ -69,7 +70,7 @@ export async function destroyAws(ctx: AwsContext, blueprint: Blueprint, options:
 
     if (!options.keepLogs) {
       // Lambda creates its functions' log groups itself (untagged): they are ours when the function was.
-      for (const handler of ownedFunctions) await deleteLogGroup(ctx, res.functionLogGroup(handler));
+      for (const name of ownedFunctions) await deleteLogGroup(ctx, `/aws/lambda/${name}`);
       await deleteLogGroup(ctx, res.stateMachineLogGroup);
       await deleteLogGroup(ctx, res.eventLogGroup);
     }

@@ -7,6 +7,7 @@ import {
   GetPolicyCommand,
   PutFunctionEventInvokeConfigCommand,
   GetFunctionEventInvokeConfigCommand,
+  ListFunctionsCommand,
   RemovePermissionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -161,6 +162,28 @@ export async function ensureAsyncInvokeConfig(ctx: AwsContext, functionName: str
   await apply(ctx, { resource: `${functionName}/async-invoke-config`, kind: 'function', action: exists ? 'updated' : 'created', ...(exists ? { why: ['asynchronous retries or on-failure destination changed'] } : {}) }, () =>
     lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: functionName, ...want })),
   );
+}
+
+/** Functions named like this stage's (`fulfill-<app>-<stage>-*`) that exist in the account. */
+export async function listStageFunctions(ctx: AwsContext, prefix: string): Promise<string[]> {
+  const names: string[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await ctx.clients.lambda.send(new ListFunctionsCommand({ Marker, MaxItems: 50 }));
+    for (const fn of page.Functions ?? []) if (fn.FunctionName?.startsWith(prefix)) names.push(fn.FunctionName);
+    Marker = page.NextMarker;
+  } while (Marker);
+  return names;
+}
+
+/** Removes this stage's functions whose handler is gone from the project (only those tagged as ours). */
+export async function removeStaleFunctions(ctx: AwsContext, prefix: string, keep: ReadonlySet<string>): Promise<void> {
+  for (const name of await listStageFunctions(ctx, prefix)) {
+    if (keep.has(name)) continue;
+    const tags = (await ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))).Tags ?? {};
+    if (tags['fulfill:app'] !== ctx.tags['fulfill:app'] || tags['fulfill:stage'] !== ctx.tags['fulfill:stage']) continue;
+    await deleteFunction(ctx, name);
+  }
 }
 
 export async function deleteFunction(ctx: AwsContext, name: string): Promise<void> {

@@ -161,6 +161,18 @@ describe('deploy --target aws across modes and failures', () => {
     expect(commands(fake)).not.toContain('lambda:CreateFunction');
   });
 
+  it('removes the function of a deleted handler, but not an untagged look-alike', async () => {
+    const dir = join(tmp.dir, 'fewer-handlers');
+    templateProject(dir, { app: 'shop', stage: 'ci', mode: 'orchestration', region: REGION });
+    const fake = new FakeAws();
+    await deploy(fake, 'orchestration', { dir });
+    fake.state.functions['fulfill-shop-ci-legacy'] = { config: { FunctionName: 'fulfill-shop-ci-legacy' }, tags: { 'fulfill:app': 'shop', 'fulfill:stage': 'ci' }, statements: [] };
+    fake.state.functions['fulfill-shop-ci-someone-elses'] = { config: { FunctionName: 'fulfill-shop-ci-someone-elses' }, tags: {}, statements: [] };
+    await deploy(fake, 'orchestration', { dir });
+    expect(Object.keys(fake.state.functions)).not.toContain('fulfill-shop-ci-legacy');
+    expect(Object.keys(fake.state.functions)).toContain('fulfill-shop-ci-someone-elses');
+  });
+
   it.each([
     ['AccessDenied names the action and resource', awsError('AccessDeniedException', `User: arn:aws:iam::${ACCOUNT}:user/ci is not authorized to perform: lambda:CreateFunction on resource: arn:aws:lambda:${REGION}:${ACCOUNT}:function:fulfill-shop-ci-authorize-payment`), /^access denied: .*lambda:CreateFunction on resource: .*authorize-payment\. Done before the failure: created fulfill-shop-ci-functions-role/, 'AwsAccessDenied'],
     ['a quota error', awsError('LimitExceededException', 'Cannot exceed quota for RolesPerAccount: 1000'), /^AWS quota or rate limit: LimitExceededException/, 'AwsQuota'],
