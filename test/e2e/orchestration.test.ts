@@ -92,6 +92,19 @@ describe('orchestration mode on the local target, end to end', () => {
     expect(logs.filter((e) => e.type === 'ExecutionStarted')).toHaveLength(1);
   });
 
+  it('sends a batch with --count and summarises outcomes and latencies', async () => {
+    const run = await runCli(['send-order', '--count', '6', '--concurrency', '3', '--order-id', 'batch', '--seller', '3P', '--json'], { cwd: project });
+    expect(run.code).toBe(0);
+    const summary = envelope<{ sent: number; succeeded: number; failed: number; errors: number; latencyMs: { p50: number; p95: number; max: number }; orders: Array<{ orderId: string }> }>(run).result;
+    expect(summary).toMatchObject({ sent: 6, succeeded: 6, failed: 0, errors: 0 });
+    expect(summary.orders.map((o) => o.orderId)).toEqual(['batch-1', 'batch-2', 'batch-3', 'batch-4', 'batch-5', 'batch-6']);
+    expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p95);
+    expect(summary.latencyMs.p95).toBeLessThanOrEqual(summary.latencyMs.max);
+    const unmet = await runCli(['send-order', '--count', '2', '--order-id', 'batch-gift', '--payment', 'giftCard', '--expect', 'succeeded'], { cwd: project });
+    expect(unmet.code).toBe(1);
+    expect(unmet.stderr).toMatch(/2 of 2 orders did not end SUCCEEDED/);
+  });
+
   it('re-deploying without changes changes nothing', async () => {
     const run = await runCli(['deploy', '--json'], { cwd: project });
     expect(envelope<{ changes: Array<{ action: string }> }>(run).result.changes.every((c) => c.action === 'unchanged')).toBe(true);
