@@ -128,6 +128,7 @@ export class LocalBackend {
     const placed = this.store.readLog({ orderId }).find((e) => e.type === 'EventPublished')?.details?.detail as Record<string, unknown> | undefined;
     const state = execution ? (JSON.parse(execution.input) as Record<string, unknown>) : (placed ?? { orderId });
     this.recorder.record(orderId, this.mode === 'orchestration' ? 'execution' : 'events', this.mode === 'orchestration' ? 'ExecutionAborted' : 'OrderInterrupted', { details: { reason: 'the local backend stopped before the order finished' } });
+    this.recorder.flush();
     this.store.writeOutcome(
       buildOutcome({ orderId, mode: this.mode, status: 'ABORTED', state, failure: { Error: 'Interrupted', Cause: 'the local backend stopped before the order finished' }, startedAt, finishedAt: new Date().toISOString() }),
     );
@@ -142,6 +143,7 @@ export class LocalBackend {
     if (options.force) await this.lambda.close();
     if (this.engine.kind === 'events') await this.engine.bus.close();
     await this.lambda.close();
+    this.recorder.flush();
     this.store.close();
   }
 }

@@ -255,8 +255,10 @@ export class LocalEventBus {
       startedAt: tracker.startedAt ?? at.toISOString(),
       finishedAt: at.toISOString(),
     });
-    this.store.writeOutcome(outcome);
     this.recorder.record(orderId, 'events', 'OutcomeRecorded', { name: event['detail-type'], details: { status: outcome.status } });
+    // The order's log is on disk before its outcome: whoever sees the outcome can read the whole history.
+    this.recorder.flush();
+    this.store.writeOutcome(outcome);
     tracker.resolve(outcome);
   }
 

@@ -129,6 +129,7 @@ export class LocalStepFunctions {
       startedAt: record.startDate,
       finishedAt,
     });
+    this.recorder.flush();
     this.store.writeOutcome(outcome);
     this.store.updateExecution({ ...record, status });
     return outcome;
