@@ -17,7 +17,8 @@ describe('the local event bus: PutEvents', () => {
   const { file: _file, ...events } = blueprint.events!;
   const store = new LocalStore(tmp.dir, 'test');
   // No rule matches these sources, so nothing is delivered: this is about acceptance and the envelope.
-  const bus = new LocalEventBus({ events } as unknown as LocalRuntimeSpec, names, store, new Recorder(store));
+  const recorder = new Recorder(store);
+  const bus = new LocalEventBus({ events } as unknown as LocalRuntimeSpec, names, store, recorder);
   afterAll(async () => {
     await bus.close();
     store.close();
@@ -52,6 +53,7 @@ describe('the local event bus: PutEvents', () => {
     expect(out.FailedEntryCount).toBe(1);
     expect(out.Entries?.[1]).toMatchObject({ ErrorCode: 'MalformedDetail' });
     await bus.idle();
+    recorder.flush(); // the recorder appends once per event-loop turn
     const published = store.readLog({ orderId: 'sdk-1' }).find((e) => e.type === 'EventPublished')!;
     expect(published).toMatchObject({ name: 'Probe', details: { source: 'test.source', detail: { orderId: 'sdk-1' } } });
     const matched = store.readLog({ orderId: 'sdk-1' }).find((e) => e.type === 'RulesMatched')!;

@@ -1,161 +1,271 @@
-// EventBridge content filtering, implemented to the AWS spec ("Content filtering in Amazon EventBridge event
-// patterns"). Written by hand: no maintained JavaScript library implements the full operator set
-// (prefix/suffix with equals-ignore-case, wildcard, anything-but variants, numeric ranges, cidr, exists, $or)
-// with EventBridge's flattening of arrays, and the local bus runs it for every event.
+// EventBridge content filtering, as described in the AWS EventBridge User Guide ("Event patterns", "Content filtering
+// in Amazon EventBridge event patterns", "Arrays in Amazon EventBridge event patterns", "Matching null values and empty
+// strings"). Written by hand: no maintained JavaScript library implements the full operator set (prefix/suffix with
+// equals-ignore-case, wildcard, every anything-but form, numeric ranges, cidr, exists, $or) with EventBridge's
+// flattening of arrays. Where the guide is silent, this follows AWS's own matching engine (the Java library
+// aws/event-ruler, whose JsonRuleCompiler decides what PutRule and TestEventPattern accept) and behaviour recorded
+// against real EventBridge. Patterns are compiled once into closures because the local bus matches every event
+// against every rule.
 import { isIP } from 'node:net';
 
 export type EventPattern = Record<string, unknown>;
 
+/** What PutRule / TestEventPattern answer for a pattern they refuse (same exception name, same message prefix). */
 export class InvalidEventPatternError extends Error {
   override name = 'InvalidEventPatternException';
-  constructor(reason: string, path?: string) {
-    super(`Event pattern is not valid. Reason: ${reason}${path ? ` at ${path}` : ''}`);
+  /** The reason alone, without the "Event pattern is not valid." prefix. */
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`Event pattern is not valid. Reason: ${reason}`);
+    this.reason = reason;
   }
 }
 
-type Leaf = (value: unknown) => boolean;
-type Compiled = (values: Values) => boolean;
-/** Values found at one path of the event, arrays flattened (EventBridge matches any element). */
-interface Values {
-  present: boolean;
-  list: unknown[];
+/** What TestEventPattern answers for an event it cannot test (not JSON, or missing a mandatory envelope field). */
+export class InvalidEventError extends Error {
+  override name = 'ValidationException';
 }
 
-const OPERATORS = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard', 'anything-but', 'numeric', 'exists', 'cidr']);
-
-/** Validates a pattern as PutRule would; accepts an object or its JSON text. */
+/** Validates a pattern as PutRule would and returns it as an object; accepts the object or its JSON text. */
 export function validatePattern(pattern: unknown): EventPattern {
-  const value = typeof pattern === 'string' ? parseJson(pattern) : pattern;
-  if (!isObject(value)) throw new InvalidEventPatternError('the pattern must be a JSON object');
-  if (Object.keys(value).length === 0) throw new InvalidEventPatternError('the pattern must not be empty');
-  compileObject(value, '');
+  const value = typeof pattern === 'string' ? parsePatternJson(pattern) : pattern;
+  if (!isPlainObject(value)) throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
+  compileObject(value, '', false);
   return value;
 }
 
-const cache = new WeakMap<object, (event: unknown) => boolean>();
+type Predicate = (event: unknown) => boolean;
 
-/** Compiles a pattern into a predicate over events (validating it on the way). */
-export function compilePattern(pattern: unknown): (event: unknown) => boolean {
-  if (isObject(pattern) && cache.has(pattern)) return cache.get(pattern)!;
-  const value = validatePattern(pattern);
-  const match = compileObject(value, '');
-  const predicate = (event: unknown) => match([event]);
-  if (isObject(pattern)) cache.set(pattern, predicate);
-  return predicate;
+const compiledByObject = new WeakMap<object, Predicate>();
+const compiledByText = new Map<string, Predicate>();
+const MAX_CACHED_TEXTS = 512;
+
+/**
+ * Validates and compiles a pattern (object or JSON text) into a predicate over events. Compiled predicates are cached
+ * per pattern object and per JSON text, so a pattern object must not be mutated after it has been compiled.
+ */
+export function compilePattern(pattern: unknown): Predicate {
+  if (typeof pattern === 'string') {
+    const cached = compiledByText.get(pattern);
+    if (cached) return cached;
+    const predicate = buildPredicate(parsePatternJson(pattern));
+    if (compiledByText.size >= MAX_CACHED_TEXTS) compiledByText.clear();
+    compiledByText.set(pattern, predicate);
+    return predicate;
+  }
+  if (isPlainObject(pattern)) {
+    const cached = compiledByObject.get(pattern);
+    if (cached) return cached;
+    const predicate = buildPredicate(pattern);
+    compiledByObject.set(pattern, predicate);
+    return predicate;
+  }
+  return buildPredicate(pattern);
 }
 
-/** Whether the event matches the pattern (compiled once per pattern object and cached). */
+/** Whether the event matches the pattern; throws InvalidEventPatternError for an invalid pattern. */
 export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
   return compilePattern(pattern)(event);
 }
 
-/** `aws events test-event-pattern`: validate the pattern, then match. */
+// TestEventPattern: "The JSON must follow the format specified in AWS Events, and the following fields are mandatory".
+const MANDATORY_EVENT_FIELDS = ['id', 'account', 'source', 'time', 'region', 'resources', 'detail-type'] as const;
+
+/** `aws events test-event-pattern`: validate the pattern, check the event's envelope, then match. Both may be JSON text. */
 export function testEventPattern(pattern: unknown, event: unknown): boolean {
-  return compilePattern(pattern)(typeof event === 'string' ? parseJson(event, 'event') : event);
+  const predicate = compilePattern(pattern);
+  let value = event;
+  if (typeof event === 'string') {
+    try {
+      value = JSON.parse(event);
+    } catch (error) {
+      throw new InvalidEventError(`Parameter Event is not valid: not JSON (${(error as Error).message})`);
+    }
+  }
+  if (!isPlainObject(value)) throw new InvalidEventError('Parameter Event is not valid: the event must be a JSON object');
+  const missing = MANDATORY_EVENT_FIELDS.filter((field) => !Object.hasOwn(value, field));
+  if (missing.length > 0) throw new InvalidEventError(`Parameter Event is not valid: missing mandatory field(s) ${missing.join(', ')}`);
+  return predicate(value);
 }
 
-// ---- compilation ---------------------------------------------------------------------------------
+function buildPredicate(pattern: unknown): Predicate {
+  if (!isPlainObject(pattern)) throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
+  const match = compileObject(pattern, '', false);
+  return (event) => match(isPlainObject(event) ? [event] : []);
+}
 
-/** An object pattern applies to the set of objects reached so far: every field must match (AND). */
-function compileObject(pattern: Record<string, unknown>, path: string): (objects: unknown[]) => boolean {
-  const fields: Array<(objects: unknown[]) => boolean> = [];
-  for (const [key, sub] of Object.entries(pattern)) {
+function parsePatternJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidEventPatternError(`the pattern is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+// ---- structure -----------------------------------------------------------------------------------------------------
+
+/**
+ * Matches against the set of event objects reached at one nesting level. EventBridge flattens arrays in the event, so a
+ * pattern level applies to every object found there, directly or inside (nested) arrays.
+ */
+type LevelMatcher = (objects: readonly Record<string, unknown>[]) => boolean;
+
+// event-ruler refuses its own keywords as field names anywhere inside an $or branch (RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP).
+const RESERVED_IN_OR = new Set([
+  'equals', 'equals-ignore-case', 'prefix', 'suffix', 'anything-but', 'exists', 'wildcard', 'numeric', 'cidr',
+  '=', '<', '<=', '>', '>=', 'regex', 'not-wildcard', 'not-equals-ignore-case', 'date-after', 'date-on-or-after',
+  'date-before', 'date-on-or-before', 'in-date-range', 'ip-address-in-range', 'ip-address-not-in-range',
+]);
+
+function compileObject(pattern: Record<string, unknown>, path: string, insideOr: boolean): LevelMatcher {
+  const keys = Object.keys(pattern);
+  if (keys.length === 0) throw new InvalidEventPatternError(`the object${at(path)} is empty; empty objects are not allowed`);
+  const fields: LevelMatcher[] = [];
+  for (const key of keys) {
+    const sub = pattern[key];
     const where = path ? `${path}.${key}` : key;
     if (key === '$or') {
-      if (!Array.isArray(sub) || sub.length < 2 || !sub.every(isObject)) throw new InvalidEventPatternError('"$or" must be an array of at least two pattern objects', where);
-      const branches = sub.map((branch, i) => {
-        if (Object.keys(branch as object).length === 0) throw new InvalidEventPatternError('an "$or" branch must not be empty', `${where}[${i}]`);
-        return compileObject(branch as Record<string, unknown>, where);
-      });
-      fields.push((objects) => branches.some((b) => b(objects)));
+      fields.push(compileOr(sub, where));
       continue;
     }
-    if (isObject(sub)) {
-      if (Object.keys(sub).length === 0) throw new InvalidEventPatternError('a nested pattern must not be empty', where);
-      const inner = compileObject(sub, where);
-      // EventBridge flattens arrays: a field whose value is an array of objects matches via any element.
-      fields.push((objects) => inner(flatten(objects.map((o) => field(o, key)).filter((v) => v !== undefined))));
-      continue;
+    if (insideOr && RESERVED_IN_OR.has(key)) {
+      throw new InvalidEventPatternError(`the field name "${key}"${at(where)} is a reserved keyword and cannot be used inside "$or"`);
     }
-    if (!Array.isArray(sub)) throw new InvalidEventPatternError(`the value of "${key}" must be an array or an object`, where);
-    const leaf = compileLeaf(sub, where);
-    fields.push((objects) => leaf(valuesAt(objects, key)));
+    if (isPlainObject(sub)) {
+      const inner = compileObject(sub, where, insideOr);
+      fields.push((objects) => inner(childObjects(objects, key)));
+    } else if (Array.isArray(sub)) {
+      const leaf = compileLeaf(sub, where);
+      fields.push((objects) => leaf(leafValues(objects, key)));
+    } else {
+      throw new InvalidEventPatternError(`the value of "${key}" must be an array of match values or a nested object (found ${describe(sub)})${at(where)}`);
+    }
   }
-  return (objects) => fields.every((f) => f(objects));
+  // EventBridge: every field named in the pattern must match (AND across fields).
+  if (fields.length === 1) return fields[0]!;
+  return (objects) => {
+    for (const field of fields) if (!field(objects)) return false;
+    return true;
+  };
 }
 
-function valuesAt(objects: unknown[], key: string): Values {
-  const list: unknown[] = [];
-  let present = false;
-  for (const o of objects) {
-    const v = field(o, key);
-    if (v === undefined) continue;
-    present = true;
-    if (Array.isArray(v)) list.push(...flatten(v));
-    else list.push(v);
+function compileOr(branches: unknown, path: string): LevelMatcher {
+  if (!Array.isArray(branches) || branches.length < 2) {
+    throw new InvalidEventPatternError(`"$or"${at(path)} must be an array of at least two pattern objects`);
   }
-  return { present, list };
+  const compiled = branches.map((branch, i) => {
+    if (!isPlainObject(branch)) throw new InvalidEventPatternError(`"$or"${at(path)} may only contain pattern objects (element ${i} is not an object)`);
+    return compileObject(branch, `${path}[${i}]`, true);
+  });
+  // $or does not add a level to the event: each branch applies to the same objects as its siblings.
+  return (objects) => {
+    for (const branch of compiled) if (branch(objects)) return true;
+    return false;
+  };
 }
 
-function field(object: unknown, key: string): unknown {
-  return isObject(object) && Object.hasOwn(object, key) ? object[key] : undefined;
-}
-
-function flatten(values: unknown[]): unknown[] {
-  const out: unknown[] = [];
-  for (const v of values) {
-    if (Array.isArray(v)) out.push(...flatten(v));
-    else out.push(v);
+/** The objects found under `key`, arrays flattened; primitives there cannot satisfy a nested pattern. */
+function childObjects(objects: readonly Record<string, unknown>[], key: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const object of objects) {
+    if (Object.hasOwn(object, key)) collectObjects(object[key], out);
   }
   return out;
 }
 
-/** A leaf array: OR of its matchers. `exists` looks at presence; every other matcher needs a value. */
-function compileLeaf(matchers: unknown[], path: string): Compiled {
-  if (matchers.length === 0) throw new InvalidEventPatternError('empty arrays are not allowed', path);
-  const valueMatchers: Leaf[] = [];
-  const presence: boolean[] = [];
-  for (const m of matchers) {
-    if (m === null || typeof m === 'string' || typeof m === 'boolean') valueMatchers.push((v) => v === m);
-    else if (typeof m === 'number') valueMatchers.push((v) => typeof v === 'number' && v === m);
-    else if (isObject(m)) {
-      const keys = Object.keys(m);
-      if (keys.length !== 1) throw new InvalidEventPatternError(`a matcher object must have exactly one operator (got ${keys.length ? keys.join(', ') : 'none'})`, path);
-      const op = keys[0]!;
-      if (!OPERATORS.has(op)) throw new InvalidEventPatternError(`unrecognized match type "${op}"`, path);
-      if (op === 'exists') {
-        if (typeof m.exists !== 'boolean') throw new InvalidEventPatternError('"exists" must be true or false', path);
-        presence.push(m.exists);
-      } else valueMatchers.push(compileOperator(op, m[op], path));
-    } else throw new InvalidEventPatternError(`match values must be strings, numbers, booleans, null or operator objects (got ${JSON.stringify(m)})`, path);
+function collectObjects(value: unknown, out: Record<string, unknown>[]): void {
+  if (Array.isArray(value)) for (const item of value) collectObjects(item, out);
+  else if (isPlainObject(value)) out.push(value);
+}
+
+/**
+ * The leaf values found under `key`, arrays flattened. Objects are not leaves: the guide's exists example matches
+ * `"c-count": [{"exists": false}]` against `"c-count": {"c1": 100}` "because c-count isn't a leaf node".
+ */
+function leafValues(objects: readonly Record<string, unknown>[], key: string): unknown[] {
+  const out: unknown[] = [];
+  for (const object of objects) {
+    if (Object.hasOwn(object, key)) collectLeaves(object[key], out);
   }
-  return ({ present, list }) => {
-    // EventBridge: exists:false matches a missing field; exists:true a present one (null included).
-    if (presence.some((p) => p === present)) return true;
-    if (!present) return false;
-    return list.some((v) => valueMatchers.some((m) => m(v)));
+  return out;
+}
+
+function collectLeaves(value: unknown, out: unknown[]): void {
+  if (Array.isArray(value)) for (const item of value) collectLeaves(item, out);
+  else if (!isPlainObject(value)) out.push(value);
+}
+
+// ---- leaves --------------------------------------------------------------------------------------------------------
+
+type ValueTest = (value: unknown) => boolean;
+type LeafMatcher = (values: readonly unknown[]) => boolean;
+
+const OPERATORS = ['prefix', 'suffix', 'equals-ignore-case', 'wildcard', 'anything-but', 'numeric', 'exists', 'cidr'];
+
+/** A leaf array is an OR of its match values. */
+function compileLeaf(matchValues: unknown[], path: string): LeafMatcher {
+  if (matchValues.length === 0) throw new InvalidEventPatternError(`the match values${at(path)} are an empty array; empty arrays are not allowed`);
+  const tests: ValueTest[] = [];
+  let existsTrue = false;
+  let existsFalse = false;
+  for (const m of matchValues) {
+    if (m === null || typeof m === 'string' || typeof m === 'boolean' || typeof m === 'number') {
+      tests.push(compileExact(m));
+      continue;
+    }
+    if (!isPlainObject(m)) {
+      throw new InvalidEventPatternError(`the match value ${JSON.stringify(m)}${at(path)} is not allowed; match values must be strings, numbers, true, false, null or operator objects`);
+    }
+    const ops = Object.keys(m);
+    if (ops.length !== 1) {
+      throw new InvalidEventPatternError(`the operator object${at(path)} must hold exactly one operator (got ${ops.length ? ops.join(', ') : 'none'})`);
+    }
+    const op = ops[0]!;
+    const arg = m[op];
+    if (op === 'exists') {
+      if (typeof arg !== 'boolean') throw new InvalidEventPatternError(`"exists" operator${at(path)} must be true or false`);
+      if (arg) existsTrue = true;
+      else existsFalse = true;
+      continue;
+    }
+    tests.push(compileOperator(op, arg, path));
+  }
+  return (values) => {
+    // EventBridge: exists matches on the presence or absence of a leaf; an empty array in the event is no value.
+    const present = values.length > 0;
+    if (!present) return existsFalse;
+    if (existsTrue) return true;
+    // EventBridge: an array in the event matches when any element matches any match value.
+    for (const value of values) {
+      for (const test of tests) if (test(value)) return true;
+    }
+    return false;
   };
 }
 
-function compileOperator(op: string, arg: unknown, path: string): Leaf {
+function compileExact(m: string | number | boolean | null): ValueTest {
+  if (typeof m === 'string') {
+    const ip = parseIp(m);
+    // event-ruler compiles an IP-address literal into an address range, so other spellings of the same address match.
+    if (ip) return (v) => v === m || (typeof v === 'string' && sameIp(parseIp(v), ip));
+  }
+  // Numbers compare by value (event-ruler adds a numeric-equality matcher for every number), so 300 matches 3.0e2;
+  // a number never equals a string, and null never equals "" (the guide: they are not interchangeable).
+  return (v) => v === m;
+}
+
+function compileOperator(op: string, arg: unknown, path: string): ValueTest {
   switch (op) {
     case 'prefix':
-    case 'suffix': {
-      const test = op === 'prefix' ? (s: string, x: string) => s.startsWith(x) : (s: string, x: string) => s.endsWith(x);
-      if (typeof arg === 'string') return (v) => typeof v === 'string' && test(v, arg);
-      if (isObject(arg) && Object.keys(arg).length === 1 && typeof arg['equals-ignore-case'] === 'string') {
-        const lower = (arg['equals-ignore-case'] as string).toLowerCase();
-        return (v) => typeof v === 'string' && test(v.toLowerCase(), lower);
-      }
-      throw new InvalidEventPatternError(`"${op}" expects a string or {"equals-ignore-case": string}`, path);
-    }
+    case 'suffix':
+      return compilePrefixSuffix(op, arg, path);
     case 'equals-ignore-case': {
-      if (typeof arg !== 'string') throw new InvalidEventPatternError('"equals-ignore-case" expects a string', path);
+      if (typeof arg !== 'string') throw new InvalidEventPatternError(`"equals-ignore-case" operator${at(path)} expects a string`);
       const lower = arg.toLowerCase();
       return (v) => typeof v === 'string' && v.toLowerCase() === lower;
     }
     case 'wildcard': {
-      if (typeof arg !== 'string') throw new InvalidEventPatternError('"wildcard" expects a string', path);
+      if (typeof arg !== 'string') throw new InvalidEventPatternError(`"wildcard" operator${at(path)} expects a string`);
       const re = wildcardRegExp(arg, path);
       return (v) => typeof v === 'string' && re.test(v);
     }
@@ -166,133 +276,234 @@ function compileOperator(op: string, arg: unknown, path: string): Leaf {
     case 'anything-but':
       return compileAnythingBut(arg, path);
     default:
-      throw new InvalidEventPatternError(`unrecognized match type "${op}"`, path);
+      throw new InvalidEventPatternError(`unrecognized match type "${op}"${at(path)} (EventBridge supports ${OPERATORS.join(', ')})`);
   }
 }
 
-function compileAnythingBut(arg: unknown, path: string): Leaf {
-  const scalar = (x: unknown) => typeof x === 'string' || typeof x === 'number';
-  if (scalar(arg)) return (v) => v !== arg;
-  if (Array.isArray(arg)) {
-    if (arg.length === 0 || !arg.every(scalar)) throw new InvalidEventPatternError('"anything-but" list must contain only strings or numbers', path);
-    const set = new Set(arg);
-    return (v) => !set.has(v as string | number);
-  }
-  if (isObject(arg)) {
+function compilePrefixSuffix(op: 'prefix' | 'suffix', arg: unknown, path: string): ValueTest {
+  const test = op === 'prefix' ? (s: string, x: string) => s.startsWith(x) : (s: string, x: string) => s.endsWith(x);
+  // Prefix and suffix matches only work on string-valued fields.
+  if (typeof arg === 'string') return (v) => typeof v === 'string' && test(v, arg);
+  if (isPlainObject(arg)) {
     const keys = Object.keys(arg);
-    if (keys.length !== 1) throw new InvalidEventPatternError('"anything-but" object must have exactly one of prefix, suffix, equals-ignore-case, wildcard', path);
-    const [key] = keys as [string];
-    if (!['prefix', 'suffix', 'equals-ignore-case', 'wildcard'].includes(key)) throw new InvalidEventPatternError(`"anything-but" does not support "${key}"`, path);
-    const inner = arg[key];
-    const strings = typeof inner === 'string' ? [inner] : Array.isArray(inner) && inner.length > 0 && inner.every((s) => typeof s === 'string') ? (inner as string[]) : undefined;
-    // AWS: anything-but prefix/suffix take one string; equals-ignore-case and wildcard take a string or a list.
-    if (!strings || ((key === 'prefix' || key === 'suffix') && typeof inner !== 'string')) {
-      throw new InvalidEventPatternError(`"anything-but" "${key}" expects ${key === 'prefix' || key === 'suffix' ? 'a string' : 'a string or a list of strings'}`, path);
+    if (keys.length === 1 && keys[0] === 'equals-ignore-case') {
+      const inner = arg['equals-ignore-case'];
+      if (typeof inner !== 'string') throw new InvalidEventPatternError(`"${op}" operator${at(path)}: "equals-ignore-case" expects a string`);
+      const lower = inner.toLowerCase();
+      return (v) => typeof v === 'string' && test(v.toLowerCase(), lower);
     }
-    switch (key) {
+    throw new InvalidEventPatternError(`"${op}" operator${at(path)} supports only {"equals-ignore-case": string} as an object (got ${keys.join(', ') || 'an empty object'})`);
+  }
+  throw new InvalidEventPatternError(`"${op}" operator${at(path)} expects a string or {"equals-ignore-case": string}`);
+}
+
+// ---- anything-but --------------------------------------------------------------------------------------------------
+
+const ANYTHING_BUT_FORMS = ['prefix', 'suffix', 'equals-ignore-case', 'wildcard'];
+
+/**
+ * anything-but matches any present value that is not excluded, whatever its type: AWS matches `null` against
+ * `{"anything-but": "initializing"}` and the number 12 against `{"anything-but": {"prefix": "init"}}`. A missing field
+ * never matches (only exists:false matches absence).
+ */
+function compileAnythingBut(arg: unknown, path: string): ValueTest {
+  if (typeof arg === 'string') return (v) => v !== arg;
+  if (typeof arg === 'number') return (v) => v !== arg;
+  if (Array.isArray(arg)) {
+    if (arg.some((x) => typeof x !== 'string' && typeof x !== 'number')) {
+      throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: a list may hold only strings or only numbers (null, booleans and objects are not supported)`);
+    }
+    const strings = arg.filter((x): x is string => typeof x === 'string');
+    if (arg.length === 0 || (strings.length > 0 && strings.length < arg.length)) {
+      throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: a list must hold only strings or only numbers, and at least one`);
+    }
+    const excluded = new Set<unknown>(arg);
+    return (v) => !excluded.has(v);
+  }
+  if (isPlainObject(arg)) {
+    const keys = Object.keys(arg);
+    if (keys.length !== 1) {
+      throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: an object must hold exactly one of ${ANYTHING_BUT_FORMS.join(', ')}`);
+    }
+    const form = keys[0]!;
+    if (!ANYTHING_BUT_FORMS.includes(form)) {
+      throw new InvalidEventPatternError(`"anything-but" operator${at(path)} does not support "${form}" (only ${ANYTHING_BUT_FORMS.join(', ')})`);
+    }
+    const inner = arg[form];
+    const list = typeof inner === 'string' ? [inner] : Array.isArray(inner) && inner.every((s) => typeof s === 'string') ? (inner as string[]) : undefined;
+    if (!list) throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: "${form}" expects a string or a list of strings`);
+    switch (form) {
       case 'prefix':
-        return (v) => typeof v === 'string' && !v.startsWith(strings[0]!);
-      case 'suffix':
-        return (v) => typeof v === 'string' && !v.endsWith(strings[0]!);
+      case 'suffix': {
+        if (list.includes('')) throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: an empty "${form}" is not allowed`);
+        const hit = form === 'prefix' ? (s: string) => list.some((x) => s.startsWith(x)) : (s: string) => list.some((x) => s.endsWith(x));
+        return (v) => typeof v !== 'string' || !hit(v);
+      }
       case 'equals-ignore-case': {
-        const lower = new Set(strings.map((s) => s.toLowerCase()));
-        return (v) => typeof v === 'string' && !lower.has(v.toLowerCase());
+        const lower = new Set(list.map((s) => s.toLowerCase()));
+        return (v) => typeof v !== 'string' || !lower.has(v.toLowerCase());
       }
-      case 'wildcard': {
-        const res = strings.map((s) => wildcardRegExp(s, path));
-        return (v) => typeof v === 'string' && !res.some((re) => re.test(v));
+      default: {
+        const res = list.map((s) => wildcardRegExp(s, path));
+        return (v) => typeof v !== 'string' || !res.some((re) => re.test(v));
       }
-      default:
-        throw new InvalidEventPatternError(`"anything-but" does not support "${key}"`, path);
     }
   }
-  throw new InvalidEventPatternError('"anything-but" expects a string, a number, a list, or an object', path);
+  throw new InvalidEventPatternError(`"anything-but" operator${at(path)} expects a string, a number, a list of strings or of numbers, or an object with one of ${ANYTHING_BUT_FORMS.join(', ')}`);
 }
 
-const NUMERIC_OPS = new Set(['<', '<=', '=', '>', '>=']);
+// ---- numeric -------------------------------------------------------------------------------------------------------
 
-function compileNumeric(arg: unknown, path: string): Leaf {
-  if (!Array.isArray(arg) || arg.length === 0 || arg.length % 2 !== 0) throw new InvalidEventPatternError('"numeric" expects an array of comparisons such as [">", 0, "<=", 5]', path);
-  const tests: Array<(n: number) => boolean> = [];
-  let lower = false;
-  let upper = false;
-  for (let i = 0; i < arg.length; i += 2) {
-    const op = arg[i];
-    const bound = arg[i + 1];
-    if (typeof op !== 'string' || !NUMERIC_OPS.has(op)) throw new InvalidEventPatternError(`"numeric" has an unknown comparison ${JSON.stringify(op)}`, path);
-    if (typeof bound !== 'number' || !Number.isFinite(bound)) throw new InvalidEventPatternError(`"numeric" comparison "${op}" needs a number`, path);
-    if (op === '=' && arg.length !== 2) throw new InvalidEventPatternError('"numeric" "=" cannot be combined with other comparisons', path);
-    if (op.startsWith('>')) {
-      if (lower) throw new InvalidEventPatternError('"numeric" range has two lower bounds', path);
-      lower = true;
-    }
-    if (op.startsWith('<')) {
-      if (upper) throw new InvalidEventPatternError('"numeric" range has two upper bounds', path);
-      upper = true;
-    }
-    tests.push(
-      op === '<' ? (n) => n < bound : op === '<=' ? (n) => n <= bound : op === '=' ? (n) => n === bound : op === '>' ? (n) => n > bound : (n) => n >= bound,
-    );
-  }
-  return (v) => typeof v === 'number' && tests.every((t) => t(v));
-}
+const COMPARISONS = new Set(['=', '<', '<=', '>', '>=']);
 
-function compileCidr(arg: unknown, path: string): Leaf {
-  if (typeof arg !== 'string') throw new InvalidEventPatternError('"cidr" expects a string such as "10.0.0.0/24"', path);
-  const [ip, bitsText, ...rest] = arg.split('/');
-  const version = isIP(ip ?? '');
-  const bits = Number(bitsText);
-  const max = version === 4 ? 32 : 128;
-  if (rest.length || !version || bitsText === undefined || !/^\d+$/.test(bitsText) || bits > max) throw new InvalidEventPatternError(`"cidr" ${JSON.stringify(arg)} is not a valid IPv4 or IPv6 prefix`, path);
-  const network = ipToBigInt(ip!, version);
-  const shift = BigInt(max - bits);
-  return (v) => {
-    if (typeof v !== 'string' || isIP(v) !== version) return false;
-    return ipToBigInt(v, version) >> shift === network >> shift;
+/**
+ * event-ruler's grammar: ["=", n], ["<" | "<=", n], or [">" | ">=", n] optionally followed by ["<" | "<=", m] with n < m.
+ * Numeric matching only works with values that are JSON numbers.
+ */
+function compileNumeric(arg: unknown, path: string): ValueTest {
+  if (!Array.isArray(arg)) throw new InvalidEventPatternError(`"numeric" operator${at(path)} expects an array of comparisons`);
+  if (arg.length === 0) throw numericError(path, 'the array is empty');
+  const [op1, n1, op2, n2] = arg as unknown[];
+  const bound = (op: unknown, n: unknown): number => {
+    if (typeof op !== 'string' || !COMPARISONS.has(op)) throw numericError(path, `the comparison ${JSON.stringify(op)} is unknown (expected =, <, <=, > or >=)`);
+    if (typeof n !== 'number' || !Number.isFinite(n)) throw numericError(path, `the comparison "${op}" needs a number`);
+    return n;
   };
-}
-
-function ipToBigInt(ip: string, version: number): bigint {
-  if (version === 4) return ip.split('.').reduce((acc, part) => (acc << 8n) + BigInt(Number(part)), 0n);
-  // Expand "::" and an embedded IPv4 tail into eight 16-bit groups.
-  let text = ip;
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4) {
-    const n = ipToBigInt(v4[1]!, 4);
-    text = `${text.slice(0, -v4[1]!.length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  const low = bound(op1, n1);
+  if (arg.length === 2) {
+    switch (op1) {
+      case '=':
+        return (v) => typeof v === 'number' && v === low;
+      case '<':
+        return (v) => typeof v === 'number' && v < low;
+      case '<=':
+        return (v) => typeof v === 'number' && v <= low;
+      case '>':
+        return (v) => typeof v === 'number' && v > low;
+      default:
+        return (v) => typeof v === 'number' && v >= low;
+    }
   }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) + BigInt(parseInt(g || '0', 16)), 0n);
+  if (op1 !== '>' && op1 !== '>=') {
+    throw numericError(path, 'only a ">" or ">=" comparison can be followed by another');
+  }
+  if (op2 !== '<' && op2 !== '<=') {
+    throw numericError(path, `the second comparison of a range must be "<" or "<=" (got ${JSON.stringify(op2)})`);
+  }
+  const high = bound(op2, n2);
+  if (arg.length > 4) throw numericError(path, 'there are too many terms (a range has at most two comparisons)');
+  if (!(low < high)) throw numericError(path, `the range bottom (${low}) must be less than its top (${high})`);
+  const above = op1 === '>' ? (v: number) => v > low : (v: number) => v >= low;
+  const below = op2 === '<' ? (v: number) => v < high : (v: number) => v <= high;
+  return (v) => typeof v === 'number' && above(v) && below(v);
 }
 
+/** Grammar errors inside a numeric array: the expected shape first, then what is wrong and where. */
+function numericError(path: string, problem: string): InvalidEventPatternError {
+  return new InvalidEventPatternError(`"numeric" expects an array of comparisons such as [">", 0, "<=", 5];${at(path)} ${problem}`);
+}
+
+// ---- wildcard ------------------------------------------------------------------------------------------------------
+
+// Approximation of EventBridge's wildcard complexity limit: AWS refuses "*:*:*:*:*:event-bus/*" as too complex.
+const MAX_WILDCARDS = 5;
+
+/**
+ * `*` matches zero or more characters; `\*` is a literal asterisk and `\\` a literal backslash; consecutive `*` and
+ * any other escape are refused (event-ruler's WildcardParser).
+ */
 function wildcardRegExp(pattern: string, path: string): RegExp {
-  if (/(?<!\\)\*\*/.test(pattern.replace(/\\\\/g, ''))) throw new InvalidEventPatternError('"wildcard" must not contain consecutive wildcard characters', path);
   let source = '';
+  let stars = 0;
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '\\')) {
-      source += escapeRe(pattern[++i]!);
-    } else if (c === '*') source += '.*';
-    else source += escapeRe(c);
+    if (c === '*') {
+      if (pattern[i + 1] === '*') throw new InvalidEventPatternError(`"wildcard" value ${JSON.stringify(pattern)}${at(path)} has consecutive wildcard characters at position ${i}`);
+      stars++;
+      source += '.*';
+    } else if (c === '\\') {
+      const next = pattern[i + 1];
+      if (next !== '*' && next !== '\\') throw new InvalidEventPatternError(`"wildcard" value ${JSON.stringify(pattern)}${at(path)} has an invalid escape at position ${i} (only \\* and \\\\ are allowed)`);
+      source += escapeRegExp(next);
+      i++;
+    } else {
+      source += escapeRegExp(c);
+    }
+  }
+  if (stars > MAX_WILDCARDS) {
+    throw new InvalidEventPatternError(`"wildcard" value ${JSON.stringify(pattern)}${at(path)}: rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character`);
   }
   return new RegExp(`^${source}$`, 's');
 }
 
-function escapeRe(c: string): string {
+function escapeRegExp(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+// ---- cidr ----------------------------------------------------------------------------------------------------------
+
+interface Ip {
+  version: 4 | 6;
+  value: bigint;
 }
 
-function parseJson(text: string, what = 'pattern'): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidEventPatternError(`the ${what} is not valid JSON`);
+/** event-ruler's CIDR: the range runs from the address as written to that address with every host bit set. */
+function compileCidr(arg: unknown, path: string): ValueTest {
+  if (typeof arg !== 'string') throw new InvalidEventPatternError(`"cidr" operator${at(path)} expects a string such as "10.0.0.0/24"`);
+  const parts = arg.split('/');
+  if (parts.length !== 2) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: exactly one "/" is required`);
+  const [address, maskText] = parts as [string, string];
+  if (!/^-?\d+$/.test(maskText)) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: the mask bits must be an integer`);
+  const bits = Number(maskText);
+  if (bits < 0) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: the mask bits must not be negative`);
+  const ip = parseIp(address);
+  if (!ip) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)} does not hold a standard IPv4 or IPv6 address`);
+  const width = ip.version === 4 ? 32 : 128;
+  // event-ruler refuses a full-length mask ("IPv4 mask bits must be < 32", "IPv6 mask bits must be < 128").
+  if (bits >= width) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)}: IPv${ip.version} mask bits must be < ${width}`);
+  const hostMask = (1n << BigInt(width - bits)) - 1n;
+  const low = ip.value;
+  const high = ip.value | hostMask;
+  return (v) => {
+    if (typeof v !== 'string') return false;
+    const candidate = parseIp(v);
+    return candidate !== undefined && candidate.version === ip.version && candidate.value >= low && candidate.value <= high;
+  };
+}
+
+// event-ruler only treats these shapes as IP addresses (no embedded dotted IPv4 in IPv6, no zone ids).
+const IPV4_SHAPE = /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/;
+const IPV6_SHAPE = /^[0-9a-fA-F:]*:[0-9a-fA-F:]*$/;
+
+function parseIp(text: string): Ip | undefined {
+  if (IPV4_SHAPE.test(text)) {
+    if (isIP(text) !== 4) return undefined;
+    return { version: 4, value: text.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n) };
   }
+  if (IPV6_SHAPE.test(text) && isIP(text) === 6) {
+    const [head, tail] = text.split('::') as [string, string | undefined];
+    const left = head ? head.split(':') : [];
+    const right = tail ? tail.split(':') : [];
+    const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+    return { version: 6, value: groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n) };
+  }
+  return undefined;
+}
+
+function sameIp(a: Ip | undefined, b: Ip): boolean {
+  return a !== undefined && a.version === b.version && a.value === b.value;
+}
+
+// ---- helpers -------------------------------------------------------------------------------------------------------
+
+function at(path: string): string {
+  return path ? ` at ${path}` : '';
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : typeof value === 'string' ? `the string ${JSON.stringify(value)}` : typeof value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
