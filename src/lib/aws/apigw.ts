@@ -2,37 +2,74 @@ import { createHash } from 'node:crypto';
 import {
   CreateDeploymentCommand,
   CreateRestApiCommand,
+  CreateStageCommand,
   DeleteRestApiCommand,
+  GetDeploymentCommand,
   GetRestApisCommand,
   GetStageCommand,
-  GetTagsCommand,
   PutRestApiCommand,
-  TagResourceCommand,
   UpdateStageCommand,
+  type PatchOperation,
   type Stage,
 } from '@aws-sdk/client-api-gateway';
 import type { ApiModel } from '../api/model.js';
-import { apply, isNotFound, unchanged, type AwsContext } from './context.js';
+import type { DeployChange } from '../deploy/result.js';
+import { canonical } from './iam.js';
+import { apply, findOrUndefined, ownedBy, unchanged, type AwsContext } from './context.js';
 
-const SPEC_TAG = 'fulfill:spec';
+const CORS_METHODS = "'OPTIONS,POST'";
+const CORS_HEADERS = "'Content-Type,X-Amz-Date,Authorization,X-Api-Key'";
 
 /**
- * The whole REST API as one OpenAPI document with API Gateway's extensions: POST /orders with an AWS
- * service integration (StartExecution or PutEvents) using the blueprint's mapping templates, the order
- * model and a body validator, responses mapping success and AWS errors to 200/400/500, CORS (an OPTIONS
- * mock integration plus headers), and a BAD_REQUEST_BODY gateway response that says what is invalid.
- * Importing it with PutRestApi (mode overwrite) makes the API converge in one call.
+ * CORS for a REST API. One origin (or "*") is a static header mapping. Several origins need the request's
+ * Origin: integration response templates may read it and set `$context.responseOverride.header`, which is how
+ * API Gateway answers "the caller's origin if it is allowed" (the local API does the same). The preamble only
+ * sets variables: the body the template renders is unchanged.
+ */
+export function corsPlan(origins: readonly string[]): { staticOrigin?: string; templatePreamble: string } {
+  if (origins.includes('*') || origins.length <= 1) return { staticOrigin: `'${origins.includes('*') ? '*' : (origins[0] ?? '*')}'`, templatePreamble: '' };
+  const allowed = origins.map((o) => `$origin == "${o}"`).join(' || ');
+  return {
+    templatePreamble: [
+      `#set($origin = $input.params().header.get('Origin'))`,
+      `#if("$!origin" == "")#set($origin = $input.params().header.get('origin'))#end`,
+      `#if(${allowed})`,
+      `#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)`,
+      `#set($context.responseOverride.header.Vary = "Origin")`,
+      `#end`,
+      '',
+    ].join('\n'),
+  };
+}
+
+/**
+ * The whole REST API as one OpenAPI 3 document with API Gateway's extensions: POST /orders with an AWS service
+ * integration (Step Functions StartExecution or EventBridge PutEvents) using the blueprint's mapping templates
+ * and the API role, the order model (the blueprint's draft-04 schema) with a body validator, integration
+ * responses mapping success and AWS errors to 200/400/500, CORS (an OPTIONS mock integration plus headers), and
+ * gateway responses that say what is invalid. Imported with PutRestApi (mode overwrite), the API converges in
+ * one atomic call instead of some twenty resource/method/integration writes that each can fail half-way.
  */
 export function openApiDocument(name: string, model: ApiModel, region: string, apiRoleArn: string): Record<string, unknown> {
-  // API Gateway REST APIs answer CORS with one static origin (or "*").
-  const origin = model.corsOrigins.includes('*') ? '*' : (model.corsOrigins[0] ?? '*');
-  const corsHeaders = { 'Access-Control-Allow-Origin': { schema: { type: 'string' } } };
-  const corsValue = { 'method.response.header.Access-Control-Allow-Origin': `'${origin}'` };
-  const { $schema: _ignored, title: _title, ...schema } = model.requestModel as Record<string, unknown>;
+  const cors = corsPlan(model.corsOrigins);
+  const originValue = cors.staticOrigin ? { 'method.response.header.Access-Control-Allow-Origin': cors.staticOrigin } : {};
+  const headerSchema = { schema: { type: 'string' } };
+  const corsHeaders = { 'Access-Control-Allow-Origin': headerSchema, ...(cors.staticOrigin ? {} : { Vary: headerSchema }) };
+  const withCors = (template: string) => `${cors.templatePreamble}${template}`;
+  // OpenAPI schema objects have no $schema: API Gateway stores the imported model as draft-04 JSON Schema again.
+  const { $schema: _draft, ...schema } = model.requestModel as Record<string, unknown>;
   const uri = model.integration.service === 'states' ? `arn:aws:apigateway:${region}:states:action/StartExecution` : `arn:aws:apigateway:${region}:events:action/PutEvents`;
+  // Gateway responses (invalid body, throttled, ...) run no VTL: several origins can only be echoed.
+  const gatewayOrigin = cors.staticOrigin ?? 'method.request.header.Origin';
+  // No statusCode on the defaults: a throttled call stays 429, a missing route 403.
+  const gatewayResponse = (template: string, statusCode?: number) => ({
+    ...(statusCode ? { statusCode } : {}),
+    responseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': gatewayOrigin },
+    responseTemplates: { 'application/json': template },
+  });
   return {
     openapi: '3.0.1',
-    info: { title: name, version: '1' },
+    info: { title: name, version: '1', description: `fulfill order API (${model.integration.service}:${model.integration.action})` },
     paths: {
       [model.resourcePath]: {
         post: {
@@ -46,13 +83,14 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
             credentials: apiRoleArn,
             passthroughBehavior: 'never',
             requestTemplates: { 'application/json': model.requestTemplate },
+            // EventBridge's JSON 1.1 protocol names the operation in a header; Step Functions' action URI is enough.
             ...(model.integration.service === 'events'
               ? { requestParameters: { 'integration.request.header.X-Amz-Target': "'AWSEvents.PutEvents'", 'integration.request.header.Content-Type': "'application/x-amz-json-1.1'" } }
               : {}),
             responses: {
-              default: { statusCode: '200', responseTemplates: { 'application/json': model.responseTemplate }, responseParameters: corsValue },
-              '4\\d{2}': { statusCode: '400', responseTemplates: { 'application/json': model.errorTemplate }, responseParameters: corsValue },
-              '5\\d{2}': { statusCode: '500', responseTemplates: { 'application/json': model.errorTemplate }, responseParameters: corsValue },
+              default: { statusCode: '200', responseTemplates: { 'application/json': withCors(model.responseTemplate) }, responseParameters: originValue },
+              '4\\d{2}': { statusCode: '400', responseTemplates: { 'application/json': withCors(model.errorTemplate) }, responseParameters: originValue },
+              '5\\d{2}': { statusCode: '500', responseTemplates: { 'application/json': withCors(model.errorTemplate) }, responseParameters: originValue },
             },
           },
         },
@@ -60,7 +98,7 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
           responses: {
             '200': {
               description: 'CORS preflight',
-              headers: { 'Access-Control-Allow-Origin': { schema: { type: 'string' } }, 'Access-Control-Allow-Methods': { schema: { type: 'string' } }, 'Access-Control-Allow-Headers': { schema: { type: 'string' } } },
+              headers: { ...corsHeaders, 'Access-Control-Allow-Methods': headerSchema, 'Access-Control-Allow-Headers': headerSchema },
             },
           },
           'x-amazon-apigateway-integration': {
@@ -70,11 +108,8 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
             responses: {
               default: {
                 statusCode: '200',
-                responseParameters: {
-                  ...corsValue,
-                  'method.response.header.Access-Control-Allow-Methods': "'OPTIONS,POST'",
-                  'method.response.header.Access-Control-Allow-Headers': "'Content-Type,X-Amz-Date,Authorization,X-Api-Key'",
-                },
+                responseParameters: { ...originValue, 'method.response.header.Access-Control-Allow-Methods': CORS_METHODS, 'method.response.header.Access-Control-Allow-Headers': CORS_HEADERS },
+                ...(cors.templatePreamble ? { responseTemplates: { 'application/json': cors.templatePreamble } } : {}),
               },
             },
           },
@@ -84,20 +119,28 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
     components: { schemas: { Order: schema } },
     'x-amazon-apigateway-request-validators': { body: { validateRequestBody: true, validateRequestParameters: false } },
     'x-amazon-apigateway-gateway-responses': {
-      BAD_REQUEST_BODY: {
-        statusCode: 400,
-        responseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': `'${origin}'` },
-        responseTemplates: { 'application/json': '{"message": "Invalid request body", "details": "$context.error.validationErrorString"}' },
-      },
+      BAD_REQUEST_BODY: gatewayResponse('{"message": "Invalid request body", "details": "$context.error.validationErrorString"}', 400),
+      DEFAULT_4XX: gatewayResponse('{"message": $context.error.messageString}'),
+      DEFAULT_5XX: gatewayResponse('{"message": $context.error.messageString}'),
     },
   };
 }
 
+/** A short hash of the API document: kept in the description of the deployment the stage serves. */
+export function specHash(document: Record<string, unknown>): string {
+  return createHash('sha256').update(canonical(document)).digest('hex').slice(0, 16);
+}
+
+export function deploymentDescription(hash: string): string {
+  return `fulfill spec ${hash}`;
+}
+
+/** The REST API with this name and this app's and stage's tags. */
 export async function findRestApi(ctx: AwsContext, name: string): Promise<string | undefined> {
   let position: string | undefined;
   do {
     const page = await ctx.clients.apigw.send(new GetRestApisCommand({ position, limit: 500 }));
-    const hit = page.items?.find((api) => api.name === name && api.tags?.['fulfill:app'] === ctx.tags['fulfill:app'] && api.tags?.['fulfill:stage'] === ctx.tags['fulfill:stage']);
+    const hit = page.items?.find((api) => api.name === name && ownedBy(ctx, api.tags));
     if (hit) return hit.id;
     position = page.position;
   } while (position);
@@ -108,62 +151,71 @@ export function invokeUrl(ctx: Pick<AwsContext, 'region'>, apiId: string, stage:
   return `https://${apiId}.execute-api.${ctx.region}.amazonaws.com/${stage}/orders`;
 }
 
-/** Ensures the REST API, its definition and a deployed stage with throttling; returns the invoke URL. */
-export async function ensureApi(ctx: AwsContext, want: { name: string; stage: string; document: Record<string, unknown>; throttle: { rateLimit: number; burstLimit: number } }): Promise<string> {
+export interface ApiSpec {
+  name: string;
+  stage: string;
+  document: Record<string, unknown>;
+  throttle: { rateLimit: number; burstLimit: number };
+}
+
+/**
+ * The REST API, its definition and a stage serving it, with throttling and tracing. AWS is the truth about
+ * what is live: the stage's deployment carries the hash of the document it was made from, so a new deployment
+ * happens only when the document changed (or the stage serves something else). Returns the invoke URL.
+ */
+export async function ensureApi(ctx: AwsContext, want: ApiSpec): Promise<{ change: DeployChange; endpoint: string }> {
   const { apigw } = ctx.clients;
-  const specHash = createHash('sha256').update(JSON.stringify(want.document)).digest('hex').slice(0, 16);
+  const hash = specHash(want.document);
+  const description = deploymentDescription(hash);
+  const body = new TextEncoder().encode(JSON.stringify(want.document));
+  const putDefinition = (restApiId: string) => apigw.send(new PutRestApiCommand({ restApiId, mode: 'overwrite', failOnWarnings: true, body }));
+  const stagePatch = (stage: Stage | undefined) => stageSettingsPatch(stage, want.throttle);
+
   let apiId = await findRestApi(ctx, want.name);
-  let created = false;
   if (!apiId) {
-    const api = await apply(ctx, { resource: want.name, kind: 'api', action: 'created' }, () =>
-      apigw.send(new CreateRestApiCommand({ name: want.name, description: 'fulfill order API', endpointConfiguration: { types: ['REGIONAL'] }, tags: { ...ctx.tags } })),
-    );
-    if (!api?.id) return invokeUrl(ctx, '<new-api-id>', want.stage); // dry run
-    apiId = api.id;
-    created = true;
-  }
-  const apiArn = `arn:aws:apigateway:${ctx.region}::/restapis/${apiId}`;
-  const tags = created ? {} : ((await apigw.send(new GetTagsCommand({ resourceArn: apiArn }))).tags ?? {});
-  let stage: Stage | undefined;
-  if (!created) {
-    try {
-      stage = await apigw.send(new GetStageCommand({ restApiId: apiId, stageName: want.stage }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  if (tags[SPEC_TAG] !== specHash || !stage) {
-    await apply(ctx, { resource: want.name, kind: 'api', action: created ? 'created' : 'updated', why: created ? undefined : [stage ? 'definition changed' : 'stage missing'] }, async () => {
-      await apigw.send(new PutRestApiCommand({ restApiId: apiId, mode: 'overwrite', failOnWarnings: true, body: new TextEncoder().encode(JSON.stringify(want.document)) }));
-      // A deployment only when the API changed: it is what makes the new definition live on the stage.
-      await apigw.send(new CreateDeploymentCommand({ restApiId: apiId, stageName: want.stage, description: `fulfill ${specHash}` }));
+    const change: DeployChange = { resource: want.name, kind: 'api', action: 'created' };
+    const created = await apply(ctx, change, async () => {
+      const api = await apigw.send(new CreateRestApiCommand({ name: want.name, description: 'fulfill order API', endpointConfiguration: { types: ['REGIONAL'] }, tags: { ...ctx.tags } }));
+      await putDefinition(api.id!);
+      const deployment = await apigw.send(new CreateDeploymentCommand({ restApiId: api.id!, description }));
+      await apigw.send(new CreateStageCommand({ restApiId: api.id!, stageName: want.stage, deploymentId: deployment.id!, tracingEnabled: true, tags: { ...ctx.tags } }));
+      await apigw.send(new UpdateStageCommand({ restApiId: api.id!, stageName: want.stage, patchOperations: stagePatch(undefined) }));
+      return api.id!;
     });
-    if (!ctx.dryRun) stage = undefined;
-  } else {
-    unchanged(ctx, 'api', want.name);
+    apiId = created ?? '<new-api-id>';
+    return { change, endpoint: invokeUrl(ctx, apiId, want.stage) };
   }
+
+  const restApiId = apiId;
+  const stage = await findOrUndefined(() => apigw.send(new GetStageCommand({ restApiId, stageName: want.stage })));
+  const live = stage?.deploymentId ? await findOrUndefined(() => apigw.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId! }))) : undefined;
+  const definitionChanged = live?.description !== description;
+  const patch = stagePatch(stage);
+  const why = [...(!stage ? ['stage missing'] : definitionChanged ? ['definition changed'] : []), ...(stage && patch.length ? ['stage settings changed'] : [])];
+  const endpoint = invokeUrl(ctx, restApiId, want.stage);
+  if (why.length === 0) return { change: unchanged(ctx, 'api', want.name), endpoint };
+  const change: DeployChange = { resource: want.name, kind: 'api', action: 'updated', why };
+  await apply(ctx, change, async () => {
+    if (definitionChanged || !stage) {
+      await putDefinition(restApiId);
+      // A deployment with a stage name moves that stage to it; a missing stage is created afterwards, with tags.
+      const deployment = await apigw.send(new CreateDeploymentCommand({ restApiId, description, ...(stage ? { stageName: want.stage } : {}) }));
+      if (!stage) await apigw.send(new CreateStageCommand({ restApiId, stageName: want.stage, deploymentId: deployment.id!, tracingEnabled: true, tags: { ...ctx.tags } }));
+    }
+    const operations = stage ? patch : stagePatch(undefined);
+    if (operations.length) await apigw.send(new UpdateStageCommand({ restApiId, stageName: want.stage, patchOperations: operations }));
+  });
+  return { change, endpoint };
+}
+
+/** The stage patch that brings throttling (all methods) and tracing to what is wanted; empty when they match. */
+export function stageSettingsPatch(stage: Stage | undefined, throttle: { rateLimit: number; burstLimit: number }): PatchOperation[] {
   const settings = stage?.methodSettings?.['*/*'];
-  if (!stage || settings?.throttlingRateLimit !== want.throttle.rateLimit || settings?.throttlingBurstLimit !== want.throttle.burstLimit) {
-    await apply(ctx, { resource: `${want.name}/${want.stage}`, kind: 'stage', action: 'updated', why: ['throttling'] }, () =>
-      apigw.send(
-        new UpdateStageCommand({
-          restApiId: apiId,
-          stageName: want.stage,
-          patchOperations: [
-            { op: 'replace', path: '/*/*/throttling/rateLimit', value: String(want.throttle.rateLimit) },
-            { op: 'replace', path: '/*/*/throttling/burstLimit', value: String(want.throttle.burstLimit) },
-          ],
-        }),
-      ),
-    );
-  }
-  if (tags[SPEC_TAG] !== specHash) {
-    // Tagged last: a run that failed before this point redeploys the definition next time.
-    await apply(ctx, { resource: `${want.name}/${SPEC_TAG}`, kind: 'api', action: 'updated', why: ['definition hash'] }, () =>
-      apigw.send(new TagResourceCommand({ resourceArn: apiArn, tags: { ...ctx.tags, [SPEC_TAG]: specHash } })),
-    );
-  }
-  return invokeUrl(ctx, apiId, want.stage);
+  return [
+    ...(settings?.throttlingRateLimit !== throttle.rateLimit ? [{ op: 'replace' as const, path: '/*/*/throttling/rateLimit', value: String(throttle.rateLimit) }] : []),
+    ...(settings?.throttlingBurstLimit !== throttle.burstLimit ? [{ op: 'replace' as const, path: '/*/*/throttling/burstLimit', value: String(throttle.burstLimit) }] : []),
+    ...(stage && stage.tracingEnabled !== true ? [{ op: 'replace' as const, path: '/tracingEnabled', value: 'true' }] : []),
+  ];
 }
 
 export async function deleteApi(ctx: AwsContext, name: string): Promise<void> {

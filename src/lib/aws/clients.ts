@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -6,6 +7,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
+import { ExitCode, UserError } from '../errors.js';
 
 export interface AwsClients {
   iam: IAMClient;
@@ -26,14 +28,22 @@ export interface AwsOptions {
   endpointUrl?: string;
 }
 
-export const USER_AGENT = 'fulfill/0.1.0';
+/** `fulfill/<version>`, appended to the SDK's user agent so AWS-side logs (CloudTrail) show the tool. */
+export const USER_AGENT = `fulfill/${packageVersion()}`;
+
+/** Retries per call (first attempt included): the SDK retries throttling, 5xx and network errors. */
+export const MAX_ATTEMPTS = 6;
 
 /**
  * One configuration for every client: region, credentials from the standard chain (honouring the profile),
- * the endpoint override, adaptive retries for throttling, and a user agent naming the tool. The SDK
- * packages are imported here, lazily, so commands that never call AWS do not pay for loading them.
+ * the endpoint override, adaptive retries (client-side rate limiting on throttling), and a user agent naming
+ * the tool. The SDK packages are imported here, lazily, so commands that never call AWS do not load them.
+ * `overrides` is a seam for tests (e.g. a requestHandler that answers without a network).
  */
-export async function createClients(options: AwsOptions): Promise<AwsClients> {
+export async function createClients(options: AwsOptions, overrides: Record<string, unknown> = {}): Promise<AwsClients> {
+  if (!options.region) {
+    throw new UserError('no AWS region: pass --region, set AWS_REGION, or set "region" in fulfill.config.json', [], ExitCode.AwsError, 'AwsRegion');
+  }
   const [iam, lambda, sfn, events, sqs, logs, apigw, sts] = await Promise.all([
     import('@aws-sdk/client-iam'),
     import('@aws-sdk/client-lambda'),
@@ -50,8 +60,9 @@ export async function createClients(options: AwsOptions): Promise<AwsClients> {
     ...(options.profile ? { profile: options.profile } : {}),
     ...(endpoint ? { endpoint } : {}),
     retryMode: 'adaptive',
-    maxAttempts: 6,
+    maxAttempts: MAX_ATTEMPTS,
     customUserAgent: USER_AGENT,
+    ...overrides,
   };
   return {
     // IAM is global: its endpoint ignores the region, but the SDK still needs one to sign.
@@ -64,4 +75,21 @@ export async function createClients(options: AwsOptions): Promise<AwsClients> {
     apigw: new apigw.APIGatewayClient(config),
     sts: new sts.STSClient(config),
   };
+}
+
+/** The account the credentials belong to (STS GetCallerIdentity: needs no permission). */
+export async function callerAccount(clients: Pick<AwsClients, 'sts'>): Promise<string> {
+  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
+  if (!identity.Account) throw new UserError('could not determine the AWS account (STS GetCallerIdentity returned none)', [], ExitCode.AwsError, 'AwsError');
+  return identity.Account;
+}
+
+function packageVersion(): string {
+  try {
+    // src/lib/aws/ and dist/lib/aws/ are both three levels below the package root.
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
 }

@@ -1,4 +1,3 @@
-import { DeleteResourcePolicyCommand, DescribeResourcePoliciesCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ListTagsForResourceCommand as ListEventTags } from '@aws-sdk/client-eventbridge';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
@@ -7,11 +6,11 @@ import { GetQueueUrlCommand, ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import type { Blueprint } from '../blueprint/blueprint.js';
 import type { DeployChange } from '../deploy/result.js';
 import { deleteApi } from './apigw.js';
-import { apply, deployFailure, isNotFound, type AwsContext } from './context.js';
+import { deployFailure, isNotFound, type AwsContext } from './context.js';
 import { deleteBus } from './events.js';
 import { deleteRole } from './iam.js';
 import { deleteFunction, listStageFunctions } from './lambda.js';
-import { deleteLogGroup } from './logs.js';
+import { deleteLogGroup, deleteLogsResourcePolicy } from './logs.js';
 import { awsResourceNames } from './policies.js';
 import { deleteStateMachine, findStateMachine } from './sfn.js';
 import { deleteQueue } from './sqs.js';
@@ -43,7 +42,7 @@ export async function destroyAws(ctx: AwsContext, blueprint: Blueprint, options:
 
     const busArn = names.busArn(ctx.account);
     const busTags = await tagsOrMissing(() => ctx.clients.events.send(new ListEventTags({ ResourceARN: busArn })).then((r) => toRecord(r.Tags?.map((t) => ({ key: t.Key, value: t.Value })))));
-    if (busTags && owned(busTags, names.busName())) await deleteBus(ctx, names.busName(), names.resource(''));
+    if (busTags && owned(busTags, names.busName())) await deleteBus(ctx, names.busName());
 
     const smArn = await findStateMachine(ctx, names.stateMachineName());
     if (smArn) {
@@ -69,16 +68,12 @@ export async function destroyAws(ctx: AwsContext, blueprint: Blueprint, options:
     if (queueTags && owned(queueTags, res.deadLetterQueue)) await deleteQueue(ctx, res.deadLetterQueue);
 
     if (!options.keepLogs) {
-      // Lambda creates its functions' log groups itself (untagged): they are ours when the function was.
+      // The deployer creates the functions' log groups; they are ours when the function was.
       for (const name of ownedFunctions) await deleteLogGroup(ctx, `/aws/lambda/${name}`);
       await deleteLogGroup(ctx, res.stateMachineLogGroup);
       await deleteLogGroup(ctx, res.eventLogGroup);
     }
-    const policyName = names.resource('events-to-logs');
-    const policies = (await ctx.clients.logs.send(new DescribeResourcePoliciesCommand({}))).resourcePolicies ?? [];
-    if (policies.some((p) => p.policyName === policyName)) {
-      await apply(ctx, { resource: policyName, kind: 'policy', action: 'deleted' }, () => ctx.clients.logs.send(new DeleteResourcePolicyCommand({ policyName })));
-    }
+    await deleteLogsResourcePolicy(ctx, res.eventLogsPolicy);
 
     for (const kind of ['api', 'states', 'functions'] as const) {
       const name = names.roleName(kind);
@@ -86,7 +81,7 @@ export async function destroyAws(ctx: AwsContext, blueprint: Blueprint, options:
       if (tags && owned(tags, name)) await deleteRole(ctx, name);
     }
   } catch (error) {
-    throw deployFailure(error, ctx);
+    throw deployFailure(error, ctx, 'fulfill destroy --target aws');
   }
   return { deleted: ctx.changes.filter((c) => c.action === 'deleted'), skipped };
 }

@@ -3,16 +3,17 @@ import {
   DeleteEventBusCommand,
   DeleteRuleCommand,
   DescribeEventBusCommand,
-  DescribeRuleCommand,
   ListRulesCommand,
   ListTargetsByRuleCommand,
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
+  type Rule,
   type Target,
 } from '@aws-sdk/client-eventbridge';
+import type { DeployChange } from '../deploy/result.js';
 import { canonical } from './iam.js';
-import { apply, isNotFound, unchanged, type AwsContext } from './context.js';
+import { apply, findOrUndefined, mapLimit, tagList, unchanged, type AwsContext } from './context.js';
 
 export interface RuleSpec {
   /** The full rule name, fulfill-<app>-<stage>-<rule>. */
@@ -22,100 +23,97 @@ export interface RuleSpec {
   targets: Target[];
 }
 
-export async function ensureBus(ctx: AwsContext, name: string): Promise<string> {
+export async function ensureBus(ctx: AwsContext, name: string): Promise<DeployChange> {
   const { events } = ctx.clients;
-  try {
-    const have = await events.send(new DescribeEventBusCommand({ Name: name }));
-    unchanged(ctx, 'event-bus', name);
-    return have.Arn!;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  const created = await apply(ctx, { resource: name, kind: 'event-bus', action: 'created' }, () =>
-    events.send(new CreateEventBusCommand({ Name: name, Tags: Object.entries(ctx.tags).map(([Key, Value]) => ({ Key, Value })) })),
-  );
-  return created?.EventBusArn ?? `arn:aws:events:${ctx.region}:${ctx.account}:event-bus/${name}`;
+  if (await findOrUndefined(() => events.send(new DescribeEventBusCommand({ Name: name })))) return unchanged(ctx, 'event-bus', name);
+  const change: DeployChange = { resource: name, kind: 'event-bus', action: 'created' };
+  await apply(ctx, change, () => events.send(new CreateEventBusCommand({ Name: name, Tags: tagList(ctx) })));
+  return change;
 }
 
-/** A rule with its pattern and its targets (input transformer, retry policy, dead-letter queue). */
-export async function ensureRule(ctx: AwsContext, bus: string, want: RuleSpec): Promise<string> {
-  const { events } = ctx.clients;
-  let have: { EventPattern?: string; State?: string; Arn?: string; Description?: string } | undefined;
-  try {
-    have = await events.send(new DescribeRuleCommand({ Name: want.name, EventBusName: bus }));
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  const arn = have?.Arn ?? `arn:aws:events:${ctx.region}:${ctx.account}:rule/${bus}/${want.name}`;
-  const patternChanged = have && (canonical(JSON.parse(have.EventPattern ?? '{}')) !== canonical(want.pattern) || have.State !== 'ENABLED' || (have.Description ?? undefined) !== want.description);
-  if (!have || patternChanged) {
-    await apply(ctx, { resource: want.name, kind: 'rule', action: have ? 'updated' : 'created', ...(have ? { why: ['pattern changed'] } : {}) }, () =>
-      events.send(
-        new PutRuleCommand({
-          Name: want.name,
-          EventBusName: bus,
-          EventPattern: JSON.stringify(want.pattern),
-          State: 'ENABLED',
-          ...(want.description ? { Description: want.description } : {}),
-          Tags: Object.entries(ctx.tags).map(([Key, Value]) => ({ Key, Value })),
-        }),
-      ),
-    );
-  }
-  const current = have ? ((await events.send(new ListTargetsByRuleCommand({ Rule: want.name, EventBusName: bus }))).Targets ?? []) : [];
-  const sameTargets = canonical(sortById(current)) === canonical(sortById(want.targets));
-  if (!sameTargets) {
-    await apply(ctx, { resource: `${want.name}/targets`, kind: 'target', action: current.length ? 'updated' : 'created' }, async () => {
-      const stale = current.filter((t) => !want.targets.some((w) => w.Id === t.Id)).map((t) => t.Id!);
-      if (stale.length) await events.send(new RemoveTargetsCommand({ Rule: want.name, EventBusName: bus, Ids: stale }));
-      const result = await events.send(new PutTargetsCommand({ Rule: want.name, EventBusName: bus, Targets: want.targets }));
-      if (result.FailedEntryCount) throw new Error(`PutTargets failed for ${want.name}: ${result.FailedEntries?.map((f) => `${f.ErrorCode} ${f.ErrorMessage}`).join('; ')}`);
-    });
-  } else if (have && !patternChanged) {
-    unchanged(ctx, 'rule', want.name);
-  }
-  return arn;
-}
-
-/** Removes rules on the bus that fulfill made for this stage and that are no longer wanted. */
-export async function removeStaleRules(ctx: AwsContext, bus: string, prefix: string, keep: ReadonlySet<string>): Promise<void> {
-  const { events } = ctx.clients;
-  let nextToken: string | undefined;
-  const stale: string[] = [];
+/** This stage's rules on the bus, with pattern, state and description (ListRules returns them: no DescribeRule per rule). */
+async function listRules(ctx: AwsContext, bus: string): Promise<Map<string, Rule>> {
+  const rules = new Map<string, Rule>();
+  let NextToken: string | undefined;
   do {
-    let page;
-    try {
-      page = await events.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: prefix, NextToken: nextToken }));
-    } catch (error) {
-      if (isNotFound(error)) return;
+    const page = await findOrUndefined(() => ctx.clients.events.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: ctx.names.resource(''), NextToken })));
+    if (!page) return rules; // no bus yet (dry run of a first deploy)
+    for (const rule of page.Rules ?? []) if (rule.Name) rules.set(rule.Name, rule);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return rules;
+}
+
+/**
+ * The rules of the event flow, each with its targets, and nothing else of this stage on the bus: rules
+ * missing from the config are deleted (targets first, as EventBridge requires).
+ */
+export async function ensureRules(ctx: AwsContext, bus: string, wanted: readonly RuleSpec[], concurrency = 4): Promise<DeployChange[]> {
+  const have = await listRules(ctx, bus);
+  const changes = await mapLimit(wanted, concurrency, (spec) => ensureRule(ctx, bus, spec, have.get(spec.name)));
+  const keep = new Set(wanted.map((w) => w.name));
+  for (const name of have.keys()) if (!keep.has(name)) await deleteRule(ctx, bus, name);
+  return changes;
+}
+
+/** A rule with its pattern and its targets (input transformer, retry policy, dead-letter queue), as one change. */
+export async function ensureRule(ctx: AwsContext, bus: string, want: RuleSpec, have: Rule | undefined): Promise<DeployChange> {
+  const { events } = ctx.clients;
+  const putRule = () =>
+    events.send(new PutRuleCommand({ Name: want.name, EventBusName: bus, EventPattern: JSON.stringify(want.pattern), State: 'ENABLED', ...(want.description ? { Description: want.description } : {}), Tags: tagList(ctx) }));
+  const putTargets = async () => {
+    const result = await events.send(new PutTargetsCommand({ Rule: want.name, EventBusName: bus, Targets: want.targets }));
+    if (result.FailedEntryCount) {
+      const error = new Error(`PutTargets on ${want.name} failed: ${result.FailedEntries?.map((f) => `${f.TargetId}: ${f.ErrorCode} ${f.ErrorMessage}`).join('; ')}`);
+      error.name = result.FailedEntries?.[0]?.ErrorCode ?? 'PutTargetsFailed';
       throw error;
     }
-    for (const rule of page.Rules ?? []) if (rule.Name && !keep.has(rule.Name)) stale.push(rule.Name);
-    nextToken = page.NextToken;
-  } while (nextToken);
-  for (const name of stale) await deleteRule(ctx, bus, name);
+  };
+  if (!have) {
+    const change: DeployChange = { resource: want.name, kind: 'rule', action: 'created' };
+    await apply(ctx, change, async () => {
+      await putRule();
+      await putTargets();
+    });
+    return change;
+  }
+  const ruleWhy = [
+    ...(canonical(JSON.parse(have.EventPattern ?? '{}')) !== canonical(want.pattern) ? ['pattern changed'] : []),
+    ...(have.State !== 'ENABLED' ? [`state ${have.State}`] : []),
+    ...((have.Description ?? '') !== (want.description ?? '') ? ['description changed'] : []),
+  ];
+  const current = (await events.send(new ListTargetsByRuleCommand({ Rule: want.name, EventBusName: bus }))).Targets ?? [];
+  const stale = current.filter((t) => !want.targets.some((w) => w.Id === t.Id)).map((t) => t.Id!);
+  const targetsChanged = want.targets.some((w) => canonical(current.find((t) => t.Id === w.Id)) !== canonical(w));
+  const why = [...ruleWhy, ...(targetsChanged ? ['targets changed'] : []), ...(stale.length ? [`stale targets ${stale.join(', ')}`] : [])];
+  if (why.length === 0) return unchanged(ctx, 'rule', want.name);
+  const change: DeployChange = { resource: want.name, kind: 'rule', action: 'updated', why };
+  await apply(ctx, change, async () => {
+    if (ruleWhy.length) await putRule();
+    if (stale.length) await events.send(new RemoveTargetsCommand({ Rule: want.name, EventBusName: bus, Ids: stale }));
+    if (targetsChanged) await putTargets();
+  });
+  return change;
 }
 
 export async function deleteRule(ctx: AwsContext, bus: string, name: string): Promise<void> {
   const { events } = ctx.clients;
+  const targets = (await findOrUndefined(() => events.send(new ListTargetsByRuleCommand({ Rule: name, EventBusName: bus }))))?.Targets;
+  if (!targets) return;
   await apply(ctx, { resource: name, kind: 'rule', action: 'deleted' }, async () => {
-    const targets = (await events.send(new ListTargetsByRuleCommand({ Rule: name, EventBusName: bus }))).Targets ?? [];
     if (targets.length) await events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: bus, Ids: targets.map((t) => t.Id!) }));
     await events.send(new DeleteRuleCommand({ Name: name, EventBusName: bus }));
   });
 }
 
-export async function deleteBus(ctx: AwsContext, name: string, rulePrefix: string): Promise<void> {
-  try {
-    await ctx.clients.events.send(new DescribeEventBusCommand({ Name: name }));
-  } catch (error) {
-    if (isNotFound(error)) return;
-    throw error;
-  }
-  await removeStaleRules(ctx, name, rulePrefix, new Set());
-  await apply(ctx, { resource: name, kind: 'event-bus', action: 'deleted' }, () => ctx.clients.events.send(new DeleteEventBusCommand({ Name: name })));
+/** Removes rules on the bus that fulfill made for this stage and that are not in `keep`. */
+export async function removeStaleRules(ctx: AwsContext, bus: string, keep: ReadonlySet<string>): Promise<void> {
+  for (const name of (await listRules(ctx, bus)).keys()) if (!keep.has(name)) await deleteRule(ctx, bus, name);
 }
 
-function sortById(targets: Target[]): Target[] {
-  return [...targets].sort((a, b) => (a.Id ?? '').localeCompare(b.Id ?? ''));
+/** Deletes the bus with this stage's rules on it. */
+export async function deleteBus(ctx: AwsContext, name: string): Promise<void> {
+  if (!(await findOrUndefined(() => ctx.clients.events.send(new DescribeEventBusCommand({ Name: name }))))) return;
+  await removeStaleRules(ctx, name, new Set());
+  await apply(ctx, { resource: name, kind: 'event-bus', action: 'deleted' }, () => ctx.clients.events.send(new DeleteEventBusCommand({ Name: name })));
 }

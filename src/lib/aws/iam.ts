@@ -1,64 +1,47 @@
-import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand, type Role } from '@aws-sdk/client-iam';
-import { apply, isNotFound, unchanged, type AwsContext } from './context.js';
+import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import type { DeployChange } from '../deploy/result.js';
+import { apply, findOrUndefined, isNotFound, tagList, unchanged, type AwsContext } from './context.js';
 import type { PolicyDocument, RoleSpec } from './policies.js';
 
+/** The name of the one inline policy fulfill puts on each of its roles. */
 export const INLINE_POLICY = 'fulfill';
 
-/** Ensures a role with its trust policy and one inline policy; returns its ARN. */
-export async function ensureRole(ctx: AwsContext, want: RoleSpec): Promise<string> {
+export function roleArn(ctx: Pick<AwsContext, 'account'>, name: string): string {
+  return `arn:aws:iam::${ctx.account}:role/${name}`;
+}
+
+/**
+ * A role with its trust policy and its inline policy, as one change. Created roles get both in a row (no
+ * read-back); existing ones are compared document by document and only what differs is written.
+ */
+export async function ensureRole(ctx: AwsContext, want: RoleSpec): Promise<DeployChange> {
   const { iam } = ctx.clients;
-  const arn = `arn:aws:iam::${ctx.account}:role/${want.name}`;
-  let role: Role | undefined;
-  try {
-    role = (await iam.send(new GetRoleCommand({ RoleName: want.name }))).Role;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  const why: string[] = [];
+  const role = (await findOrUndefined(() => iam.send(new GetRoleCommand({ RoleName: want.name }))))?.Role;
+  const putPolicy = () => iam.send(new PutRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY, PolicyDocument: JSON.stringify(want.policy) }));
   if (!role) {
-    await apply(ctx, { resource: want.name, kind: 'role', action: 'created' }, () =>
-      iam.send(
-        new CreateRoleCommand({
-          RoleName: want.name,
-          AssumeRolePolicyDocument: JSON.stringify(want.trust),
-          Description: `fulfill ${want.kind} role`,
-          Tags: Object.entries(ctx.tags).map(([Key, Value]) => ({ Key, Value })),
-        }),
-      ),
-    );
-  } else if (!samePolicy(role.AssumeRolePolicyDocument, want.trust)) {
-    why.push('trust policy changed');
-    await apply(ctx, { resource: want.name, kind: 'role', action: 'updated', why: ['trust policy changed'] }, () =>
-      iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: want.name, PolicyDocument: JSON.stringify(want.trust) })),
-    );
+    const change: DeployChange = { resource: want.name, kind: 'role', action: 'created' };
+    await apply(ctx, change, async () => {
+      await iam.send(new CreateRoleCommand({ RoleName: want.name, AssumeRolePolicyDocument: JSON.stringify(want.trust), Description: `fulfill: ${want.kind} role of ${ctx.tags['fulfill:app']}/${ctx.tags['fulfill:stage']}`, Tags: tagList(ctx) }));
+      await putPolicy();
+    });
+    return change;
   }
-  let current: string | undefined;
-  if (role) {
-    try {
-      current = (await iam.send(new GetRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY }))).PolicyDocument;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-  if (!samePolicy(current, want.policy)) {
-    await apply(ctx, { resource: `${want.name}/${INLINE_POLICY}`, kind: 'policy', action: current === undefined ? 'created' : 'updated', ...(current ? { why: ['permissions changed'] } : {}) }, () =>
-      iam.send(new PutRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY, PolicyDocument: JSON.stringify(want.policy) })),
-    );
-  } else if (role && why.length === 0) {
-    unchanged(ctx, 'role', want.name);
-  }
-  return arn;
+  const current = (await findOrUndefined(() => iam.send(new GetRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY }))))?.PolicyDocument;
+  const trustChanged = !samePolicy(role.AssumeRolePolicyDocument, want.trust);
+  const policyChanged = !samePolicy(current, want.policy);
+  if (!trustChanged && !policyChanged) return unchanged(ctx, 'role', want.name);
+  const change: DeployChange = { resource: want.name, kind: 'role', action: 'updated', why: [...(trustChanged ? ['trust policy changed'] : []), ...(policyChanged ? [current === undefined ? 'inline policy missing' : 'permissions changed'] : [])] };
+  await apply(ctx, change, async () => {
+    if (trustChanged) await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: want.name, PolicyDocument: JSON.stringify(want.trust) }));
+    if (policyChanged) await putPolicy();
+  });
+  return change;
 }
 
 /** Deletes a role and its inline policy if they exist (mode switch, destroy). */
 export async function deleteRole(ctx: AwsContext, name: string): Promise<void> {
   const { iam } = ctx.clients;
-  try {
-    await iam.send(new GetRoleCommand({ RoleName: name }));
-  } catch (error) {
-    if (isNotFound(error)) return;
-    throw error;
-  }
+  if (!(await findOrUndefined(() => iam.send(new GetRoleCommand({ RoleName: name }))))) return;
   await apply(ctx, { resource: name, kind: 'role', action: 'deleted' }, async () => {
     try {
       await iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: INLINE_POLICY }));
@@ -69,7 +52,7 @@ export async function deleteRole(ctx: AwsContext, name: string): Promise<void> {
   });
 }
 
-/** IAM returns documents URL-encoded and may reorder nothing we care about: compare parsed JSON. */
+/** IAM returns documents URL-encoded: compare parsed JSON, keys in any order. */
 export function samePolicy(current: string | undefined, want: PolicyDocument): boolean {
   if (current === undefined) return false;
   try {
@@ -79,10 +62,12 @@ export function samePolicy(current: string | undefined, want: PolicyDocument): b
   }
 }
 
+/** JSON with object keys sorted: equal documents give equal strings. */
 export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.keys(value as object)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
       .join(',')}}`;

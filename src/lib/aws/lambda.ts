@@ -3,23 +3,28 @@ import {
   AddPermissionCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  DeleteFunctionEventInvokeConfigCommand,
   GetFunctionCommand,
-  GetPolicyCommand,
-  PutFunctionEventInvokeConfigCommand,
   GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
   ListFunctionsCommand,
+  PutFunctionEventInvokeConfigCommand,
   RemovePermissionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
   type FunctionConfiguration,
+  type GetFunctionEventInvokeConfigCommandOutput,
 } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
-import { apply, isNotFound, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
+import type { DeployChange } from '../deploy/result.js';
+import { apply, DEFAULT_WAITER, findOrUndefined, isNotFound, ownedBy, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
+import { deleteLogGroup } from './logs.js';
 
 export const RUNTIME = 'nodejs22.x' as const;
 export const HANDLER = 'index.handler';
+export const ARCHITECTURE = 'arm64' as const;
 // A fixed timestamp inside the zip, so the same bundle always gives the same bytes and CodeSha256.
 const ZIP_MTIME = new Date('2020-01-01T00:00:00Z');
 
@@ -30,6 +35,13 @@ export interface FunctionSpec {
   environment: Record<string, string>;
   timeoutSeconds: number;
   memoryMb: number;
+  /** Events mode: how EventBridge reaches the function. */
+  events?: {
+    /** Lambda's asynchronous invocation: retries of function errors, then the on-failure destination. */
+    asyncInvoke: { maximumRetryAttempts: number; maximumEventAgeSeconds: number; onFailure: string };
+    /** The rules allowed to invoke the function (one resource-based policy statement each). */
+    ruleArns: string[];
+  };
 }
 
 /** The deployment package: the bundle as index.js. Deterministic: byte-identical for identical code. */
@@ -37,26 +49,54 @@ export function zipBundle(code: string): Uint8Array {
   return zipSync({ 'index.js': [new TextEncoder().encode(code), { mtime: ZIP_MTIME, level: 9 }] });
 }
 
+// Zips of the bundles seen by this process (a status check followed by a deploy, repeated test runs).
+const packages = new Map<string, { zip: Uint8Array; sha: string }>();
+
+function deploymentPackage(code: string): { zip: Uint8Array; sha: string } {
+  const key = createHash('sha256').update(code).digest('hex');
+  let hit = packages.get(key);
+  if (!hit) {
+    const zip = zipBundle(code);
+    hit = { zip, sha: codeSha256(zip) };
+    if (packages.size >= 64) packages.delete(packages.keys().next().value!);
+    packages.set(key, hit);
+  }
+  return hit;
+}
+
 /** Lambda's CodeSha256: base64 of the package's SHA-256. */
 export function codeSha256(zip: Uint8Array): string {
   return createHash('sha256').update(zip).digest('base64');
 }
 
-/** The SDK waiters check at once, then poll every 1-5 s for up to 5 minutes. */
-function waiterConfig(ctx: AwsContext) {
-  return { client: ctx.clients.lambda, maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
+export function functionArn(ctx: Pick<AwsContext, 'region' | 'account'>, name: string): string {
+  return `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${name}`;
 }
 
-export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promise<string> {
+function waiter(ctx: AwsContext) {
+  return { client: ctx.clients.lambda, ...(ctx.waiter ?? DEFAULT_WAITER) };
+}
+
+interface PolicyStatement {
+  Sid: string;
+  Principal?: { Service?: string } | string;
+  Condition?: { ArnLike?: Record<string, string>; StringEquals?: Record<string, string> };
+}
+
+/** The statement id of the permission for a rule: the rule's name (fulfill-<app>-<stage>-<rule>), so fulfill knows its own. */
+export function permissionId(ruleArn: string): string {
+  return ruleArn.split('/').at(-1)!;
+}
+
+/**
+ * A function: created from the zip, or updated only where it differs (code by CodeSha256, configuration field
+ * by field, and in events mode the asynchronous invocation settings and the EventBridge permissions). Lambda
+ * applies updates asynchronously: the SDK waiters sit between the writes, as Lambda refuses an update while
+ * another is in progress.
+ */
+export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promise<DeployChange> {
   const { lambda } = ctx.clients;
-  const zip = zipBundle(want.code);
-  const sha = codeSha256(zip);
-  let have: FunctionConfiguration | undefined;
-  try {
-    have = (await lambda.send(new GetFunctionCommand({ FunctionName: want.name }))).Configuration;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  const { zip, sha } = deploymentPackage(want.code);
   const config = {
     Role: want.roleArn,
     Runtime: RUNTIME,
@@ -66,102 +106,134 @@ export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promi
     Environment: { Variables: want.environment },
     TracingConfig: { Mode: 'Active' as const },
   };
+  const asyncInvoke = want.events && {
+    // Lambda caps asynchronous retries at 2 and event age at 6 hours.
+    MaximumRetryAttempts: Math.min(2, want.events.asyncInvoke.maximumRetryAttempts),
+    MaximumEventAgeInSeconds: Math.max(60, Math.min(21600, want.events.asyncInvoke.maximumEventAgeSeconds)),
+    DestinationConfig: { OnFailure: { Destination: want.events.asyncInvoke.onFailure } },
+  };
+  const putAsyncInvoke = () => retryWhileRolePropagates(ctx, () => lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: want.name, ...asyncInvoke! })));
+  const addPermission = (ruleArn: string) =>
+    lambda.send(new AddPermissionCommand({ FunctionName: want.name, StatementId: permissionId(ruleArn), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: ruleArn, SourceAccount: ctx.account }));
+
+  const have = (await findOrUndefined(() => lambda.send(new GetFunctionCommand({ FunctionName: want.name }))))?.Configuration;
   if (!have) {
-    await apply(ctx, { resource: want.name, kind: 'function', action: 'created' }, async () => {
-      await retryWhileRolePropagates(ctx, () =>
-        lambda.send(new CreateFunctionCommand({ FunctionName: want.name, Code: { ZipFile: zip }, ...config, Architectures: ['arm64'], Tags: { ...ctx.tags } })),
-      );
-      await waitUntilFunctionActiveV2(waiterConfig(ctx), { FunctionName: want.name });
+    const change: DeployChange = { resource: want.name, kind: 'function', action: 'created' };
+    await apply(ctx, change, async () => {
+      await retryWhileRolePropagates(ctx, () => lambda.send(new CreateFunctionCommand({ FunctionName: want.name, Code: { ZipFile: zip }, ...config, Architectures: [ARCHITECTURE], Tags: { ...ctx.tags } })));
+      await waitUntilFunctionActiveV2(waiter(ctx), { FunctionName: want.name });
+      if (asyncInvoke) await putAsyncInvoke();
+      for (const ruleArn of want.events?.ruleArns ?? []) await addPermission(ruleArn);
     });
-    return functionArn(ctx, want.name);
+    return change;
   }
-  const why: string[] = [];
-  if (have.CodeSha256 !== sha) why.push('code changed');
+
+  const codeChanged = have.CodeSha256 !== sha;
   const configWhy = configDiff(have, config);
-  why.push(...configWhy);
-  if (why.length === 0) {
-    unchanged(ctx, 'function', want.name);
-    return have.FunctionArn ?? functionArn(ctx, want.name);
+  const why = [...(codeChanged ? ['code changed'] : []), ...configWhy];
+  let invokeChanged = false;
+  let permissions: { add: string[]; remove: string[] } = { add: [], remove: [] };
+  if (want.events) {
+    const current = await findOrUndefined(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: want.name })));
+    invokeChanged = !sameAsyncInvoke(current, asyncInvoke!);
+    if (invokeChanged) why.push(current ? 'asynchronous invocation settings changed' : 'asynchronous invocation settings missing');
+    permissions = permissionDiff(ctx, await readPolicy(ctx, want.name), want.events.ruleArns);
+    if (permissions.add.length) why.push(`invoke permission for ${permissions.add.map(permissionId).join(', ')}`);
+    if (permissions.remove.length) why.push(`stale permission ${permissions.remove.join(', ')}`);
   }
-  await apply(ctx, { resource: want.name, kind: 'function', action: 'updated', why }, async () => {
-    if (have.CodeSha256 !== sha) {
+  if (why.length === 0) return unchanged(ctx, 'function', want.name);
+
+  const change: DeployChange = { resource: want.name, kind: 'function', action: 'updated', why };
+  await apply(ctx, change, async () => {
+    // A previous run may have stopped right after a write: let Lambda finish it first.
+    if (have.State === 'Pending') await waitUntilFunctionActiveV2(waiter(ctx), { FunctionName: want.name });
+    if (have.LastUpdateStatus === 'InProgress') await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: want.name });
+    if (codeChanged) {
       await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: want.name, ZipFile: zip }));
-      // Lambda refuses a second update while the first is in progress.
-      await waitUntilFunctionUpdatedV2(waiterConfig(ctx), { FunctionName: want.name });
+      await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: want.name });
     }
-    if (configWhy.length > 0) {
+    if (configWhy.length) {
       await retryWhileRolePropagates(ctx, () => lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: want.name, ...config })));
-      await waitUntilFunctionUpdatedV2(waiterConfig(ctx), { FunctionName: want.name });
+      await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: want.name });
     }
+    if (invokeChanged) await putAsyncInvoke();
+    for (const sid of permissions.remove) await removePermission(ctx, want.name, sid);
+    for (const ruleArn of permissions.add) await addPermission(ruleArn);
   });
-  return have.FunctionArn ?? functionArn(ctx, want.name);
+  return change;
 }
 
 function configDiff(have: FunctionConfiguration, want: { Role: string; Runtime: string; Handler: string; Timeout: number; MemorySize: number; Environment: { Variables: Record<string, string> }; TracingConfig: { Mode: string } }): string[] {
   const why: string[] = [];
   if (have.Role !== want.Role) why.push('role changed');
-  if (have.Runtime !== want.Runtime || have.Handler !== want.Handler) why.push('runtime changed');
-  if (have.Timeout !== want.Timeout || have.MemorySize !== want.MemorySize) why.push('timeout or memory changed');
+  if (have.Runtime !== want.Runtime) why.push(`runtime ${have.Runtime} -> ${want.Runtime}`);
+  if (have.Handler !== want.Handler) why.push('handler changed');
+  if (have.Timeout !== want.Timeout) why.push(`timeout ${have.Timeout} -> ${want.Timeout} s`);
+  if (have.MemorySize !== want.MemorySize) why.push(`memory ${have.MemorySize} -> ${want.MemorySize} MB`);
   if (JSON.stringify(sortKeys(have.Environment?.Variables ?? {})) !== JSON.stringify(sortKeys(want.Environment.Variables))) why.push('environment changed');
   if ((have.TracingConfig?.Mode ?? 'PassThrough') !== want.TracingConfig.Mode) why.push('tracing changed');
   return why;
+}
+
+function sameAsyncInvoke(have: GetFunctionEventInvokeConfigCommandOutput | undefined, want: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number; DestinationConfig: { OnFailure: { Destination: string } } }): boolean {
+  return (
+    have !== undefined &&
+    have.MaximumRetryAttempts === want.MaximumRetryAttempts &&
+    have.MaximumEventAgeInSeconds === want.MaximumEventAgeInSeconds &&
+    have.DestinationConfig?.OnFailure?.Destination === want.DestinationConfig.OnFailure.Destination &&
+    !have.DestinationConfig?.OnSuccess?.Destination
+  );
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function functionArn(ctx: Pick<AwsContext, 'region' | 'account'>, name: string): string {
-  return `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${name}`;
+async function readPolicy(ctx: AwsContext, functionName: string): Promise<PolicyStatement[]> {
+  const policy = (await findOrUndefined(() => ctx.clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName }))))?.Policy;
+  return policy ? (JSON.parse(policy) as { Statement: PolicyStatement[] }).Statement : [];
 }
 
-/**
- * Events mode: the resource-based policy letting EventBridge invoke the function, one statement per rule,
- * scoped by SourceArn (the rule) and SourceAccount. Statements fulfill added for rules that are gone are removed.
- */
-export async function ensureInvokePermissions(ctx: AwsContext, functionName: string, ruleArns: readonly string[]): Promise<void> {
-  const { lambda } = ctx.clients;
-  let statements: Array<{ Sid: string; Condition?: { ArnLike?: Record<string, string> } }> = [];
+/** Which EventBridge permissions to add, and which of fulfill's (statement ids with this stage's prefix) to remove. */
+function permissionDiff(ctx: AwsContext, statements: PolicyStatement[], ruleArns: readonly string[]): { add: string[]; remove: string[] } {
+  const prefix = ctx.names.resource('');
+  const matches = (s: PolicyStatement, arn: string) =>
+    s.Condition?.ArnLike?.['AWS:SourceArn'] === arn && s.Condition?.StringEquals?.['AWS:SourceAccount'] === ctx.account && (typeof s.Principal === 'object' ? s.Principal.Service : s.Principal) === 'events.amazonaws.com';
+  const wanted = new Map(ruleArns.map((arn) => [permissionId(arn), arn]));
+  const add = ruleArns.filter((arn) => !statements.some((s) => s.Sid === permissionId(arn) && matches(s, arn)));
+  // A statement with a wanted id but other conditions is replaced: removed first, then added.
+  const remove = statements.filter((s) => s.Sid.startsWith(prefix) && (!wanted.has(s.Sid) || !matches(s, wanted.get(s.Sid)!))).map((s) => s.Sid);
+  return { add, remove };
+}
+
+async function removePermission(ctx: AwsContext, functionName: string, sid: string): Promise<void> {
   try {
-    const policy = (await lambda.send(new GetPolicyCommand({ FunctionName: functionName }))).Policy;
-    statements = policy ? (JSON.parse(policy) as { Statement: typeof statements }).Statement : [];
+    await ctx.clients.lambda.send(new RemovePermissionCommand({ FunctionName: functionName, StatementId: sid }));
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  const wanted = new Map(ruleArns.map((arn) => [`fulfill-${arn.split('/').at(-1)}`, arn]));
-  for (const [sid, arn] of wanted) {
-    const have = statements.find((s) => s.Sid === sid);
-    if (have && have.Condition?.ArnLike?.['AWS:SourceArn'] === arn) continue;
-    await apply(ctx, { resource: `${functionName}/${sid}`, kind: 'permission', action: have ? 'updated' : 'created' }, async () => {
-      if (have) await lambda.send(new RemovePermissionCommand({ FunctionName: functionName, StatementId: sid }));
-      await lambda.send(new AddPermissionCommand({ FunctionName: functionName, StatementId: sid, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: arn, SourceAccount: ctx.account }));
-    });
-  }
-  for (const s of statements) {
-    if (s.Sid.startsWith('fulfill-') && !wanted.has(s.Sid)) {
-      await apply(ctx, { resource: `${functionName}/${s.Sid}`, kind: 'permission', action: 'deleted' }, () => lambda.send(new RemovePermissionCommand({ FunctionName: functionName, StatementId: s.Sid })));
+}
+
+/**
+ * Mode switch to orchestration: what events mode added to a function (EventBridge permissions, the
+ * asynchronous invocation settings pointing at the dead-letter queue) is removed.
+ */
+export async function removeEventsWiring(ctx: AwsContext, functionName: string): Promise<void> {
+  const { lambda } = ctx.clients;
+  if (!(await findOrUndefined(() => lambda.send(new GetFunctionCommand({ FunctionName: functionName }))))) return;
+  const stale = (await readPolicy(ctx, functionName)).filter((s) => s.Sid.startsWith(ctx.names.resource(''))).map((s) => s.Sid);
+  const invokeConfig = await findOrUndefined(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName })));
+  if (!stale.length && !invokeConfig) return;
+  await apply(ctx, { resource: `${functionName}/events-wiring`, kind: 'permission', action: 'deleted', why: [...stale.map((s) => `permission ${s}`), ...(invokeConfig ? ['asynchronous invocation settings'] : [])] }, async () => {
+    for (const sid of stale) await removePermission(ctx, functionName, sid);
+    if (invokeConfig) {
+      try {
+        await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: functionName }));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
     }
-  }
-}
-
-/**
- * Events mode: EventBridge invokes functions asynchronously, so function errors are retried by Lambda's
- * asynchronous invocation (not by the rule's RetryPolicy): bound them and send what still fails to the DLQ.
- */
-export async function ensureAsyncInvokeConfig(ctx: AwsContext, functionName: string, maximumRetryAttempts: number, maximumEventAgeSeconds: number, dlqArn: string): Promise<void> {
-  const { lambda } = ctx.clients;
-  const want = { MaximumRetryAttempts: Math.min(2, maximumRetryAttempts), MaximumEventAgeInSeconds: Math.min(21600, maximumEventAgeSeconds), DestinationConfig: { OnFailure: { Destination: dlqArn } } };
-  let exists = false;
-  try {
-    const have = await lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName }));
-    exists = true;
-    if (have.MaximumRetryAttempts === want.MaximumRetryAttempts && have.MaximumEventAgeInSeconds === want.MaximumEventAgeInSeconds && have.DestinationConfig?.OnFailure?.Destination === dlqArn) return;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  await apply(ctx, { resource: `${functionName}/async-invoke-config`, kind: 'function', action: exists ? 'updated' : 'created', ...(exists ? { why: ['asynchronous retries or on-failure destination changed'] } : {}) }, () =>
-    lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: functionName, ...want })),
-  );
+  });
 }
 
 /** Functions named like this stage's (`fulfill-<app>-<stage>-*`) that exist in the account. */
@@ -176,22 +248,24 @@ export async function listStageFunctions(ctx: AwsContext, prefix: string): Promi
   return names;
 }
 
-/** Removes this stage's functions whose handler is gone from the project (only those tagged as ours). */
+/** Removes this stage's functions whose handler is gone from the project (only those tagged as ours), with their log groups. */
 export async function removeStaleFunctions(ctx: AwsContext, prefix: string, keep: ReadonlySet<string>): Promise<void> {
   for (const name of await listStageFunctions(ctx, prefix)) {
     if (keep.has(name)) continue;
-    const tags = (await ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))).Tags ?? {};
-    if (tags['fulfill:app'] !== ctx.tags['fulfill:app'] || tags['fulfill:stage'] !== ctx.tags['fulfill:stage']) continue;
+    const tags = (await findOrUndefined(() => ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))))?.Tags;
+    if (!ownedBy(ctx, tags)) continue;
     await deleteFunction(ctx, name);
+    await deleteLogGroup(ctx, `/aws/lambda/${name}`);
   }
 }
 
 export async function deleteFunction(ctx: AwsContext, name: string): Promise<void> {
-  try {
-    await ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }));
-  } catch (error) {
-    if (isNotFound(error)) return;
-    throw error;
-  }
-  await apply(ctx, { resource: name, kind: 'function', action: 'deleted' }, () => ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: name })));
+  if (!(await findOrUndefined(() => ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))))) return;
+  await apply(ctx, { resource: name, kind: 'function', action: 'deleted' }, async () => {
+    try {
+      await ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: name }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  });
 }

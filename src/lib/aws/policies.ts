@@ -32,17 +32,22 @@ export function awsResourceNames(blueprint: Pick<Blueprint, 'names'>) {
     eventLogGroup: `/aws/events/${names.resource('events')}`,
     deadLetterQueue: names.resource('dlq'),
     catchAllRule: names.resource('all-events'),
+    /** The CloudWatch Logs resource policy that lets the catch-all rule write to the event log group. */
+    eventLogsPolicy: names.resource('events-to-logs'),
   };
 }
 
 /**
- * Least-privilege roles: no `*` action anywhere; `*` resources only where AWS requires them (X-Ray trace
- * upload and CloudWatch Logs log delivery for Step Functions do not support resource-level permissions).
+ * Least-privilege roles: no `*` action anywhere, every resource named, except where AWS offers no resource-level
+ * permission (X-Ray trace upload, and the CloudWatch Logs "log delivery" actions Step Functions logging needs):
+ * those statements use `*` and say so. The functions write only to their own log groups, which the deployer
+ * creates (with retention and tags), so the role needs no logs:CreateLogGroup.
  */
 export function roleSpecs(blueprint: Blueprint, account: string): RoleSpec[] {
   const { names, region } = blueprint;
   const res = awsResourceNames(blueprint);
   const logGroupArn = (group: string) => `arn:aws:logs:${region}:${account}:log-group:${group}:*`;
+  // X-Ray: PutTraceSegments and PutTelemetryRecords support no resource-level permissions; AWS requires "*".
   const xray = { Sid: 'Tracing', Effect: 'Allow' as const, Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
   const functionStatements: PolicyDocument['Statement'] = [
     { Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: blueprint.handlers.map((h) => logGroupArn(res.functionLogGroup(h.name))) },
@@ -50,6 +55,7 @@ export function roleSpecs(blueprint: Blueprint, account: string): RoleSpec[] {
   ];
   if (blueprint.mode === 'events') {
     functionStatements.push({ Sid: 'PublishOnAppBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: names.busArn(account) });
+    // Lambda delivers failed asynchronous invocations (the on-failure destination) with the function's role.
     functionStatements.push({ Sid: 'AsyncFailures', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:${region}:${account}:${res.deadLetterQueue}` });
   }
   const specs: RoleSpec[] = [
@@ -65,7 +71,8 @@ export function roleSpecs(blueprint: Blueprint, account: string): RoleSpec[] {
         Version: '2012-10-17',
         Statement: [
           { Sid: 'InvokeAppFunctions', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: blueprint.handlers.map((h) => names.functionArn(h.name, account)) },
-          // Step Functions log delivery: these CloudWatch Logs actions do not support resource-level permissions.
+          // Step Functions logging goes through CloudWatch Logs "log delivery": these actions support no
+          // resource-level permissions, so AWS documents them with Resource "*" (the only "*" resource here).
           { Sid: 'LogDelivery', Effect: 'Allow', Action: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'], Resource: '*' },
           xray,
         ],

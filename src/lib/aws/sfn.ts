@@ -1,50 +1,63 @@
-import { CreateStateMachineCommand, DeleteStateMachineCommand, DescribeStateMachineCommand, ListStateMachinesCommand, UpdateStateMachineCommand, type DescribeStateMachineCommandOutput, type LoggingConfiguration } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, DeleteStateMachineCommand, DescribeStateMachineCommand, UpdateStateMachineCommand, type DescribeStateMachineCommandOutput, type LoggingConfiguration } from '@aws-sdk/client-sfn';
+import type { DeployChange } from '../deploy/result.js';
 import { canonical } from './iam.js';
-import { apply, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
+import { apply, errorName, isRoleNotReady, retryWhile, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
 
 export interface StateMachineSpec {
   name: string;
   definition: unknown;
   roleArn: string;
+  /** The log group ARN, ending in `:*` as Step Functions requires. */
   logGroupArn: string;
 }
 
-export async function findStateMachine(ctx: AwsContext, name: string): Promise<string | undefined> {
-  let nextToken: string | undefined;
-  do {
-    const page = await ctx.clients.sfn.send(new ListStateMachinesCommand({ nextToken }));
-    const hit = page.stateMachines?.find((m) => m.name === name);
-    if (hit) return hit.stateMachineArn;
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
+export function stateMachineArn(ctx: Pick<AwsContext, 'region' | 'account'>, name: string): string {
+  return `arn:aws:states:${ctx.region}:${ctx.account}:stateMachine:${name}`;
 }
 
-/** A STANDARD state machine with full logging (execution data included) and X-Ray tracing. */
-export async function ensureStateMachine(ctx: AwsContext, want: StateMachineSpec): Promise<string> {
+/** The state machine by its (deterministic) ARN: one read, no listing. */
+export async function describeStateMachine(ctx: AwsContext, name: string): Promise<DescribeStateMachineCommandOutput | undefined> {
+  try {
+    const have = await ctx.clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: stateMachineArn(ctx, name) }));
+    // Step Functions: a deleted state machine stays DELETING for a while; it is gone for our purposes.
+    return have.status === 'DELETING' ? undefined : have;
+  } catch (error) {
+    if (errorName(error) === 'StateMachineDoesNotExist') return undefined;
+    throw error;
+  }
+}
+
+export async function findStateMachine(ctx: AwsContext, name: string): Promise<string | undefined> {
+  return (await describeStateMachine(ctx, name))?.stateMachineArn;
+}
+
+/** A STANDARD state machine with full logging (execution data included) and X-Ray tracing, updated only where it differs. */
+export async function ensureStateMachine(ctx: AwsContext, want: StateMachineSpec): Promise<DeployChange> {
   const { sfn } = ctx.clients;
   const loggingConfiguration: LoggingConfiguration = { level: 'ALL', includeExecutionData: true, destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: want.logGroupArn } }] };
   const settings = { definition: JSON.stringify(want.definition), roleArn: want.roleArn, loggingConfiguration, tracingConfiguration: { enabled: true } };
-  const arn = await findStateMachine(ctx, want.name);
-  if (!arn) {
-    const created = await apply(ctx, { resource: want.name, kind: 'state-machine', action: 'created' }, () =>
-      retryWhileRolePropagates(ctx, () => sfn.send(new CreateStateMachineCommand({ name: want.name, type: 'STANDARD', ...settings, tags: Object.entries(ctx.tags).map(([key, value]) => ({ key, value })) }))),
+  const have = await describeStateMachine(ctx, want.name);
+  if (!have) {
+    const change: DeployChange = { resource: want.name, kind: 'state-machine', action: 'created' };
+    // Besides a role that is not assumable yet: a state machine of this name still being deleted (a quick
+    // switch of modes back and forth) refuses the create for a while.
+    const transient = (error: unknown) => isRoleNotReady(error) || errorName(error) === 'StateMachineDeleting';
+    await apply(ctx, change, () =>
+      retryWhile(ctx, transient, () => sfn.send(new CreateStateMachineCommand({ name: want.name, type: 'STANDARD', ...settings, tags: Object.entries(ctx.tags).map(([key, value]) => ({ key, value })) }))),
     );
-    return created?.stateMachineArn ?? `arn:aws:states:${ctx.region}:${ctx.account}:stateMachine:${want.name}`;
+    return change;
   }
-  const have = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
   const why = stateMachineDiff(have, settings);
-  if (why.length === 0) {
-    unchanged(ctx, 'state-machine', want.name);
-    return arn;
-  }
-  await apply(ctx, { resource: want.name, kind: 'state-machine', action: 'updated', why }, () =>
-    retryWhileRolePropagates(ctx, () => sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, ...settings }))),
-  );
-  return arn;
+  if (why.length === 0) return unchanged(ctx, 'state-machine', want.name);
+  const change: DeployChange = { resource: want.name, kind: 'state-machine', action: 'updated', why };
+  await apply(ctx, change, () => retryWhileRolePropagates(ctx, () => sfn.send(new UpdateStateMachineCommand({ stateMachineArn: have.stateMachineArn!, ...settings }))));
+  return change;
 }
 
-export function stateMachineDiff(have: Pick<DescribeStateMachineCommandOutput, 'definition' | 'roleArn' | 'loggingConfiguration' | 'tracingConfiguration'>, want: { definition: string; roleArn: string; loggingConfiguration: LoggingConfiguration; tracingConfiguration: { enabled: boolean } }): string[] {
+export function stateMachineDiff(
+  have: Pick<DescribeStateMachineCommandOutput, 'definition' | 'roleArn' | 'loggingConfiguration' | 'tracingConfiguration'>,
+  want: { definition: string; roleArn: string; loggingConfiguration: LoggingConfiguration; tracingConfiguration: { enabled: boolean } },
+): string[] {
   const why: string[] = [];
   if (canonical(JSON.parse(have.definition ?? '{}')) !== canonical(JSON.parse(want.definition))) why.push('definition changed');
   if (have.roleArn !== want.roleArn) why.push('role changed');

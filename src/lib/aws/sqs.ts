@@ -1,39 +1,50 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { DeployChange } from '../deploy/result.js';
 import { canonical } from './iam.js';
-import { apply, isNotFound, unchanged, type AwsContext } from './context.js';
+import { apply, errorName, findOrUndefined, isNotFound, retryWhile, unchanged, type AwsContext } from './context.js';
 import type { PolicyDocument } from './policies.js';
 
-async function queueUrl(ctx: AwsContext, name: string): Promise<string | undefined> {
-  try {
-    return (await ctx.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+/** 14 days, SQS's maximum: dead letters are there to be looked at. */
+export const DEAD_LETTER_RETENTION_SECONDS = '1209600';
+
+export function queueArn(ctx: Pick<AwsContext, 'region' | 'account'>, name: string): string {
+  return `arn:aws:sqs:${ctx.region}:${ctx.account}:${name}`;
 }
 
-/** The dead-letter queue with its policy (14 days retention); returns the queue ARN. */
-export async function ensureQueue(ctx: AwsContext, name: string, policy: (queueArn: string) => PolicyDocument): Promise<string> {
+async function queueUrl(ctx: AwsContext, name: string): Promise<string | undefined> {
+  return (await findOrUndefined(() => ctx.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))))?.QueueUrl;
+}
+
+/** The dead-letter queue with its queue policy and retention. */
+export async function ensureQueue(ctx: AwsContext, name: string, policy: PolicyDocument): Promise<DeployChange> {
   const { sqs } = ctx.clients;
-  const arn = `arn:aws:sqs:${ctx.region}:${ctx.account}:${name}`;
-  const attributes = { MessageRetentionPeriod: '1209600', Policy: JSON.stringify(policy(arn)) };
+  const attributes = { MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS, Policy: JSON.stringify(policy) };
   const url = await queueUrl(ctx, name);
   if (!url) {
-    await apply(ctx, { resource: name, kind: 'queue', action: 'created' }, () => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags: { ...ctx.tags } })));
-    return arn;
+    const change: DeployChange = { resource: name, kind: 'queue', action: 'created' };
+    // SQS: a deleted queue's name can be reused only after 60 seconds (a mode switch back and forth).
+    await apply(ctx, change, () => retryWhile(ctx, (e) => errorName(e) === 'QueueDeletedRecently', () => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags: { ...ctx.tags } }))));
+    return change;
   }
   const have = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['Policy', 'MessageRetentionPeriod'] }))).Attributes ?? {};
-  const samePolicy = have.Policy !== undefined && canonical(JSON.parse(have.Policy)) === canonical(policy(arn));
-  if (samePolicy && have.MessageRetentionPeriod === attributes.MessageRetentionPeriod) {
-    unchanged(ctx, 'queue', name);
-    return arn;
-  }
-  await apply(ctx, { resource: name, kind: 'queue', action: 'updated', why: ['policy or retention changed'] }, () => sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes })));
-  return arn;
+  const why = [
+    ...(have.Policy === undefined || canonical(JSON.parse(have.Policy)) !== canonical(policy) ? ['queue policy changed'] : []),
+    ...(have.MessageRetentionPeriod !== attributes.MessageRetentionPeriod ? ['retention changed'] : []),
+  ];
+  if (why.length === 0) return unchanged(ctx, 'queue', name);
+  const change: DeployChange = { resource: name, kind: 'queue', action: 'updated', why };
+  await apply(ctx, change, () => sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes })));
+  return change;
 }
 
 export async function deleteQueue(ctx: AwsContext, name: string): Promise<void> {
   const url = await queueUrl(ctx, name);
   if (!url) return;
-  await apply(ctx, { resource: name, kind: 'queue', action: 'deleted' }, () => ctx.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url })));
+  await apply(ctx, { resource: name, kind: 'queue', action: 'deleted' }, async () => {
+    try {
+      await ctx.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  });
 }

@@ -1,13 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { DescribeEventBusCommand } from '@aws-sdk/client-eventbridge';
 import { loadBlueprint, type Blueprint } from '../blueprint/blueprint.js';
 import type { Mode } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { STATE_DIR } from '../local/store.js';
 import { findRestApi, invokeUrl } from './apigw.js';
-import { createClients, type AwsClients, type AwsOptions } from './clients.js';
+import { callerAccount, createClients, type AwsClients, type AwsOptions } from './clients.js';
 import { deployFailure, isNotFound, ownerTags, type AwsContext } from './context.js';
 import { findStateMachine } from './sfn.js';
 
@@ -61,7 +60,7 @@ export async function connectStage(projectDir: string, options: ConnectOptions =
   const clients = options.clients ?? (await createClients({ region: options.region ?? first.region, profile: options.profile, endpointUrl: options.endpointUrl }));
   let account: string;
   try {
-    account = (await clients.sts.send(new GetCallerIdentityCommand({}))).Account!;
+    account = await callerAccount(clients);
   } catch (error) {
     throw deployFailure(error, undefined);
   }

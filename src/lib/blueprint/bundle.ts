@@ -41,6 +41,9 @@ export async function bundleHandlers(projectDir: string, handlers: readonly Hand
         const result = await esbuild.build({
           ...entry,
           bundle: true,
+          // Paths esbuild writes into the bundle are relative to this: the same sources give the same code
+          // (and CodeSha256) whichever folder fulfill runs from.
+          absWorkingDir: projectDir,
           platform: 'node',
           target: 'node20',
           format: 'cjs',

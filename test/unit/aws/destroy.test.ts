@@ -1,22 +1,18 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { join } from 'node:path';
-import { awsDeploySteps } from '../../../src/lib/aws/deploy.js';
 import { destroyAws } from '../../../src/lib/aws/destroy.js';
 import { ownerTags, type AwsContext } from '../../../src/lib/aws/context.js';
 import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
 import { ACCOUNT, FakeAws, REGION } from '../../helpers/fake-aws.js';
-import { tempDir, templateProject } from '../../helpers/cli.js';
+import { deploy, projects } from './support.js';
 
-const tmp = tempDir();
-afterAll(() => tmp.cleanup());
+const dirs = projects();
+afterAll(() => dirs.cleanup());
 
 async function deployed(mode: 'orchestration' | 'events'): Promise<{ fake: FakeAws; blueprint: Blueprint; ctx: () => AwsContext }> {
-  const dir = join(tmp.dir, `${mode}-${Math.random().toString(16).slice(2)}`);
-  templateProject(dir, { app: 'shop', stage: 'ci', mode, region: REGION });
+  const dir = dirs.make(mode);
   const blueprint = loadBlueprint(dir);
   const fake = new FakeAws();
-  const { steps } = awsDeploySteps(blueprint, { clients: fake.clients, sleep: async () => {} });
-  for (const step of steps) await step.run();
+  await deploy(fake, dir);
   const ctx = (): AwsContext => ({ clients: fake.clients, account: ACCOUNT, region: REGION, names: blueprint.names, tags: ownerTags(blueprint.names), dryRun: false, changes: [], sleep: async () => {} });
   return { fake, blueprint, ctx };
 }
@@ -69,6 +65,7 @@ describe('destroy --target aws leaves look-alikes alone', () => {
     expect(Object.keys(fake.state.functions)).toEqual(['fulfill-shop-ci-calculate-fee']);
     expect(Object.keys(fake.state.roles)).toEqual(['fulfill-shop-ci-api-role']);
     expect(Object.keys(fake.state.machines)).toHaveLength(1);
-    expect(Object.keys(fake.state.logGroups)).not.toContain('/aws/lambda/fulfill-shop-ci-calculate-fee');
+    // A function left alone keeps its log group.
+    expect(Object.keys(fake.state.logGroups)).toEqual(['/aws/lambda/fulfill-shop-ci-calculate-fee']);
   });
 });

@@ -1,7 +1,9 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { Readable } from 'node:stream';
-import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { createClients } from '../../../src/lib/aws/clients.js';
+import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
+import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { readFileSync } from 'node:fs';
+import { createClients, USER_AGENT } from '../../../src/lib/aws/clients.js';
 import { deadLetterQueuePolicy, eventLogsResourcePolicy, roleSpecs, type PolicyDocument } from '../../../src/lib/aws/policies.js';
 import { loadBlueprint } from '../../../src/lib/blueprint/blueprint.js';
 import { tempDir, templateProject } from '../../helpers/cli.js';
@@ -52,30 +54,55 @@ describe('generated IAM documents are least privilege', () => {
 describe('the AWS clients', () => {
   it('share region, endpoint, adaptive retries and the user agent', async () => {
     const clients = await createClients({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:4566' });
+    const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    expect(USER_AGENT).toBe(`fulfill/${version}`);
     for (const client of Object.values(clients)) {
       expect(await client.config.region()).toBe('eu-west-1');
-      const config = client.config as unknown as { retryMode: string | (() => Promise<string>); maxAttempts: () => Promise<number>; retryStrategy: () => Promise<{ mode: string }>; customUserAgent?: unknown };
+      const config = client.config as unknown as { maxAttempts: () => Promise<number>; retryStrategy: () => Promise<{ mode: string }>; customUserAgent?: unknown };
       expect((await config.retryStrategy()).mode).toBe('adaptive');
       expect(await config.maxAttempts()).toBe(6);
-      expect(JSON.stringify(config.customUserAgent)).toContain('fulfill/');
+      expect(JSON.stringify(config.customUserAgent)).toContain(`fulfill/${version}`);
       const endpoint = await client.config.endpoint!();
       expect(`${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}`).toBe('http://127.0.0.1:4566');
     }
   });
 
-  it('the SDK retries throttling with this configuration', async () => {
+  it('refuse to start without a region', async () => {
+    await expect(createClients({ region: '' })).rejects.toMatchObject({ code: 'AwsRegion', exit: 3 });
+  });
+
+  // The shared configuration, with a request handler standing in for the network: AWS answers "throttled"
+  // twice, then succeeds; the SDK retries by itself (the deployer has no retry loop of its own for this).
+  it.each([
+    ['Step Functions (JSON 1.0)', 'sfn', 400, { 'content-type': 'application/x-amz-json-1.0' }, '{"__type":"ThrottlingException","message":"Rate exceeded"}', '{"stateMachines":[]}'],
+    ['Lambda (REST JSON)', 'lambda', 429, { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' }, '{"message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}', '{"Functions":[]}'],
+  ] as const)('%s: throttling is retried by the SDK', async (_name, service, status, headers, throttled, ok) => {
     let attempts = 0;
     const requestHandler = {
       handle: async () => {
         attempts++;
-        const throttled = attempts < 3;
-        const body = throttled ? '{"__type":"ThrottlingException","message":"Rate exceeded"}' : '{"stateMachines":[]}';
-        return { response: { statusCode: throttled ? 400 : 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Readable.from([Buffer.from(body)]) } };
+        const fail = attempts < 3;
+        return { response: { statusCode: fail ? status : 200, headers: fail ? headers : { 'content-type': headers['content-type'] }, body: Readable.from([Buffer.from(fail ? throttled : ok)]) } };
       },
     };
-    const client = new SFNClient({ region: 'eu-west-1', retryMode: 'adaptive', maxAttempts: 6, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, requestHandler: requestHandler as never });
-    const out = await client.send(new ListStateMachinesCommand({}));
-    expect(out.stateMachines).toEqual([]);
-    expect(attempts).toBe(3);
-  }, 30_000);
+    const clients = await createClients({ region: 'eu-west-1' }, { requestHandler, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    // The SDK's back-off waits real seconds: let fake timers pass them.
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const sent = service === 'sfn' ? clients.sfn.send(new ListStateMachinesCommand({})) : clients.lambda.send(new ListFunctionsCommand({}));
+      let settled = false;
+      void sent.finally(() => (settled = true)).catch(() => {});
+      // Real I/O (config files) and fake time interleave: turn the event loop, then move the clock.
+      for (let i = 0; i < 500 && !settled; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        await jest.advanceTimersByTimeAsync(250);
+      }
+      const out = await sent;
+      expect(out.$metadata.attempts).toBe(3);
+      expect(out.$metadata.totalRetryDelay).toBeGreaterThan(0);
+      expect(attempts).toBe(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

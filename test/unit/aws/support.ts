@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { awsDeploySteps, type AwsDeployOptions } from '../../../src/lib/aws/deploy.js';
+import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
+import { bundleHandlers, type HandlerBundle } from '../../../src/lib/blueprint/bundle.js';
+import type { Mode } from '../../../src/lib/config/schema.js';
+import type { DeployResult } from '../../../src/lib/deploy/result.js';
+import type { FakeCall } from '../../../src/lib/aws/testing/fake-aws.js';
+import type { FakeAws } from '../../helpers/fake-aws.js';
+import { REGION } from '../../helpers/fake-aws.js';
+import { tempDir, templateProject } from '../../helpers/cli.js';
+
+/** Projects copied from the template (app "shop", stage "ci"), in one temp folder per test file. */
+export function projects() {
+  const tmp = tempDir('fulfill-aws-test-');
+  let n = 0;
+  return {
+    cleanup: tmp.cleanup,
+    /** A fresh project in `mode`; `config` overrides fulfill.config.json. */
+    make(mode: Mode, config: Record<string, unknown> = {}): string {
+      const dir = join(tmp.dir, `${mode}-${n++}`);
+      templateProject(dir, { app: 'shop', stage: 'ci', mode, region: REGION, ...config });
+      return dir;
+    },
+  };
+}
+
+// esbuild output depends on the sources and their paths (it writes cwd-relative path comments): reuse it
+// across the many deploys of a project in a test file.
+const bundleCache = new Map<string, Promise<HandlerBundle[]>>();
+const cachedBundles: typeof bundleHandlers = (projectDir, handlers, mode) => {
+  const key = createHash('sha256').update(`${projectDir}\0${mode}`).update(handlers.map((h) => `${h.name}\0${readFileSync(h.entry, 'utf8')}`).join('\0')).digest('hex');
+  if (!bundleCache.has(key)) bundleCache.set(key, bundleHandlers(projectDir, handlers, mode));
+  return bundleCache.get(key)!;
+};
+
+// Loading a blueprint validates the ASL (asl-validator: ~90 ms): reuse it while the project files are unchanged.
+const blueprintCache = new Map<string, Blueprint>();
+function blueprintOf(dir: string, mode: Mode | undefined): Blueprint {
+  const files = ['fulfill.config.json', 'workflow.asl.json', 'events.json'].map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : ''));
+  const key = [dir, mode ?? '', ...files, ...readdirSync(join(dir, 'handlers'))].join('\0');
+  if (!blueprintCache.has(key)) blueprintCache.set(key, loadBlueprint(dir, mode ? { mode } : {}));
+  return blueprintCache.get(key)!;
+}
+
+/** Deploys like the command does (all steps in order), against the fake, with no real waiting. */
+export async function deploy(fake: FakeAws, dir: string, options: AwsDeployOptions & { mode?: Mode } = {}): Promise<DeployResult> {
+  const { mode, ...rest } = options;
+  const blueprint = blueprintOf(dir, mode);
+  const { steps, result } = awsDeploySteps(blueprint, { clients: fake.clients, sleep: async () => {}, waiter: { minDelay: 0.001, maxDelay: 0.002, maxWaitTime: 5 }, bundle: cachedBundles, ...rest });
+  for (const step of steps) await step.run();
+  return result();
+}
+
+/** The mutating calls recorded so far, as `service:Command`. */
+export function writes(fake: FakeAws): string[] {
+  return fake.mutatingCalls().map((c) => `${c.service}:${c.command}`);
+}
+
+/** Inputs of every call of a command. */
+export function inputs(fake: FakeAws, command: string): Array<Record<string, any>> {
+  return fake.calls.filter((c) => c.command === command && !c.error).map((c) => c.input);
+}
+
+export function changed(result: DeployResult): string[] {
+  return result.changes.filter((c) => c.action !== 'unchanged').map((c) => `${c.action} ${c.kind} ${c.resource}`);
+}
+
+/** What a recorded call acts on (role, function, log group, rule, ...), without the stage prefix. */
+export function targetOf(call: FakeCall): string {
+  const i = call.input;
+  const name = i.RoleName ?? i.FunctionName ?? i.logGroupName ?? i.policyName ?? i.QueueName ?? i.Rule ?? i.Name ?? i.name ?? i.stageName ?? i.QueueUrl?.split('/').at(-1) ?? i.restApiId ?? '';
+  return String(name).replace(/^fulfill-shop-ci-/, '');
+}
