@@ -4,7 +4,7 @@ import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import type { LogEntry } from '../logs/entry.js';
 import { LocalApi } from './api.js';
 import type { LocalRuntimeSpec } from './deploy.js';
-import { LocalLambda, type LocalFunctionSpec } from './lambda.js';
+import { LocalLambda, type FunctionLogLine, type LocalFunctionSpec } from './lambda.js';
 import { Recorder } from './recorder.js';
 import { LocalStore } from './store.js';
 import type { LocalEventBus } from './bus.js';
@@ -47,7 +47,7 @@ export class LocalBackend {
       environment: { ...deployment.functionsConfig.environment[fn.name], ...extraEnv },
     });
     const lambdaOptions = {
-      onLog: options.recordFunctionLogs === false ? undefined : (line: { function: string; requestId: string; level: string; message: string; timestamp: number; orderId?: string }) =>
+      onLog: options.recordFunctionLogs === false ? undefined : (line: FunctionLogLine) =>
         recorder.record(line.orderId ?? '-', 'function', 'FunctionLog', { name: line.function, timestamp: line.timestamp, details: { requestId: line.requestId, level: line.level, message: line.message } }),
     };
 

@@ -199,43 +199,37 @@ export class LocalLambda {
       return;
     }
     const env = this.workers.get(name);
-    const pending = env?.pending.get(msg.id);
-    if (!env || !pending) return;
-    env.pending.delete(msg.id);
-    clearTimeout(pending.timer);
-    if (env.pending.size === 0) env.worker.unref();
-    const durationMs = Date.now() - pending.startedAt;
-    if (msg.ok) {
-      this.options.onInvocation?.({ function: name, requestId: pending.requestId, startedAt: pending.startedAt, durationMs });
-      pending.resolve(msg.result);
-    } else {
-      this.options.onInvocation?.({ function: name, requestId: pending.requestId, startedAt: pending.startedAt, durationMs, error: msg.error });
-      pending.reject(new FunctionError(msg.error));
-    }
+    if (env) this.settle(name, env, msg.id, msg.ok ? { ok: true, result: msg.result } : { ok: false, error: msg.error });
   }
 
   private fail(name: string, error: LambdaErrorPayload, id: number) {
     const env = this.workers.get(name);
-    const pending = env?.pending.get(id);
-    if (!env || !pending) return;
-    env.pending.delete(id);
-    clearTimeout(pending.timer);
-    this.options.onInvocation?.({ function: name, requestId: pending.requestId, startedAt: pending.startedAt, durationMs: Date.now() - pending.startedAt, error });
-    pending.reject(new FunctionError(error));
+    if (env) this.settle(name, env, id, { ok: false, error });
   }
 
   private recycle(name: string, error: LambdaErrorPayload) {
     const env = this.workers.get(name);
     if (!env) return;
     this.workers.delete(name);
-    for (const id of [...env.pending.keys()]) {
-      const pending = env.pending.get(id)!;
-      env.pending.delete(id);
-      clearTimeout(pending.timer);
-      this.options.onInvocation?.({ function: name, requestId: pending.requestId, startedAt: pending.startedAt, durationMs: Date.now() - pending.startedAt, error });
-      pending.reject(new FunctionError(error));
-    }
+    for (const id of [...env.pending.keys()]) this.settle(name, env, id, { ok: false, error });
     void env.worker.terminate();
+  }
+
+  /** Ends one invocation: reports it, and resolves or rejects its caller. */
+  private settle(name: string, env: { worker: Worker; pending: Map<number, Pending> }, id: number, outcome: { ok: true; result: unknown } | { ok: false; error: LambdaErrorPayload }) {
+    const pending = env.pending.get(id);
+    if (!pending) return;
+    env.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (env.pending.size === 0) env.worker.unref();
+    const record = { function: name, requestId: pending.requestId, startedAt: pending.startedAt, durationMs: Date.now() - pending.startedAt };
+    if (outcome.ok) {
+      this.options.onInvocation?.(record);
+      pending.resolve(outcome.result);
+    } else {
+      this.options.onInvocation?.({ ...record, error: outcome.error });
+      pending.reject(new FunctionError(outcome.error));
+    }
   }
 }
 

@@ -170,7 +170,8 @@ function inferCause(published: readonly LogEntry[], eventId: string, flow: Pick<
 }
 
 function label(span: TraceSpan): string {
-  return span.kind === 'delivery' ? `${span.name}${span.attempt && span.attempt > 1 ? `#${span.attempt}` : ''}` : span.kind === 'invocation' ? `${span.name}${span.attempt && span.attempt > 1 ? `#${span.attempt}` : ''}` : span.name;
+  const retried = (span.kind === 'delivery' || span.kind === 'invocation') && span.attempt !== undefined && span.attempt > 1;
+  return retried ? `${span.name}#${span.attempt}` : span.name;
 }
 
 /** A text waterfall: one row per span, a bar placed on a shared time axis. */
@@ -186,7 +187,8 @@ export function renderTrace(trace: OrderTrace, width = 40): string {
     lines.push(`${String(s.startMs).padStart(6)} ms ${s.onCriticalPath ? '*' : ' '}|${bar}| ${what}${s.durationMs ? ` ${s.durationMs} ms` : ''}${note ? ` (${note})` : ''}`);
   }
   lines.push(`critical path (*): ${trace.criticalPath.join(' -> ') || '-'}`);
-  lines.push(`waiting on the critical path: ${trace.waitingMs} ms${trace.gaps.length ? ` (largest: ${[...trace.gaps].sort((a, b) => b.ms - a.ms)[0]!.ms} ms between ${[...trace.gaps].sort((a, b) => b.ms - a.ms)[0]!.after} and ${[...trace.gaps].sort((a, b) => b.ms - a.ms)[0]!.before})` : ''}`);
+  const largest = trace.gaps.reduce<OrderTrace['gaps'][number] | undefined>((max, g) => (!max || g.ms > max.ms ? g : max), undefined);
+  lines.push(`waiting on the critical path: ${trace.waitingMs} ms${largest ? ` (largest: ${largest.ms} ms between ${largest.after} and ${largest.before})` : ''}`);
   if (trace.errors.length) lines.push(`errors: ${trace.errors.join('; ')}`);
   return lines.join('\n');
 }
