@@ -50,6 +50,15 @@ describe('StartExecution request template', () => {
   });
 });
 
+describe('a parsed template serves every render', () => {
+  it('renders the same output whatever was rendered before with the cached parse', () => {
+    const template = startExecutionTemplate(ARN);
+    const forward = orders.map(([, body]) => render(template, body));
+    const backward = [...orders].reverse().map(([, body]) => render(template, body)).reverse();
+    expect(backward).toEqual(forward);
+  });
+});
+
 describe('PutEvents request template', () => {
   it.each(orders)('%s', (_name, body) => {
     const request = JSON.parse(render(putEventsTemplate(BUS), body));

@@ -47,7 +47,14 @@ type CompileConfig = NonNullable<Parameters<typeof render>[3]>;
 type MethodHandler = NonNullable<CompileConfig['customMethodHandlers']>[number];
 type Ast = ReturnType<typeof parse>[number];
 
-export function renderMappingTemplate(template: string, request: ApiRequest, context: ApiContext, stageVariables: Record<string, string> = {}): string {
+// A stage renders the same three templates for every request: parse each once (parsing was ~10% of the
+// local API's CPU time per order). Rendering does not modify the AST, so one parse serves every render.
+const parsedTemplates = new Map<string, Ast[]>();
+const PARSED_TEMPLATES_MAX = 64;
+
+function parseTemplate(template: string): Ast[] {
+  const cached = parsedTemplates.get(template);
+  if (cached) return cached;
   let asts: Ast[];
   try {
     checkBlocks(template);
@@ -55,6 +62,18 @@ export function renderMappingTemplate(template: string, request: ApiRequest, con
   } catch (error) {
     throw new MappingTemplateError(`mapping template does not parse: ${(error as Error).message}`, { cause: error });
   }
+  if (parsedTemplates.size >= PARSED_TEMPLATES_MAX) parsedTemplates.clear();
+  parsedTemplates.set(template, asts);
+  return asts;
+}
+
+export function renderMappingTemplate(
+  template: string,
+  request: ApiRequest,
+  context: ApiContext,
+  stageVariables: Record<string, string> = {},
+): string {
+  const asts = parseTemplate(template);
   // Fresh objects per render: velocityjs writes an `eval` helper onto objects whose methods a template calls.
   const variables = { input: inputVariable(request), util: utilVariable(), context: contextVariable(request, context), stageVariables: { ...stageVariables } };
   try {
