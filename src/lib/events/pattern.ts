@@ -90,8 +90,12 @@ export function testEventPattern(pattern: unknown, event: unknown): boolean {
 
 function buildPredicate(pattern: unknown): Predicate {
   if (!isPlainObject(pattern)) throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
-  const match = compileObject(pattern, '', false);
-  return (event) => match(isPlainObject(event) ? [event] : []);
+  const subRules = compileObject(pattern, '', false);
+  return (event) => {
+    const leaves = flattenEvent(event);
+    for (const subRule of subRules) if (matchSubRule(subRule, leaves)) return true;
+    return false;
+  };
 }
 
 function parsePatternJson(text: string): unknown {
@@ -103,12 +107,22 @@ function parsePatternJson(text: string): unknown {
 }
 
 // ---- structure -----------------------------------------------------------------------------------------------------
+//
+// The model is event-ruler's: a pattern compiles into sub-rules (one per combination of $or branches), each a list of
+// conditions on flattened field paths ("detail.state"); an event flattens into leaf values per path, each remembering
+// which element of which array it came from. A sub-rule matches when every condition is met by leaves that come from
+// the same element of every array they share (event-ruler's "array consistency"). Flattened paths are why a pattern
+// field named "c.count" under detail matches both {"detail": {"c.count": 5}} and {"detail": {"c": {"count": 5}}}.
 
-/**
- * Matches against the set of event objects reached at one nesting level. EventBridge flattens arrays in the event, so a
- * pattern level applies to every object found there, directly or inside (nested) arrays.
- */
-type LevelMatcher = (objects: readonly Record<string, unknown>[]) => boolean;
+/** The conditions on one flattened path: an OR of value tests, plus exists:true / exists:false. */
+interface FieldCondition {
+  path: string;
+  tests: ValueTest[];
+  existsTrue: boolean;
+  existsFalse: boolean;
+}
+
+type SubRule = FieldCondition[];
 
 // event-ruler refuses its own keywords as field names anywhere inside an $or branch (RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP).
 const RESERVED_IN_OR = new Set([
@@ -117,100 +131,143 @@ const RESERVED_IN_OR = new Set([
   'date-before', 'date-on-or-before', 'in-date-range', 'ip-address-in-range', 'ip-address-not-in-range',
 ]);
 
-function compileObject(pattern: Record<string, unknown>, path: string, insideOr: boolean): LevelMatcher {
+// Our own guard, not an AWS figure: nested $or multiply into sub-rules, and a hostile pattern must not exhaust memory.
+const MAX_SUB_RULES = 4096;
+
+/**
+ * The alternatives (sub-rules) a pattern object stands for: AND across its fields, each $or picking one branch. `path`
+ * is the flattened event path the fields resolve against; `where` names the spot in the pattern for error messages.
+ */
+function compileObject(pattern: Record<string, unknown>, path: string, insideOr: boolean, where = path): SubRule[] {
   const keys = Object.keys(pattern);
-  if (keys.length === 0) throw new InvalidEventPatternError(`the object${at(path)} is empty; empty objects are not allowed`);
-  const fields: LevelMatcher[] = [];
+  if (keys.length === 0) throw new InvalidEventPatternError(`the object${at(where)} is empty; empty objects are not allowed`);
+  let alternatives: SubRule[] = [[]];
   for (const key of keys) {
     const sub = pattern[key];
-    const where = path ? `${path}.${key}` : key;
+    const childPath = path ? `${path}.${key}` : key;
+    const childWhere = where ? `${where}.${key}` : key;
+    let part: SubRule[];
     if (key === '$or') {
-      fields.push(compileOr(sub, where));
-      continue;
-    }
-    if (insideOr && RESERVED_IN_OR.has(key)) {
-      throw new InvalidEventPatternError(`the field name "${key}"${at(where)} is a reserved keyword and cannot be used inside "$or"`);
-    }
-    if (isPlainObject(sub)) {
-      const inner = compileObject(sub, where, insideOr);
-      fields.push((objects) => inner(childObjects(objects, key)));
-    } else if (Array.isArray(sub)) {
-      const leaf = compileLeaf(sub, where);
-      fields.push((objects) => leaf(leafValues(objects, key)));
+      part = compileOr(sub, path, childWhere);
     } else {
-      throw new InvalidEventPatternError(`the value of "${key}" must be an array of match values or a nested object (found ${describe(sub)})${at(where)}`);
+      if (insideOr && RESERVED_IN_OR.has(key)) {
+        throw new InvalidEventPatternError(`the field name "${key}"${at(childWhere)} is a reserved keyword and cannot be used inside "$or"`);
+      }
+      if (isPlainObject(sub)) {
+        part = compileObject(sub, childPath, insideOr, childWhere);
+      } else if (Array.isArray(sub)) {
+        part = [[compileLeaf(sub, childPath, childWhere)]];
+      } else {
+        throw new InvalidEventPatternError(`the value of "${key}" must be an array of match values or a nested object (found ${describe(sub)})${at(childWhere)}`);
+      }
     }
+    // EventBridge: every field named in the pattern must match (AND across fields).
+    if (alternatives.length * part.length > MAX_SUB_RULES) {
+      throw new InvalidEventPatternError(`the pattern${at(where)} has too many "$or" combinations (more than ${MAX_SUB_RULES})`);
+    }
+    alternatives = alternatives.flatMap((left) => part.map((right) => [...left, ...right]));
   }
-  // EventBridge: every field named in the pattern must match (AND across fields).
-  if (fields.length === 1) return fields[0]!;
-  return (objects) => {
-    for (const field of fields) if (!field(objects)) return false;
-    return true;
-  };
+  return alternatives;
 }
 
-function compileOr(branches: unknown, path: string): LevelMatcher {
+/** $or does not add a level to the event: each branch applies at the same path as its siblings. */
+function compileOr(branches: unknown, path: string, where: string): SubRule[] {
   if (!Array.isArray(branches) || branches.length < 2) {
-    throw new InvalidEventPatternError(`"$or"${at(path)} must be an array of at least two pattern objects`);
+    throw new InvalidEventPatternError(`"$or"${at(where)} must be an array of at least two pattern objects`);
   }
-  const compiled = branches.map((branch, i) => {
-    if (!isPlainObject(branch)) throw new InvalidEventPatternError(`"$or"${at(path)} may only contain pattern objects (element ${i} is not an object)`);
-    return compileObject(branch, `${path}[${i}]`, true);
+  return branches.flatMap((branch, i) => {
+    if (!isPlainObject(branch)) throw new InvalidEventPatternError(`"$or"${at(where)} may only contain pattern objects (element ${i} is not an object)`);
+    return compileObject(branch, path, true, `${where}[${i}]`);
   });
-  // $or does not add a level to the event: each branch applies to the same objects as its siblings.
-  return (objects) => {
-    for (const branch of compiled) if (branch(objects)) return true;
-    return false;
-  };
 }
 
-/** The objects found under `key`, arrays flattened; primitives there cannot satisfy a nested pattern. */
-function childObjects(objects: readonly Record<string, unknown>[], key: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const object of objects) {
-    if (Object.hasOwn(object, key)) collectObjects(object[key], out);
-  }
+// ---- the event, flattened ------------------------------------------------------------------------------------------
+
+/** A leaf value and, for every array around it, the array's id and the element index it came from. */
+interface Leaf {
+  value: unknown;
+  arrays: readonly (readonly [number, number])[];
+}
+
+type FlatEvent = Map<string, Leaf[]>;
+
+/**
+ * Flattens an event into leaves per dotted path. Arrays add no path segment (EventBridge matches any element); objects
+ * are not leaves (exists "only works on leaf nodes"); an empty array or object contributes nothing.
+ */
+function flattenEvent(event: unknown): FlatEvent {
+  const out: FlatEvent = new Map();
+  if (!isPlainObject(event)) return out;
+  let nextArrayId = 0;
+  const walk = (value: unknown, path: string, arrays: readonly (readonly [number, number])[]): void => {
+    if (Array.isArray(value)) {
+      const id = nextArrayId++;
+      value.forEach((item, index) => walk(item, path, [...arrays, [id, index]]));
+    } else if (isPlainObject(value)) {
+      for (const [key, child] of Object.entries(value)) walk(child, path ? `${path}.${key}` : key, arrays);
+    } else if (path) {
+      let list = out.get(path);
+      if (!list) out.set(path, (list = []));
+      list.push({ value, arrays });
+    }
+  };
+  walk(event, '', []);
   return out;
 }
 
-function collectObjects(value: unknown, out: Record<string, unknown>[]): void {
-  if (Array.isArray(value)) for (const item of value) collectObjects(item, out);
-  else if (isPlainObject(value)) out.push(value);
+/** Element choices made so far: array id -> element index. */
+type Choices = ReadonlyMap<number, number>;
+
+function consistent(choices: Choices, leaf: Leaf): boolean {
+  for (const [id, index] of leaf.arrays) {
+    const chosen = choices.get(id);
+    if (chosen !== undefined && chosen !== index) return false;
+  }
+  return true;
+}
+
+function choose(choices: Choices, leaf: Leaf): Choices {
+  if (leaf.arrays.length === 0) return choices;
+  const next = new Map(choices);
+  for (const [id, index] of leaf.arrays) next.set(id, index);
+  return next;
 }
 
 /**
- * The leaf values found under `key`, arrays flattened. Objects are not leaves: the guide's exists example matches
- * `"c-count": [{"exists": false}]` against `"c-count": {"c1": 100}` "because c-count isn't a leaf node".
+ * Depth-first search for leaves, one per condition, that agree on every shared array element. A condition that may be
+ * met by absence (exists:false) is checked last, against the elements the other conditions settled on: event-ruler
+ * counts a field as present only when it is array-consistent with what matched before.
  */
-function leafValues(objects: readonly Record<string, unknown>[], key: string): unknown[] {
-  const out: unknown[] = [];
-  for (const object of objects) {
-    if (Object.hasOwn(object, key)) collectLeaves(object[key], out);
-  }
-  return out;
-}
-
-function collectLeaves(value: unknown, out: unknown[]): void {
-  if (Array.isArray(value)) for (const item of value) collectLeaves(item, out);
-  else if (!isPlainObject(value)) out.push(value);
+function matchSubRule(rule: SubRule, event: FlatEvent): boolean {
+  const search = (i: number, choices: Choices, absent: readonly FieldCondition[]): boolean => {
+    if (i === rule.length) {
+      return absent.every((condition) => !(event.get(condition.path) ?? []).some((leaf) => consistent(choices, leaf)));
+    }
+    const condition = rule[i]!;
+    for (const leaf of event.get(condition.path) ?? []) {
+      if (!consistent(choices, leaf)) continue;
+      if (condition.existsTrue || condition.tests.some((test) => test(leaf.value))) {
+        if (search(i + 1, choose(choices, leaf), absent)) return true;
+      }
+    }
+    return condition.existsFalse && search(i + 1, choices, [...absent, condition]);
+  };
+  return search(0, new Map(), []);
 }
 
 // ---- leaves --------------------------------------------------------------------------------------------------------
 
 type ValueTest = (value: unknown) => boolean;
-type LeafMatcher = (values: readonly unknown[]) => boolean;
 
 const OPERATORS = ['prefix', 'suffix', 'equals-ignore-case', 'wildcard', 'anything-but', 'numeric', 'exists', 'cidr'];
 
 /** A leaf array is an OR of its match values. */
-function compileLeaf(matchValues: unknown[], path: string): LeafMatcher {
+function compileLeaf(matchValues: unknown[], fieldPath: string, path: string): FieldCondition {
   if (matchValues.length === 0) throw new InvalidEventPatternError(`the match values${at(path)} are an empty array; empty arrays are not allowed`);
-  const tests: ValueTest[] = [];
-  let existsTrue = false;
-  let existsFalse = false;
+  const condition: FieldCondition = { path: fieldPath, tests: [], existsTrue: false, existsFalse: false };
   for (const m of matchValues) {
     if (m === null || typeof m === 'string' || typeof m === 'boolean' || typeof m === 'number') {
-      tests.push(compileExact(m));
+      condition.tests.push(compileExact(m));
       continue;
     }
     if (!isPlainObject(m)) {
@@ -224,23 +281,14 @@ function compileLeaf(matchValues: unknown[], path: string): LeafMatcher {
     const arg = m[op];
     if (op === 'exists') {
       if (typeof arg !== 'boolean') throw new InvalidEventPatternError(`"exists" operator${at(path)} must be true or false`);
-      if (arg) existsTrue = true;
-      else existsFalse = true;
+      // EventBridge: exists matches on the presence or absence of a leaf; an empty array in the event is no value.
+      if (arg) condition.existsTrue = true;
+      else condition.existsFalse = true;
       continue;
     }
-    tests.push(compileOperator(op, arg, path));
+    condition.tests.push(compileOperator(op, arg, path));
   }
-  return (values) => {
-    // EventBridge: exists matches on the presence or absence of a leaf; an empty array in the event is no value.
-    const present = values.length > 0;
-    if (!present) return existsFalse;
-    if (existsTrue) return true;
-    // EventBridge: an array in the event matches when any element matches any match value.
-    for (const value of values) {
-      for (const test of tests) if (test(value)) return true;
-    }
-    return false;
-  };
+  return condition;
 }
 
 function compileExact(m: string | number | boolean | null): ValueTest {
@@ -355,6 +403,8 @@ function compileAnythingBut(arg: unknown, path: string): ValueTest {
 // ---- numeric -------------------------------------------------------------------------------------------------------
 
 const COMPARISONS = new Set(['=', '<', '<=', '>', '>=']);
+// The guide: numeric matching "is limited to values between -1.0e9 and +1.0e9 inclusive".
+const NUMERIC_LIMIT = 1e9;
 
 /**
  * event-ruler's grammar: ["=", n], ["<" | "<=", n], or [">" | ">=", n] optionally followed by ["<" | "<=", m] with n < m.
@@ -367,6 +417,7 @@ function compileNumeric(arg: unknown, path: string): ValueTest {
   const bound = (op: unknown, n: unknown): number => {
     if (typeof op !== 'string' || !COMPARISONS.has(op)) throw numericError(path, `the comparison ${JSON.stringify(op)} is unknown (expected =, <, <=, > or >=)`);
     if (typeof n !== 'number' || !Number.isFinite(n)) throw numericError(path, `the comparison "${op}" needs a number`);
+    if (Math.abs(n) > NUMERIC_LIMIT) throw numericError(path, `${n} is out of range (numeric matching is limited to -1.0e9 to +1.0e9)`);
     return n;
   };
   const low = bound(op1, n1);
@@ -447,7 +498,10 @@ interface Ip {
   value: bigint;
 }
 
-/** event-ruler's CIDR: the range runs from the address as written to that address with every host bit set. */
+/**
+ * The network's addresses: host bits written in the pattern's address are ignored ("54.240.196.171/24" is
+ * 54.240.196.0 to 54.240.196.255), as event-ruler's CIDRTest.TestCorrectRanges computes the floor of the range.
+ */
 function compileCidr(arg: unknown, path: string): ValueTest {
   if (typeof arg !== 'string') throw new InvalidEventPatternError(`"cidr" operator${at(path)} expects a string such as "10.0.0.0/24"`);
   const parts = arg.split('/');
@@ -462,8 +516,8 @@ function compileCidr(arg: unknown, path: string): ValueTest {
   // event-ruler refuses a full-length mask ("IPv4 mask bits must be < 32", "IPv6 mask bits must be < 128").
   if (bits >= width) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)}: IPv${ip.version} mask bits must be < ${width}`);
   const hostMask = (1n << BigInt(width - bits)) - 1n;
-  const low = ip.value;
-  const high = ip.value | hostMask;
+  const low = ip.value & ~hostMask;
+  const high = low | hostMask;
   return (v) => {
     if (typeof v !== 'string') return false;
     const candidate = parseIp(v);
