@@ -400,21 +400,23 @@ matchCase('MachineTest.WHEN_RuleForJsonEventIsPresented_THEN_ItIsMatched', { typ
   matchCase(s, { x: [{ 'equals-ignore-case': 'Y' }] }, { x: 'y' }, true);
 }
 matchCase('MachineTest.testSuffixChineseMatch', { status: { weatherText: [{ suffix: '统治者' }] } }, { status: { weatherText: '事件统治者', pm25: 23 } }, true);
+// The shared-NameState series appears in both MachineTest and ACMachineTest with the same rules and events.
+for (const cls of ['MachineTest', 'ACMachineTest']) {
 {
   // JSON text: the second "x" replaces the first, as in Jackson and JSON.parse.
-  const s = 'MachineTest.testDuplicateKeyLastOneWins';
+  const s = `${cls}.testDuplicateKeyLastOneWins`;
   matchCase(s, '{"x": ["y"], "x": ["z"]}', { x: 'y' }, false);
   matchCase(s, '{"x": ["y"], "x": ["z"]}', { x: 'z' }, true);
 }
 {
-  const s = 'MachineTest.testSharedNameState';
+  const s = `${cls}.testSharedNameState`;
   const event = { foo: 'a', bar: 'x' };
   matchCase(s, { foo: ['a'], bar: ['x', 'y'] }, event, true);
   matchCase(s, { foo: ['a', 'b'], bar: ['x'] }, event, true);
   matchCase(s, { foo: ['a', 'b'], bar: ['y'] }, event, false);
 }
 {
-  const s = 'MachineTest.testRuleDeletionFromSharedNameState';
+  const s = `${cls}.testRuleDeletionFromSharedNameState`;
   for (const event of [{ foo: 'a', bar: 'x' }, { foo: 'a', bar: 'y' }]) {
     matchCase(s, { foo: ['a'], bar: ['x', 'y'] }, event, true);
     matchCase(s, { foo: ['b'], bar: ['x'] }, event, false);
@@ -422,18 +424,18 @@ matchCase('MachineTest.testSuffixChineseMatch', { status: { weatherText: [{ suff
   }
 }
 {
-  const s = 'MachineTest.testPrefixRuleDeletionFromSharedNameState';
+  const s = `${cls}.testPrefixRuleDeletionFromSharedNameState`;
   const event = { zoo: '1', foo: 'a', bar: 'x' };
   matchCase(s, { zoo: ['1'], foo: ['a'], bar: ['x'] }, event, true);
   matchCase(s, { foo: ['a'], bar: ['x'] }, event, true);
 }
 {
-  const s = 'MachineTest.testDifferentValuesFromOrRuleBothGoThroughSharedNameState';
+  const s = `${cls}.testDifferentValuesFromOrRuleBothGoThroughSharedNameState`;
   const event = { foo: 'a', bar: 'x' };
   matchCase(s, { foo: ['a'], bar: ['x', 'y'] }, event, true);
   matchCase(s, { zoo: ['1'], bar: ['x'] }, event, false);
   matchCase(s, { foo: ['a'], bar: ['y'] }, event, false);
-  matchCase('MachineTest.testDifferentValuesFromExplicitOrRuleBothGoThroughSharedNameState',
+  matchCase(`${cls}.testDifferentValuesFromExplicitOrRuleBothGoThroughSharedNameState`,
     { $or: [{ zoo: ['1'], bar: ['x'] }, { foo: ['a'], bar: ['y'] }] }, event, false);
 }
 {
@@ -448,34 +450,44 @@ matchCase('MachineTest.testSuffixChineseMatch', { status: { weatherText: [{ suff
     ['testExistsTrueAsFinalKeyAfterSharedNameState', { bar: ['a', 'b'] }, { bar: ['b'], foo: [{ exists: true }] }, { bar: 'a', foo: '1' }],
   ];
   for (const [method, rule1, rule2, event] of variants) {
-    matchCase(`MachineTest.${method}`, rule1, event, true);
-    matchCase(`MachineTest.${method}`, rule2, event, false);
+    matchCase(`${cls}.${method}`, rule1, event, true);
+    matchCase(`${cls}.${method}`, rule2, event, false);
   }
 }
 {
-  const s = 'MachineTest.testExistsFalseNameStateSharedWithSpecificValueMatch';
+  const s = `${cls}.testExistsFalseNameStateSharedWithSpecificValueMatch`;
   matchCase(s, { foo: ['a'], bar: [{ exists: false }] }, { foo: 'a' }, true);
   matchCase(s, { foo: ['b'], bar: [{ exists: false }, '1'] }, { foo: 'a' }, false);
   matchCase(s, { foo: ['a'], bar: ['1'] }, { foo: 'a' }, false);
 }
 {
-  const s = 'MachineTest.testExistsTrueNameStateSharedWithSpecificValueMatch';
+  const s = `${cls}.testExistsTrueNameStateSharedWithSpecificValueMatch`;
   matchCase(s, { foo: ['a'], bar: [{ exists: true }] }, { foo: 'a', bar: '1' }, true);
   matchCase(s, { foo: ['b'], bar: [{ exists: true }, '1'] }, { foo: 'a', bar: '1' }, false);
   matchCase(s, { foo: ['a'], bar: ['1'] }, { foo: 'a', bar: '1' }, true);
 }
 {
-  const s = 'MachineTest.testInitialSharedNameStateWithTwoMustNotExistsIsTerminalForOnlyOne';
+  const s = `${cls}.testInitialSharedNameStateWithTwoMustNotExistsIsTerminalForOnlyOne`;
   matchCase(s, { bar: [{ exists: false }] }, { zoo: 'a' }, true);
   matchCase(s, { foo: [{ exists: false }], zoo: ['a'] }, { zoo: 'a' }, true);
 }
-matchCase('MachineTest.testSharedNameStateForMultipleAnythingButPatterns', { bar: [{ 'anything-but': 'a' }, { 'anything-but': 'b' }] }, { bar: 'b' }, true);
-matchCase('MachineTest.testSharedNameStateWithTwoSubRulesDifferingAtFirstNameState', { $or: [{ bar: ['1'] }, { bar: ['2'] }], foo: ['a'] }, { bar: '2', foo: 'a' }, true);
+matchCase(`${cls}.testSharedNameStateForMultipleAnythingButPatterns`, { bar: [{ 'anything-but': 'a' }, { 'anything-but': 'b' }] }, { bar: 'b' }, true);
+matchCase(`${cls}.testSharedNameStateWithTwoSubRulesDifferingAtFirstNameState`, { $or: [{ bar: ['1'] }, { bar: ['2'] }], foo: ['a'] }, { bar: '2', foo: 'a' }, true);
 {
-  const s = 'MachineTest.testInitialSharedNameStateAlreadyExistsWithNonLeadingValue';
+  const s = `${cls}.testInitialSharedNameStateAlreadyExistsWithNonLeadingValue`;
   matchCase(s, { bar: ['b'], foo: ['c'] }, { bar: 'a', foo: 'c' }, false);
   matchCase(s, { bar: ['a', 'b'], foo: ['c'] }, { bar: 'a', foo: 'c' }, true);
 }
+}
+{
+  const s = 'ACMachineTest.testExists';
+  matchCase(s, { abc: [{ exists: false }] }, { abc: 'xyz' }, false);
+  matchCase(s, { abc: [{ exists: true }] }, { abc: 'xyz' }, true);
+  matchCase(s, { abc: [{ exists: false }] }, { xyz: 'abc' }, true);
+  matchCase(s, { abc: [{ exists: true }] }, { xyz: 'abc' }, false);
+}
+matchCase('ACMachineTest.testAddAndDeleteTwoRulesSamePattern', { x: ['y'] }, { x: 'y' }, true);
+matchCase('ACMachineTest.testAddAndDeleteTwoRulesSameCaseInsensitivePatternEqualsIgnoreCase', { x: [{ 'equals-ignore-case': 'Y' }] }, { x: 'y' }, true);
 
 // ---- ACMachineTest -------------------------------------------------------------------------------------------------
 
@@ -580,6 +592,87 @@ matchCase('ACMachineTest.testCityLotsProblemLines', { properties: { FROM_ST: ['2
   matchCase(s, rule('interfaceName'), event('XXXX.XXXXXXXXXXXXXX', 'XXXX.XXXXXXXXXXXXXX'), false);
   matchCase(s, rule('abc'), event('XXXX.XXXXXXXXXXXXXX', 'XXXX.XXXXXXXXXXXXXX'), true);
 }
+
+// ---- GenericMachineTest, AnythingButSharedDeleteTest ---------------------------------------------------------------
+
+{
+  const s = 'GenericMachineTest.anythingButPrefixTest';
+  for (const prefix of ['l', 'lo', 'lor', 'lorem']) {
+    const rule = { a: [{ 'anything-but': { prefix } }] };
+    matchCase(s, rule, { a: 'lorem', b: 'ipsum' }, false);
+    for (const a of ['now', 'is', 'the', 'time', 'for', 'all', 'good', 'aliens']) matchCase(s, rule, { a, b: 'ipsum' }, true);
+  }
+}
+{
+  const s = 'GenericMachineTest.anythingButSuffixTest';
+  for (const suffix of ['m', 'em', 'rem', 'orem', 'lorem']) {
+    const rule = { a: [{ 'anything-but': { suffix } }] };
+    matchCase(s, rule, { a: 'lorem', b: 'ipsum' }, false);
+    for (const a of ['run', 'walk', 'skip', 'hop']) matchCase(s, rule, { a, b: 'ipsum' }, true);
+  }
+}
+{
+  // Array consistency: each rule's two fields come from different elements of "hypotheses".
+  const s = 'GenericMachineTest.arraysBugTest';
+  const event = { requestContext: { obfuscatedCustomerId: 'AIDACKCEVSQ6C2EXAMPLE' }, hypotheses: [{ isBluePrint: true, creator: 'A123' }, { isBluePrint: false, creator: 'A234' }] };
+  matchCase(s, { hypotheses: { isBluePrint: [false], creator: ['A123'] } }, event, false);
+  matchCase(s, { hypotheses: { isBluePrint: [true], creator: ['A234'] } }, event, false);
+}
+{
+  // arrayEvent1/3 and arrayRule2 are not in the stored copy; the assertions on event2 and event4 with rule1 and rule3 are.
+  const s = 'GenericMachineTest.nestedArraysTest';
+  const rule1 = {
+    source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'],
+    detail: { state: { value: ['ALARM'] }, configuration: { metrics: { metricStat: { metric: { namespace: ['AWS/EC2'] } } } } },
+  };
+  const rule3 = { metrics: { metricName: ['CPUUtilization'], namespace: ['AWS/ES'] } };
+  const metric = (id: string, label: string, metricName: string) => ({
+    id, label, metricStat: { metric: { metricName, namespace: 'AWS/DynamoDB' }, period: 60, stat: 'avg', unit: null },
+  });
+  const event2 = {
+    source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change',
+    detail: {
+      alarmName: 'DynamoCapacityPercentage', state: { value: 'ALARM' }, previousState: { value: 'OK' },
+      configuration: {
+        evaluationPeriods: 3, datapointsToAlarm: 3, description: 'There is less than 10% of DynamoDB capacity remaining',
+        metrics: [
+          metric('M1', 'UsedDynamoCapacity', 'ConsumedReadCapacityUnits'), metric('M2', 'TotalDynamoCapacity', 'ProvisionedReadCapacityUnits'),
+          { id: 'E1', label: 'PercentageCapacityUsed', expression: '(M1 / M2) * 100' },
+        ],
+        timestamp: '2017-06-21T12:04:03.125Z', threshold: 90, treatMissingData: 'ignore',
+      },
+    },
+  };
+  const event4 = { metrics: [{ metricName: 'CPUUtilization', namespace: 'AWS/ES' }] };
+  matchCase(s, rule1, event2, false);
+  matchCase(s, rule3, event2, false);
+  matchCase(s, rule1, event4, false);
+  matchCase(s, rule3, event4, true);
+}
+{
+  const s = 'GenericMachineTest.testSimplestPossibleGenericMachine';
+  const rules = [{ a: [1] }, { b: [2] }, { c: [3] }];
+  const events: [Record<string, unknown>, boolean[]][] = [
+    [{ a: 1 }, [true, false, false]], [{ b: 2 }, [false, true, false]], [{ x: true }, [false, false, false]], [{ a: 1, b: 2, c: 3 }, [true, true, true]],
+  ];
+  for (const [event, expected] of events) rules.forEach((rule, i) => matchCase(s, rule, event, expected[i]!));
+}
+matchCase('GenericMachineTest.testEmptyInput', { detail: { 'c-count': [{ exists: false }] }, 'd-count': [{ exists: false }], 'e-count': [{ exists: false }] }, {}, true);
+{
+  const s = 'AnythingButSharedDeleteTest.WHEN_SameKeyRulesShareAnythingButWildcard_THEN_DeleteLeavesNoStrand';
+  matchCase(s, { a: [{ 'anything-but': { wildcard: '*foo*' } }] }, { a: 'bar' }, true);
+  matchCase(s, { a: [{ 'anything-but': { wildcard: '*foo*' } }] }, { a: 'foo' }, false);
+}
+{
+  const s = 'AnythingButSharedDeleteTest.WHEN_DivergingRulesShareAnythingButWildcard_THEN_DeleteLeavesNoStrand';
+  const rule1 = { a: [{ 'anything-but': { wildcard: '*foo*' } }], b: ['b1'] };
+  const rule2 = { a: [{ 'anything-but': { wildcard: '*foo*' } }], b: ['b2'] };
+  matchCase(s, rule1, { a: 'bar', b: 'b1' }, true);
+  matchCase(s, rule2, { a: 'bar', b: 'b1' }, false);
+  matchCase(s, rule1, { a: 'bar', b: 'b2' }, false);
+  matchCase(s, rule2, { a: 'bar', b: 'b2' }, true);
+}
+matchCase('AnythingButSharedDeleteTest.WHEN_RulesShareAnythingButPrefix_THEN_DeleteStillClean', { a: [{ 'anything-but': { prefix: 'foo' } }] }, { a: 'bar' }, true);
 
 // ---- JsonRuleCompilerTest ------------------------------------------------------------------------------------------
 
@@ -802,6 +895,15 @@ cases.push({
   pattern: '{"x": [{"numeric": [">", 2e9]}]}',
   expect: 'invalid',
   difference: 'numeric-range',
+});
+
+// Operators event-ruler accepts that the guide's list of comparison operators does not have.
+cases.push({ source: 'JsonRuleCompilerTest.testCompile', pattern: '{"a": [ { "exactly": "child" } ] }', expect: 'invalid', difference: 'undocumented-operator' });
+cases.push({
+  source: 'JsonRuleCompilerTest.testBasicFunctionOfAndRelationshipRules',
+  pattern: { detail: { $and: [{ 'c-count': [{ numeric: ['>', 0, '<=', 5] }] }, { 'c-count': [{ numeric: ['<', 10] }] }] } },
+  expect: 'invalid',
+  difference: 'undocumented-operator',
 });
 
 export const eventRulerCases: readonly ConformanceCase[] = cases;

@@ -30,7 +30,7 @@ describe('event-ruler conformance: patterns PutRule accepts or refuses', () => {
 
 describe('the conformance table', () => {
   it('cites a test class and method for every case', () => {
-    const cited = /^(RulerTest|MachineTest|ACMachineTest|JsonRuleCompilerTest|CIDRTest)\.\w+|^EventBridge User Guide/;
+    const cited = /^(RulerTest|MachineTest|ACMachineTest|GenericMachineTest|AnythingButSharedDeleteTest|JsonRuleCompilerTest|CIDRTest)\.\w+|^EventBridge User Guide/;
     for (const c of eventRulerCases) expect(c.source).toMatch(cited);
   });
 
