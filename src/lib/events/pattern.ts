@@ -165,9 +165,20 @@ function compileObject(pattern: Record<string, unknown>, path: string, insideOr:
     if (alternatives.length * part.length > MAX_SUB_RULES) {
       throw new InvalidEventPatternError(`the pattern${at(where)} has too many "$or" combinations (more than ${MAX_SUB_RULES})`);
     }
-    alternatives = alternatives.flatMap((left) => part.map((right) => [...left, ...right]));
+    alternatives = alternatives.flatMap((left) => part.map((right) => overrideConditions(left, right)));
   }
   return alternatives;
+}
+
+/**
+ * Joins two condition lists; a later condition on the same path replaces the earlier one, as event-ruler's compiler
+ * does by default (JsonRuleCompilerTest.testWithRuleOverride: `{"name": ["a", "b"], "$or": [{"name": [{"anything-but":
+ * "a"}]}, ...]}` matches `{"name": "c"}` through the first branch).
+ */
+function overrideConditions(left: SubRule, right: SubRule): SubRule {
+  if (right.length === 0) return left;
+  const replaced = new Set(right.map((condition) => condition.path));
+  return [...left.filter((condition) => !replaced.has(condition.path)), ...right];
 }
 
 /** $or does not add a level to the event: each branch applies at the same path as its siblings. */

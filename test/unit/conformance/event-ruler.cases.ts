@@ -489,6 +489,41 @@ matchCase(`${cls}.testSharedNameStateWithTwoSubRulesDifferingAtFirstNameState`, 
 matchCase('ACMachineTest.testAddAndDeleteTwoRulesSamePattern', { x: ['y'] }, { x: 'y' }, true);
 matchCase('ACMachineTest.testAddAndDeleteTwoRulesSameCaseInsensitivePatternEqualsIgnoreCase', { x: [{ 'equals-ignore-case': 'Y' }] }, { x: 'y' }, true);
 
+{
+  // The addresses as written are the top of their ranges (host bits set): each rule covers its whole network.
+  const s = 'MachineTest.testIPAddressOfCIDRIsEqualToMaximumOfRange';
+  const rules = [
+    { sourceIPAddress: [{ cidr: '220.160.153.171/31' }] },
+    { sourceIPAddress: [{ cidr: '220.160.154.255/24' }] },
+    { sourceIPAddress: [{ cidr: '220.160.59.225/31' }] },
+  ];
+  const events: [string, number | undefined][] = [
+    ['220.160.153.170', 0], ['220.160.153.171', 0], ['220.160.153.169', undefined], ['220.160.153.172', undefined],
+    ['220.160.154.0', 1], ['220.160.154.255', 1], ['220.160.153.255', undefined], ['220.160.155.0', undefined],
+    ['220.160.59.224', 2], ['220.160.59.225', 2], ['220.160.59.223', undefined], ['220.160.59.226', undefined],
+  ];
+  for (const [ip, matching] of events) rules.forEach((rule, i) => matchCase(s, rule, { sourceIPAddress: ip }, i === matching));
+}
+{
+  const s = 'MachineTest.testExists';
+  matchCase(s, { abc: [{ exists: false }] }, { abc: 'xyz' }, false);
+  matchCase(s, { abc: [{ exists: true }] }, { abc: 'xyz' }, true);
+  matchCase(s, { abc: [{ exists: false }] }, { xyz: 'abc' }, true);
+  matchCase(s, { abc: [{ exists: true }] }, { xyz: 'abc' }, false);
+}
+matchCase('MachineTest.testAddAndDeleteTwoRulesSamePattern', { x: ['y'] }, { x: 'y' }, true);
+{
+  // MachineTest.CIDRTest is the same sweep as ACMachineTest.CIDRTest (below), over rulesForEvent.
+  const s = 'MachineTest.CIDRTest';
+  const ip = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  for (let bits = 22; bits < 32; bits++) {
+    const size = 2 ** (32 - bits);
+    for (const [offset, inside] of [[0, true], [size - 1, true], [size, false], [-1, false]] as const) {
+      matchCase(`${s} (/${bits})`, { a: [{ cidr: `10.0.0.0/${bits}` }] }, { a: ip(0x0a000000 + offset) }, inside);
+    }
+  }
+}
+
 // ---- ACMachineTest -------------------------------------------------------------------------------------------------
 
 {
@@ -825,6 +860,26 @@ patternCase('JsonRuleCompilerTest.testSuffixEqualsIgnoreCaseCompile', { a: [{ su
   patternCase(s, { $or: [{ cidr: '10.0.0.0/24' }] }, false);
   patternCase(s, { source: ['aws.cloudwatch'], $or: { namespace: ['AWS/EC2', 'AWS/ES'], metricType: ['MetricType'] } }, false);
   patternCase(s, { time: [{ prefix: '2017-10-02' }], detail: { $or: [{ numeric: ['>', 0, '<=', 5] }, { cidr: '10.0.0.0/8' }] } }, false);
+}
+{
+  // "$or" next to another field of the same object, with anything-but: a branch's "name" replaces the outer one in
+  // that sub-rule (event-ruler's default "override" compilation), so {"name": "c"} matches through the first branch.
+  const s = 'JsonRuleCompilerTest.testWithRuleOverride';
+  const rule = '{"name": ["a", "b"], "$or": [{"name": [{"anything-but": "a"}]}, {"condition1": ["x"]}]}';
+  patternCase(s, rule, true);
+  matchCase(s, rule, { name: 'a', condition1: 'x' }, true);
+  matchCase(s, rule, { name: 'c' }, true);
+  patternCase(s, '{"source": ["aws.sns"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventSource": ["s3.amazonaws.com"], "eventSource": ["sns.amazonaws.com"]}}', true);
+  patternCase(s, {
+    $or: [
+      { source: ['aws.sns'], detail: { eventSource: ['s3.amazonaws.com'], field1: ['value1'] } },
+      { source: ['aws.sns'], detail: { field2: ['value2'], eventSource: ['sns.amazonaws.com'] } },
+    ],
+  }, true);
+  patternCase(s, {
+    source: ['aws.sns'],
+    detail: { $or: [{ eventSource: ['s3.amazonaws.com'], field1: ['value1'] }, { field2: ['value2'], eventSource: ['sns.amazonaws.com'] }] },
+  }, true);
 }
 patternCase('JsonRuleCompilerTest.testWildcardConsecutiveWildcards', { key: [{ wildcard: 'abc**def' }] }, false);
 patternCase('JsonRuleCompilerTest.testWildcardInvalidEscapeCharacter', '{"key": [{"wildcard": "a*c\\\\def"}]}', false);
