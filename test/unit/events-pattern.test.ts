@@ -488,6 +488,26 @@ describe('validatePattern refuses what PutRule and TestEventPattern refuse', () 
   });
 });
 
+describe('hostile input', () => {
+  it('refuses a pattern whose nested $or multiply into too many combinations', () => {
+    let pattern: Record<string, unknown> = { leaf: ['x'] };
+    for (let level = 0; level < 13; level++) pattern = { [`l${level}`]: { $or: [pattern, { [`alt${level}`]: ['y'] }] }, [`k${level}`]: ['z'] };
+    expect(() => validatePattern(pattern)).not.toThrow();
+    const wide = Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`f${i}`, { $or: [{ a: ['1'] }, { b: ['2'] }] }]));
+    expect(() => validatePattern(wide)).toThrow(/too many "\$or" combinations \(more than 4096\)/);
+  });
+
+  it('answers for many fields over large independent arrays without trying every combination', () => {
+    // 12 fields, each found in every element of its own 40-element array, and a 13th that never matches: a naive
+    // search would try 40^12 combinations before saying no.
+    const detail = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`list${i}`, Array.from({ length: 40 }, (_, j) => ({ v: j }))]));
+    const fields = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`list${i}`, { v: [{ numeric: ['>=', 0] }] }]));
+    const event = { detail: { ...detail, last: [{ w: 1 }, { w: 2 }] } };
+    expect(matchesPattern({ detail: { ...fields, last: { w: [3] } } }, event)).toBe(false);
+    expect(matchesPattern({ detail: { ...fields, last: { w: [2] } } }, event)).toBe(true);
+  });
+});
+
 describe('compilePattern', () => {
   it('compiles a pattern once and reuses the predicate for the same object or text', () => {
     const pattern = { source: ['aws.ec2'] };

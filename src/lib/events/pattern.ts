@@ -92,7 +92,7 @@ function buildPredicate(pattern: unknown): Predicate {
   if (!isPlainObject(pattern)) throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
   const subRules = compileObject(pattern, '', false);
   return (event) => {
-    const leaves = flattenEvent(event);
+    const leaves = new EventLeaves(event);
     for (const subRule of subRules) if (matchSubRule(subRule, leaves)) return true;
     return false;
   };
@@ -194,40 +194,54 @@ function compileOr(branches: unknown, path: string, where: string): SubRule[] {
 
 // ---- the event, flattened ------------------------------------------------------------------------------------------
 
-/** A leaf value and, for every array around it, the array's id and the element index it came from. */
+/** A leaf value and, for every array around it, that array and the element index the value came from. */
 interface Leaf {
   value: unknown;
-  arrays: readonly (readonly [number, number])[];
+  arrays: readonly (readonly [unknown[], number])[];
 }
 
-type FlatEvent = Map<string, Leaf[]>;
+/**
+ * The leaves of one event by dotted path, resolved lazily (a sub-rule usually fails on its first field) and cached for
+ * the event's evaluation. Arrays add no path segment (EventBridge matches any element); objects are not leaves (exists
+ * "only works on leaf nodes"); an empty array or object contributes nothing. A key holding dots is one segment of the
+ * joined path, so "detail.c.count" is found under {"c": {"count": ..}} and under {"c.count": ..} alike.
+ */
+class EventLeaves {
+  private readonly cache = new Map<string, Leaf[]>();
+  constructor(private readonly event: unknown) {}
+
+  at(path: string): Leaf[] {
+    let leaves = this.cache.get(path);
+    if (!leaves) {
+      leaves = [];
+      if (isPlainObject(this.event)) collect(this.event, path, [], leaves);
+      this.cache.set(path, leaves);
+    }
+    return leaves;
+  }
+}
 
 /**
- * Flattens an event into leaves per dotted path. Arrays add no path segment (EventBridge matches any element); objects
- * are not leaves (exists "only works on leaf nodes"); an empty array or object contributes nothing.
+ * Collects the leaves under `rest` (the part of the path still to walk). At an object, each prefix of `rest` that ends
+ * at a dot (or all of it) may be a key, which is how dotted keys and nested objects reach the same path.
  */
-function flattenEvent(event: unknown): FlatEvent {
-  const out: FlatEvent = new Map();
-  if (!isPlainObject(event)) return out;
-  let nextArrayId = 0;
-  const walk = (value: unknown, path: string, arrays: readonly (readonly [number, number])[]): void => {
-    if (Array.isArray(value)) {
-      const id = nextArrayId++;
-      value.forEach((item, index) => walk(item, path, [...arrays, [id, index]]));
-    } else if (isPlainObject(value)) {
-      for (const [key, child] of Object.entries(value)) walk(child, path ? `${path}.${key}` : key, arrays);
-    } else if (path) {
-      let list = out.get(path);
-      if (!list) out.set(path, (list = []));
-      list.push({ value, arrays });
+function collect(value: unknown, rest: string, arrays: Leaf['arrays'], out: Leaf[]): void {
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) collect(value[index], rest, [...arrays, [value, index]], out);
+  } else if (isPlainObject(value)) {
+    if (rest === '') return;
+    for (let end = rest.indexOf('.'); ; end = rest.indexOf('.', end + 1)) {
+      const key = end === -1 ? rest : rest.slice(0, end);
+      if (Object.hasOwn(value, key)) collect(value[key], end === -1 ? '' : rest.slice(end + 1), arrays, out);
+      if (end === -1) break;
     }
-  };
-  walk(event, '', []);
-  return out;
+  } else if (rest === '') {
+    out.push({ value, arrays });
+  }
 }
 
 /** Element choices made so far: array id -> element index. */
-type Choices = ReadonlyMap<number, number>;
+type Choices = ReadonlyMap<unknown[], number>;
 
 function consistent(choices: Choices, leaf: Leaf): boolean {
   for (const [id, index] of leaf.arrays) {
@@ -249,21 +263,92 @@ function choose(choices: Choices, leaf: Leaf): Choices {
  * met by absence (exists:false) is checked last, against the elements the other conditions settled on: event-ruler
  * counts a field as present only when it is array-consistent with what matched before.
  */
-function matchSubRule(rule: SubRule, event: FlatEvent): boolean {
-  const search = (i: number, choices: Choices, absent: readonly FieldCondition[]): boolean => {
-    if (i === rule.length) {
-      return absent.every((condition) => !(event.get(condition.path) ?? []).some((leaf) => consistent(choices, leaf)));
+function matchSubRule(all: SubRule, event: EventLeaves): boolean {
+  // Conditions in order, each resolved only when needed. A condition whose leaves sit in no array constrains nothing
+  // else and is decided on the spot (the common case, and a failing one ends the sub-rule early); only conditions on
+  // array elements go to the search below.
+  const rule: FieldCondition[] = [];
+  const leavesOf: Leaf[][] = [];
+  for (const condition of all) {
+    const leaves = event.at(condition.path);
+    if (leaves.length === 0) {
+      if (!condition.existsFalse) return false;
+      continue;
     }
+    if (leaves.every((leaf) => leaf.arrays.length === 0)) {
+      if (!condition.existsTrue && !leaves.some((leaf) => condition.tests.some((test) => test(leaf.value)))) return false;
+      continue;
+    }
+    rule.push(condition);
+    leavesOf.push(leaves);
+  }
+  if (rule.length === 0) return true;
+  // Conditions that share no array cannot constrain each other either: each is met on its own.
+  if (!sharesArrays(leavesOf)) {
+    return rule.every((condition, i) => condition.existsTrue || leavesOf[i]!.some((leaf) => condition.tests.some((test) => test(leaf.value))));
+  }
+  // Array ids that can still constrain the search from step i on: those of later conditions' leaves, and of every
+  // exists:false condition (deferred ones are checked at the end). Choices in other arrays cannot change the outcome,
+  // so states that differ only there are the same state: memoizing on the relevant part keeps the search polynomial
+  // for independent arrays (a hostile event with large arrays cannot make it exponential).
+  const relevantFrom: Set<unknown[]>[] = [];
+  const absentIds = new Set<unknown[]>();
+  rule.forEach((condition, i) => {
+    if (condition.existsFalse) for (const leaf of leavesOf[i]!) for (const [id] of leaf.arrays) absentIds.add(id);
+  });
+  let later = new Set<unknown[]>(absentIds);
+  for (let i = rule.length - 1; i >= 0; i--) {
+    later = new Set(later);
+    for (const leaf of leavesOf[i]!) for (const [id] of leaf.arrays) later.add(id);
+    relevantFrom[i] = later;
+  }
+  relevantFrom[rule.length] = absentIds;
+  const failed = new Set<string>();
+  const arrayIds = new Map<unknown[], number>();
+  const stateKey = (i: number, choices: Choices, absent: readonly number[]): string => {
+    const relevant = relevantFrom[i]!;
+    const parts: string[] = [];
+    for (const [array, index] of choices) {
+      if (!relevant.has(array)) continue;
+      let id = arrayIds.get(array);
+      if (id === undefined) arrayIds.set(array, (id = arrayIds.size));
+      parts.push(`${id}:${index}`);
+    }
+    return `${i}|${absent.join(',')}|${parts.sort().join(',')}`;
+  };
+  const search = (i: number, choices: Choices, absent: readonly number[]): boolean => {
+    if (i === rule.length) {
+      return absent.every((c) => !leavesOf[c]!.some((leaf) => consistent(choices, leaf)));
+    }
+    const key = stateKey(i, choices, absent);
+    if (failed.has(key)) return false;
     const condition = rule[i]!;
-    for (const leaf of event.get(condition.path) ?? []) {
+    for (const leaf of leavesOf[i]!) {
       if (!consistent(choices, leaf)) continue;
       if (condition.existsTrue || condition.tests.some((test) => test(leaf.value))) {
         if (search(i + 1, choose(choices, leaf), absent)) return true;
       }
     }
-    return condition.existsFalse && search(i + 1, choices, [...absent, condition]);
+    if (condition.existsFalse && search(i + 1, choices, [...absent, i])) return true;
+    failed.add(key);
+    return false;
   };
   return search(0, new Map(), []);
+}
+
+/** Whether an array id occurs in the leaves of two different conditions. */
+function sharesArrays(leavesOf: readonly Leaf[][]): boolean {
+  const owner = new Map<unknown[], number>();
+  for (let i = 0; i < leavesOf.length; i++) {
+    for (const leaf of leavesOf[i]!) {
+      for (const [id] of leaf.arrays) {
+        const first = owner.get(id);
+        if (first === undefined) owner.set(id, i);
+        else if (first !== i) return true;
+      }
+    }
+  }
+  return false;
 }
 
 // ---- leaves --------------------------------------------------------------------------------------------------------
