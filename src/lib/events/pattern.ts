@@ -140,7 +140,9 @@ const MAX_SUB_RULES = 4096;
  */
 function compileObject(pattern: Record<string, unknown>, path: string, insideOr: boolean, where = path): SubRule[] {
   const keys = Object.keys(pattern);
-  if (keys.length === 0) throw new InvalidEventPatternError(`the object${at(where)} is empty; empty objects are not allowed`);
+  if (keys.length === 0) {
+    throw new InvalidEventPatternError(`the object${at(where)} is empty; empty objects are not allowed`);
+  }
   let alternatives: SubRule[] = [[]];
   for (const key of keys) {
     const sub = pattern[key];
@@ -151,19 +153,25 @@ function compileObject(pattern: Record<string, unknown>, path: string, insideOr:
       part = compileOr(sub, path, childWhere);
     } else {
       if (insideOr && RESERVED_IN_OR.has(key)) {
-        throw new InvalidEventPatternError(`the field name "${key}"${at(childWhere)} is a reserved keyword and cannot be used inside "$or"`);
+        throw new InvalidEventPatternError(
+          `the field name "${key}"${at(childWhere)} is a reserved keyword and cannot be used inside "$or"`,
+        );
       }
       if (isPlainObject(sub)) {
         part = compileObject(sub, childPath, insideOr, childWhere);
       } else if (Array.isArray(sub)) {
         part = [[compileLeaf(sub, childPath, childWhere)]];
       } else {
-        throw new InvalidEventPatternError(`the value of "${key}" must be an array of match values or a nested object (found ${describe(sub)})${at(childWhere)}`);
+        throw new InvalidEventPatternError(
+          `the value of "${key}" must be an array of match values or a nested object ` +
+            `(found ${describe(sub)})${at(childWhere)}`,
+        );
       }
     }
     // EventBridge: every field named in the pattern must match (AND across fields).
     if (alternatives.length * part.length > MAX_SUB_RULES) {
-      throw new InvalidEventPatternError(`the pattern${at(where)} has too many "$or" combinations (more than ${MAX_SUB_RULES})`);
+      const problem = `has too many "$or" combinations (more than ${MAX_SUB_RULES})`;
+      throw new InvalidEventPatternError(`the pattern${at(where)} ${problem}`);
     }
     alternatives = alternatives.flatMap((left) => part.map((right) => overrideConditions(left, right)));
   }
@@ -187,7 +195,10 @@ function compileOr(branches: unknown, path: string, where: string): SubRule[] {
     throw new InvalidEventPatternError(`"$or"${at(where)} must be an array of at least two pattern objects`);
   }
   return branches.flatMap((branch, i) => {
-    if (!isPlainObject(branch)) throw new InvalidEventPatternError(`"$or"${at(where)} may only contain pattern objects (element ${i} is not an object)`);
+    if (!isPlainObject(branch)) {
+      const problem = `may only contain pattern objects (element ${i} is not an object)`;
+      throw new InvalidEventPatternError(`"$or"${at(where)} ${problem}`);
+    }
     return compileObject(branch, path, true, `${where}[${i}]`);
   });
 }
@@ -240,7 +251,7 @@ function collect(value: unknown, rest: string, arrays: Leaf['arrays'], out: Leaf
   }
 }
 
-/** Element choices made so far: array id -> element index. */
+/** Element choices made so far: array -> element index. */
 type Choices = ReadonlyMap<unknown[], number>;
 
 function consistent(choices: Choices, leaf: Leaf): boolean {
@@ -276,7 +287,7 @@ function matchSubRule(all: SubRule, event: EventLeaves): boolean {
       continue;
     }
     if (leaves.every((leaf) => leaf.arrays.length === 0)) {
-      if (!condition.existsTrue && !leaves.some((leaf) => condition.tests.some((test) => test(leaf.value)))) return false;
+      if (!metByValue(condition, leaves)) return false;
       continue;
     }
     rule.push(condition);
@@ -285,7 +296,7 @@ function matchSubRule(all: SubRule, event: EventLeaves): boolean {
   if (rule.length === 0) return true;
   // Conditions that share no array cannot constrain each other either: each is met on its own.
   if (!sharesArrays(leavesOf)) {
-    return rule.every((condition, i) => condition.existsTrue || leavesOf[i]!.some((leaf) => condition.tests.some((test) => test(leaf.value))));
+    return rule.every((condition, i) => metByValue(condition, leavesOf[i]!));
   }
   // Array ids that can still constrain the search from step i on: those of later conditions' leaves, and of every
   // exists:false condition (deferred ones are checked at the end). Choices in other arrays cannot change the outcome,
@@ -336,7 +347,12 @@ function matchSubRule(all: SubRule, event: EventLeaves): boolean {
   return search(0, new Map(), []);
 }
 
-/** Whether an array id occurs in the leaves of two different conditions. */
+/** Whether some leaf (any, for exists:true) meets the condition's values. */
+function metByValue(condition: FieldCondition, leaves: readonly Leaf[]): boolean {
+  return condition.existsTrue || leaves.some((leaf) => condition.tests.some((test) => test(leaf.value)));
+}
+
+/** Whether an array occurs in the leaves of two different conditions. */
 function sharesArrays(leavesOf: readonly Leaf[][]): boolean {
   const owner = new Map<unknown[], number>();
   for (let i = 0; i < leavesOf.length; i++) {
@@ -513,7 +529,9 @@ function compileNumeric(arg: unknown, path: string): ValueTest {
   const bound = (op: unknown, n: unknown): number => {
     if (typeof op !== 'string' || !COMPARISONS.has(op)) throw numericError(path, `the comparison ${JSON.stringify(op)} is unknown (expected =, <, <=, > or >=)`);
     if (typeof n !== 'number' || !Number.isFinite(n)) throw numericError(path, `the comparison "${op}" needs a number`);
-    if (Math.abs(n) > NUMERIC_LIMIT) throw numericError(path, `${n} is out of range (numeric matching is limited to -1.0e9 to +1.0e9)`);
+    if (Math.abs(n) > NUMERIC_LIMIT) {
+      throw numericError(path, `${n} is out of range (numeric matching is limited to -1.0e9 to +1.0e9)`);
+    }
     return n;
   };
   const low = bound(op1, n1);

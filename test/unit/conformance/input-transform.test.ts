@@ -1,5 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { applyInputTransformer, transformEventForTarget, validateInputTransformer } from '../../../src/lib/events/transformer.js';
+import {
+  applyInputTransformer,
+  transformEventForTarget,
+  validateInputTransformer,
+} from '../../../src/lib/events/transformer.js';
 import { guideEvent, guidePaths, guideRule, inputTransformCases } from './input-transform.cases.js';
 
 describe('input transformer conformance: the User Guide examples and predefined variables', () => {
@@ -19,7 +23,8 @@ describe('input transformer conformance: the User Guide examples and predefined 
       'Simple string', 'String with escaped quotes', 'Simple JSON', 'JSON with strings and variables',
       'JSON with a mix of variables and static information', 'Including reserved variables in JSON',
       'Including reserved variables in a string', 'Amazon CloudWatch log group',
-      'aws.events.rule-arn', 'aws.events.rule-name', 'aws.events.event.ingestion-time', 'aws.events.event', 'aws.events.event.json',
+      'aws.events.rule-arn', 'aws.events.rule-name', 'aws.events.event.ingestion-time', 'aws.events.event',
+      'aws.events.event.json',
     ]));
   });
 });
