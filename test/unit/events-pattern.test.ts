@@ -312,6 +312,23 @@ const or: Case[] = [
   ['$or branches with operators', { detail: { $or: [{ 'c-count': [{ numeric: ['>', 10] }] }, { state: [{ prefix: 'run' }] }] } }, ruler, true],
 ];
 
+/** Issue 17: the three classes where the matcher used to differ from event-ruler. */
+const issue17: Case[] = [
+  ['CIDR with host bits set: 10.0.0.77/24 matches the network base', { detail: { ip: [{ cidr: '10.0.0.77/24' }] } }, withDetail({ ip: '10.0.0.1' }), true],
+  ['CIDR with host bits set: 10.0.0.77/24 matches the broadcast address', { detail: { ip: [{ cidr: '10.0.0.77/24' }] } }, withDetail({ ip: '10.0.0.255' }), true],
+  ['CIDR /31 written with the odd address covers both addresses', { detail: { ip: [{ cidr: '192.168.1.5/31' }] } }, withDetail({ ip: '192.168.1.4' }), true],
+  ['CIDR with host bits set: outside the network', { detail: { ip: [{ cidr: '10.0.0.77/24' }] } }, withDetail({ ip: '10.0.1.0' }), false],
+  ['a dotted field name under detail matches the nested path', { detail: { 'order.total': [{ numeric: ['>', 100] }] } }, withDetail({ order: { total: 120 } }), true],
+  ['a dotted field name under detail matches a dotted key', { detail: { 'order.total': [{ numeric: ['>', 100] }] } }, withDetail({ 'order.total': 120 }), true],
+  ['a dotted field name under detail: value fails', { detail: { 'order.total': [{ numeric: ['>', 100] }] } }, withDetail({ order: { total: 80 } }), false],
+  ['$or next to a field, with anything-but in a branch (branch matches)', { detail: { state: ['running'], $or: [{ kind: [{ 'anything-but': 'test' }] }, { priority: [1] }] } }, withDetail({ state: 'running', kind: 'prod' }), true],
+  ['$or next to a field, with anything-but in a branch (excluded, other branch)', { detail: { state: ['running'], $or: [{ kind: [{ 'anything-but': 'test' }] }, { priority: [1] }] } }, withDetail({ state: 'running', kind: 'test', priority: 1 }), true],
+  ['$or next to a field, with anything-but in a branch (no branch matches)', { detail: { state: ['running'], $or: [{ kind: [{ 'anything-but': 'test' }] }, { priority: [1] }] } }, withDetail({ state: 'running', kind: 'test', priority: 2 }), false],
+  ['$or next to a field, with anything-but in a branch (sibling fails)', { detail: { state: ['running'], $or: [{ kind: [{ 'anything-but': 'test' }] }, { priority: [1] }] } }, withDetail({ state: 'stopped', kind: 'prod' }), false],
+  ['anything-but next to $or in the same object', { source: [{ 'anything-but': 'aws.s3' }], $or: [{ region: ['us-west-1'] }, { account: ['000000000000'] }] }, ec2, true],
+  ['anything-but next to $or: the anything-but field fails', { source: [{ 'anything-but': 'aws.ec2' }], $or: [{ region: ['us-west-1'] }, { account: ['000000000000'] }] }, ec2, false],
+];
+
 const complex: Case[] = [
   [
     'docs complex example: prefix, anything-but, numeric and anything-but list together',
@@ -358,6 +375,7 @@ describe('matchesPattern', () => {
     ['cidr', cidr],
     ['$or', or],
     ['combined operators', complex],
+    ['issue 17: CIDR host bits, dotted names, $or with anything-but', issue17],
   ])('%s', (_group, cases) => {
     it.each(cases)('%s', (_name, pattern, event, expected) => {
       expect(matchesPattern(pattern, event)).toBe(expected);
@@ -467,6 +485,26 @@ describe('validatePattern refuses what PutRule and TestEventPattern refuse', () 
     expect(validatePattern('{"source":["aws.ec2"]}')).toEqual({ source: ['aws.ec2'] });
     const pattern = { source: ['aws.ec2'] };
     expect(validatePattern(pattern)).toBe(pattern);
+  });
+});
+
+describe('hostile input', () => {
+  it('refuses a pattern whose nested $or multiply into too many combinations', () => {
+    let pattern: Record<string, unknown> = { leaf: ['x'] };
+    for (let level = 0; level < 13; level++) pattern = { [`l${level}`]: { $or: [pattern, { [`alt${level}`]: ['y'] }] }, [`k${level}`]: ['z'] };
+    expect(() => validatePattern(pattern)).not.toThrow();
+    const wide = Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`f${i}`, { $or: [{ a: ['1'] }, { b: ['2'] }] }]));
+    expect(() => validatePattern(wide)).toThrow(/too many "\$or" combinations \(more than 4096\)/);
+  });
+
+  it('answers for many fields over large independent arrays without trying every combination', () => {
+    // 12 fields, each found in every element of its own 40-element array, and a 13th that never matches: a naive
+    // search would try 40^12 combinations before saying no.
+    const detail = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`list${i}`, Array.from({ length: 40 }, (_, j) => ({ v: j }))]));
+    const fields = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`list${i}`, { v: [{ numeric: ['>=', 0] }] }]));
+    const event = { detail: { ...detail, last: [{ w: 1 }, { w: 2 }] } };
+    expect(matchesPattern({ detail: { ...fields, last: { w: [3] } } }, event)).toBe(false);
+    expect(matchesPattern({ detail: { ...fields, last: { w: [2] } } }, event)).toBe(true);
   });
 });
 

@@ -90,8 +90,12 @@ export function testEventPattern(pattern: unknown, event: unknown): boolean {
 
 function buildPredicate(pattern: unknown): Predicate {
   if (!isPlainObject(pattern)) throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
-  const match = compileObject(pattern, '', false);
-  return (event) => match(isPlainObject(event) ? [event] : []);
+  const subRules = compileObject(pattern, '', false);
+  return (event) => {
+    const leaves = new EventLeaves(event);
+    for (const subRule of subRules) if (matchSubRule(subRule, leaves)) return true;
+    return false;
+  };
 }
 
 function parsePatternJson(text: string): unknown {
@@ -103,12 +107,22 @@ function parsePatternJson(text: string): unknown {
 }
 
 // ---- structure -----------------------------------------------------------------------------------------------------
+//
+// The model is event-ruler's: a pattern compiles into sub-rules (one per combination of $or branches), each a list of
+// conditions on flattened field paths ("detail.state"); an event flattens into leaf values per path, each remembering
+// which element of which array it came from. A sub-rule matches when every condition is met by leaves that come from
+// the same element of every array they share (event-ruler's "array consistency"). Flattened paths are why a pattern
+// field named "c.count" under detail matches both {"detail": {"c.count": 5}} and {"detail": {"c": {"count": 5}}}.
 
-/**
- * Matches against the set of event objects reached at one nesting level. EventBridge flattens arrays in the event, so a
- * pattern level applies to every object found there, directly or inside (nested) arrays.
- */
-type LevelMatcher = (objects: readonly Record<string, unknown>[]) => boolean;
+/** The conditions on one flattened path: an OR of value tests, plus exists:true / exists:false. */
+interface FieldCondition {
+  path: string;
+  tests: ValueTest[];
+  existsTrue: boolean;
+  existsFalse: boolean;
+}
+
+type SubRule = FieldCondition[];
 
 // event-ruler refuses its own keywords as field names anywhere inside an $or branch (RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP).
 const RESERVED_IN_OR = new Set([
@@ -117,100 +131,255 @@ const RESERVED_IN_OR = new Set([
   'date-before', 'date-on-or-before', 'in-date-range', 'ip-address-in-range', 'ip-address-not-in-range',
 ]);
 
-function compileObject(pattern: Record<string, unknown>, path: string, insideOr: boolean): LevelMatcher {
+// Our own guard, not an AWS figure: nested $or multiply into sub-rules, and a hostile pattern must not exhaust memory.
+const MAX_SUB_RULES = 4096;
+
+/**
+ * The alternatives (sub-rules) a pattern object stands for: AND across its fields, each $or picking one branch. `path`
+ * is the flattened event path the fields resolve against; `where` names the spot in the pattern for error messages.
+ */
+function compileObject(pattern: Record<string, unknown>, path: string, insideOr: boolean, where = path): SubRule[] {
   const keys = Object.keys(pattern);
-  if (keys.length === 0) throw new InvalidEventPatternError(`the object${at(path)} is empty; empty objects are not allowed`);
-  const fields: LevelMatcher[] = [];
+  if (keys.length === 0) {
+    throw new InvalidEventPatternError(`the object${at(where)} is empty; empty objects are not allowed`);
+  }
+  let alternatives: SubRule[] = [[]];
   for (const key of keys) {
     const sub = pattern[key];
-    const where = path ? `${path}.${key}` : key;
+    const childPath = path ? `${path}.${key}` : key;
+    const childWhere = where ? `${where}.${key}` : key;
+    let part: SubRule[];
     if (key === '$or') {
-      fields.push(compileOr(sub, where));
-      continue;
-    }
-    if (insideOr && RESERVED_IN_OR.has(key)) {
-      throw new InvalidEventPatternError(`the field name "${key}"${at(where)} is a reserved keyword and cannot be used inside "$or"`);
-    }
-    if (isPlainObject(sub)) {
-      const inner = compileObject(sub, where, insideOr);
-      fields.push((objects) => inner(childObjects(objects, key)));
-    } else if (Array.isArray(sub)) {
-      const leaf = compileLeaf(sub, where);
-      fields.push((objects) => leaf(leafValues(objects, key)));
+      part = compileOr(sub, path, childWhere);
     } else {
-      throw new InvalidEventPatternError(`the value of "${key}" must be an array of match values or a nested object (found ${describe(sub)})${at(where)}`);
+      if (insideOr && RESERVED_IN_OR.has(key)) {
+        throw new InvalidEventPatternError(
+          `the field name "${key}"${at(childWhere)} is a reserved keyword and cannot be used inside "$or"`,
+        );
+      }
+      if (isPlainObject(sub)) {
+        part = compileObject(sub, childPath, insideOr, childWhere);
+      } else if (Array.isArray(sub)) {
+        part = [[compileLeaf(sub, childPath, childWhere)]];
+      } else {
+        throw new InvalidEventPatternError(
+          `the value of "${key}" must be an array of match values or a nested object ` +
+            `(found ${describe(sub)})${at(childWhere)}`,
+        );
+      }
     }
+    // EventBridge: every field named in the pattern must match (AND across fields).
+    if (alternatives.length * part.length > MAX_SUB_RULES) {
+      const problem = `has too many "$or" combinations (more than ${MAX_SUB_RULES})`;
+      throw new InvalidEventPatternError(`the pattern${at(where)} ${problem}`);
+    }
+    alternatives = alternatives.flatMap((left) => part.map((right) => overrideConditions(left, right)));
   }
-  // EventBridge: every field named in the pattern must match (AND across fields).
-  if (fields.length === 1) return fields[0]!;
-  return (objects) => {
-    for (const field of fields) if (!field(objects)) return false;
-    return true;
-  };
-}
-
-function compileOr(branches: unknown, path: string): LevelMatcher {
-  if (!Array.isArray(branches) || branches.length < 2) {
-    throw new InvalidEventPatternError(`"$or"${at(path)} must be an array of at least two pattern objects`);
-  }
-  const compiled = branches.map((branch, i) => {
-    if (!isPlainObject(branch)) throw new InvalidEventPatternError(`"$or"${at(path)} may only contain pattern objects (element ${i} is not an object)`);
-    return compileObject(branch, `${path}[${i}]`, true);
-  });
-  // $or does not add a level to the event: each branch applies to the same objects as its siblings.
-  return (objects) => {
-    for (const branch of compiled) if (branch(objects)) return true;
-    return false;
-  };
-}
-
-/** The objects found under `key`, arrays flattened; primitives there cannot satisfy a nested pattern. */
-function childObjects(objects: readonly Record<string, unknown>[], key: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const object of objects) {
-    if (Object.hasOwn(object, key)) collectObjects(object[key], out);
-  }
-  return out;
-}
-
-function collectObjects(value: unknown, out: Record<string, unknown>[]): void {
-  if (Array.isArray(value)) for (const item of value) collectObjects(item, out);
-  else if (isPlainObject(value)) out.push(value);
+  return alternatives;
 }
 
 /**
- * The leaf values found under `key`, arrays flattened. Objects are not leaves: the guide's exists example matches
- * `"c-count": [{"exists": false}]` against `"c-count": {"c1": 100}` "because c-count isn't a leaf node".
+ * Joins two condition lists; a later condition on the same path replaces the earlier one, as event-ruler's compiler
+ * does by default (JsonRuleCompilerTest.testWithRuleOverride: `{"name": ["a", "b"], "$or": [{"name": [{"anything-but":
+ * "a"}]}, ...]}` matches `{"name": "c"}` through the first branch).
  */
-function leafValues(objects: readonly Record<string, unknown>[], key: string): unknown[] {
-  const out: unknown[] = [];
-  for (const object of objects) {
-    if (Object.hasOwn(object, key)) collectLeaves(object[key], out);
-  }
-  return out;
+function overrideConditions(left: SubRule, right: SubRule): SubRule {
+  if (right.length === 0) return left;
+  const replaced = new Set(right.map((condition) => condition.path));
+  return [...left.filter((condition) => !replaced.has(condition.path)), ...right];
 }
 
-function collectLeaves(value: unknown, out: unknown[]): void {
-  if (Array.isArray(value)) for (const item of value) collectLeaves(item, out);
-  else if (!isPlainObject(value)) out.push(value);
+/** $or does not add a level to the event: each branch applies at the same path as its siblings. */
+function compileOr(branches: unknown, path: string, where: string): SubRule[] {
+  if (!Array.isArray(branches) || branches.length < 2) {
+    throw new InvalidEventPatternError(`"$or"${at(where)} must be an array of at least two pattern objects`);
+  }
+  return branches.flatMap((branch, i) => {
+    if (!isPlainObject(branch)) {
+      const problem = `may only contain pattern objects (element ${i} is not an object)`;
+      throw new InvalidEventPatternError(`"$or"${at(where)} ${problem}`);
+    }
+    return compileObject(branch, path, true, `${where}[${i}]`);
+  });
+}
+
+// ---- the event, flattened ------------------------------------------------------------------------------------------
+
+/** A leaf value and, for every array around it, that array and the element index the value came from. */
+interface Leaf {
+  value: unknown;
+  arrays: readonly (readonly [unknown[], number])[];
+}
+
+/**
+ * The leaves of one event by dotted path, resolved lazily (a sub-rule usually fails on its first field) and cached for
+ * the event's evaluation. Arrays add no path segment (EventBridge matches any element); objects are not leaves (exists
+ * "only works on leaf nodes"); an empty array or object contributes nothing. A key holding dots is one segment of the
+ * joined path, so "detail.c.count" is found under {"c": {"count": ..}} and under {"c.count": ..} alike.
+ */
+class EventLeaves {
+  private readonly cache = new Map<string, Leaf[]>();
+  constructor(private readonly event: unknown) {}
+
+  at(path: string): Leaf[] {
+    let leaves = this.cache.get(path);
+    if (!leaves) {
+      leaves = [];
+      if (isPlainObject(this.event)) collect(this.event, path, [], leaves);
+      this.cache.set(path, leaves);
+    }
+    return leaves;
+  }
+}
+
+/**
+ * Collects the leaves under `rest` (the part of the path still to walk). At an object, each prefix of `rest` that ends
+ * at a dot (or all of it) may be a key, which is how dotted keys and nested objects reach the same path.
+ */
+function collect(value: unknown, rest: string, arrays: Leaf['arrays'], out: Leaf[]): void {
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) collect(value[index], rest, [...arrays, [value, index]], out);
+  } else if (isPlainObject(value)) {
+    if (rest === '') return;
+    for (let end = rest.indexOf('.'); ; end = rest.indexOf('.', end + 1)) {
+      const key = end === -1 ? rest : rest.slice(0, end);
+      if (Object.hasOwn(value, key)) collect(value[key], end === -1 ? '' : rest.slice(end + 1), arrays, out);
+      if (end === -1) break;
+    }
+  } else if (rest === '') {
+    out.push({ value, arrays });
+  }
+}
+
+/** Element choices made so far: array -> element index. */
+type Choices = ReadonlyMap<unknown[], number>;
+
+function consistent(choices: Choices, leaf: Leaf): boolean {
+  for (const [id, index] of leaf.arrays) {
+    const chosen = choices.get(id);
+    if (chosen !== undefined && chosen !== index) return false;
+  }
+  return true;
+}
+
+function choose(choices: Choices, leaf: Leaf): Choices {
+  if (leaf.arrays.length === 0) return choices;
+  const next = new Map(choices);
+  for (const [id, index] of leaf.arrays) next.set(id, index);
+  return next;
+}
+
+/**
+ * Depth-first search for leaves, one per condition, that agree on every shared array element. A condition that may be
+ * met by absence (exists:false) is checked last, against the elements the other conditions settled on: event-ruler
+ * counts a field as present only when it is array-consistent with what matched before.
+ */
+function matchSubRule(all: SubRule, event: EventLeaves): boolean {
+  // Conditions in order, each resolved only when needed. A condition whose leaves sit in no array constrains nothing
+  // else and is decided on the spot (the common case, and a failing one ends the sub-rule early); only conditions on
+  // array elements go to the search below.
+  const rule: FieldCondition[] = [];
+  const leavesOf: Leaf[][] = [];
+  for (const condition of all) {
+    const leaves = event.at(condition.path);
+    if (leaves.length === 0) {
+      if (!condition.existsFalse) return false;
+      continue;
+    }
+    if (leaves.every((leaf) => leaf.arrays.length === 0)) {
+      if (!metByValue(condition, leaves)) return false;
+      continue;
+    }
+    rule.push(condition);
+    leavesOf.push(leaves);
+  }
+  if (rule.length === 0) return true;
+  // Conditions that share no array cannot constrain each other either: each is met on its own.
+  if (!sharesArrays(leavesOf)) {
+    return rule.every((condition, i) => metByValue(condition, leavesOf[i]!));
+  }
+  // Array ids that can still constrain the search from step i on: those of later conditions' leaves, and of every
+  // exists:false condition (deferred ones are checked at the end). Choices in other arrays cannot change the outcome,
+  // so states that differ only there are the same state: memoizing on the relevant part keeps the search polynomial
+  // for independent arrays (a hostile event with large arrays cannot make it exponential).
+  const relevantFrom: Set<unknown[]>[] = [];
+  const absentIds = new Set<unknown[]>();
+  rule.forEach((condition, i) => {
+    if (condition.existsFalse) for (const leaf of leavesOf[i]!) for (const [id] of leaf.arrays) absentIds.add(id);
+  });
+  let later = new Set<unknown[]>(absentIds);
+  for (let i = rule.length - 1; i >= 0; i--) {
+    later = new Set(later);
+    for (const leaf of leavesOf[i]!) for (const [id] of leaf.arrays) later.add(id);
+    relevantFrom[i] = later;
+  }
+  relevantFrom[rule.length] = absentIds;
+  const failed = new Set<string>();
+  const arrayIds = new Map<unknown[], number>();
+  const stateKey = (i: number, choices: Choices, absent: readonly number[]): string => {
+    const relevant = relevantFrom[i]!;
+    const parts: string[] = [];
+    for (const [array, index] of choices) {
+      if (!relevant.has(array)) continue;
+      let id = arrayIds.get(array);
+      if (id === undefined) arrayIds.set(array, (id = arrayIds.size));
+      parts.push(`${id}:${index}`);
+    }
+    return `${i}|${absent.join(',')}|${parts.sort().join(',')}`;
+  };
+  const search = (i: number, choices: Choices, absent: readonly number[]): boolean => {
+    if (i === rule.length) {
+      return absent.every((c) => !leavesOf[c]!.some((leaf) => consistent(choices, leaf)));
+    }
+    const key = stateKey(i, choices, absent);
+    if (failed.has(key)) return false;
+    const condition = rule[i]!;
+    for (const leaf of leavesOf[i]!) {
+      if (!consistent(choices, leaf)) continue;
+      if (condition.existsTrue || condition.tests.some((test) => test(leaf.value))) {
+        if (search(i + 1, choose(choices, leaf), absent)) return true;
+      }
+    }
+    if (condition.existsFalse && search(i + 1, choices, [...absent, i])) return true;
+    failed.add(key);
+    return false;
+  };
+  return search(0, new Map(), []);
+}
+
+/** Whether some leaf (any, for exists:true) meets the condition's values. */
+function metByValue(condition: FieldCondition, leaves: readonly Leaf[]): boolean {
+  return condition.existsTrue || leaves.some((leaf) => condition.tests.some((test) => test(leaf.value)));
+}
+
+/** Whether an array occurs in the leaves of two different conditions. */
+function sharesArrays(leavesOf: readonly Leaf[][]): boolean {
+  const owner = new Map<unknown[], number>();
+  for (let i = 0; i < leavesOf.length; i++) {
+    for (const leaf of leavesOf[i]!) {
+      for (const [id] of leaf.arrays) {
+        const first = owner.get(id);
+        if (first === undefined) owner.set(id, i);
+        else if (first !== i) return true;
+      }
+    }
+  }
+  return false;
 }
 
 // ---- leaves --------------------------------------------------------------------------------------------------------
 
 type ValueTest = (value: unknown) => boolean;
-type LeafMatcher = (values: readonly unknown[]) => boolean;
 
 const OPERATORS = ['prefix', 'suffix', 'equals-ignore-case', 'wildcard', 'anything-but', 'numeric', 'exists', 'cidr'];
 
 /** A leaf array is an OR of its match values. */
-function compileLeaf(matchValues: unknown[], path: string): LeafMatcher {
+function compileLeaf(matchValues: unknown[], fieldPath: string, path: string): FieldCondition {
   if (matchValues.length === 0) throw new InvalidEventPatternError(`the match values${at(path)} are an empty array; empty arrays are not allowed`);
-  const tests: ValueTest[] = [];
-  let existsTrue = false;
-  let existsFalse = false;
+  const condition: FieldCondition = { path: fieldPath, tests: [], existsTrue: false, existsFalse: false };
   for (const m of matchValues) {
     if (m === null || typeof m === 'string' || typeof m === 'boolean' || typeof m === 'number') {
-      tests.push(compileExact(m));
+      condition.tests.push(compileExact(m));
       continue;
     }
     if (!isPlainObject(m)) {
@@ -224,23 +393,14 @@ function compileLeaf(matchValues: unknown[], path: string): LeafMatcher {
     const arg = m[op];
     if (op === 'exists') {
       if (typeof arg !== 'boolean') throw new InvalidEventPatternError(`"exists" operator${at(path)} must be true or false`);
-      if (arg) existsTrue = true;
-      else existsFalse = true;
+      // EventBridge: exists matches on the presence or absence of a leaf; an empty array in the event is no value.
+      if (arg) condition.existsTrue = true;
+      else condition.existsFalse = true;
       continue;
     }
-    tests.push(compileOperator(op, arg, path));
+    condition.tests.push(compileOperator(op, arg, path));
   }
-  return (values) => {
-    // EventBridge: exists matches on the presence or absence of a leaf; an empty array in the event is no value.
-    const present = values.length > 0;
-    if (!present) return existsFalse;
-    if (existsTrue) return true;
-    // EventBridge: an array in the event matches when any element matches any match value.
-    for (const value of values) {
-      for (const test of tests) if (test(value)) return true;
-    }
-    return false;
-  };
+  return condition;
 }
 
 function compileExact(m: string | number | boolean | null): ValueTest {
@@ -355,6 +515,8 @@ function compileAnythingBut(arg: unknown, path: string): ValueTest {
 // ---- numeric -------------------------------------------------------------------------------------------------------
 
 const COMPARISONS = new Set(['=', '<', '<=', '>', '>=']);
+// The guide: numeric matching "is limited to values between -1.0e9 and +1.0e9 inclusive".
+const NUMERIC_LIMIT = 1e9;
 
 /**
  * event-ruler's grammar: ["=", n], ["<" | "<=", n], or [">" | ">=", n] optionally followed by ["<" | "<=", m] with n < m.
@@ -367,6 +529,9 @@ function compileNumeric(arg: unknown, path: string): ValueTest {
   const bound = (op: unknown, n: unknown): number => {
     if (typeof op !== 'string' || !COMPARISONS.has(op)) throw numericError(path, `the comparison ${JSON.stringify(op)} is unknown (expected =, <, <=, > or >=)`);
     if (typeof n !== 'number' || !Number.isFinite(n)) throw numericError(path, `the comparison "${op}" needs a number`);
+    if (Math.abs(n) > NUMERIC_LIMIT) {
+      throw numericError(path, `${n} is out of range (numeric matching is limited to -1.0e9 to +1.0e9)`);
+    }
     return n;
   };
   const low = bound(op1, n1);
@@ -447,7 +612,10 @@ interface Ip {
   value: bigint;
 }
 
-/** event-ruler's CIDR: the range runs from the address as written to that address with every host bit set. */
+/**
+ * The network's addresses: host bits written in the pattern's address are ignored ("54.240.196.171/24" is
+ * 54.240.196.0 to 54.240.196.255), as event-ruler's CIDRTest.TestCorrectRanges computes the floor of the range.
+ */
 function compileCidr(arg: unknown, path: string): ValueTest {
   if (typeof arg !== 'string') throw new InvalidEventPatternError(`"cidr" operator${at(path)} expects a string such as "10.0.0.0/24"`);
   const parts = arg.split('/');
@@ -462,8 +630,8 @@ function compileCidr(arg: unknown, path: string): ValueTest {
   // event-ruler refuses a full-length mask ("IPv4 mask bits must be < 32", "IPv6 mask bits must be < 128").
   if (bits >= width) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)}: IPv${ip.version} mask bits must be < ${width}`);
   const hostMask = (1n << BigInt(width - bits)) - 1n;
-  const low = ip.value;
-  const high = ip.value | hostMask;
+  const low = ip.value & ~hostMask;
+  const high = low | hostMask;
   return (v) => {
     if (typeof v !== 'string') return false;
     const candidate = parseIp(v);
