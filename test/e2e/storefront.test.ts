@@ -10,7 +10,16 @@ import { orderSchema } from '../../src/lib/order/model.js';
 
 // Debian's chromium (installed by .ci/run), driven by playwright-core.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 // FULFILL_SCREENSHOTS=1 rewrites the README's pictures (docs/storefront-*.png) from the orchestration run.
 const SCREENSHOTS = process.env.FULFILL_SCREENSHOTS === '1';
 
@@ -22,15 +31,25 @@ interface Product {
 }
 
 /** A project's storefront folder on another origin (another port); `overrides()` replaces files by path. */
-async function staticOrigin(dir: string, overrides: () => Record<string, string> = () => ({})): Promise<{ origin: string; server: Server }> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json' };
+async function staticOrigin(
+  dir: string,
+  overrides: () => Record<string, string> = () => ({}),
+): Promise<{ origin: string; server: Server }> {
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.json': 'application/json',
+  };
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const name = path === '/' ? '/index.html' : path;
     const file = normalize(join(dir, name));
     const replaced = overrides()[name];
-    if (replaced !== undefined) res.writeHead(200, { 'content-type': types[extname(name)] ?? 'text/plain' }).end(replaced);
-    else if (file.startsWith(dir) && existsSync(file)) res.writeHead(200, { 'content-type': types[extname(file)] ?? 'text/plain' }).end(readFileSync(file));
+    if (replaced !== undefined)
+      res.writeHead(200, { 'content-type': types[extname(name)] ?? 'text/plain' }).end(replaced);
+    else if (file.startsWith(dir) && existsSync(file))
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'text/plain' }).end(readFileSync(file));
     else res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -68,7 +87,11 @@ async function checkout(page: Page, customer: { email: string; country: string; 
 async function answers(page: Page, count: number) {
   await page.waitForSelector('.shipment');
   // Runs in the page (a string, so the tests need no DOM typings).
-  await page.waitForFunction(`[...document.querySelectorAll('.shipment')].every((s) => s.dataset.status !== 'RUNNING')`, undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    `[...document.querySelectorAll('.shipment')].every((s) => s.dataset.status !== 'RUNNING')`,
+    undefined,
+    { timeout: 30_000 },
+  );
   const cards = page.locator('.shipment');
   expect(await cards.count()).toBe(count);
   return cards;
@@ -78,7 +101,14 @@ async function answers(page: Page, count: number) {
 async function tabTo(page: Page, text: string | RegExp, limit = 60) {
   for (let i = 0; i < limit; i++) {
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(`(() => { const e = document.activeElement; return e ? (e.getAttribute('aria-label') || e.labels?.[0]?.textContent || e.textContent || '').replace(/\\s+/g, ' ').trim() : ''; })()`);
+    const focused = await page.evaluate(
+      `(() => {
+        const e = document.activeElement;
+        if (!e) return '';
+        const text = e.getAttribute('aria-label') || e.labels?.[0]?.textContent || e.textContent || '';
+        return text.replace(/\\s+/g, ' ').trim();
+      })()`,
+    );
     if (typeof text === 'string' ? focused === text : text.test(String(focused))) return;
   }
   throw new Error(`${text} is not reachable with the Tab key`);
@@ -86,20 +116,30 @@ async function tabTo(page: Page, text: string | RegExp, limit = 60) {
 
 // Every visible text's contrast against its background (WCAG AA: 4.5:1, 3:1 for large text). In the page.
 const CONTRAST_FAILURES = `(() => {
-  const rgba = (c) => { const m = c.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m[3] ?? 1 }; };
-  const lum = ({ r, g, b }) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+  const rgba = (c) => {
+    const m = c.match(/[\\d.]+/g).map(Number);
+    return { r: m[0], g: m[1], b: m[2], a: m[3] ?? 1 };
+  };
+  const linear = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  const lum = ({ r, g, b }) => [r, g, b].map(linear)
     .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
-  const over = (top, under) => ({ r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a), b: top.b * top.a + under.b * (1 - top.a), a: 1 });
+  const mix = (top, under, key) => top[key] * top.a + under[key] * (1 - top.a);
+  const over = (top, under) => ({ r: mix(top, under, 'r'), g: mix(top, under, 'g'), b: mix(top, under, 'b'), a: 1 });
   const background = (el) => {
     const layers = [];
-    for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor); if (c.a > 0) layers.push(c); if (c.a === 1) break; }
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c.a > 0) layers.push(c);
+      if (c.a === 1) break;
+    }
     return layers.reverse().reduce((under, top) => over(top, under), { r: 255, g: 255, b: 255, a: 1 });
   };
   const failures = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;
-    if (!node.textContent.trim() || !el || el.closest('.visually-hidden, [hidden], svg') || !el.checkVisibility()) continue;
+    if (!node.textContent.trim() || !el) continue;
+    if (el.closest('.visually-hidden, [hidden], svg') || !el.checkVisibility()) continue;
     const style = getComputedStyle(el);
     const bg = background(el);
     const fg = over(rgba(style.color), bg);
@@ -114,14 +154,20 @@ const CONTRAST_FAILURES = `(() => {
 
 // Form controls and buttons without an accessible name. In the page.
 const UNLABELLED = `[...document.querySelectorAll('input, select, button, a[href]')].filter((e) => e.checkVisibility())
-  .filter((e) => !(e.labels?.length || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.textContent.trim()))
+  .filter((e) => !(e.labels?.length || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')
+    || e.textContent.trim()))
   .map((e) => e.outerHTML.slice(0, 80))`;
 
 // CI (CI=true, where .ci/run installs Chromium) always runs it; a laptop without Chromium skips it, loudly.
 const haveBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
-if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+if (!haveBrowser)
+  console.warn(
+    `storefront browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+  );
 
-(haveBrowser ? describe.each(['orchestration', 'events'] as const) : describe.skip.each(['orchestration', 'events'] as const))('the storefront in headless Chromium (%s)', (mode) => {
+(haveBrowser
+  ? describe.each(['orchestration', 'events'] as const)
+  : describe.skip.each(['orchestration', 'events'] as const))('the storefront in headless Chromium (%s)', (mode) => {
   const tmp = tempDir();
   let browser: Browser;
   let serve: RunningServer;
@@ -129,7 +175,11 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
   let products: Record<string, Product>;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium), as .ci/run does, or set CHROMIUM_PATH`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium), as .ci/run does, ` +
+          'or set CHROMIUM_PATH',
+      );
     templateProject(tmp.dir, { mode });
     const storefront = join(tmp.dir, 'storefront');
     const catalog = JSON.parse(readFileSync(join(storefront, 'catalog.json'), 'utf8')) as { products: Product[] };
@@ -137,8 +187,12 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
     // Storefronts hosted apart from the API: "shop" finds it in config.json; "query" has a dead address there (so
     // only ?api= can work); both are in api.corsOrigins. "other" is not.
     origins = {
-      shop: await staticOrigin(storefront, () => ({ '/config.json': JSON.stringify({ apiBase: `${serve.url}/orders` }) })),
-      query: await staticOrigin(storefront, () => ({ '/config.json': JSON.stringify({ apiBase: 'http://127.0.0.1:9/' }) })),
+      shop: await staticOrigin(storefront, () => ({
+        '/config.json': JSON.stringify({ apiBase: `${serve.url}/orders` }),
+      })),
+      query: await staticOrigin(storefront, () => ({
+        '/config.json': JSON.stringify({ apiBase: 'http://127.0.0.1:9/' }),
+      })),
       other: await staticOrigin(storefront),
     };
     templateProject(tmp.dir, { mode, api: { corsOrigins: [origins.shop.origin, origins.query.origin] } });
@@ -168,29 +222,50 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
     const cards = await answers(page, 2);
     const [firstParty, marketplace] = [cards.nth(0), cards.nth(1)];
     expect(await firstParty.getAttribute('data-status')).toBe('SUCCEEDED');
-    expect(await firstParty.locator('[data-headline]').textContent()).toBe('Confirmed. Ships from our warehouse in Lyon, France (LYS1).');
-    expect(await firstParty.locator('[data-field=payment]').textContent()).toMatch(new RegExp(`^Credit card, authorized: ${euro(mug.price * 2)}`));
+    expect(await firstParty.locator('[data-headline]').textContent()).toBe(
+      'Confirmed. Ships from our warehouse in Lyon, France (LYS1).',
+    );
+    expect(await firstParty.locator('[data-field=payment]').textContent()).toMatch(
+      new RegExp(`^Credit card, authorized: ${euro(mug.price * 2)}`),
+    );
     expect(await firstParty.locator('[data-field=seller]').textContent()).toBe('Harbor Goods');
     expect(await firstParty.locator('[data-field=fee]').count()).toBe(0);
-    expect(await firstParty.locator('[data-invoice]').allTextContents()).toEqual([expect.stringMatching(/Invoice .*-1-C\s+from Harbor Goods to you\s*€37\.00/)]);
+    expect(await firstParty.locator('[data-invoice]').allTextContents()).toEqual([
+      expect.stringMatching(/Invoice .*-1-C\s+from Harbor Goods to you\s*€37\.00/),
+    ]);
     expect(await firstParty.locator('.step.done').count()).toBe(5);
 
     // A marketplace order inside the shop's network and at most 10 units: the shop ships it, the seller pays 15 %.
     expect(await marketplace.getAttribute('data-status')).toBe('SUCCEEDED');
     expect(await marketplace.locator('[data-field=seller]').textContent()).toBe('Lumen & Co, marketplace seller');
-    expect(await marketplace.locator('[data-field=shipping]').textContent()).toBe('Ships from our warehouse in Lyon, France (LYS1)');
+    expect(await marketplace.locator('[data-field=shipping]').textContent()).toBe(
+      'Ships from our warehouse in Lyon, France (LYS1)',
+    );
     const fee = cents(lamp.price * 0.15);
-    expect(await marketplace.locator('[data-field=fee]').textContent()).toMatch(new RegExp(`^${euro(fee)} \\(15 %\\)Paid by Lumen & Co to Harbor Goods`));
+    expect(await marketplace.locator('[data-field=fee]').textContent()).toMatch(
+      new RegExp(`^${euro(fee)} \\(15 %\\)Paid by Lumen & Co to Harbor Goods`),
+    );
     const invoices = await marketplace.locator('[data-invoice]').allTextContents();
     expect(invoices).toEqual([
       expect.stringMatching(new RegExp(`^Invoice .*-2-C\\s+from Lumen & Co to you\\s*${euro(lamp.price)}$`)),
-      expect.stringMatching(new RegExp(`^Seller fee invoice .*-2-F\\s+from Harbor Goods to Lumen & Co\\s*${euro(fee)}$`)),
+      expect.stringMatching(
+        new RegExp(`^Seller fee invoice .*-2-F\\s+from Harbor Goods to Lumen & Co\\s*${euro(fee)}$`),
+      ),
     ]);
     expect(await page.textContent('#cart-count')).toBe('0');
 
     // The same answers as the API gives (read from the test, not the page), processed in this mode.
-    const ids = (await page.locator('.shipment').evaluateAll((cards) => cards.map((c) => (c as unknown as { dataset: { order: string } }).dataset.order)));
-    const viaApi = await Promise.all(ids.map(async (id) => (await (await fetch(`${serve.url}/orders/${id}`)).json()) as { outcome: { mode: string; fee: { amount: number } | null } }));
+    const ids = await page
+      .locator('.shipment')
+      .evaluateAll((cards) => cards.map((c) => (c as unknown as { dataset: { order: string } }).dataset.order));
+    const viaApi = await Promise.all(
+      ids.map(
+        async (id) =>
+          (await (await fetch(`${serve.url}/orders/${id}`)).json()) as {
+            outcome: { mode: string; fee: { amount: number } | null };
+          },
+      ),
+    );
     expect(viaApi.map((v) => v.outcome.mode)).toEqual([mode, mode]);
     expect(viaApi[1]!.outcome.fee!.amount).toBe(fee);
 
@@ -204,37 +279,53 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
     expect(await toggle.textContent()).toMatch(/Hide developer details/);
     const rows = page.locator(`[data-dev-timeline="${ids[1]}"] tr`);
     expect(await rows.count()).toBeGreaterThan(5);
-    expect(await rows.allTextContents()).toContainEqual(expect.stringContaining(mode === 'orchestration' ? 'ExecutionSucceeded' : 'OrderCompleted'));
+    expect(await rows.allTextContents()).toContainEqual(
+      expect.stringContaining(mode === 'orchestration' ? 'ExecutionSucceeded' : 'OrderCompleted'),
+    );
     expect(await page.locator(`[data-dev-status="${ids[1]}"]`).textContent()).toContain(`SUCCEEDED · ${mode}`);
     await page.close();
   });
 
-  it('takes the API from ?api= over config.json; a marketplace order outside the network ships from the seller', async () => {
+  it('takes the API from ?api= over config.json; a seller ships a marketplace order outside the network', async () => {
     const page = await browser.newPage();
     try {
       await openShop(page, `${origins.query.origin}/?api=${encodeURIComponent(serve.url)}`);
       const headphones = products['headphones-wl2']!;
       await addToCart(page, headphones, 1);
-      await checkout(page, { email: 'grace@example.com', country: 'JP', postalCode: '100-0001', payment: 'Credit card' });
+      await checkout(page, {
+        email: 'grace@example.com',
+        country: 'JP',
+        postalCode: '100-0001',
+        payment: 'Credit card',
+      });
       const card = (await answers(page, 1)).first();
       expect(await card.getAttribute('data-status')).toBe('SUCCEEDED');
       expect(await card.locator('[data-headline]').textContent()).toBe('Confirmed. Shipped by Soundbay Audio.');
       expect(await card.locator('[data-field=shipping]').textContent()).toBe('Shipped by Soundbay Audio');
-      expect(await card.locator('[data-field=fee]').textContent()).toMatch(new RegExp(`^${euro(cents(headphones.price * 0.08))} \\(8 %\\)`));
+      expect(await card.locator('[data-field=fee]').textContent()).toMatch(
+        new RegExp(`^${euro(cents(headphones.price * 0.08))} \\(8 %\\)`),
+      );
       expect(await page.locator('.step[data-step=shipping] .step-detail').textContent()).toBe('by Soundbay Audio');
       // One shipment: the order number is the order id.
       expect(await page.locator('.order-number strong').textContent()).toBe(await card.getAttribute('data-order'));
       // The address in config.json really is dead: without ?api= the same page cannot order.
       await openShop(page, `${origins.query.origin}/`);
       await addToCart(page, headphones, 1);
-      await checkout(page, { email: 'grace@example.com', country: 'JP', postalCode: '100-0001', payment: 'Credit card' });
-      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/We could not reach the order service, so nothing was ordered or charged/);
+      await checkout(page, {
+        email: 'grace@example.com',
+        country: 'JP',
+        postalCode: '100-0001',
+        payment: 'Credit card',
+      });
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(
+        /We could not reach the order service, so nothing was ordered or charged/,
+      );
     } finally {
       await page.close();
     }
   });
 
-  it('shows a declined payment on the page served by fulfill serve, and a retry with a credit card succeeds', async () => {
+  it('shows a declined payment on the page fulfill serve serves; a retry with a credit card succeeds', async () => {
     const page = await browser.newPage();
     await openShop(page, `${serve.url}/`);
     const notebook = products['notebook-a5']!;
@@ -243,7 +334,9 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
     const card = (await answers(page, 1)).first();
     expect(await card.getAttribute('data-status')).toBe('FAILED');
     expect(await card.locator('[data-headline]').textContent()).toBe('Payment declined. You have not been charged.');
-    expect(await card.locator('[data-field=payment]').textContent()).toBe('Gift card, declined (Payment Authorization Failed)');
+    expect(await card.locator('[data-field=payment]').textContent()).toBe(
+      'Gift card, declined (Payment Authorization Failed)',
+    );
     expect(await card.locator('.step[data-step=payment]').getAttribute('class')).toContain('failed');
     expect(await card.locator('.step.skipped').count()).toBe(3);
     expect(await card.locator('[data-invoice]').count()).toBe(0);
@@ -258,8 +351,12 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
     await page.getByRole('button', { name: 'Place order' }).click();
     const retried = (await answers(page, 1)).first();
     expect(await retried.getAttribute('data-status')).toBe('SUCCEEDED');
-    expect(await retried.locator('[data-field=shipping]').textContent()).toBe('Ships from our warehouse in Frankfurt, Germany (FRA1)');
-    expect(await retried.locator('[data-field=payment]').textContent()).toMatch(new RegExp(`^Credit card, authorized: ${euro(cents(notebook.price * 3))}`));
+    expect(await retried.locator('[data-field=shipping]').textContent()).toBe(
+      'Ships from our warehouse in Frankfurt, Germany (FRA1)',
+    );
+    expect(await retried.locator('[data-field=payment]').textContent()).toMatch(
+      new RegExp(`^Credit card, authorized: ${euro(cents(notebook.price * 3))}`),
+    );
     await page.close();
   });
 
@@ -268,7 +365,9 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
     await openShop(page, `${origins.other.origin}/?api=${encodeURIComponent(serve.url)}`);
     await addToCart(page, products['mug-stoneware']!, 1);
     await checkout(page, { email: 'ada@example.com', country: 'DE', postalCode: '10115', payment: 'Credit card' });
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/We could not reach the order service, so nothing was ordered or charged\. Please try again\. \(Failed to fetch\)/);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'We could not reach the order service, so nothing was ordered or charged. Please try again. (Failed to fetch)',
+    );
     expect(await page.textContent('#cart-count')).toBe('1');
     expect(await page.locator('h1').textContent()).toBe('Checkout');
     await page.close();
@@ -279,7 +378,9 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
     await openShop(page, `${serve.url}/`);
     await tabTo(page, 'Add Domain-Driven Design to cart');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(`document.querySelector('#announcer').textContent.startsWith('Added Domain-Driven Design to your cart.')`);
+    await page.waitForFunction(
+      `document.querySelector('#announcer').textContent.startsWith('Added Domain-Driven Design to your cart.')`,
+    );
     await tabTo(page, 'One more Domain-Driven Design');
     await page.keyboard.press('Enter');
     expect(await page.getByLabel('Quantity of Domain-Driven Design').inputValue()).toBe('2');
@@ -315,18 +416,23 @@ if (!haveBrowser) console.warn(`storefront browser tests skipped: no Chromium at
     await openShop(page, `${serve.url}/`);
     await addToCart(page, products['plant-monstera']!, 1);
     await addToCart(page, products['mug-stoneware']!, 1);
-    for (const check of [fits, UNLABELLED, CONTRAST_FAILURES]) expect(await page.evaluate(check)).toEqual(check === fits ? true : []);
+    for (const check of [fits, UNLABELLED, CONTRAST_FAILURES])
+      expect(await page.evaluate(check)).toEqual(check === fits ? true : []);
     await page.getByRole('link', { name: 'Go to checkout' }).click();
     await page.getByRole('button', { name: 'Place order' }).click();
-    for (const check of [fits, UNLABELLED, CONTRAST_FAILURES]) expect(await page.evaluate(check)).toEqual(check === fits ? true : []);
+    for (const check of [fits, UNLABELLED, CONTRAST_FAILURES])
+      expect(await page.evaluate(check)).toEqual(check === fits ? true : []);
     await page.getByLabel('Email').fill('ada@example.com');
     await page.getByLabel('Postal code').fill('SW1A 1AA');
     await page.getByLabel('Country').selectOption('GB');
     await page.getByRole('button', { name: 'Place order' }).click();
     const cards = await answers(page, 2);
-    expect(await cards.nth(0).locator('[data-field=shipping]').textContent()).toBe('Ships from our warehouse in Manchester, United Kingdom (MAN1)');
+    expect(await cards.nth(0).locator('[data-field=shipping]').textContent()).toBe(
+      'Ships from our warehouse in Manchester, United Kingdom (MAN1)',
+    );
     await page.getByRole('button', { name: 'Show developer details' }).click();
-    for (const check of [fits, UNLABELLED, CONTRAST_FAILURES]) expect(await page.evaluate(check)).toEqual(check === fits ? true : []);
+    for (const check of [fits, UNLABELLED, CONTRAST_FAILURES])
+      expect(await page.evaluate(check)).toEqual(check === fits ? true : []);
     await page.close();
   });
 });
@@ -339,51 +445,78 @@ async function shoot(page: Page, name: string) {
 
 // An AWS stage's API has POST /orders only: API Gateway answers GET /orders/{id} with 403 "Missing Authentication
 // Token" (with the CORS header, from the DEFAULT_4XX gateway response). This loopback stand-in answers the same way.
-(haveBrowser ? describe : describe.skip)('the storefront against an API without order tracking (as an AWS stage)', () => {
-  const tmp = tempDir();
-  let browser: Browser;
-  let api: Server;
-  let apiUrl: string;
-  let shop: { origin: string; server: Server };
-  const posted: unknown[] = [];
+(haveBrowser ? describe : describe.skip)(
+  'the storefront against an API without order tracking (as an AWS stage)',
+  () => {
+    const tmp = tempDir();
+    let browser: Browser;
+    let api: Server;
+    let apiUrl: string;
+    let shop: { origin: string; server: Server };
+    const posted: unknown[] = [];
 
-  beforeAll(async () => {
-    templateProject(tmp.dir);
-    shop = await staticOrigin(join(tmp.dir, 'storefront'), () => ({ '/config.json': JSON.stringify({ apiBase: `${apiUrl}/dev/orders` }) }));
-    api = createServer((req, res) => {
-      const cors = { 'access-control-allow-origin': shop.origin, 'access-control-allow-headers': 'Content-Type', 'content-type': 'application/json' };
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        if (req.method === 'OPTIONS') res.writeHead(200, cors).end();
-        else if (req.method === 'POST' && req.url === '/dev/orders') {
-          posted.push(JSON.parse(body));
-          res.writeHead(200, cors).end(JSON.stringify({ executionArn: 'arn:aws:states:eu-central-1:123456789012:execution:x:y', startDate: 1.7e9 }));
-        } else res.writeHead(403, cors).end(JSON.stringify({ message: 'Missing Authentication Token' }));
+    beforeAll(async () => {
+      templateProject(tmp.dir);
+      shop = await staticOrigin(join(tmp.dir, 'storefront'), () => ({
+        '/config.json': JSON.stringify({ apiBase: `${apiUrl}/dev/orders` }),
+      }));
+      api = createServer((req, res) => {
+        const cors = {
+          'access-control-allow-origin': shop.origin,
+          'access-control-allow-headers': 'Content-Type',
+          'content-type': 'application/json',
+        };
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          if (req.method === 'OPTIONS') res.writeHead(200, cors).end();
+          else if (req.method === 'POST' && req.url === '/dev/orders') {
+            posted.push(JSON.parse(body));
+            res
+              .writeHead(200, cors)
+              .end(
+                JSON.stringify({
+                  executionArn: 'arn:aws:states:eu-central-1:123456789012:execution:x:y',
+                  startDate: 1.7e9,
+                }),
+              );
+          } else res.writeHead(403, cors).end(JSON.stringify({ message: 'Missing Authentication Token' }));
+        });
       });
+      await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+      apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    }, 60_000);
+    afterAll(async () => {
+      await browser?.close();
+      api?.close();
+      shop?.server.close();
+      tmp.cleanup();
     });
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    api?.close();
-    shop?.server.close();
-    tmp.cleanup();
-  });
 
-  it('places the order (a valid order document) and says that live tracking is not available', async () => {
-    const page = await browser.newPage();
-    await openShop(page, `${shop.origin}/`);
-    await page.getByRole('button', { name: 'Add Oak desk lamp to cart' }).click();
-    await checkout(page, { email: 'Ada@Example.com', country: 'AT', postalCode: '1010', payment: 'PayPal' });
-    await page.waitForFunction(`document.querySelector('.shipment')?.dataset.status === 'UNTRACKED'`, undefined, { timeout: 20_000 });
-    expect(await page.locator('[data-headline]').textContent()).toBe('Your order was placed. Live tracking is not available from this shop\'s order service (HTTP 403).');
-    expect(posted).toHaveLength(1);
-    const order = posted[0] as Record<string, unknown>;
-    expect(orderSchema.safeParse(order).success).toBe(true);
-    expect(order).toMatchObject({ customerId: 'ada@example.com', paymentInstrumentType: 'payPal', sellerId: 'lumen-co', currency: 'EUR', items: [{ sku: 'lamp-oak', quantity: 1, unitPrice: 89.5 }], shipTo: { country: 'AT', postalCode: '1010' } });
-    await page.close();
-  });
-});
+    it('places the order (a valid order document) and says that live tracking is not available', async () => {
+      const page = await browser.newPage();
+      await openShop(page, `${shop.origin}/`);
+      await page.getByRole('button', { name: 'Add Oak desk lamp to cart' }).click();
+      await checkout(page, { email: 'Ada@Example.com', country: 'AT', postalCode: '1010', payment: 'PayPal' });
+      await page.waitForFunction(`document.querySelector('.shipment')?.dataset.status === 'UNTRACKED'`, undefined, {
+        timeout: 20_000,
+      });
+      expect(await page.locator('[data-headline]').textContent()).toBe(
+        "Your order was placed. Live tracking is not available from this shop's order service (HTTP 403).",
+      );
+      expect(posted).toHaveLength(1);
+      const order = posted[0] as Record<string, unknown>;
+      expect(orderSchema.safeParse(order).success).toBe(true);
+      expect(order).toMatchObject({
+        customerId: 'ada@example.com',
+        paymentInstrumentType: 'payPal',
+        sellerId: 'lumen-co',
+        currency: 'EUR',
+        items: [{ sku: 'lamp-oak', quantity: 1, unitPrice: 89.5 }],
+        shipTo: { country: 'AT', postalCode: '1010' },
+      });
+      await page.close();
+    });
+  },
+);

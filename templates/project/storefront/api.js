@@ -21,7 +21,8 @@ export function apiBaseFrom(value) {
   } catch {
     throw new Error(`the API address "${text}" (from ?api= or config.json) is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`the API address "${text}" must be http(s)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`the API address "${text}" must be http(s)`);
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '').replace(/\/orders$/, '');
 }
 

@@ -9,7 +9,10 @@ import { headline, invoiceLines, outcomeFacts, progressSteps, wordsFor } from '.
 const main = document.getElementById('main');
 const announcer = document.getElementById('announcer');
 const esc = (value) =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
 
 let settings;
 let words;
@@ -35,7 +38,9 @@ function showView(title, html) {
 
 function sellerLine(product) {
   const seller = settings.catalog.sellers?.[product.sellerId];
-  return seller?.firstParty ? `Sold and shipped by ${esc(words.shopName)}` : `Sold by ${esc(seller?.name ?? product.sellerId)}`;
+  return seller?.firstParty
+    ? `Sold and shipped by ${esc(words.shopName)}`
+    : `Sold by ${esc(seller?.name ?? product.sellerId)}`;
 }
 
 function productCard(product) {
@@ -43,7 +48,8 @@ function productCard(product) {
   return `<li class="product">
     <article aria-labelledby="${id}">
       <div class="art">${productArt(product.art)}${
-        settings.catalog.sellers?.[product.sellerId]?.firstParty ? '' : '<span class="tag">Marketplace</span>'}</div>
+        settings.catalog.sellers?.[product.sellerId]?.firstParty ? '' : '<span class="tag">Marketplace</span>'
+      }</div>
       <div class="product-body">
         <h2 id="${id}">${esc(product.name)}</h2>
         <p class="seller">${sellerLine(product)}</p>
@@ -71,19 +77,22 @@ function cartLines(editable) {
             const qtyId = `qty-${esc(product.sku)}${editable ? '' : '-summary'}`;
             return `<li class="line">
               <span class="line-name">${esc(product.name)}</span>
-              ${editable
-                ? `<span class="qty">
+              ${
+                editable
+                  ? `<span class="qty">
                   <button type="button" class="icon" data-step="-1" data-sku="${esc(product.sku)}"
                     aria-label="One less ${esc(product.name)}">−</button>
                   <label class="visually-hidden" for="${qtyId}">Quantity of ${esc(product.name)}</label>
-                  <input id="${qtyId}" type="number" inputmode="numeric" min="0" max="${MAX_QUANTITY}" value="${quantity}"
+                  <input id="${qtyId}" type="number" inputmode="numeric" min="0" max="${MAX_QUANTITY}"
+                    value="${quantity}"
                     data-qty="${esc(product.sku)}">
                   <button type="button" class="icon" data-step="1" data-sku="${esc(product.sku)}"
                     aria-label="One more ${esc(product.name)}">+</button>
                   <button type="button" class="link" data-remove="${esc(product.sku)}">Remove<span
                     class="visually-hidden"> ${esc(product.name)}</span></button>
                 </span>`
-                : `<span class="qty-summary">× ${quantity}</span>`}
+                  : `<span class="qty-summary">× ${quantity}</span>`
+              }
               <span class="line-price">${esc(words.money(product.price * quantity))}</span>
             </li>`;
           })
@@ -154,7 +163,10 @@ function catalogView() {
     if (!sku) return;
     cart.add(sku);
     panel.innerHTML = cartPanel();
-    announce(`Added ${cart.products.get(sku).name} to your cart. ${cart.count} ${cart.count === 1 ? 'item' : 'items'} in cart.`);
+    announce(
+      `Added ${cart.products.get(sku).name} to your cart. ${cart.count} ${cart.count === 1 ? 'item' : 'items'} in `
+        + 'cart.',
+    );
   });
   bindCartControls(panel, (focus) => refreshCart(panel, cartPanel, focus));
 }
@@ -170,8 +182,11 @@ function checkoutSummary() {
 
 function checkoutView(notice = '') {
   if (cart.count === 0 && !notice) {
-    showView('Checkout', `<section class="narrow"><h1 tabindex="-1">Checkout</h1><p>Your cart is empty.</p>
-      <a class="button" href="#/">Continue shopping</a></section>`);
+    showView(
+      'Checkout',
+      `<section class="narrow"><h1 tabindex="-1">Checkout</h1><p>Your cart is empty.</p>
+      <a class="button" href="#/">Continue shopping</a></section>`,
+    );
     return;
   }
   const saved = loadCustomer();
@@ -184,7 +199,8 @@ function checkoutView(notice = '') {
         <h1 id="checkout-title" tabindex="-1">Checkout</h1>
         <div id="checkout-error" class="alert" role="alert" ${notice ? '' : 'hidden'}>${esc(notice)}</div>
         <form id="checkout-form" novalidate>
-          <fieldset class="cart-edit" id="cart-edit"><legend>Your cart</legend><div id="cart-lines">${cartLines(true)}</div>
+          <fieldset class="cart-edit" id="cart-edit"><legend>Your cart</legend>
+            <div id="cart-lines">${cartLines(true)}</div>
           </fieldset>
           <fieldset>
             <legend>Contact</legend>
@@ -200,7 +216,10 @@ function checkoutView(notice = '') {
               <div>
                 <label for="country">Country</label>
                 <select id="country" name="country" autocomplete="country">
-                  ${countries.map((c) => `<option value="${esc(c.code)}" ${c.code === (saved.country ?? 'DE') ? 'selected' : ''}>${esc(c.name)}</option>`).join('')}
+                  ${countries
+                    .map((c) => `<option value="${esc(c.code)}" ${c.code === (saved.country ?? 'DE') ? 'selected' : ''}>
+                      ${esc(c.name)}</option>`)
+                    .join('')}
                 </select>
               </div>
               <div>
@@ -214,8 +233,12 @@ function checkoutView(notice = '') {
           <fieldset>
             <legend>Payment method</legend>
             <div class="choices">
-              ${payments.map((p, i) => `<label class="choice"><input type="radio" name="payment" value="${esc(p.type)}"
-                ${(saved.payment ? saved.payment === p.type : i === 0) ? 'checked' : ''}> ${esc(p.name)}</label>`).join('')}
+              ${payments
+                .map(
+                  (p, i) => `<label class="choice"><input type="radio" name="payment" value="${esc(p.type)}"
+                ${(saved.payment ? saved.payment === p.type : i === 0) ? 'checked' : ''}> ${esc(p.name)}</label>`,
+                )
+                .join('')}
             </div>
           </fieldset>
           <button class="button wide" type="submit" id="place-order">Place order</button>
@@ -259,10 +282,22 @@ function validate(form) {
   const postal = form.elements.postalCode;
   email.value = email.value.trim();
   postal.value = postal.value.trim();
-  const emailOk = fieldMessage(email, email.value === '' ? 'Enter your email address.'
-    : !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.value) ? 'Enter an email address like name@example.com.' : undefined);
-  const postalOk = fieldMessage(postal, postal.value === '' ? 'Enter your postal code.'
-    : !/^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$/.test(postal.value) ? 'Use letters, digits, spaces or dashes.' : undefined);
+  const emailOk = fieldMessage(
+    email,
+    email.value === ''
+      ? 'Enter your email address.'
+      : !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.value)
+        ? 'Enter an email address like name@example.com.'
+        : undefined,
+  );
+  const postalOk = fieldMessage(
+    postal,
+    postal.value === ''
+      ? 'Enter your postal code.'
+      : !/^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$/.test(postal.value)
+        ? 'Use letters, digits, spaces or dashes.'
+        : undefined,
+  );
   if (!emailOk) email.focus();
   else if (!postalOk) postal.focus();
   return emailOk && postalOk;
@@ -301,7 +336,11 @@ async function placeOrders(form) {
         paymentInstrumentType: customer.payment,
         sellerId: shipment.sellerId,
         currency: settings.catalog.shop?.currency ?? 'EUR',
-        items: shipment.lines.map(({ product, quantity }) => ({ sku: product.sku, quantity, unitPrice: product.price })),
+        items: shipment.lines.map(({ product, quantity }) => ({
+          sku: product.sku,
+          quantity,
+          unitPrice: product.price,
+        })),
         shipTo: { country: customer.country, postalCode: customer.postalCode },
       };
       const answer = await postOrder(settings.apiBase, order);
@@ -314,7 +353,12 @@ async function placeOrders(form) {
         customerId: order.customerId,
         payment: order.paymentInstrumentType,
         shipTo: order.shipTo,
-        items: shipment.lines.map(({ product, quantity }) => ({ sku: product.sku, name: product.name, quantity, unitPrice: product.price })),
+        items: shipment.lines.map(({ product, quantity }) => ({
+          sku: product.sku,
+          name: product.name,
+          quantity,
+          unitPrice: product.price,
+        })),
         placedAt: new Date().toISOString(),
       });
       placed.push(order.orderId);
@@ -322,7 +366,9 @@ async function placeOrders(form) {
     }
   } catch (error) {
     if (!(error instanceof ApiUnreachable)) throw error;
-    refused.push(`We could not reach the order service, so nothing was ordered or charged. Please try again. (${error.message})`);
+    refused.push(
+      `We could not reach the order service, so nothing was ordered or charged. Please try again. (${error.message})`,
+    );
   } finally {
     button.disabled = false;
     form.removeAttribute('aria-busy');
@@ -349,14 +395,18 @@ function orderView(ids) {
     `<div class="order-layout"><section class="order-page" aria-labelledby="order-title">
       <h1 id="order-title" tabindex="-1">Your order</h1>
       <p class="order-number">Order number <strong>${esc(number)}</strong>${
-        ids.length > 1 ? ` · ${ids.length} shipments` : ''}</p>
-      ${refused.length ? `<div class="alert" role="alert">Part of the order was not accepted: ${esc(refused.join(' '))}</div>` : ''}
+        ids.length > 1 ? ` · ${ids.length} shipments` : ''
+      }</p>
+      ${refused.length
+        ? `<div class="alert" role="alert">Part of the order was not accepted: ${esc(refused.join(' '))}</div>`
+        : ''}
       ${ids
         .map(
           (id, i) => `<article class="shipment" id="shipment-${esc(id)}" data-order="${esc(id)}" data-status="RUNNING"
             aria-labelledby="title-${esc(id)}">
             <h2 id="title-${esc(id)}">${ids.length > 1 ? `Shipment ${i + 1} of ${ids.length}` : 'Shipment'}${
-              records[i] ? `: sold by ${esc(words.sellerName(records[i].sellerId))}` : ''}</h2>
+              records[i] ? `: sold by ${esc(words.sellerName(records[i].sellerId))}` : ''
+            }</h2>
             <p class="order-id">Order ${esc(id)}</p>
             <p class="status" role="status" data-headline>Processing your order…</p>
             <ol class="progress" data-progress aria-label="Progress"></ol>
@@ -374,10 +424,15 @@ function orderView(ids) {
           Show developer details</button>
         <div id="dev-panel" hidden>
           <p>API: <code>${esc(settings.apiBase)}</code> · polling <code>GET /orders/{id}</code></p>
-          ${ids.map((id) => `<h3>${esc(id)} <span data-dev-status="${esc(id)}"></span></h3>
+          ${ids
+            .map(
+              (id) => `<h3>${esc(id)} <span data-dev-status="${esc(id)}"></span></h3>
             <div class="table-wrap"><table><caption class="visually-hidden">Timeline of ${esc(id)}</caption>
-            <thead><tr><th scope="col">Time</th><th scope="col">Source</th><th scope="col">Type</th><th scope="col">Name</th></tr></thead>
-            <tbody data-dev-timeline="${esc(id)}"></tbody></table></div>`).join('')}
+            <thead><tr><th scope="col">Time</th><th scope="col">Source</th><th scope="col">Type</th>
+              <th scope="col">Name</th></tr></thead>
+            <tbody data-dev-timeline="${esc(id)}"></tbody></table></div>`,
+            )
+            .join('')}
         </div>
       </div>
       <a class="button secondary" href="#/">Continue shopping</a>
@@ -414,8 +469,10 @@ function deliverySummary(records) {
 
 function itemsList(record) {
   return `<div class="items"><h3>Items</h3><ul>${record.items
-    .map((item) => `<li><span>${esc(item.name ?? item.sku)} × ${item.quantity}</span>
-      <span>${esc(words.money(item.unitPrice * item.quantity))}</span></li>`)
+    .map(
+      (item) => `<li><span>${esc(item.name ?? item.sku)} × ${item.quantity}</span>
+      <span>${esc(words.money(item.unitPrice * item.quantity))}</span></li>`,
+    )
     .join('')}</ul></div>`;
 }
 
@@ -435,12 +492,18 @@ function follow(orderId, record) {
       if (answer.view.outcome) return;
     } else if (answer.kind === 'missing') {
       // Right after POST the order can take a moment to appear (events mode records it asynchronously).
-      if (++misses > 20) return setHeadline(card, 'We cannot find this order. Please check the order number.', 'MISSING');
+      if (++misses > 20)
+        return setHeadline(card, 'We cannot find this order. Please check the order number.', 'MISSING');
     } else {
-      return setHeadline(card, `Your order was placed. Live tracking is not available from this shop's order service (${answer.reason}).`, 'UNTRACKED');
+      return setHeadline(
+        card,
+        `Your order was placed. Live tracking is not available from this shop's order service (${answer.reason}).`,
+        'UNTRACKED',
+      );
     }
     const elapsed = Date.now() - started;
-    if (elapsed > 5 * 60_000) return setHeadline(card, 'Still processing. Refresh this page later to see the result.', 'RUNNING');
+    if (elapsed > 5 * 60_000)
+      return setHeadline(card, 'Still processing. Refresh this page later to see the result.', 'RUNNING');
     // Quick at first (orders finish in about a second locally), then gentler.
     timer = setTimeout(tick, elapsed < 10_000 ? 300 : 2000);
   };
@@ -462,25 +525,38 @@ function renderOrder(card, view, record) {
   const outcome = view.outcome;
   setHeadline(card, headline(view, words), outcome?.status ?? 'RUNNING');
   card.querySelector('[data-progress]').innerHTML = progressSteps(view, words)
-    .map((step) => `<li class="step ${step.state}" data-step="${step.key}" ${step.state === 'current' ? 'aria-current="step"' : ''}>
+    .map(
+      (
+        step,
+      ) => `<li class="step ${step.state}" data-step="${step.key}"
+        ${step.state === 'current' ? 'aria-current="step"' : ''}>
       <span class="dot" aria-hidden="true"></span>
-      <span class="step-label">${esc(step.label)}<span class="visually-hidden">: ${esc(stateWord(step.state))}</span></span>
+      <span class="step-label">${esc(step.label)}<span class="visually-hidden">:
+        ${esc(stateWord(step.state))}</span></span>
       ${step.detail ? `<span class="step-detail">${esc(step.detail)}</span>` : ''}
       ${step.at ? `<time datetime="${esc(step.at)}">${esc(new Date(step.at).toLocaleTimeString())}</time>` : ''}
-    </li>`)
+    </li>`,
+    )
     .join('');
   if (outcome) {
     const customerId = record?.customerId ?? outcome.invoices?.find((i) => i.type === 'customer')?.recipient;
     card.querySelector('[data-facts]').innerHTML = outcomeFacts(outcome, words)
-      .map((f) => `<dt>${esc(f.label)}</dt><dd data-field="${f.field}">${esc(f.value)}${
-        f.detail ? `<span class="detail">${esc(f.detail)}</span>` : ''}</dd>`)
+      .map(
+        (f) =>
+          `<dt>${esc(f.label)}</dt><dd data-field="${f.field}">${esc(f.value)}${
+            f.detail ? `<span class="detail">${esc(f.detail)}</span>` : ''
+          }</dd>`,
+      )
       .join('');
     const invoices = invoiceLines(outcome, words, customerId);
     card.querySelector('[data-invoices]').innerHTML = invoices.length
       ? `<h3>Invoices</h3><ul class="invoices">${invoices
-        .map((inv) => `<li data-invoice="${esc(inv.id)}"><span>${esc(inv.kind)} ${esc(inv.id)}
-          <span class="detail">from ${esc(inv.from)} to ${esc(inv.to)}</span></span><span>${esc(inv.amount)}</span></li>`)
-        .join('')}</ul>`
+          .map(
+            (inv) => `<li data-invoice="${esc(inv.id)}"><span>${esc(inv.kind)} ${esc(inv.id)}
+          <span class="detail">from ${esc(inv.from)} to ${esc(inv.to)}</span></span>
+          <span>${esc(inv.amount)}</span></li>`,
+          )
+          .join('')}</ul>`
       : '';
     if (outcome.status === 'FAILED' && !outcome.payment?.authorized && record) {
       card.querySelector('[data-actions]').innerHTML =
@@ -492,18 +568,23 @@ function renderOrder(card, view, record) {
     }
   }
   const devStatus = document.querySelector(`[data-dev-status="${CSS.escape(view.orderId)}"]`);
-  if (devStatus) devStatus.textContent = `${view.status}${outcome ? ` · ${outcome.mode} · ${outcome.durationMs ?? '?'} ms` : ''}`;
+  if (devStatus)
+    devStatus.textContent = `${view.status}${outcome ? ` · ${outcome.mode} · ${outcome.durationMs ?? '?'} ms` : ''}`;
   const devTimeline = document.querySelector(`[data-dev-timeline="${CSS.escape(view.orderId)}"]`);
   if (devTimeline) {
     devTimeline.innerHTML = (view.timeline ?? [])
-      .map((e) => `<tr><td>${esc(String(e.timestamp).slice(11, 23))}</td><td>${esc(e.source)}</td><td>${esc(e.type)}</td>
-        <td>${esc(e.name ?? '')}</td></tr>`)
+      .map(
+        (e) => `<tr><td>${esc(String(e.timestamp).slice(11, 23))}</td><td>${esc(e.source)}</td><td>${esc(e.type)}</td>
+        <td>${esc(e.name ?? '')}</td></tr>`,
+      )
       .join('');
   }
 }
 
 function stateWord(state) {
-  return { done: 'done', current: 'in progress', failed: 'failed', upcoming: 'not yet', skipped: 'not done' }[state] ?? state;
+  return (
+    { done: 'done', current: 'in progress', failed: 'failed', upcoming: 'not yet', skipped: 'not done' }[state] ?? state
+  );
 }
 
 // ---------------------------------------------------------------- start

@@ -58,6 +58,7 @@ export function productArt(art = {}) {
   const draw = SHAPES[art.kind] ?? SHAPES.box;
   const background = pick(art.background, '#eef0f4');
   return `<svg viewBox="0 0 200 150" aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">
-    <rect width="200" height="150" fill="${background}"/>${draw(pick(art.color, '#455266'), pick(art.accent, '#e0a526'))}
+    <rect width="200" height="150" fill="${background}"/>
+    ${draw(pick(art.color, '#455266'), pick(art.accent, '#e0a526'))}
   </svg>`;
 }

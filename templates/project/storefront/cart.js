@@ -25,7 +25,9 @@ export class Cart {
     this.products = new Map(products.map((p) => [p.sku, p]));
     // Only products still in the catalogue, with sane quantities.
     this.lines = new Map(
-      Object.entries(read(CART_KEY, {})).filter(([sku, qty]) => this.products.has(sku) && Number.isInteger(qty) && qty > 0),
+      Object.entries(read(CART_KEY, {})).filter(
+        ([sku, qty]) => this.products.has(sku) && Number.isInteger(qty) && qty > 0,
+      ),
     );
     this.listeners = new Set();
   }
@@ -86,7 +88,9 @@ export function rememberOrder(orderId, record) {
   const orders = read(ORDERS_KEY, {});
   orders[orderId] = record;
   // Keep the 30 newest.
-  const kept = Object.entries(orders).sort((a, b) => String(b[1].placedAt).localeCompare(String(a[1].placedAt))).slice(0, 30);
+  const kept = Object.entries(orders)
+    .sort((a, b) => String(b[1].placedAt).localeCompare(String(a[1].placedAt)))
+    .slice(0, 30);
   write(ORDERS_KEY, Object.fromEntries(kept));
 }
 

@@ -8,9 +8,16 @@
  */
 const STEPS = [
   { key: 'received', done: 'Order received', pending: 'Receiving order' },
-  { key: 'payment', done: 'Payment authorized', pending: 'Authorizing payment', names: ['AuthorizePayment', 'PaymentAuthorized'] },
   {
-    key: 'shipping', done: 'Shipping arranged', pending: 'Arranging shipping',
+    key: 'payment',
+    done: 'Payment authorized',
+    pending: 'Authorizing payment',
+    names: ['AuthorizePayment', 'PaymentAuthorized'],
+  },
+  {
+    key: 'shipping',
+    done: 'Shipping arranged',
+    pending: 'Arranging shipping',
     names: ['SelectWarehouse', 'DecideFulfillment', 'WarehouseSelected', 'FulfillmentDecided'],
   },
   { key: 'invoices', done: 'Invoices issued', pending: 'Issuing invoices', names: ['IssueInvoices', 'OrderCompleted'] },
@@ -19,8 +26,10 @@ const STEPS = [
 
 function reachedAt(timeline, names) {
   const entry = timeline.find(
-    (e) => names.includes(e.name)
-      && ((e.source === 'execution' && e.type === 'LambdaFunctionSucceeded') || (e.source === 'events' && e.type === 'EventPublished')),
+    (e) =>
+      names.includes(e.name) &&
+      ((e.source === 'execution' && e.type === 'LambdaFunctionSucceeded') ||
+        (e.source === 'events' && e.type === 'EventPublished')),
   );
   return entry?.timestamp;
 }
@@ -29,15 +38,22 @@ function reachedAt(timeline, names) {
 export function progressSteps(view, words) {
   const timeline = Array.isArray(view.timeline) ? view.timeline : [];
   const outcome = view.outcome;
-  const steps = STEPS.map((step) => ({ ...step, at: step.key === 'received' ? timeline[0]?.timestamp : step.names && reachedAt(timeline, step.names) }));
+  const steps = STEPS.map((step) => ({
+    ...step,
+    at: step.key === 'received' ? timeline[0]?.timestamp : step.names && reachedAt(timeline, step.names),
+  }));
   if (outcome?.status === 'SUCCEEDED') {
     steps.at(-1).at = outcome.finishedAt ?? undefined;
     for (const step of steps) step.state = 'done';
   } else {
     // Everything up to the last step reached is done; the next one is running, failed or stopped.
     let last = 0;
-    steps.forEach((step, i) => { if (step.at) last = i; });
-    steps.forEach((step, i) => { step.state = i <= last ? 'done' : i === last + 1 ? 'current' : 'upcoming'; });
+    steps.forEach((step, i) => {
+      if (step.at) last = i;
+    });
+    steps.forEach((step, i) => {
+      step.state = i <= last ? 'done' : i === last + 1 ? 'current' : 'upcoming';
+    });
     if (outcome) {
       const next = steps[last + 1];
       const paymentDeclined = outcome.payment && !outcome.payment.authorized && last < 1;
@@ -89,12 +105,15 @@ export function headline(view, words) {
 /** Shop wording that needs the catalogue (seller names, warehouses, payment names, money). */
 export function wordsFor(catalog) {
   const shopName = catalog.shop?.name ?? 'the shop';
-  const money = new Intl.NumberFormat(catalog.shop?.locale ?? 'en', { style: 'currency', currency: catalog.shop?.currency ?? 'EUR' });
+  const money = new Intl.NumberFormat(catalog.shop?.locale ?? 'en', {
+    style: 'currency',
+    currency: catalog.shop?.currency ?? 'EUR',
+  });
   const formatMoney = (amount, currency) =>
     currency && currency !== (catalog.shop?.currency ?? 'EUR')
       ? new Intl.NumberFormat(catalog.shop?.locale ?? 'en', { style: 'currency', currency }).format(amount)
       : money.format(amount);
-  const sellerName = (id) => (id === 'shop' ? shopName : catalog.sellers?.[id]?.name ?? id ?? 'the seller');
+  const sellerName = (id) => (id === 'shop' ? shopName : (catalog.sellers?.[id]?.name ?? id ?? 'the seller'));
   const warehouse = (id) => (catalog.warehouses?.[id] ? `${catalog.warehouses[id]} (${id})` : id);
   const payment = (type) => catalog.payments?.find((p) => p.type === type)?.name ?? type ?? 'Payment';
   return {
@@ -105,7 +124,8 @@ export function wordsFor(catalog) {
     warehouse,
     shortShipping(outcome) {
       if (outcome.fulfilledBy === 'seller') return `by ${sellerName(outcome.seller?.sellerId)}`;
-      if (outcome.warehouse) return `from ${(catalog.warehouses?.[outcome.warehouse] ?? outcome.warehouse).split(',')[0]}`;
+      if (outcome.warehouse)
+        return `from ${(catalog.warehouses?.[outcome.warehouse] ?? outcome.warehouse).split(',')[0]}`;
       return undefined;
     },
     shipping(outcome) {
@@ -133,7 +153,11 @@ export function outcomeFacts(outcome, words) {
     facts.push({
       field: 'seller',
       label: 'Sold by',
-      value: firstParty ? words.shopName : outcome.seller.type === '3P' ? `${words.sellerName(outcome.seller.sellerId)}, marketplace seller` : words.sellerName(outcome.seller.sellerId),
+      value: firstParty
+        ? words.shopName
+        : outcome.seller.type === '3P'
+          ? `${words.sellerName(outcome.seller.sellerId)}, marketplace seller`
+          : words.sellerName(outcome.seller.sellerId),
     });
   }
   if (outcome.fulfilledBy) facts.push({ field: 'shipping', label: 'Shipping', value: words.shipping(outcome) });
@@ -142,7 +166,9 @@ export function outcomeFacts(outcome, words) {
       field: 'fee',
       label: 'Seller fee',
       value: `${words.money(outcome.fee.amount, outcome.fee.currency)} (${Math.round(outcome.fee.rate * 1000) / 10} %)`,
-      detail: `Paid by ${words.sellerName(outcome.seller?.sellerId)} to ${words.shopName}, ${outcome.fulfilledBy === 'shop' ? 'including storage and shipping by us' : 'for the marketplace listing'}`,
+      detail:
+        `Paid by ${words.sellerName(outcome.seller?.sellerId)} to ${words.shopName}, `
+        + (outcome.fulfilledBy === 'shop' ? 'including storage and shipping by us' : 'for the marketplace listing'),
     });
   }
   return facts;
