@@ -1,5 +1,5 @@
 // The storefront's only contact with the backend: POST /orders (the order schema) and GET /orders/{id}
-// ({ orderId, status, outcome?, timeline }). The API base comes from `?api=` or `config.json` ("apiBase"),
+// ({ orderId, status, outcome?, timeline }). The API base comes from `?api=`, then `config.json` ("apiBase"),
 // else the page's own origin (as `fulfill serve` serves both).
 
 export class ApiUnreachable extends Error {}
@@ -7,9 +7,14 @@ export class ApiUnreachable extends Error {}
 /** The catalogue and the API base; throws with a readable message when either is unusable. */
 export async function loadSettings() {
   const [catalog, config] = await Promise.all([getJson('catalog.json'), getJson('config.json').catch(() => ({}))]);
+  // A link with ?api= could send a customer's order to anyone's server, so a page on a real host takes it only when
+  // config.json says "allowApiParameter": true; on localhost / 127.0.0.1 (development) it always does.
   const fromQuery = new URLSearchParams(location.search).get('api');
-  return { catalog, apiBase: apiBaseFrom(fromQuery ?? config.apiBase ?? '') };
+  const queryAllowed = config.allowApiParameter === true || LOOPBACK.test(location.hostname);
+  return { catalog, apiBase: apiBaseFrom((queryAllowed ? fromQuery : null) ?? config.apiBase ?? '') };
 }
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
 /** `https://id.execute-api.region.amazonaws.com/dev/orders` and `.../dev/` both mean `.../dev`. */
 export function apiBaseFrom(value) {

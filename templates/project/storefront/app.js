@@ -116,7 +116,7 @@ function bindCartControls(container, rerender) {
     if (target.dataset.step) {
       const sku = target.dataset.sku;
       cart.set(sku, (cart.lines.get(sku) ?? 0) + Number(target.dataset.step));
-      rerender(`[data-step="${target.dataset.step}"][data-sku="${sku}"]`);
+      rerender(`[data-step="${CSS.escape(target.dataset.step)}"][data-sku="${CSS.escape(sku)}"]`);
     } else if (target.dataset.remove) {
       const name = cart.products.get(target.dataset.remove)?.name;
       cart.set(target.dataset.remove, 0);
@@ -127,8 +127,10 @@ function bindCartControls(container, rerender) {
   container.addEventListener('change', (event) => {
     const sku = event.target.dataset?.qty;
     if (!sku) return;
-    cart.set(sku, event.target.value);
-    rerender(`[data-qty="${sku}"]`);
+    // An empty or unreadable number restores the quantity instead of silently removing the line.
+    const typed = event.target.value.trim();
+    if (typed !== '' && Number.isFinite(Number(typed))) cart.set(sku, typed);
+    rerender(`[data-qty="${CSS.escape(sku)}"]`);
   });
 }
 
@@ -197,7 +199,7 @@ function checkoutView(notice = '') {
     `<div class="checkout-layout">
       <section class="checkout" aria-labelledby="checkout-title">
         <h1 id="checkout-title" tabindex="-1">Checkout</h1>
-        <div id="checkout-error" class="alert" role="alert" ${notice ? '' : 'hidden'}>${esc(notice)}</div>
+        <div id="checkout-error" class="alert" role="alert" tabindex="-1" ${notice ? '' : 'hidden'}>${esc(notice)}</div>
         <form id="checkout-form" novalidate>
           <fieldset class="cart-edit" id="cart-edit"><legend>Your cart</legend>
             <div id="cart-lines">${cartLines(true)}</div>
@@ -381,7 +383,7 @@ async function placeOrders(form) {
   }
   errorBox.textContent = refused.length === 1 ? refused[0] : `The order was not accepted. ${refused.join(' ')}`;
   errorBox.hidden = false;
-  errorBox.focus?.();
+  errorBox.focus();
 }
 
 // ---------------------------------------------------------------- order page
@@ -488,7 +490,12 @@ function follow(orderId, record) {
     const answer = await getOrder(settings.apiBase, orderId);
     if (stopped) return;
     if (answer.kind === 'view') {
-      renderOrder(card, answer.view, record);
+      try {
+        renderOrder(card, answer.view, record);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return setHeadline(card, `This order cannot be shown (${reason}).`, 'UNTRACKED');
+      }
       if (answer.view.outcome) return;
     } else if (answer.kind === 'missing') {
       // Right after POST the order can take a moment to appear (events mode records it asynchronously).
