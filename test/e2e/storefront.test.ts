@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -196,6 +196,16 @@ if (!haveBrowser)
       other: await staticOrigin(storefront),
     };
     templateProject(tmp.dir, { mode, api: { corsOrigins: [origins.shop.origin, origins.query.origin] } });
+    // One customer's 1P orders wait in select-warehouse, so the page can be seen while the order runs.
+    const handler = join(tmp.dir, 'handlers', 'select-warehouse.ts');
+    writeFileSync(
+      handler,
+      readFileSync(handler, 'utf8').replace(
+        '{\n  return warehouseFor',
+        "{\n  if (order.customerId === 'slow@example.com') await new Promise((r) => setTimeout(r, 2500));\n  return warehouseFor",
+      ),
+    );
+    expect(readFileSync(handler, 'utf8')).toContain('slow@example.com');
     expect((await runCli(['deploy'], { cwd: tmp.dir })).code).toBe(0);
     serve = await startServe(tmp.dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -357,6 +367,27 @@ if (!haveBrowser)
     expect(await retried.locator('[data-field=payment]').textContent()).toMatch(
       new RegExp(`^Credit card, authorized: ${euro(cents(notebook.price * 3))}`),
     );
+    await page.close();
+  });
+
+  it('moves the progress along while the order runs, from the timeline', async () => {
+    const page = await browser.newPage();
+    await openShop(page, `${serve.url}/`);
+    await addToCart(page, products['book-978-0321125217']!, 1);
+    await checkout(page, { email: 'slow@example.com', country: 'IE', postalCode: 'D02 X285', payment: 'Credit card' });
+    const card = page.locator('.shipment').first();
+    // While select-warehouse waits: payment done, shipping being arranged, no answer yet.
+    await page.waitForFunction(`document.querySelector('.step[data-step=payment]')?.classList.contains('done')`);
+    expect(await card.getAttribute('data-status')).toBe('RUNNING');
+    expect(await card.locator('[data-headline]').textContent()).toBe('Processing your order…');
+    expect(await card.locator('.step[data-step=shipping]').getAttribute('aria-current')).toBe('step');
+    expect(await card.locator('.step[data-step=shipping] .step-label').textContent()).toMatch(/^Arranging shipping/);
+    expect(await card.locator('[data-field]').count()).toBe(0);
+    expect(await (await answers(page, 1)).first().getAttribute('data-status')).toBe('SUCCEEDED');
+    expect(await card.locator('[data-field=shipping]').textContent()).toBe(
+      'Ships from our warehouse in Manchester, United Kingdom (MAN1)',
+    );
+    expect(await card.locator('[aria-current]').count()).toBe(0);
     await page.close();
   });
 
