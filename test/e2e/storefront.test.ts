@@ -173,6 +173,8 @@ if (!haveBrowser)
   let serve: RunningServer;
   let origins: Record<'shop' | 'query' | 'other', { origin: string; server: Server }>;
   let products: Record<string, Product>;
+  /** Files the "shop" origin serves instead of the project's, for one test. */
+  let shopOverrides: Record<string, string> = {};
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
@@ -189,6 +191,7 @@ if (!haveBrowser)
     origins = {
       shop: await staticOrigin(storefront, () => ({
         '/config.json': JSON.stringify({ apiBase: `${serve.url}/orders` }),
+        ...shopOverrides,
       })),
       query: await staticOrigin(storefront, () => ({
         '/config.json': JSON.stringify({ apiBase: 'http://127.0.0.1:9/' }),
@@ -389,6 +392,29 @@ if (!haveBrowser)
     );
     expect(await card.locator('[aria-current]').count()).toBe(0);
     await page.close();
+  });
+
+  it('shows the shipments the API accepted and names the one it refused', async () => {
+    // A catalogue entry the order schema refuses (sku longer than 64 characters) for one marketplace seller.
+    const catalog = JSON.parse(readFileSync(join(tmp.dir, 'storefront', 'catalog.json'), 'utf8')) as { products: Product[] };
+    const broken = { ...products['headphones-wl2']!, sku: 'x'.repeat(65), name: 'Broken headphones' };
+    shopOverrides = { '/catalog.json': JSON.stringify({ ...catalog, products: [...catalog.products, broken] }) };
+    const page = await browser.newPage();
+    try {
+      await openShop(page, `${origins.shop.origin}/`);
+      await addToCart(page, products['mug-stoneware']!, 1);
+      await addToCart(page, broken, 1);
+      await checkout(page, { email: 'ada@example.com', country: 'DE', postalCode: '10115', payment: 'Credit card' });
+      expect(await (await answers(page, 1)).first().getAttribute('data-status')).toBe('SUCCEEDED');
+      expect(await page.getByRole('alert').textContent()).toMatch(
+        /^Part of the order was not accepted: Soundbay Audio: Invalid request body: items\[0\]\.sku: /,
+      );
+      // The refused shipment stays in the cart.
+      expect(await page.textContent('#cart-count')).toBe('1');
+    } finally {
+      shopOverrides = {};
+      await page.close();
+    }
   });
 
   it('refuses orders from an origin that is not in api.corsOrigins, and keeps the cart', async () => {

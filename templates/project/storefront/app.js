@@ -262,12 +262,25 @@ function checkoutView(notice = '') {
   });
 }
 
-function loadCustomer() {
+// This tab's memory (the customer's address, refused parts of an order); a browser that refuses storage just forgets.
+function session(key, fallback) {
   try {
-    return JSON.parse(sessionStorage.getItem('fulfill-storefront-customer') ?? '{}');
+    return JSON.parse(sessionStorage.getItem(key) ?? 'null') ?? fallback;
   } catch {
-    return {};
+    return fallback;
   }
+}
+
+function remember(key, value) {
+  try {
+    sessionStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // Not stored: the checkout form just starts empty next time.
+  }
+}
+
+function loadCustomer() {
+  return session('fulfill-storefront-customer', {});
 }
 
 /** Shows one message under a field (or clears it); returns whether the field is fine. */
@@ -321,7 +334,7 @@ async function placeOrders(form) {
     postalCode: form.elements.postalCode.value,
     payment: form.elements.payment.value,
   };
-  sessionStorage.setItem('fulfill-storefront-customer', JSON.stringify(customer));
+  remember('fulfill-storefront-customer', customer);
   const button = document.getElementById('place-order');
   button.disabled = true;
   form.setAttribute('aria-busy', 'true');
@@ -377,7 +390,7 @@ async function placeOrders(form) {
     button.textContent = 'Place order';
   }
   if (placed.length > 0) {
-    if (refused.length > 0) sessionStorage.setItem(`fulfill-storefront-refused-${placed[0]}`, JSON.stringify(refused));
+    if (refused.length > 0) remember(`fulfill-storefront-refused-${placed[0]}`, refused);
     location.hash = `#/order/${placed.join(',')}`;
     return;
   }
@@ -389,7 +402,7 @@ async function placeOrders(form) {
 // ---------------------------------------------------------------- order page
 
 function orderView(ids) {
-  const refused = JSON.parse(sessionStorage.getItem(`fulfill-storefront-refused-${ids[0]}`) ?? '[]');
+  const refused = session(`fulfill-storefront-refused-${ids[0]}`, []);
   const records = ids.map((id) => placedOrder(id));
   const number = ids.length > 1 ? ids[0].replace(/-\d+$/, '') : ids[0];
   showView(
