@@ -205,7 +205,8 @@ if (!haveBrowser)
       handler,
       readFileSync(handler, 'utf8').replace(
         '{\n  return warehouseFor',
-        "{\n  if (order.customerId === 'slow@example.com') await new Promise((r) => setTimeout(r, 2500));\n  return warehouseFor",
+        "{\n  if (order.customerId === 'slow@example.com') await new Promise((r) => setTimeout(r, 2500));\n" +
+          '  return warehouseFor',
       ),
     );
     expect(readFileSync(handler, 'utf8')).toContain('slow@example.com');
@@ -396,7 +397,9 @@ if (!haveBrowser)
 
   it('shows the shipments the API accepted and names the one it refused', async () => {
     // A catalogue entry the order schema refuses (sku longer than 64 characters) for one marketplace seller.
-    const catalog = JSON.parse(readFileSync(join(tmp.dir, 'storefront', 'catalog.json'), 'utf8')) as { products: Product[] };
+    const catalog = JSON.parse(readFileSync(join(tmp.dir, 'storefront', 'catalog.json'), 'utf8')) as {
+      products: Product[];
+    };
     const broken = { ...products['headphones-wl2']!, sku: 'x'.repeat(65), name: 'Broken headphones' };
     shopOverrides = { '/catalog.json': JSON.stringify({ ...catalog, products: [...catalog.products, broken] }) };
     const page = await browser.newPage();
@@ -502,93 +505,102 @@ async function shoot(page: Page, name: string) {
 
 // An AWS stage's API has POST /orders only: API Gateway answers GET /orders/{id} with 403 "Missing Authentication
 // Token" (with the CORS header, from the DEFAULT_4XX gateway response). This loopback stand-in answers the same way.
-(haveBrowser ? describe : describe.skip)('the storefront against an API without order tracking (as an AWS stage)', () => {
-  const tmp = tempDir();
-  let browser: Browser;
-  let api: Server;
-  let apiUrl: string;
-  let shop: { origin: string; server: Server };
-  let config: Record<string, unknown> = {};
-  const posted: { path: string; order: Record<string, unknown> }[] = [];
+(haveBrowser ? describe : describe.skip)(
+  'the storefront against an API without order tracking (as an AWS stage)',
+  () => {
+    const tmp = tempDir();
+    let browser: Browser;
+    let api: Server;
+    let apiUrl: string;
+    let shop: { origin: string; server: Server };
+    let config: Record<string, unknown> = {};
+    const posted: { path: string; order: Record<string, unknown> }[] = [];
 
-  beforeAll(async () => {
-    templateProject(tmp.dir);
-    shop = await staticOrigin(join(tmp.dir, 'storefront'), () => ({ '/config.json': JSON.stringify(config) }));
-    api = createServer((req, res) => {
-      const cors = {
-        'access-control-allow-origin': req.headers.origin ?? '',
-        'access-control-allow-headers': 'Content-Type',
-        'content-type': 'application/json',
-      };
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        if (req.method === 'OPTIONS') {
-          res.writeHead(200, cors).end();
-        } else if (req.method === 'POST' && /^\/[a-z]+\/orders$/.test(req.url ?? '')) {
-          posted.push({ path: req.url!, order: JSON.parse(body) as Record<string, unknown> });
-          const execution = { executionArn: 'arn:aws:states:eu-central-1:123456789012:execution:x:y', startDate: 1.7e9 };
-          res.writeHead(200, cors).end(JSON.stringify(execution));
-        } else {
-          res.writeHead(403, cors).end(JSON.stringify({ message: 'Missing Authentication Token' }));
-        }
+    beforeAll(async () => {
+      templateProject(tmp.dir);
+      shop = await staticOrigin(join(tmp.dir, 'storefront'), () => ({ '/config.json': JSON.stringify(config) }));
+      api = createServer((req, res) => {
+        const cors = {
+          'access-control-allow-origin': req.headers.origin ?? '',
+          'access-control-allow-headers': 'Content-Type',
+          'content-type': 'application/json',
+        };
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          if (req.method === 'OPTIONS') {
+            res.writeHead(200, cors).end();
+          } else if (req.method === 'POST' && /^\/[a-z]+\/orders$/.test(req.url ?? '')) {
+            posted.push({ path: req.url!, order: JSON.parse(body) as Record<string, unknown> });
+            const execution = {
+              executionArn: 'arn:aws:states:eu-central-1:123456789012:execution:x:y',
+              startDate: 1.7e9,
+            };
+            res.writeHead(200, cors).end(JSON.stringify(execution));
+          } else {
+            res.writeHead(403, cors).end(JSON.stringify({ message: 'Missing Authentication Token' }));
+          }
+        });
       });
+      await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+      apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      // shop.test is a stand-in for a real host name (still loopback): the page trusts ?api= only on localhost.
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [...ARGS, '--host-resolver-rules=MAP shop.test 127.0.0.1'],
+      });
+    }, 60_000);
+    afterAll(async () => {
+      await browser?.close();
+      api?.close();
+      shop?.server.close();
+      tmp.cleanup();
     });
-    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
-    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-    // shop.test is a stand-in for a real host name (still loopback): the page trusts ?api= only on localhost.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, '--host-resolver-rules=MAP shop.test 127.0.0.1'] });
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    api?.close();
-    shop?.server.close();
-    tmp.cleanup();
-  });
 
-  async function buyLamp(page: Page, url: string) {
-    await openShop(page, url);
-    await page.getByRole('button', { name: 'Add Oak desk lamp to cart' }).click();
-    await checkout(page, { email: 'Ada@Example.com', country: 'AT', postalCode: '1010', payment: 'PayPal' });
-    await page.waitForFunction(`document.querySelector('.shipment')?.dataset.status === 'UNTRACKED'`, undefined, {
-      timeout: 20_000,
+    async function buyLamp(page: Page, url: string) {
+      await openShop(page, url);
+      await page.getByRole('button', { name: 'Add Oak desk lamp to cart' }).click();
+      await checkout(page, { email: 'Ada@Example.com', country: 'AT', postalCode: '1010', payment: 'PayPal' });
+      await page.waitForFunction(`document.querySelector('.shipment')?.dataset.status === 'UNTRACKED'`, undefined, {
+        timeout: 20_000,
+      });
+    }
+
+    it('places the order (a valid order document) and says that live tracking is not available', async () => {
+      config = { apiBase: `${apiUrl}/dev/orders` };
+      posted.length = 0;
+      const page = await browser.newPage();
+      await buyLamp(page, `${shop.origin}/`);
+      expect(await page.locator('[data-headline]').textContent()).toBe(
+        "Your order was placed. Live tracking is not available from this shop's order service (HTTP 403).",
+      );
+      expect(posted).toHaveLength(1);
+      const { path, order } = posted[0]!;
+      expect(path).toBe('/dev/orders');
+      expect(orderSchema.safeParse(order).success).toBe(true);
+      expect(order).toMatchObject({
+        customerId: 'ada@example.com',
+        paymentInstrumentType: 'payPal',
+        sellerId: 'lumen-co',
+        currency: 'EUR',
+        items: [{ sku: 'lamp-oak', quantity: 1, unitPrice: 89.5 }],
+        shipTo: { country: 'AT', postalCode: '1010' },
+      });
+      await page.close();
     });
-  }
 
-  it('places the order (a valid order document) and says that live tracking is not available', async () => {
-    config = { apiBase: `${apiUrl}/dev/orders` };
-    posted.length = 0;
-    const page = await browser.newPage();
-    await buyLamp(page, `${shop.origin}/`);
-    expect(await page.locator('[data-headline]').textContent()).toBe(
-      "Your order was placed. Live tracking is not available from this shop's order service (HTTP 403).",
-    );
-    expect(posted).toHaveLength(1);
-    const { path, order } = posted[0]!;
-    expect(path).toBe('/dev/orders');
-    expect(orderSchema.safeParse(order).success).toBe(true);
-    expect(order).toMatchObject({
-      customerId: 'ada@example.com',
-      paymentInstrumentType: 'payPal',
-      sellerId: 'lumen-co',
-      currency: 'EUR',
-      items: [{ sku: 'lamp-oak', quantity: 1, unitPrice: 89.5 }],
-      shipTo: { country: 'AT', postalCode: '1010' },
+    it('on a real host name ignores ?api= unless config.json allows it', async () => {
+      const page = await browser.newPage();
+      const onHost = `${shop.origin.replace('127.0.0.1', 'shop.test')}/?api=${encodeURIComponent(`${apiUrl}/evil`)}`;
+      config = { apiBase: `${apiUrl}/dev` };
+      posted.length = 0;
+      await buyLamp(page, onHost);
+      expect(posted.map((p) => p.path)).toEqual(['/dev/orders']);
+      config = { apiBase: `${apiUrl}/dev`, allowApiParameter: true };
+      posted.length = 0;
+      await buyLamp(page, onHost);
+      expect(posted.map((p) => p.path)).toEqual(['/evil/orders']);
+      await page.close();
     });
-    await page.close();
-  });
-
-  it('on a real host name ignores ?api= unless config.json allows it', async () => {
-    const page = await browser.newPage();
-    const onHost = `${shop.origin.replace('127.0.0.1', 'shop.test')}/?api=${encodeURIComponent(`${apiUrl}/evil`)}`;
-    config = { apiBase: `${apiUrl}/dev` };
-    posted.length = 0;
-    await buyLamp(page, onHost);
-    expect(posted.map((p) => p.path)).toEqual(['/dev/orders']);
-    config = { apiBase: `${apiUrl}/dev`, allowApiParameter: true };
-    posted.length = 0;
-    await buyLamp(page, onHost);
-    expect(posted.map((p) => p.path)).toEqual(['/evil/orders']);
-    await page.close();
-  });
-});
+  },
+);

@@ -166,8 +166,8 @@ function catalogView() {
     cart.add(sku);
     panel.innerHTML = cartPanel();
     announce(
-      `Added ${cart.products.get(sku).name} to your cart. ${cart.count} ${cart.count === 1 ? 'item' : 'items'} in `
-        + 'cart.',
+      `Added ${cart.products.get(sku).name} to your cart. ${cart.count} ${cart.count === 1 ? 'item' : 'items'} in ` +
+        'cart.',
     );
   });
   bindCartControls(panel, (focus) => refreshCart(panel, cartPanel, focus));
@@ -219,8 +219,10 @@ function checkoutView(notice = '') {
                 <label for="country">Country</label>
                 <select id="country" name="country" autocomplete="country">
                   ${countries
-                    .map((c) => `<option value="${esc(c.code)}" ${c.code === (saved.country ?? 'DE') ? 'selected' : ''}>
-                      ${esc(c.name)}</option>`)
+                    .map(
+                      (c) => `<option value="${esc(c.code)}" ${c.code === (saved.country ?? 'DE') ? 'selected' : ''}>
+                      ${esc(c.name)}</option>`,
+                    )
                     .join('')}
                 </select>
               </div>
@@ -412,9 +414,11 @@ function orderView(ids) {
       <p class="order-number">Order number <strong>${esc(number)}</strong>${
         ids.length > 1 ? ` · ${ids.length} shipments` : ''
       }</p>
-      ${refused.length
-        ? `<div class="alert" role="alert">Part of the order was not accepted: ${esc(refused.join(' '))}</div>`
-        : ''}
+      ${
+        refused.length
+          ? `<div class="alert" role="alert">Part of the order was not accepted: ${esc(refused.join(' '))}</div>`
+          : ''
+      }
       ${ids
         .map(
           (id, i) => `<article class="shipment" id="shipment-${esc(id)}" data-order="${esc(id)}" data-status="RUNNING"
@@ -546,9 +550,7 @@ function renderOrder(card, view, record) {
   setHeadline(card, headline(view, words), outcome?.status ?? 'RUNNING');
   card.querySelector('[data-progress]').innerHTML = progressSteps(view, words)
     .map(
-      (
-        step,
-      ) => `<li class="step ${step.state}" data-step="${step.key}"
+      (step) => `<li class="step ${step.state}" data-step="${step.key}"
         ${step.state === 'current' ? 'aria-current="step"' : ''}>
       <span class="dot" aria-hidden="true"></span>
       <span class="step-label">${esc(step.label)}<span class="visually-hidden">:
