@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, tempDir, type CliResult } from '../helpers/cli.js';
+
+// The package as a user gets it: `npm pack` (of the built dist/, as `npm test` builds first), installed from the
+// tarball into an empty folder (dependencies from the registry, or npm's cache), then the README's quick start
+// run through the installed bin from a project folder elsewhere, so nothing resolves from this checkout.
+
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// A child must not inherit jest's VM-modules flag or npm-run's settings for this package.
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_')));
+const ENV = { ...cleanEnv, NODE_OPTIONS: '', NO_COLOR: '1', FULFILL_DEBUG: '' };
+
+function run(file: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      file,
+      args,
+      { cwd, env: ENV, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error
+          ? typeof (error as { code?: unknown }).code === 'number'
+            ? (error as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('the npm package', () => {
+  const tmp = tempDir('fulfill-pack-');
+  const tool = join(tmp.dir, 'tool');
+  const project = join(tmp.dir, 'my-shop');
+  let bin: string;
+  let installed: string;
+
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist', 'index.js')))
+      throw new Error('dist/ is missing: run npm run build first (npm test does)');
+    // --ignore-scripts: no lifecycle script may rebuild or change the checkout while other tests read it.
+    const packed = await run(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp.dir], ROOT);
+    expect(packed.code).toBe(0);
+    const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
+    mkdirSync(tool);
+    writeFileSync(join(tool, 'package.json'), JSON.stringify({ name: 'try-fulfill', version: '1.0.0', private: true }));
+    const install = await run(
+      NPM,
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(tmp.dir, filename)],
+      tool,
+      300_000,
+    );
+    if (install.code !== 0) throw new Error(`npm install of the tarball failed:\n${install.stderr}`);
+    installed = join(tool, 'node_modules', 'fulfill');
+    bin = join(tool, 'node_modules', '.bin', 'fulfill');
+  }, 360_000);
+  afterAll(() => tmp.cleanup());
+
+  it('holds the built CLI, the template and the licence, and nothing for development', () => {
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+      private: boolean;
+      license: string;
+      engines: { node: string };
+    };
+    expect(manifest).toMatchObject({ private: false, license: 'MIT', engines: { node: '>=20.19' } });
+    for (const file of [
+      'LICENSE',
+      'README.md',
+      'bin/run.js',
+      'dist/index.js',
+      'oclif.manifest.json',
+      'templates/project/storefront/catalog.json',
+    ]) {
+      expect(existsSync(join(installed, file))).toBe(true);
+    }
+    for (const file of ['bin/dev.js', 'src', 'test', 'dist/index.js.map', 'dist/lib/aws/testing'])
+      expect(existsSync(join(installed, file))).toBe(false);
+  });
+
+  it('runs the quick start through the installed bin: init, deploy, send-order --wait (both modes)', async () => {
+    const init = await run(bin, ['init', project, '--name', 'my-shop', '--yes'], tmp.dir);
+    expect(init.code).toBe(0);
+    expect(existsSync(join(project, 'fulfill.config.json'))).toBe(true);
+    expect(existsSync(join(project, 'storefront', 'index.html'))).toBe(true);
+
+    expect((await run(bin, ['deploy', '--mode', 'orchestration'], project)).code).toBe(0);
+    const sent = await run(bin, ['send-order', '--payment', 'creditCard', '--wait', '--json'], project);
+    expect(sent.code).toBe(0);
+    const envelope = JSON.parse(sent.stdout) as {
+      status: number;
+      result: { outcome: { status: string; mode: string; invoices: unknown[] } };
+    };
+    expect(envelope.status).toBe(0);
+    expect(envelope.result.outcome).toMatchObject({ status: 'SUCCEEDED', mode: 'orchestration' });
+    expect(envelope.result.outcome.invoices).toHaveLength(1);
+    expect(
+      (await run(bin, ['send-order', '--payment', 'giftCard', '--wait', '--expect', 'failed'], project)).code,
+    ).toBe(0);
+
+    expect((await run(bin, ['deploy', '--mode', 'events'], project)).code).toBe(0);
+    const events = await run(bin, ['send-order', '--file', 'orders/credit-card-3p.json', '--wait', '--json'], project);
+    expect(JSON.parse(events.stdout)).toMatchObject({
+      status: 0,
+      result: { outcome: { status: 'SUCCEEDED', mode: 'events', seller: { type: '3P' } } },
+    });
+  }, 180_000);
+
+  it('says which Node.js it needs on an older one: one line, exit code 2', async () => {
+    // An older Node cannot be installed here; the check reads process.versions.node, so present an older one.
+    const old = await run(
+      process.execPath,
+      [
+        '--import',
+        "data:text/javascript,Object.defineProperty(process.versions,'node',{value:'18.20.4'})",
+        join(installed, 'bin', 'run.js'),
+        '--version',
+      ],
+      tmp.dir,
+    );
+    expect(old.code).toBe(2);
+    expect(old.stdout).toBe('');
+    expect(old.stderr.split('\n')[0]).toBe(
+      'Error: fulfill needs Node.js 20.19 or newer (22 recommended); this is Node.js 18.20.4.',
+    );
+    const current = await run(bin, ['--version'], tmp.dir);
+    expect(current).toMatchObject({ code: 0, stdout: expect.stringContaining('fulfill/0.1.0') });
+  });
+});
