@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { ownerTags } from '../../../src/lib/aws/context.js';
+import { awsContext } from '../../../src/lib/aws/context.js';
 import { entryKey, followAwsLogs, readAwsLogs } from '../../../src/lib/aws/history.js';
 import { awsSender, finishedOrdersSince } from '../../../src/lib/aws/orders.js';
 import { buildTrace } from '../../../src/lib/trace/trace.js';
@@ -29,7 +29,7 @@ const sleeps: number[] = [];
 function stage(mode: 'orchestration' | 'events'): AwsStage {
   const blueprint = loadBlueprint(tmp.dir, { mode });
   const clients = { sfn: new SFNClient({ region: REGION }), logs: new CloudWatchLogsClient({ region: REGION }) } as unknown as AwsClients;
-  return { mode, blueprint, endpoint: URL_, ctx: { clients, account: ACCOUNT, region: REGION, names: blueprint.names, tags: ownerTags(blueprint.names), dryRun: false, changes: [], sleep: async (ms) => void sleeps.push(ms) } };
+  return { mode, blueprint, endpoint: URL_, ctx: awsContext(clients, blueprint.names, ACCOUNT, { sleep: async (ms) => void sleeps.push(ms) }) };
 }
 
 /** The deployed API, as fetch sees it. */
