@@ -132,6 +132,29 @@ describe('logs --target aws', () => {
     expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { nextToken: 't2' });
   });
 
+  it('--source function reads only the functions\' log groups; --source execution no function logs even with --functions', async () => {
+    logsMock.on(FilterLogEventsCommand).resolves({ events: [{ timestamp: 2000, message: 'o-1 authorized\n', logStreamName: 'stream' }] });
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: new Date(1000) }] });
+    const functionsOnly = await readAwsLogs(stage('orchestration'), { orderId: 'o-1', sources: ['function'] });
+    expect(sfnMock).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 0);
+    expect(logsMock).toHaveReceivedCommandWith(FilterLogEventsCommand, { logGroupName: '/aws/lambda/fulfill-shop-ci-authorize-payment', filterPattern: '"o-1"' });
+    expect(new Set(functionsOnly.map((e) => e.source))).toEqual(new Set(['function']));
+    expect(functionsOnly).toHaveLength(7); // one line from each of the 7 function log groups
+    logsMock.resetHistory();
+    const executionOnly = await readAwsLogs(stage('orchestration'), { orderId: 'o-1', sources: ['execution'], functions: true });
+    expect(logsMock).toHaveReceivedCommandTimes(FilterLogEventsCommand, 0);
+    expect(executionOnly.map((e) => [e.source, e.type])).toEqual([['execution', 'ExecutionStarted']]);
+  });
+
+  it('--source filters events mode as on the local target', async () => {
+    const ev = { eventId: 'cw-1', timestamp: 1000, message: JSON.stringify({ id: 'ev-1', 'detail-type': 'OrderPlaced', source: 'fulfill.api', detail: { orderId: 'o-1' } }) };
+    logsMock.on(FilterLogEventsCommand).resolves({ events: [ev] });
+    expect((await readAwsLogs(stage('events'), { orderId: 'o-1', sources: ['events'] })).map((e) => [e.source, e.name])).toEqual([['events', 'OrderPlaced']]);
+    logsMock.resetHistory();
+    expect(await readAwsLogs(stage('events'), { orderId: 'o-1', sources: ['execution', 'api'] })).toEqual([]);
+    expect(logsMock).toHaveReceivedCommandTimes(FilterLogEventsCommand, 0);
+  });
+
   it('lists executions since a time, newest first, stopping at the window', async () => {
     sfnMock.on(ListExecutionsCommand).resolvesOnce({ executions: [{ name: 'new', startDate: new Date(5000), executionArn: 'a', stateMachineArn: 's', status: 'SUCCEEDED' }], nextToken: 'more' }).resolvesOnce({ executions: [{ name: 'old', startDate: new Date(10), executionArn: 'b', stateMachineArn: 's', status: 'SUCCEEDED' }], nextToken: 'never' });
     sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: new Date(5000) }] });

@@ -83,8 +83,12 @@ export async function destroy(fake: FakeAws, dir: string, options: { keepLogs?: 
   return destroyAws(awsContext(fake.clients, blueprint.names, ACCOUNT, { sleep: async () => {} }), blueprint, options);
 }
 
-/** Everything in the fake that carries the tags of app "shop", stage "ci" (and the stage's logs resource policy, which cannot be tagged). */
+/**
+ * Everything in the fake that carries the tags of app "shop", stage "ci", and the logs resource policies (which
+ * cannot be tagged) that grant on the stage's event log group.
+ */
 export function ownedByStage(fake: FakeAws): string[] {
   const tagged = taggedResources(fake).filter((r) => r.tags['fulfill:app'] === 'shop' && r.tags['fulfill:stage'] === 'ci').map((r) => r.arn);
-  return [...tagged, ...Object.keys(fake.state.logPolicies).filter((name) => name.startsWith('fulfill-shop-ci-'))].sort();
+  const policies = Object.entries(fake.state.logPolicies).filter(([, doc]) => doc.includes(':log-group:/aws/events/fulfill-shop-ci-events:')).map(([name]) => name);
+  return [...tagged, ...policies].sort();
 }
