@@ -14,6 +14,7 @@ import {
   type Stage,
 } from '@aws-sdk/client-api-gateway';
 import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, type ApiModel } from '../api/model.js';
+import { serviceActionUri } from '../blueprint/naming.js';
 import type { DeployChange } from '../deploy/result.js';
 import { canonical } from '../json.js';
 import { apply, ignoreNotFound, unchanged, type AwsContext } from './context.js';
@@ -61,7 +62,7 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
   const withCors = (template: string) => `${cors.templatePreamble}${template}`;
   // OpenAPI schema objects have no $schema: API Gateway stores the imported model as draft-04 JSON Schema again.
   const { $schema: _draft, ...schema } = model.requestModel as Record<string, unknown>;
-  const uri = model.integration.service === 'states' ? `arn:aws:apigateway:${region}:states:action/StartExecution` : `arn:aws:apigateway:${region}:events:action/PutEvents`;
+  const uri = serviceActionUri(region, model.integration.service, model.integration.action);
   // Gateway responses (invalid body, throttled, ...) run no VTL: several origins can only be echoed.
   const gatewayOrigin = cors.staticOrigin ?? 'method.request.header.Origin';
   // No statusCode on the defaults: a throttled call stays 429, a missing route 403.

@@ -63,6 +63,11 @@ export function lambdaLogGroup(functionName: string): string {
   return `/aws/lambda/${functionName}`;
 }
 
+/** An API Gateway AWS-service integration's URI: the action it calls (`states:action/StartExecution`, ...). */
+export function serviceActionUri(region: string, service: 'states' | 'events', action: string): string {
+  return `arn:aws:apigateway:${region}:${service}:action/${action}`;
+}
+
 export function stageNames(app: string, stage: string, region: string): StageNames {
   const prefix = `fulfill-${app}-${stage}-`;
   const resource = (part: string) => `${prefix}${part}`;
