@@ -214,8 +214,7 @@ function deployResult({ blueprint, ctx, endpoint, warnings, options }: DeployRun
  */
 export async function removeLeftovers(ctx: AwsContext, blueprint: Blueprint, concurrency = DEFAULT_CONCURRENCY): Promise<void> {
   const { names } = ctx;
-  const tagged = await taggedResources(ctx);
-  const staleFunctions = () => removeStaleFunctions(ctx, new Set(blueprint.handlers.map((h) => names.functionName(h.name))), tagged);
+  const staleFunctions = () => removeStaleFunctions(ctx, new Set(blueprint.handlers.map((h) => names.functionName(h.name))), taggedResources(ctx));
   if (blueprint.mode === 'orchestration') {
     await all([
       staleFunctions,

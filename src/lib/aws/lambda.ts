@@ -242,8 +242,9 @@ export async function listStageFunctions(ctx: AwsContext): Promise<string[]> {
  * prefix and by tag), not from what this run deleted, so a run that stopped between a function and its log
  * group finishes the job when re-run. Each delete checks the resource's tags.
  */
-export async function removeStaleFunctions(ctx: AwsContext, keep: ReadonlySet<string>, tagged: readonly TaggedResource[]): Promise<void> {
-  const functions = new Set([...(await listStageFunctions(ctx)), ...namesOf(tagged, 'lambda', 'function')]);
+export async function removeStaleFunctions(ctx: AwsContext, keep: ReadonlySet<string>, tagging: Promise<readonly TaggedResource[]>): Promise<void> {
+  const [listed, tagged] = await Promise.all([listStageFunctions(ctx), tagging]);
+  const functions = new Set([...listed, ...namesOf(tagged, 'lambda', 'function')]);
   for (const name of functions) if (!keep.has(name)) await deleteFunction(ctx, name);
   const keepGroups = new Set([...keep].map(lambdaLogGroup));
   const groups = new Set([...(await listLogGroups(ctx, lambdaLogGroup(ctx.names.prefix))), ...namesOf(tagged, 'logs', 'log-group').filter((g) => g.startsWith(lambdaLogGroup('')))]);
