@@ -40,7 +40,7 @@ describe.each([
   const { dir, from, switched, table } = switches[to];
 
   it('has a table of every mutating call of the switch, its deletes included', () => {
-    expect(table.length).toBeGreaterThan(to === 'orchestration' ? 40 : 60);
+    expect(table.length).toBeGreaterThan(to === 'orchestration' ? 40 : 50);
     expect(table.some(([, call]) => (to === 'orchestration' ? /DeleteEventBus/ : /DeleteStateMachine/).test(call))).toBe(true);
   });
 
