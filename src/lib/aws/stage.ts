@@ -4,7 +4,7 @@ import { DescribeEventBusCommand } from '@aws-sdk/client-eventbridge';
 import { loadBlueprint, type Blueprint } from '../blueprint/blueprint.js';
 import type { Mode } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { STATE_DIR } from '../local/store.js';
+import { STATE_DIR } from '../project/state.js';
 import { findRestApi, invokeUrl, ordersUrl } from './apigw.js';
 import type { AwsClients, AwsOptions } from './clients.js';
 import { connectAws, ignoreNotFound, type AwsContext } from './context.js';
