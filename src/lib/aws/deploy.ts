@@ -57,25 +57,48 @@ interface DeployRun {
  * Every resource is one `ensure` (read, compare, write only what differs), so a re-run changes nothing and a
  * run after a failure finishes the job; under --dry-run the same functions record what they would do.
  */
-export function awsDeploySteps(blueprint: Blueprint, options: AwsDeployOptions = {}): { steps: DeployStep[]; result: () => DeployResult; context: () => AwsContext | undefined } {
-  const run: DeployRun = { blueprint, options, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, warnings: [], bundles: [], endpoint: '' };
+export function awsDeploySteps(
+  blueprint: Blueprint,
+  options: AwsDeployOptions = {},
+): { steps: DeployStep[]; result: () => DeployResult; context: () => AwsContext | undefined } {
+  const run: DeployRun = {
+    blueprint,
+    options,
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    warnings: [],
+    bundles: [],
+    endpoint: '',
+  };
   const { mode, handlers } = blueprint;
   const steps: DeployStep[] = [
-    { title: `Validate the ${mode === 'orchestration' ? 'state machine' : 'event flow'} and bundle ${handlers.length} handlers`, run: () => validateAndBundle(run) },
+    {
+      title: `Validate the ${mode === 'orchestration' ? 'state machine' : 'event flow'} and bundle ${handlers.length} handlers`,
+      run: () => validateAndBundle(run),
+    },
     { title: 'Connect to AWS', run: () => connect(run) },
-    awsStep(run, mode === 'events' ? 'IAM roles, log groups, dead-letter queue and event bus' : 'IAM roles and log groups', ensureFoundations),
+    awsStep(
+      run,
+      mode === 'events' ? 'IAM roles, log groups, dead-letter queue and event bus' : 'IAM roles and log groups',
+      ensureFoundations,
+    ),
     awsStep(run, `Lambda functions (${handlers.length}, ${run.concurrency} at a time)`, ensureFunctions),
     mode === 'orchestration'
       ? awsStep(run, 'Step Functions state machine', ensureWorkflow)
       : awsStep(run, `EventBridge rules and targets (${blueprint.events!.rules.length} + catch-all)`, ensureEventRules),
     awsStep(run, 'API Gateway REST API and stage', ensureOrdersApi),
-    awsStep(run, `Remove what ${mode} mode and the project no longer need`, (run, ctx) => removeLeftovers(ctx, run.blueprint, run.concurrency)),
+    awsStep(run, `Remove what ${mode} mode and the project no longer need`, (run, ctx) =>
+      removeLeftovers(ctx, run.blueprint, run.concurrency),
+    ),
   ];
   return { steps, context: () => run.ctx, result: () => deployResult(run) };
 }
 
 /** A step that talks to AWS: says what it changed, and turns a failure into one line with what was done so far. */
-function awsStep(run: DeployRun, title: string, body: (run: DeployRun, ctx: AwsContext) => Promise<string | void>): DeployStep {
+function awsStep(
+  run: DeployRun,
+  title: string,
+  body: (run: DeployRun, ctx: AwsContext) => Promise<string | void>,
+): DeployStep {
   return {
     title,
     run: async () => {
@@ -94,7 +117,12 @@ function awsStep(run: DeployRun, title: string, body: (run: DeployRun, ctx: AwsC
 /** Before any AWS call: the event flow is checked (a cycle is refused unless allowed) and the handlers bundled. */
 async function validateAndBundle(run: DeployRun): Promise<string> {
   const { blueprint, options } = run;
-  if (blueprint.events) run.warnings.push(...checkFlowForCycles(blueprint, { allowCycles: options.allowCycles ?? false }).map((c) => `event flow cycle allowed by --allow-cycles: ${c}`));
+  if (blueprint.events)
+    run.warnings.push(
+      ...checkFlowForCycles(blueprint, { allowCycles: options.allowCycles ?? false }).map(
+        (c) => `event flow cycle allowed by --allow-cycles: ${c}`,
+      ),
+    );
   run.bundles = await (options.bundle ?? bundleHandlers)(blueprint.projectDir, blueprint.handlers, blueprint.mode);
   return `${(run.bundles.reduce((n, b) => n + b.code.length, 0) / 1024).toFixed(1)} KiB`;
 }
@@ -109,7 +137,10 @@ async function connect(run: DeployRun): Promise<string> {
 async function ensureFoundations({ blueprint, concurrency }: DeployRun, ctx: AwsContext): Promise<void> {
   const { names } = ctx;
   const events = blueprint.mode === 'events';
-  const logGroups = [...blueprint.handlers.map((h) => names.functionLogGroup(h.name)), events ? names.eventLogGroup() : names.stateMachineLogGroup()];
+  const logGroups = [
+    ...blueprint.handlers.map((h) => names.functionLogGroup(h.name)),
+    events ? names.eventLogGroup() : names.stateMachineLogGroup(),
+  ];
   await all([
     () => mapLimit(roleSpecs(blueprint, names), concurrency, (spec) => ensureRole(ctx, spec)),
     () => mapLimit(logGroups, concurrency, (group) => ensureLogGroup(ctx, group)),
@@ -138,7 +169,11 @@ async function ensureFunctions({ blueprint, bundles, concurrency }: DeployRun, c
         ? {
             events: {
               // EventBridge invokes asynchronously: Lambda's own retries of function errors, then the dead-letter queue.
-              asyncInvoke: { maximumRetryAttempts: flow.delivery.maximumRetryAttempts, maximumEventAgeSeconds: flow.delivery.maximumEventAgeSeconds, onFailure: names.deadLetterQueueArn() },
+              asyncInvoke: {
+                maximumRetryAttempts: flow.delivery.maximumRetryAttempts,
+                maximumEventAgeSeconds: flow.delivery.maximumEventAgeSeconds,
+                onFailure: names.deadLetterQueueArn(),
+              },
               ruleArns: flow.rules.filter((r) => r.target === bundle.name).map((r) => names.ruleArn(r.name)),
             },
           }
@@ -161,14 +196,24 @@ async function ensureEventRules({ blueprint, concurrency }: DeployRun, ctx: AwsC
   const { names } = ctx;
   const flow = blueprint.events!;
   const delivery = {
-    RetryPolicy: { MaximumRetryAttempts: flow.delivery.maximumRetryAttempts, MaximumEventAgeInSeconds: flow.delivery.maximumEventAgeSeconds },
+    RetryPolicy: {
+      MaximumRetryAttempts: flow.delivery.maximumRetryAttempts,
+      MaximumEventAgeInSeconds: flow.delivery.maximumEventAgeSeconds,
+    },
     DeadLetterConfig: { Arn: names.deadLetterQueueArn() },
   };
   const rules: RuleSpec[] = flow.rules.map((rule) => ({
     name: names.resource(rule.name),
     ...(rule.description ? { description: rule.description } : {}),
     pattern: rule.pattern,
-    targets: [{ Id: rule.target, Arn: names.functionArn(rule.target), ...(rule.inputTransformer ? { InputTransformer: rule.inputTransformer } : {}), ...delivery }],
+    targets: [
+      {
+        Id: rule.target,
+        Arn: names.functionArn(rule.target),
+        ...(rule.inputTransformer ? { InputTransformer: rule.inputTransformer } : {}),
+        ...delivery,
+      },
+    ],
   }));
   // Every event on the bus also goes to the event log group, which `fulfill logs` and `trace` read.
   rules.push({
@@ -184,7 +229,12 @@ async function ensureOrdersApi(run: DeployRun, ctx: AwsContext): Promise<string>
   const { names } = ctx;
   const model = apiModel(run.blueprint, ctx.account);
   const document = openApiDocument(names.apiName(), model, ctx.region, names.roleArn('api'));
-  const api = await ensureApi(ctx, { name: names.apiName(), stage: run.blueprint.stage, document, throttle: model.throttle });
+  const api = await ensureApi(ctx, {
+    name: names.apiName(),
+    stage: run.blueprint.stage,
+    document,
+    throttle: model.throttle,
+  });
   run.endpoint = api.endpoint;
   return `${api.change.action === 'unchanged' ? '' : `${ctx.dryRun ? 'would be ' : ''}${api.change.action}: `}${run.endpoint}`;
 }
@@ -212,9 +262,14 @@ function deployResult({ blueprint, ctx, endpoint, warnings, options }: DeployRun
  * a run interrupted there finds it and finishes. Leaving orchestration mode removes the state machine, then
  * its role. Every delete checks the resource's tags first (ownership.ts): a look-alike stays, with a warning.
  */
-export async function removeLeftovers(ctx: AwsContext, blueprint: Blueprint, concurrency = DEFAULT_CONCURRENCY): Promise<void> {
+export async function removeLeftovers(
+  ctx: AwsContext,
+  blueprint: Blueprint,
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<void> {
   const { names } = ctx;
-  const staleFunctions = () => removeStaleFunctions(ctx, new Set(blueprint.handlers.map((h) => names.functionName(h.name))), taggedResources(ctx));
+  const staleFunctions = () =>
+    removeStaleFunctions(ctx, new Set(blueprint.handlers.map((h) => names.functionName(h.name))), taggedResources(ctx));
   if (blueprint.mode === 'orchestration') {
     await all([
       staleFunctions,
@@ -242,7 +297,11 @@ export async function removeLeftovers(ctx: AwsContext, blueprint: Blueprint, con
 function summarize(changes: readonly DeployChange[], dryRun: boolean): string {
   const counts = new Map<string, number>();
   for (const c of changes) counts.set(c.action, (counts.get(c.action) ?? 0) + 1);
-  const verbs = dryRun ? { created: 'to create', updated: 'to update', deleted: 'to delete', unchanged: 'unchanged' } : { created: 'created', updated: 'updated', deleted: 'deleted', unchanged: 'unchanged' };
-  const parts = (['created', 'updated', 'deleted', 'unchanged'] as const).filter((a) => counts.get(a)).map((a) => `${counts.get(a)} ${verbs[a]}`);
+  const verbs = dryRun
+    ? { created: 'to create', updated: 'to update', deleted: 'to delete', unchanged: 'unchanged' }
+    : { created: 'created', updated: 'updated', deleted: 'deleted', unchanged: 'unchanged' };
+  const parts = (['created', 'updated', 'deleted', 'unchanged'] as const)
+    .filter((a) => counts.get(a))
+    .map((a) => `${counts.get(a)} ${verbs[a]}`);
   return parts.join(', ') || 'nothing to do';
 }

@@ -31,14 +31,19 @@ const union = (...lists: ReadonlyArray<readonly string[]>): string[] => [...new 
  * say it is this stage's (ownership.ts); anything else is left alone and reported in `skipped`. Idempotent: a
  * second run deletes nothing.
  */
-export async function destroyAws(ctx: AwsContext, blueprint: Pick<Blueprint, 'handlers'>, options: { keepLogs?: boolean } = {}): Promise<DestroyResult> {
+export async function destroyAws(
+  ctx: AwsContext,
+  blueprint: Pick<Blueprint, 'handlers'>,
+  options: { keepLogs?: boolean } = {},
+): Promise<DestroyResult> {
   const { names } = ctx;
   try {
     const tagged = await taggedResources(ctx);
 
     await deleteApi(ctx, names.apiName(), namesOf(tagged, 'apigateway', 'restapis'));
     for (const bus of union([names.busName()], namesOf(tagged, 'events', 'event-bus'))) await deleteBus(ctx, bus);
-    for (const machine of union([names.stateMachineName()], namesOf(tagged, 'states', 'stateMachine'))) await deleteStateMachine(ctx, machine);
+    for (const machine of union([names.stateMachineName()], namesOf(tagged, 'states', 'stateMachine')))
+      await deleteStateMachine(ctx, machine);
 
     const functions = union(
       blueprint.handlers.map((h) => names.functionName(h.name)),
@@ -51,11 +56,15 @@ export async function destroyAws(ctx: AwsContext, blueprint: Pick<Blueprint, 'ha
     if (!options.keepLogs) {
       const known = [names.stateMachineLogGroup(), names.eventLogGroup(), ...functions.map(lambdaLogGroup)];
       const listed = await Promise.all(names.logGroupPrefixes().map((prefix) => listLogGroups(ctx, prefix)));
-      for (const group of union(known, ...listed, namesOf(tagged, 'logs', 'log-group'))) await deleteLogGroup(ctx, group);
+      for (const group of union(known, ...listed, namesOf(tagged, 'logs', 'log-group')))
+        await deleteLogGroup(ctx, group);
     }
     await deleteLogsResourcePolicy(ctx, names.eventLogsPolicy());
 
-    const roles = union((['api', 'states', 'functions'] as const).map((kind) => names.roleName(kind)), namesOf(tagged, 'iam', 'role'));
+    const roles = union(
+      (['api', 'states', 'functions'] as const).map((kind) => names.roleName(kind)),
+      namesOf(tagged, 'iam', 'role'),
+    );
     for (const role of roles) await deleteRole(ctx, role);
   } catch (error) {
     throw deployFailure(error, ctx, 'fulfill destroy --target aws');

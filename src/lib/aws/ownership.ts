@@ -9,7 +9,10 @@ import type { AwsContext } from './context.js';
  */
 export const NOT_TAGGED = 'not tagged fulfill:app/fulfill:stage for this stage';
 
-type TagInput = Record<string, string | undefined> | ReadonlyArray<{ Key?: string; Value?: string } | { key?: string; value?: string }> | undefined;
+type TagInput =
+  | Record<string, string | undefined>
+  | ReadonlyArray<{ Key?: string; Value?: string } | { key?: string; value?: string }>
+  | undefined;
 
 /** Tags as a map, whichever shape the service returns (IAM/EventBridge `Key`/`Value`, Step Functions `key`/`value`, or a map). */
 export function tagMap(tags: TagInput): Record<string, string | undefined> {
@@ -26,7 +29,12 @@ export function isOwned(ctx: Pick<AwsContext, 'tags'>, tags: TagInput): boolean 
 }
 
 /** Whether the resource may be deleted; if not, records (once) that it was left alone and why. */
-export function mayDelete(ctx: Pick<AwsContext, 'tags' | 'skipped'>, resource: string, tags: TagInput, reason = NOT_TAGGED): boolean {
+export function mayDelete(
+  ctx: Pick<AwsContext, 'tags' | 'skipped'>,
+  resource: string,
+  tags: TagInput,
+  reason = NOT_TAGGED,
+): boolean {
   if (isOwned(ctx, tags)) return true;
   leaveAlone(ctx, resource, reason);
   return false;

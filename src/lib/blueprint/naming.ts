@@ -96,7 +96,8 @@ export function stageNames(app: string, stage: string, region: string): StageNam
 }
 
 export function naming(app: string, stage: string, region: string, account: string): Naming {
-  if (!/^\d{12}$/.test(account)) throw new Error(`naming: an AWS account id has 12 digits (got ${JSON.stringify(account)})`);
+  if (!/^\d{12}$/.test(account))
+    throw new Error(`naming: an AWS account id has 12 digits (got ${JSON.stringify(account)})`);
   const names = stageNames(app, stage, region);
   const arn = (service: string, rest: string) => `arn:aws:${service}:${region}:${account}:${rest}`;
   const logGroupArn = (group: string) => arn('logs', `log-group:${group}`);

@@ -5,7 +5,10 @@ import { buildOutcome, type OrderOutcome } from './outcome.js';
  * Events mode: an order ends with the first of the flow's terminal events (`outcome.succeeded` /
  * `outcome.failed` in events.json). One rule for both targets: the local bus and the AWS event log group.
  */
-export function terminalStatus(flow: Pick<EventFlow, 'outcome'>, detailType: string): 'SUCCEEDED' | 'FAILED' | undefined {
+export function terminalStatus(
+  flow: Pick<EventFlow, 'outcome'>,
+  detailType: string,
+): 'SUCCEEDED' | 'FAILED' | undefined {
   if (flow.outcome.succeeded.includes(detailType)) return 'SUCCEEDED';
   if (flow.outcome.failed.includes(detailType)) return 'FAILED';
   return undefined;
@@ -20,7 +23,12 @@ export interface TerminalEvent {
  * The outcome document from a terminal event: its detail is the order's final state; a failure is the
  * caught error the flow put in `detail.error` (as a Catch would), else the event's name.
  */
-export function outcomeFromTerminalEvent(flow: Pick<EventFlow, 'outcome'>, event: TerminalEvent, orderId: string, timing: { startedAt: string; finishedAt: string }): OrderOutcome | undefined {
+export function outcomeFromTerminalEvent(
+  flow: Pick<EventFlow, 'outcome'>,
+  event: TerminalEvent,
+  orderId: string,
+  timing: { startedAt: string; finishedAt: string },
+): OrderOutcome | undefined {
   const status = terminalStatus(flow, event['detail-type']);
   if (!status) return undefined;
   const error = event.detail.error as { Error?: unknown; Cause?: unknown } | undefined;
@@ -29,7 +37,9 @@ export function outcomeFromTerminalEvent(flow: Pick<EventFlow, 'outcome'>, event
     mode: 'events',
     status,
     state: event.detail,
-    ...(status === 'FAILED' ? { failure: { Error: String(error?.Error ?? event['detail-type']), Cause: String(error?.Cause ?? '') } } : {}),
+    ...(status === 'FAILED'
+      ? { failure: { Error: String(error?.Error ?? event['detail-type']), Cause: String(error?.Cause ?? '') } }
+      : {}),
     ...timing,
   });
 }

@@ -27,38 +27,55 @@ for (const mode of ['orchestration', 'events'] as const) {
   const deployed = structuredClone(fake.state);
   fake.reset();
   await destroy(fake, dir);
-  recorded[mode] = { dir, deployed, table: fake.mutatingCalls().map((c, i) => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]) };
+  recorded[mode] = {
+    dir,
+    deployed,
+    table: fake.mutatingCalls().map((c, i) => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]),
+  };
 }
 
-describe.each(['orchestration', 'events'] as const)('destroy (%s) that fails at one call converges when re-run', (mode) => {
-  const { dir, deployed, table } = recorded[mode];
+describe.each(['orchestration', 'events'] as const)(
+  'destroy (%s) that fails at one call converges when re-run',
+  (mode) => {
+    const { dir, deployed, table } = recorded[mode];
 
-  it('has a table of every mutating call, function log groups included', () => {
-    expect(table.length).toBeGreaterThan(mode === 'events' ? 25 : 20);
-    expect(table.filter(([, call]) => /DeleteLogGroup \/aws\/lambda\//.test(call))).toHaveLength(7);
-  });
+    it('has a table of every mutating call, function log groups included', () => {
+      expect(table.length).toBeGreaterThan(mode === 'events' ? 25 : 20);
+      expect(table.filter(([, call]) => /DeleteLogGroup \/aws\/lambda\//.test(call))).toHaveLength(7);
+    });
 
-  it.each(table)('call %i (%s) fails once', async (k, call) => {
-    const fake = new FakeAws();
-    fake.restore(deployed);
-    fake.failAt(k);
-    const failed = await destroy(fake, dir).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(failed).toBeInstanceOf(UserError);
-    expect((failed as UserError).message).toMatch(/^AWS ServiceUnavailableException: injected fault\./);
-    expect((failed as UserError).suggestions.at(-1)).toMatch(/fulfill destroy --target aws` again/);
-    const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
-    expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
-    expect(ownedByStage(fake)).not.toEqual([]);
+    it.each(table)('call %i (%s) fails once', async (k, call) => {
+      const fake = new FakeAws();
+      fake.restore(deployed);
+      fake.failAt(k);
+      const failed = await destroy(fake, dir).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failed).toBeInstanceOf(UserError);
+      expect((failed as UserError).message).toMatch(/^AWS ServiceUnavailableException: injected fault\./);
+      expect((failed as UserError).suggestions.at(-1)).toMatch(/fulfill destroy --target aws` again/);
+      const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
+      expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
+      expect(ownedByStage(fake)).not.toEqual([]);
 
-    const rerun = await destroy(fake, dir);
-    expect(ownedByStage(fake)).toEqual([]);
-    expect(rerun.skipped).toEqual([]);
-    expect(fake.state).toEqual({ roles: {}, functions: {}, machines: {}, logGroups: {}, logPolicies: {}, queues: {}, buses: {}, rules: {}, apis: {} });
-    fake.reset();
-    expect((await destroy(fake, dir)).deleted).toEqual([]);
-    expect(writes(fake)).toEqual([]);
-  });
-});
+      const rerun = await destroy(fake, dir);
+      expect(ownedByStage(fake)).toEqual([]);
+      expect(rerun.skipped).toEqual([]);
+      expect(fake.state).toEqual({
+        roles: {},
+        functions: {},
+        machines: {},
+        logGroups: {},
+        logPolicies: {},
+        queues: {},
+        buses: {},
+        rules: {},
+        apis: {},
+      });
+      fake.reset();
+      expect((await destroy(fake, dir)).deleted).toEqual([]);
+      expect(writes(fake)).toEqual([]);
+    });
+  },
+);

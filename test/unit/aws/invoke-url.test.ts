@@ -24,7 +24,10 @@ describe('the invoke URL', () => {
   it.each([
     ['https://orders.shop.example', 'https://orders.shop.example/orders'],
     ['https://orders.shop.example/v1/', 'https://orders.shop.example/v1/orders'],
-    ['https://vpce-1.execute-api.eu-central-1.vpce.amazonaws.com/ci/orders', 'https://vpce-1.execute-api.eu-central-1.vpce.amazonaws.com/ci/orders'],
+    [
+      'https://vpce-1.execute-api.eu-central-1.vpce.amazonaws.com/ci/orders',
+      'https://vpce-1.execute-api.eu-central-1.vpce.amazonaws.com/ci/orders',
+    ],
   ])('--api-url %s posts to %s', (apiUrl, expected) => {
     expect(ordersUrl(apiUrl)).toBe(expected);
   });
@@ -32,14 +35,25 @@ describe('the invoke URL', () => {
 
 describe('send-order --target aws against an emulator', () => {
   const dir = dirs.make('orchestration');
-  const order = { orderId: 'o-1', customerId: 'c', paymentInstrumentType: 'creditCard', sellerId: 'shop', currency: 'EUR', items: [{ sku: 'a', quantity: 1, unitPrice: 10 }], shipTo: { country: 'DE', postalCode: '1' } };
+  const order = {
+    orderId: 'o-1',
+    customerId: 'c',
+    paymentInstrumentType: 'creditCard',
+    sellerId: 'shop',
+    currency: 'EUR',
+    items: [{ sku: 'a', quantity: 1, unitPrice: 10 }],
+    shipTo: { country: 'DE', postalCode: '1' },
+  };
   const posted: string[] = [];
   const fetchImpl = (async (url: string) => {
     posted.push(url);
-    return new Response(JSON.stringify({ orderId: 'o-1' }), { status: 200, headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify({ orderId: 'o-1' }), {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
   }) as unknown as typeof fetch;
 
-  it('deploy prints, and send-order posts to, the emulator\'s URL for the stage; --api-url overrides it', async () => {
+  it("deploy prints, and send-order posts to, the emulator's URL for the stage; --api-url overrides it", async () => {
     const fake = new FakeAws();
     const deployed = await deploy(fake, dir, { endpointUrl: EMULATOR });
     const apiId = Object.keys(fake.state.apis)[0]!;
@@ -47,8 +61,15 @@ describe('send-order --target aws against an emulator', () => {
 
     const stage = await connectStage(dir, { clients: fake.clients, endpointUrl: EMULATOR });
     await awsSender({ ...stage, endpoint: await stage.endpoint() }, { fetch: fetchImpl }).send(order, false, 1000);
-    const custom = await connectStage(dir, { clients: fake.clients, endpointUrl: EMULATOR, apiUrl: 'https://orders.shop.example/' });
+    const custom = await connectStage(dir, {
+      clients: fake.clients,
+      endpointUrl: EMULATOR,
+      apiUrl: 'https://orders.shop.example/',
+    });
     await awsSender({ ...custom, endpoint: await custom.endpoint() }, { fetch: fetchImpl }).send(order, false, 1000);
-    expect(posted).toEqual([`${EMULATOR}/restapis/${apiId}/ci/_user_request_/orders`, 'https://orders.shop.example/orders']);
+    expect(posted).toEqual([
+      `${EMULATOR}/restapis/${apiId}/ci/_user_request_/orders`,
+      'https://orders.shop.example/orders',
+    ]);
   });
 });

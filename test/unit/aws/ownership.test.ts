@@ -22,25 +22,60 @@ const plant = {
     fake.state.logGroups['/aws/events/fulfill-shop-ci-events'] = { tags: {} };
     fake.state.logPolicies['fulfill-shop-ci-events-to-logs'] = JSON.stringify({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'logs:PutLogEvents', Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/someone/else:*` }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'logs:PutLogEvents',
+          Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/someone/else:*`,
+        },
+      ],
     });
   },
   orchestration(fake: FakeAws) {
-    fake.state.roles['fulfill-shop-ci-states-role'] = { trust: JSON.stringify({ Version: '2012-10-17', Statement: [] }), tags: asList(OTHER_STAGE), policies: { mine: '{}' } };
-    fake.state.machines[`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:fulfill-shop-ci-workflow`] = { name: 'fulfill-shop-ci-workflow', type: 'STANDARD', definition: '{}', roleArn: '', tags: [] };
+    fake.state.roles['fulfill-shop-ci-states-role'] = {
+      trust: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+      tags: asList(OTHER_STAGE),
+      policies: { mine: '{}' },
+    };
+    fake.state.machines[`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:fulfill-shop-ci-workflow`] = {
+      name: 'fulfill-shop-ci-workflow',
+      type: 'STANDARD',
+      definition: '{}',
+      roleArn: '',
+      tags: [],
+    };
     fake.state.logGroups['/aws/vendedlogs/states/fulfill-shop-ci-workflow'] = { tags: {} };
   },
   /** A function named like a removed handler of this stage, with its log group, both someone else's. */
   staleFunction(fake: FakeAws, tags: Record<string, string> = {}) {
     const name = 'fulfill-shop-ci-legacy';
-    fake.state.functions[name] = { config: { FunctionName: name, FunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`, State: 'Active', LastUpdateStatus: 'Successful' }, tags: { ...tags }, statements: [] };
+    fake.state.functions[name] = {
+      config: {
+        FunctionName: name,
+        FunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
+        State: 'Active',
+        LastUpdateStatus: 'Successful',
+      },
+      tags: { ...tags },
+      statements: [],
+    };
     fake.state.logGroups[`/aws/lambda/${name}`] = { tags: { ...tags } };
   },
 };
 
 const lookAlikes = {
-  events: ['/aws/events/fulfill-shop-ci-events', 'fulfill-shop-ci-bus', 'fulfill-shop-ci-dlq', 'fulfill-shop-ci-events-to-logs'],
-  orchestration: ['/aws/vendedlogs/states/fulfill-shop-ci-workflow', 'fulfill-shop-ci-states-role', 'fulfill-shop-ci-workflow'],
+  events: [
+    '/aws/events/fulfill-shop-ci-events',
+    'fulfill-shop-ci-bus',
+    'fulfill-shop-ci-dlq',
+    'fulfill-shop-ci-events-to-logs',
+  ],
+  orchestration: [
+    '/aws/vendedlogs/states/fulfill-shop-ci-workflow',
+    'fulfill-shop-ci-states-role',
+    'fulfill-shop-ci-workflow',
+  ],
   staleFunction: ['/aws/lambda/fulfill-shop-ci-legacy', 'fulfill-shop-ci-legacy'],
 };
 
@@ -57,7 +92,11 @@ function survivors(fake: FakeAws): string[] {
   ].sort();
 }
 
-const warned = (warnings: readonly string[]) => warnings.filter((w) => w.startsWith('left ')).map((w) => /^left (\S+) alone: /.exec(w)?.[1]).sort();
+const warned = (warnings: readonly string[]) =>
+  warnings
+    .filter((w) => w.startsWith('left '))
+    .map((w) => /^left (\S+) alone: /.exec(w)?.[1])
+    .sort();
 
 describe.each([
   ['orchestration', 'events'],
@@ -73,7 +112,9 @@ describe.each([
     expect(survivors(fake)).toEqual(expect.arrayContaining(expected));
     expect(warned(result.warnings)).toEqual(expected);
     for (const line of result.warnings) expect(line).not.toContain('\n');
-    expect(result.warnings).toContain(`left fulfill-shop-ci-${other === 'events' ? 'bus' : 'workflow'} alone: ${NOT_TAGGED}`);
+    expect(result.warnings).toContain(
+      `left fulfill-shop-ci-${other === 'events' ? 'bus' : 'workflow'} alone: ${NOT_TAGGED}`,
+    );
 
     const destroyed = await destroy(fake, dir);
     expect(survivors(fake)).toEqual(expected);
@@ -83,14 +124,16 @@ describe.each([
 });
 
 describe('a mode switch leaves look-alikes alone', () => {
-  it('events -> orchestration: a queue, log group and logs policy that are not (or no longer) this stage\'s stay', async () => {
+  it("events -> orchestration: a queue, log group and logs policy that are not (or no longer) this stage's stay", async () => {
     const dir = dirs.make('events');
     const fake = new FakeAws();
     await deploy(fake, dir);
     // Someone took over three of the stage's resources (re-tagged, or replaced by hand under the same name).
     fake.state.queues['fulfill-shop-ci-dlq']!.tags = { ...OTHER_STAGE };
     fake.state.logGroups['/aws/events/fulfill-shop-ci-events']!.tags = {};
-    const policy = JSON.parse(fake.state.logPolicies['fulfill-shop-ci-events-to-logs']!) as { Statement: Array<{ Resource: string }> };
+    const policy = JSON.parse(fake.state.logPolicies['fulfill-shop-ci-events-to-logs']!) as {
+      Statement: Array<{ Resource: string }>;
+    };
     policy.Statement[0]!.Resource = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/events/other:*`;
     fake.state.logPolicies['fulfill-shop-ci-events-to-logs'] = JSON.stringify(policy);
 
@@ -99,11 +142,17 @@ describe('a mode switch leaves look-alikes alone', () => {
     expect(Object.keys(fake.state.queues)).toEqual(['fulfill-shop-ci-dlq']);
     expect(Object.keys(fake.state.logGroups)).toContain('/aws/events/fulfill-shop-ci-events');
     expect(Object.keys(fake.state.logPolicies)).toEqual(['fulfill-shop-ci-events-to-logs']);
-    expect(warned(result.warnings)).toEqual(['/aws/events/fulfill-shop-ci-events', 'fulfill-shop-ci-dlq', 'fulfill-shop-ci-events-to-logs']);
-    expect(result.warnings).toContain("left fulfill-shop-ci-events-to-logs alone: its document grants on more than this stage's event log group");
+    expect(warned(result.warnings)).toEqual([
+      '/aws/events/fulfill-shop-ci-events',
+      'fulfill-shop-ci-dlq',
+      'fulfill-shop-ci-events-to-logs',
+    ]);
+    expect(result.warnings).toContain(
+      "left fulfill-shop-ci-events-to-logs alone: its document grants on more than this stage's event log group",
+    );
   });
 
-  it('orchestration -> events: a Step Functions role and log group that are not this stage\'s stay', async () => {
+  it("orchestration -> events: a Step Functions role and log group that are not this stage's stay", async () => {
     const dir = dirs.make('orchestration');
     const fake = new FakeAws();
     await deploy(fake, dir);
@@ -114,7 +163,10 @@ describe('a mode switch leaves look-alikes alone', () => {
     expect(fake.state.machines).toEqual({});
     expect(Object.keys(fake.state.roles)).toContain('fulfill-shop-ci-states-role');
     expect(Object.keys(fake.state.logGroups)).toContain('/aws/vendedlogs/states/fulfill-shop-ci-workflow');
-    expect(warned(result.warnings)).toEqual(['/aws/vendedlogs/states/fulfill-shop-ci-workflow', 'fulfill-shop-ci-states-role']);
+    expect(warned(result.warnings)).toEqual([
+      '/aws/vendedlogs/states/fulfill-shop-ci-workflow',
+      'fulfill-shop-ci-states-role',
+    ]);
   });
 });
 
@@ -132,7 +184,9 @@ describe('a removed handler', () => {
 
     const rerun = await deploy(fake, dir);
     expect(fake.state.logGroups['/aws/lambda/fulfill-shop-ci-legacy']).toBeUndefined();
-    expect(rerun.changes.filter((c) => c.action === 'deleted').map((c) => c.resource)).toEqual(['/aws/lambda/fulfill-shop-ci-legacy']);
+    expect(rerun.changes.filter((c) => c.action === 'deleted').map((c) => c.resource)).toEqual([
+      '/aws/lambda/fulfill-shop-ci-legacy',
+    ]);
     expect(rerun.warnings).toEqual([]);
   });
 });

@@ -20,7 +20,10 @@ interface Switch {
 }
 
 const switches = {} as Record<Mode, Switch>;
-for (const [from, to] of [['events', 'orchestration'], ['orchestration', 'events']] as const) {
+for (const [from, to] of [
+  ['events', 'orchestration'],
+  ['orchestration', 'events'],
+] as const) {
   const dir = dirs.make(from);
   const clean = new FakeAws();
   await deploy(clean, dir, { mode: to });
@@ -29,7 +32,9 @@ for (const [from, to] of [['events', 'orchestration'], ['orchestration', 'events
   const deployed = structuredClone(switching.state);
   switching.reset();
   await deploy(switching, dir, { mode: to });
-  const table = switching.mutatingCalls().map((c, i): [number, string] => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]);
+  const table = switching
+    .mutatingCalls()
+    .map((c, i): [number, string] => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]);
   switches[to] = { dir, from: deployed, switched: clean.snapshot(), table };
 }
 
@@ -41,7 +46,9 @@ describe.each([
 
   it('has a table of every mutating call of the switch, its deletes included', () => {
     expect(table.length).toBeGreaterThan(to === 'orchestration' ? 40 : 50);
-    expect(table.some(([, call]) => (to === 'orchestration' ? /DeleteEventBus/ : /DeleteStateMachine/).test(call))).toBe(true);
+    expect(
+      table.some(([, call]) => (to === 'orchestration' ? /DeleteEventBus/ : /DeleteStateMachine/).test(call)),
+    ).toBe(true);
   });
 
   it.each(table)('call %i (%s) fails once', async (k, call) => {
