@@ -6,19 +6,18 @@ import * as lambda from '@aws-sdk/client-lambda';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sqs from '@aws-sdk/client-sqs';
 import * as sts from '@aws-sdk/client-sts';
+import * as tagging from '@aws-sdk/client-resource-groups-tagging-api';
 import type { AwsClients } from '../../src/lib/aws/clients.js';
-import { awsError, FAKE_ACCOUNT, FAKE_REGION, FakeAwsModel, isMutating, type FakeAwsOptions, type Service } from '../../src/lib/aws/testing/fake-aws.js';
+import { ACCOUNT, awsError, FakeAwsModel, isMutating, REGION, type FakeAwsOptions, type FakeCall, type Service } from './fake-aws/model.js';
 import { mocks, resetMocks, SDK_CLIENTS } from './mock-aws.js';
 
-// The stateful in-memory AWS of the unit tests; what it models: fake-aws.md.
-export const ACCOUNT = FAKE_ACCOUNT;
-export const REGION = FAKE_REGION;
-export { awsError, isMutating };
+// The stateful in-memory AWS of the unit tests; what it models: fake-aws/README.md.
+export { ACCOUNT, awsError, isMutating, REGION, type FakeCall };
 
-const SDK: Record<Service, Record<string, unknown>> = { apigw, logs, events, iam, lambda, sfn, sqs, sts };
+const SDK: Record<Service, Record<string, unknown>> = { apigw, logs, events, iam, lambda, sfn, sqs, sts, tagging };
 
 /**
- * The model (src/lib/aws/testing/fake-aws.ts) installed on the per-class mocks of mock-aws.ts with
+ * The model (fake-aws/model.ts) installed on the per-class mocks of mock-aws.ts with
  * `callsFake`: each modelled command answers from the model's state; any other command rejects, so a test
  * notices a call the fake does not know. The latest FakeAws owns the mocks.
  */

@@ -7,6 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 
 /**
  * One aws-sdk-client-mock mock per service client class, for the whole test file: every client instance of
@@ -22,9 +23,10 @@ export const mocks = {
   logs: mockClient(CloudWatchLogsClient),
   apigw: mockClient(APIGatewayClient),
   sts: mockClient(STSClient),
+  tagging: mockClient(ResourceGroupsTaggingAPIClient),
 };
 
-export const SDK_CLIENTS = { iam: IAMClient, lambda: LambdaClient, sfn: SFNClient, events: EventBridgeClient, sqs: SQSClient, logs: CloudWatchLogsClient, apigw: APIGatewayClient, sts: STSClient };
+export const SDK_CLIENTS = { iam: IAMClient, lambda: LambdaClient, sfn: SFNClient, events: EventBridgeClient, sqs: SQSClient, logs: CloudWatchLogsClient, apigw: APIGatewayClient, sts: STSClient, tagging: ResourceGroupsTaggingAPIClient };
 
 export function resetMocks(): void {
   for (const mock of Object.values(mocks)) mock.reset();

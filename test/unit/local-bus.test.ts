@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { loadBlueprint } from '../../src/lib/blueprint/blueprint.js';
-import { naming } from '../../src/lib/blueprint/naming.js';
+import { LOCAL_ACCOUNT_ID, naming } from '../../src/lib/blueprint/naming.js';
 import { LocalEventBus } from '../../src/lib/local/bus.js';
 import type { LocalRuntimeSpec } from '../../src/lib/local/deploy.js';
 import { Recorder } from '../../src/lib/local/recorder.js';
@@ -13,7 +13,7 @@ describe('the local event bus: PutEvents', () => {
   const tmp = tempDir();
   templateProject(tmp.dir, { mode: 'events' });
   const blueprint = loadBlueprint(tmp.dir);
-  const names = naming('test-shop', 'test', 'eu-central-1');
+  const names = naming('test-shop', 'test', 'eu-central-1', LOCAL_ACCOUNT_ID);
   const { file: _file, ...events } = blueprint.events!;
   const store = new LocalStore(tmp.dir, 'test');
   // No rule matches these sources, so nothing is delivered: this is about acceptance and the envelope.

@@ -25,8 +25,18 @@ export interface ApiModel {
   readonly throttle: { rateLimit: number; burstLimit: number };
 }
 
-export function apiModel(blueprint: Blueprint, account?: string): ApiModel {
-  const { names, config } = blueprint;
+/**
+ * CORS: the methods a preflight allows, the same on both targets and every route, so a storefront written
+ * against `fulfill serve` (POST /orders, GET /orders/{id}) works unchanged against the deployed API. Allowing
+ * GET where a target has no GET route grants nothing: the request itself is answered 403/404.
+ */
+export const CORS_ALLOWED_METHODS = 'OPTIONS,POST,GET';
+export const CORS_ALLOWED_HEADERS = 'Content-Type,X-Amz-Date,Authorization,X-Api-Key';
+
+/** The API of a blueprint in an account (the state machine's ARN is part of the request template). */
+export function apiModel(blueprint: Blueprint, account: string): ApiModel {
+  const { config } = blueprint;
+  const names = blueprint.names.inAccount(account);
   const common = {
     resourcePath: '/orders' as const,
     errorTemplate: errorResponseTemplate(),
@@ -38,7 +48,7 @@ export function apiModel(blueprint: Blueprint, account?: string): ApiModel {
     return {
       ...common,
       integration: { service: 'states', action: 'StartExecution' },
-      requestTemplate: startExecutionTemplate(names.stateMachineArn(account)),
+      requestTemplate: startExecutionTemplate(names.stateMachineArn()),
       responseTemplate: startExecutionResponseTemplate(),
     };
   }

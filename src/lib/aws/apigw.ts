@@ -6,19 +6,23 @@ import {
   DeleteRestApiCommand,
   GetDeploymentCommand,
   GetRestApisCommand,
+  GetTagsCommand,
   GetStageCommand,
   PutRestApiCommand,
   UpdateStageCommand,
   type PatchOperation,
   type Stage,
 } from '@aws-sdk/client-api-gateway';
-import type { ApiModel } from '../api/model.js';
+import { CORS_ALLOWED_HEADERS, CORS_ALLOWED_METHODS, type ApiModel } from '../api/model.js';
+import { serviceActionUri } from '../blueprint/naming.js';
 import type { DeployChange } from '../deploy/result.js';
-import { canonical } from './iam.js';
-import { apply, findOrUndefined, ownedBy, unchanged, type AwsContext } from './context.js';
+import { canonical } from '../json.js';
+import { apply, ignoreNotFound, unchanged, type AwsContext } from './context.js';
+import { isOwned, mayDelete } from './ownership.js';
 
-const CORS_METHODS = "'OPTIONS,POST'";
-const CORS_HEADERS = "'Content-Type,X-Amz-Date,Authorization,X-Api-Key'";
+// API Gateway header mappings take static values in single quotes.
+const CORS_METHODS = `'${CORS_ALLOWED_METHODS}'`;
+const CORS_HEADERS = `'${CORS_ALLOWED_HEADERS}'`;
 
 /**
  * CORS for a REST API. One origin (or "*") is a static header mapping. Several origins need the request's
@@ -58,7 +62,7 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
   const withCors = (template: string) => `${cors.templatePreamble}${template}`;
   // OpenAPI schema objects have no $schema: API Gateway stores the imported model as draft-04 JSON Schema again.
   const { $schema: _draft, ...schema } = model.requestModel as Record<string, unknown>;
-  const uri = model.integration.service === 'states' ? `arn:aws:apigateway:${region}:states:action/StartExecution` : `arn:aws:apigateway:${region}:events:action/PutEvents`;
+  const uri = serviceActionUri(region, model.integration.service, model.integration.action);
   // Gateway responses (invalid body, throttled, ...) run no VTL: several origins can only be echoed.
   const gatewayOrigin = cors.staticOrigin ?? 'method.request.header.Origin';
   // No statusCode on the defaults: a throttled call stays 429, a missing route 403.
@@ -135,20 +139,37 @@ export function deploymentDescription(hash: string): string {
   return `fulfill spec ${hash}`;
 }
 
-/** The REST API with this name and this app's and stage's tags. */
-export async function findRestApi(ctx: AwsContext, name: string): Promise<string | undefined> {
+/** The REST APIs with this name, with their tags (API Gateway lets several APIs share a name). */
+async function restApisNamed(ctx: AwsContext, name: string): Promise<Array<{ id: string; tags: Record<string, string> | undefined }>> {
+  const found: Array<{ id: string; tags: Record<string, string> | undefined }> = [];
   let position: string | undefined;
   do {
     const page = await ctx.clients.apigw.send(new GetRestApisCommand({ position, limit: 500 }));
-    const hit = page.items?.find((api) => api.name === name && ownedBy(ctx, api.tags));
-    if (hit) return hit.id;
+    for (const api of page.items ?? []) if (api.name === name && api.id) found.push({ id: api.id, tags: api.tags });
     position = page.position;
   } while (position);
-  return undefined;
+  return found;
 }
 
-export function invokeUrl(ctx: Pick<AwsContext, 'region'>, apiId: string, stage: string): string {
+/** The REST API with this name and this app's and stage's tags. */
+export async function findRestApi(ctx: AwsContext, name: string): Promise<string | undefined> {
+  return (await restApisNamed(ctx, name)).find((api) => isOwned(ctx, api.tags))?.id;
+}
+
+/**
+ * Where POST /orders is served. AWS: `https://<api>.execute-api.<region>.amazonaws.com/<stage>/orders`. With an
+ * endpoint override (an emulator such as LocalStack or moto), the emulator serves the stage under its own
+ * endpoint: `<endpoint>/restapis/<api>/<stage>/_user_request_/orders`.
+ */
+export function invokeUrl(ctx: Pick<AwsContext, 'region' | 'endpointUrl'>, apiId: string, stage: string): string {
+  if (ctx.endpointUrl) return `${ctx.endpointUrl.replace(/\/+$/, '')}/restapis/${apiId}/${stage}/_user_request_/orders`;
   return `https://${apiId}.execute-api.${ctx.region}.amazonaws.com/${stage}/orders`;
+}
+
+/** `--api-url`: the stage's base URL (a custom domain, a VPC endpoint); orders go to `<api-url>/orders`. */
+export function ordersUrl(apiUrl: string): string {
+  const base = apiUrl.replace(/\/+$/, '');
+  return base.endsWith('/orders') ? base : `${base}/orders`;
 }
 
 export interface ApiSpec {
@@ -187,8 +208,8 @@ export async function ensureApi(ctx: AwsContext, want: ApiSpec): Promise<{ chang
   }
 
   const restApiId = apiId;
-  const stage = await findOrUndefined(() => apigw.send(new GetStageCommand({ restApiId, stageName: want.stage })));
-  const live = stage?.deploymentId ? await findOrUndefined(() => apigw.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId! }))) : undefined;
+  const stage = await ignoreNotFound(() => apigw.send(new GetStageCommand({ restApiId, stageName: want.stage })));
+  const live = stage?.deploymentId ? await ignoreNotFound(() => apigw.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId! }))) : undefined;
   const definitionChanged = live?.description !== description;
   const patch = stagePatch(stage);
   const why = [...(!stage ? ['stage missing'] : definitionChanged ? ['definition changed'] : []), ...(stage && patch.length ? ['stage settings changed'] : [])];
@@ -218,8 +239,18 @@ export function stageSettingsPatch(stage: Stage | undefined, throttle: { rateLim
   ];
 }
 
-export async function deleteApi(ctx: AwsContext, name: string): Promise<void> {
-  const apiId = await findRestApi(ctx, name);
-  if (!apiId) return;
-  await apply(ctx, { resource: name, kind: 'api', action: 'deleted' }, () => ctx.clients.apigw.send(new DeleteRestApiCommand({ restApiId: apiId })));
+/** Deletes the stage's REST API(s) of this name, and any REST API found by this stage's tags; others stay. */
+export async function deleteApi(ctx: AwsContext, name: string, taggedIds: readonly string[] = []): Promise<void> {
+  const candidates = await restApisNamed(ctx, name);
+  for (const id of taggedIds) if (!candidates.some((c) => c.id === id)) candidates.push({ id, tags: await apiTags(ctx, id) });
+  for (const api of candidates) {
+    if (api.tags === undefined) continue; // listed by tag, already gone
+    if (!mayDelete(ctx, `${name} (${api.id})`, api.tags)) continue;
+    await apply(ctx, { resource: name, kind: 'api', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.apigw.send(new DeleteRestApiCommand({ restApiId: api.id }))));
+  }
+}
+
+async function apiTags(ctx: AwsContext, id: string): Promise<Record<string, string> | undefined> {
+  const found = await ignoreNotFound(() => ctx.clients.apigw.send(new GetTagsCommand({ resourceArn: ctx.names.restApiArn(id) })));
+  return found ? (found.tags ?? {}) : undefined;
 }

@@ -4,6 +4,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -18,6 +19,8 @@ export interface AwsClients {
   logs: CloudWatchLogsClient;
   apigw: APIGatewayClient;
   sts: STSClient;
+  /** Resource Groups Tagging API: what the stage owns, found by its tags. */
+  tagging: ResourceGroupsTaggingAPIClient;
 }
 
 export interface AwsOptions {
@@ -44,7 +47,7 @@ export async function createClients(options: AwsOptions, overrides: Record<strin
   if (!options.region) {
     throw new UserError('no AWS region: pass --region, set AWS_REGION, or set "region" in fulfill.config.json', [], ExitCode.AwsError, 'AwsRegion');
   }
-  const [iam, lambda, sfn, events, sqs, logs, apigw, sts] = await Promise.all([
+  const [iam, lambda, sfn, events, sqs, logs, apigw, sts, tagging] = await Promise.all([
     import('@aws-sdk/client-iam'),
     import('@aws-sdk/client-lambda'),
     import('@aws-sdk/client-sfn'),
@@ -53,6 +56,7 @@ export async function createClients(options: AwsOptions, overrides: Record<strin
     import('@aws-sdk/client-cloudwatch-logs'),
     import('@aws-sdk/client-api-gateway'),
     import('@aws-sdk/client-sts'),
+    import('@aws-sdk/client-resource-groups-tagging-api'),
   ]);
   const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL;
   const config = {
@@ -74,6 +78,7 @@ export async function createClients(options: AwsOptions, overrides: Record<strin
     logs: new logs.CloudWatchLogsClient(config),
     apigw: new apigw.APIGatewayClient(config),
     sts: new sts.STSClient(config),
+    tagging: new tagging.ResourceGroupsTaggingAPIClient(config),
   };
 }
 

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Naming } from '../blueprint/naming.js';
+import type { Naming, StageNames } from '../blueprint/naming.js';
 import { ExitCode, UserError } from '../errors.js';
 import type { DeployChange } from '../deploy/result.js';
-import type { AwsClients } from './clients.js';
+import { callerAccount, createClients, type AwsClients, type AwsOptions } from './clients.js';
 
 /** SDK waiter timing, in seconds (the SDK's unit). Tests shrink it; AWS needs seconds to minutes. */
 export interface WaiterTiming {
@@ -15,12 +15,17 @@ export interface AwsContext {
   readonly clients: AwsClients;
   readonly account: string;
   readonly region: string;
+  /** The stage's names and ARNs in this account. */
   readonly names: Naming;
   /** Tags on everything taggable: how fulfill finds what it owns. */
   readonly tags: Readonly<Record<string, string>>;
   /** --dry-run: every ensure reads and compares, and records what it would do instead of writing. */
   readonly dryRun: boolean;
   readonly changes: DeployChange[];
+  /** Resources a delete left alone because they do not carry this stage's tags (one line each for the user). */
+  readonly skipped: Skipped[];
+  /** The endpoint override (--endpoint-url / AWS_ENDPOINT_URL): an emulator, whose invoke URLs differ from AWS's. */
+  readonly endpointUrl?: string;
   /** Back-off between retries of eventually consistent errors (injected by tests). */
   readonly sleep: (ms: number) => Promise<void>;
   readonly waiter?: WaiterTiming;
@@ -28,20 +33,63 @@ export interface AwsContext {
   readonly patienceMs?: number;
 }
 
+export interface Skipped {
+  resource: string;
+  reason: string;
+}
+
 export const DEFAULT_WAITER: WaiterTiming = { minDelay: 1, maxDelay: 5, maxWaitTime: 300 };
 const DEFAULT_PATIENCE_MS = 90_000;
 
-export function ownerTags(names: Naming): Record<string, string> {
+export interface AwsContextOptions {
+  dryRun?: boolean;
+  endpointUrl?: string;
+  sleep?: (ms: number) => Promise<void>;
+  waiter?: WaiterTiming;
+  patienceMs?: number;
+}
+
+/**
+ * The one way an AwsContext is made (deploy, status, destroy, logs, send-order, tests): the clients guarded
+ * against writes under --dry-run, the stage's names bound to the account, and the owner tags.
+ */
+export function awsContext(clients: AwsClients, names: StageNames, account: string, options: AwsContextOptions = {}): AwsContext {
+  const bound = names.inAccount(account);
+  const dryRun = options.dryRun ?? false;
+  return {
+    clients: guardClients(clients, dryRun),
+    account,
+    region: bound.region,
+    names: bound,
+    tags: ownerTags(bound),
+    dryRun,
+    changes: [],
+    skipped: [],
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    ...(options.endpointUrl ? { endpointUrl: options.endpointUrl } : {}),
+    ...(options.waiter ? { waiter: options.waiter } : {}),
+    ...(options.patienceMs !== undefined ? { patienceMs: options.patienceMs } : {}),
+  };
+}
+
+/** Clients for the options (unless injected), the caller's account, and the context: "Connect to AWS". */
+export async function connectAws(names: StageNames, options: Partial<AwsOptions> & AwsContextOptions & { clients?: AwsClients }, command?: string): Promise<AwsContext> {
+  try {
+    const clients = options.clients ?? (await createClients({ region: options.region ?? names.region, profile: options.profile, endpointUrl: options.endpointUrl }));
+    const account = await callerAccount(clients);
+    const endpointUrl = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL;
+    return awsContext(clients, names, account, { ...options, ...(endpointUrl ? { endpointUrl } : {}) });
+  } catch (error) {
+    throw deployFailure(error, undefined, command);
+  }
+}
+
+export function ownerTags(names: Pick<StageNames, 'app' | 'stage'>): Record<string, string> {
   return { 'fulfill:app': names.app, 'fulfill:stage': names.stage };
 }
 
 export function tagList(ctx: Pick<AwsContext, 'tags'>): Array<{ Key: string; Value: string }> {
   return Object.entries(ctx.tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
-/** Whether tags (as a map) say the resource belongs to this app and stage. */
-export function ownedBy(ctx: Pick<AwsContext, 'tags'>, tags: Record<string, string | undefined> | undefined): boolean {
-  return tags?.['fulfill:app'] === ctx.tags['fulfill:app'] && tags?.['fulfill:stage'] === ctx.tags['fulfill:stage'];
 }
 
 /** Reads are Get*, List*, Describe*; every other AWS operation changes something. */
@@ -110,8 +158,8 @@ export function isNotFound(error: unknown): boolean {
   return /NotFound|NoSuchEntity|DoesNotExist|NonExistentQueue/.test(errorName(error));
 }
 
-/** Runs a read; "not found" becomes undefined. */
-export async function findOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
+/** Runs a call; "not found" becomes undefined: a read of something that may not exist, or a delete of something already gone. */
+export async function ignoreNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
     return await read();
   } catch (error) {

@@ -4,6 +4,7 @@ import {
   DeleteRuleCommand,
   DescribeEventBusCommand,
   ListRulesCommand,
+  ListTagsForResourceCommand,
   ListTargetsByRuleCommand,
   PutRuleCommand,
   PutTargetsCommand,
@@ -12,8 +13,9 @@ import {
   type Target,
 } from '@aws-sdk/client-eventbridge';
 import type { DeployChange } from '../deploy/result.js';
-import { canonical } from './iam.js';
-import { apply, findOrUndefined, mapLimit, tagList, unchanged, type AwsContext } from './context.js';
+import { canonical } from '../json.js';
+import { apply, ignoreNotFound, mapLimit, tagList, unchanged, type AwsContext } from './context.js';
+import { leaveAlone, mayDelete } from './ownership.js';
 
 export interface RuleSpec {
   /** The full rule name, fulfill-<app>-<stage>-<rule>. */
@@ -25,7 +27,7 @@ export interface RuleSpec {
 
 export async function ensureBus(ctx: AwsContext, name: string): Promise<DeployChange> {
   const { events } = ctx.clients;
-  if (await findOrUndefined(() => events.send(new DescribeEventBusCommand({ Name: name })))) return unchanged(ctx, 'event-bus', name);
+  if (await ignoreNotFound(() => events.send(new DescribeEventBusCommand({ Name: name })))) return unchanged(ctx, 'event-bus', name);
   const change: DeployChange = { resource: name, kind: 'event-bus', action: 'created' };
   await apply(ctx, change, () => events.send(new CreateEventBusCommand({ Name: name, Tags: tagList(ctx) })));
   return change;
@@ -36,7 +38,7 @@ async function listRules(ctx: AwsContext, bus: string): Promise<Map<string, Rule
   const rules = new Map<string, Rule>();
   let NextToken: string | undefined;
   do {
-    const page = await findOrUndefined(() => ctx.clients.events.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: ctx.names.resource(''), NextToken })));
+    const page = await ignoreNotFound(() => ctx.clients.events.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: ctx.names.prefix, NextToken })));
     if (!page) return rules; // no bus yet (dry run of a first deploy)
     for (const rule of page.Rules ?? []) if (rule.Name) rules.set(rule.Name, rule);
     NextToken = page.NextToken;
@@ -96,24 +98,40 @@ export async function ensureRule(ctx: AwsContext, bus: string, want: RuleSpec, h
   return change;
 }
 
-export async function deleteRule(ctx: AwsContext, bus: string, name: string): Promise<void> {
+/** Deletes a rule of this stage with its targets (EventBridge refuses to delete a rule that has targets); one without its tags stays. */
+export async function deleteRule(ctx: AwsContext, bus: string, name: string): Promise<boolean> {
   const { events } = ctx.clients;
-  const targets = (await findOrUndefined(() => events.send(new ListTargetsByRuleCommand({ Rule: name, EventBusName: bus }))))?.Targets;
-  if (!targets) return;
+  const targets = (await ignoreNotFound(() => events.send(new ListTargetsByRuleCommand({ Rule: name, EventBusName: bus }))))?.Targets;
+  if (!targets) return true;
+  // Rule names are `<stage prefix><rule>`: only the stage's rules are listed (ListRules with the prefix).
+  const tags = await ignoreNotFound(() => events.send(new ListTagsForResourceCommand({ ResourceARN: ctx.names.ruleArn(name.slice(ctx.names.prefix.length)) })));
+  if (!tags) return true;
+  if (!mayDelete(ctx, name, tags.Tags)) return false;
   await apply(ctx, { resource: name, kind: 'rule', action: 'deleted' }, async () => {
     if (targets.length) await events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: bus, Ids: targets.map((t) => t.Id!) }));
-    await events.send(new DeleteRuleCommand({ Name: name, EventBusName: bus }));
+    await ignoreNotFound(() => events.send(new DeleteRuleCommand({ Name: name, EventBusName: bus })));
   });
+  return true;
 }
 
-/** Removes rules on the bus that fulfill made for this stage and that are not in `keep`. */
-export async function removeStaleRules(ctx: AwsContext, bus: string, keep: ReadonlySet<string>): Promise<void> {
-  for (const name of (await listRules(ctx, bus)).keys()) if (!keep.has(name)) await deleteRule(ctx, bus, name);
+/** Whether the bus exists and carries this stage's tags (a look-alike is recorded as left alone). */
+export async function ownedBus(ctx: AwsContext, name: string): Promise<boolean> {
+  const { events } = ctx.clients;
+  const bus = await ignoreNotFound(() => events.send(new DescribeEventBusCommand({ Name: name })));
+  if (!bus?.Arn) return false;
+  const tags = await ignoreNotFound(() => events.send(new ListTagsForResourceCommand({ ResourceARN: bus.Arn })));
+  return tags !== undefined && mayDelete(ctx, name, tags.Tags);
 }
 
-/** Deletes the bus with this stage's rules on it. */
+/**
+ * Deletes the stage's bus: first the stage's rules on it, then the bus. A bus without this stage's tags stays,
+ * and so does one that still has rules fulfill may not delete (EventBridge refuses to delete a bus with rules).
+ */
 export async function deleteBus(ctx: AwsContext, name: string): Promise<void> {
-  if (!(await findOrUndefined(() => ctx.clients.events.send(new DescribeEventBusCommand({ Name: name }))))) return;
-  await removeStaleRules(ctx, name, new Set());
-  await apply(ctx, { resource: name, kind: 'event-bus', action: 'deleted' }, () => ctx.clients.events.send(new DeleteEventBusCommand({ Name: name })));
+  const { events } = ctx.clients;
+  if (!(await ownedBus(ctx, name))) return;
+  let clear = true;
+  for (const rule of (await listRules(ctx, name)).keys()) if (!(await deleteRule(ctx, name, rule))) clear = false;
+  if (!clear) return leaveAlone(ctx, name, 'it still has rules that are not tagged for this stage');
+  await apply(ctx, { resource: name, kind: 'event-bus', action: 'deleted' }, () => ignoreNotFound(() => events.send(new DeleteEventBusCommand({ Name: name }))));
 }

@@ -1,9 +1,8 @@
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetExecutionHistoryCommand, ListExecutionsCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import type { LogEntry, LogFilter } from '../logs/entry.js';
+import { matchesFilter, type LogEntry, type LogFilter, type LogSource } from '../logs/entry.js';
 import { errorName } from './context.js';
 import { orderEvents } from './orders.js';
-import { awsResourceNames } from './policies.js';
 import type { AwsStage } from './stage.js';
 
 export interface AwsLogQuery extends LogFilter {
@@ -16,14 +15,16 @@ type Stage = Pick<AwsStage, 'ctx' | 'blueprint' | 'mode'>;
 /**
  * The stage's logs from AWS in the same LogEntry schema as the local target: execution history
  * (GetExecutionHistory, paginated; executions since a time from ListExecutions) in orchestration mode, the
- * event log group in events mode, and optionally the functions' log groups.
+ * event log group in events mode, and the functions' log groups with `functions` or `--source function`.
+ * `sources` filters as on the local target; a stream that is not asked for is not read.
  */
 export async function readAwsLogs(stage: Stage, query: AwsLogQuery): Promise<LogEntry[]> {
+  const wants = (source: LogSource) => !query.sources || query.sources.includes(source);
   const entries: LogEntry[] = [];
-  if (stage.mode === 'orchestration') {
+  if (stage.mode === 'orchestration' && wants('execution')) {
     const orders = query.orderId ? [query.orderId] : await executionsSince(stage, query.since ?? 0);
     for (const orderId of orders) entries.push(...(await executionHistory(stage, orderId)));
-  } else {
+  } else if (stage.mode === 'events' && wants('events')) {
     const sequence = new Map<string, number>();
     for (const { event, timestamp, id } of await orderEvents(stage, query.orderId, query.since)) {
       const orderId = typeof event.detail?.orderId === 'string' ? event.detail.orderId : '-';
@@ -32,14 +33,14 @@ export async function readAwsLogs(stage: Stage, query: AwsLogQuery): Promise<Log
       entries.push({ timestamp: new Date(timestamp).toISOString(), orderId, source: 'events', type: 'EventPublished', id: n, name: event['detail-type'], details: { eventId: event.id ?? id, source: event.source, detail: event.detail } });
     }
   }
-  if (query.functions) entries.push(...(await functionLogs(stage, query)));
-  return entries.filter((e) => (query.since === undefined || Date.parse(e.timestamp) >= query.since) && (!query.orderId || e.orderId === query.orderId)).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+  if ((query.functions && wants('function')) || query.sources?.includes('function')) entries.push(...(await functionLogs(stage, query)));
+  return entries.filter((e) => matchesFilter(e, query)).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
 }
 
 async function executionsSince(stage: Stage, since: number): Promise<string[]> {
   const names: string[] = [];
   let nextToken: string | undefined;
-  const stateMachineArn = stage.blueprint.names.stateMachineArn(stage.ctx.account);
+  const stateMachineArn = stage.ctx.names.stateMachineArn();
   do {
     const page = await stage.ctx.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken }));
     let older = false;
@@ -54,7 +55,7 @@ async function executionsSince(stage: Stage, since: number): Promise<string[]> {
 }
 
 export async function executionHistory(stage: Stage, orderId: string): Promise<LogEntry[]> {
-  const executionArn = stage.blueprint.names.executionArn(orderId, stage.ctx.account);
+  const executionArn = stage.ctx.names.executionArn(orderId);
   const entries: LogEntry[] = [];
   let nextToken: string | undefined;
   let state: string | undefined;
@@ -94,7 +95,6 @@ export function historyEntry(orderId: string, event: HistoryEvent, currentState?
 }
 
 async function functionLogs(stage: Stage, query: AwsLogQuery): Promise<LogEntry[]> {
-  const res = awsResourceNames(stage.blueprint);
   const entries: LogEntry[] = [];
   for (const handler of stage.blueprint.handlers) {
     let nextToken: string | undefined;
@@ -103,7 +103,7 @@ async function functionLogs(stage: Stage, query: AwsLogQuery): Promise<LogEntry[
       let page;
       try {
         page = await stage.ctx.clients.logs.send(
-          new FilterLogEventsCommand({ logGroupName: res.functionLogGroup(handler.name), ...(query.since ? { startTime: query.since } : {}), ...(query.orderId ? { filterPattern: `"${query.orderId}"` } : {}), nextToken }),
+          new FilterLogEventsCommand({ logGroupName: stage.ctx.names.functionLogGroup(handler.name), ...(query.since ? { startTime: query.since } : {}), ...(query.orderId ? { filterPattern: `"${query.orderId}"` } : {}), nextToken }),
         );
       } catch (error) {
         if (errorName(error) === 'ResourceNotFoundException') break; // never invoked yet

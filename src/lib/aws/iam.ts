@@ -1,14 +1,12 @@
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { DeployChange } from '../deploy/result.js';
-import { apply, findOrUndefined, isNotFound, tagList, unchanged, type AwsContext } from './context.js';
+import { canonical } from '../json.js';
+import { apply, ignoreNotFound, tagList, unchanged, type AwsContext } from './context.js';
+import { mayDelete } from './ownership.js';
 import type { PolicyDocument, RoleSpec } from './policies.js';
 
 /** The name of the one inline policy fulfill puts on each of its roles. */
 export const INLINE_POLICY = 'fulfill';
-
-export function roleArn(ctx: Pick<AwsContext, 'account'>, name: string): string {
-  return `arn:aws:iam::${ctx.account}:role/${name}`;
-}
 
 /**
  * A role with its trust policy and its inline policy, as one change. Created roles get both in a row (no
@@ -16,7 +14,7 @@ export function roleArn(ctx: Pick<AwsContext, 'account'>, name: string): string 
  */
 export async function ensureRole(ctx: AwsContext, want: RoleSpec): Promise<DeployChange> {
   const { iam } = ctx.clients;
-  const role = (await findOrUndefined(() => iam.send(new GetRoleCommand({ RoleName: want.name }))))?.Role;
+  const role = (await ignoreNotFound(() => iam.send(new GetRoleCommand({ RoleName: want.name }))))?.Role;
   const putPolicy = () => iam.send(new PutRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY, PolicyDocument: JSON.stringify(want.policy) }));
   if (!role) {
     const change: DeployChange = { resource: want.name, kind: 'role', action: 'created' };
@@ -26,7 +24,7 @@ export async function ensureRole(ctx: AwsContext, want: RoleSpec): Promise<Deplo
     });
     return change;
   }
-  const current = (await findOrUndefined(() => iam.send(new GetRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY }))))?.PolicyDocument;
+  const current = (await ignoreNotFound(() => iam.send(new GetRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY }))))?.PolicyDocument;
   const trustChanged = !samePolicy(role.AssumeRolePolicyDocument, want.trust);
   const policyChanged = !samePolicy(current, want.policy);
   if (!trustChanged && !policyChanged) return unchanged(ctx, 'role', want.name);
@@ -38,16 +36,13 @@ export async function ensureRole(ctx: AwsContext, want: RoleSpec): Promise<Deplo
   return change;
 }
 
-/** Deletes a role and its inline policy if they exist (mode switch, destroy). */
+/** Deletes a role of this stage and its inline policy (mode switch, destroy); a role without its tags stays. */
 export async function deleteRole(ctx: AwsContext, name: string): Promise<void> {
   const { iam } = ctx.clients;
-  if (!(await findOrUndefined(() => iam.send(new GetRoleCommand({ RoleName: name }))))) return;
+  const role = (await ignoreNotFound(() => iam.send(new GetRoleCommand({ RoleName: name }))))?.Role;
+  if (!role || !mayDelete(ctx, name, role.Tags)) return;
   await apply(ctx, { resource: name, kind: 'role', action: 'deleted' }, async () => {
-    try {
-      await iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: INLINE_POLICY }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    await ignoreNotFound(() => iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: INLINE_POLICY })));
     await iam.send(new DeleteRoleCommand({ RoleName: name }));
   });
 }
@@ -60,17 +55,4 @@ export function samePolicy(current: string | undefined, want: PolicyDocument): b
   } catch {
     return false;
   }
-}
-
-/** JSON with object keys sorted: equal documents give equal strings. */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value as object)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

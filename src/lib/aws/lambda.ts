@@ -19,8 +19,10 @@ import {
 } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
 import type { DeployChange } from '../deploy/result.js';
-import { apply, DEFAULT_WAITER, findOrUndefined, isNotFound, ownedBy, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
-import { deleteLogGroup } from './logs.js';
+import { lambdaLogGroup } from '../blueprint/naming.js';
+import { apply, DEFAULT_WAITER, ignoreNotFound, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
+import { deleteLogGroup, listLogGroups } from './logs.js';
+import { mayDelete, namesOf, type TaggedResource } from './ownership.js';
 
 export const RUNTIME = 'nodejs22.x' as const;
 export const HANDLER = 'index.handler';
@@ -69,10 +71,6 @@ export function codeSha256(zip: Uint8Array): string {
   return createHash('sha256').update(zip).digest('base64');
 }
 
-export function functionArn(ctx: Pick<AwsContext, 'region' | 'account'>, name: string): string {
-  return `arn:aws:lambda:${ctx.region}:${ctx.account}:function:${name}`;
-}
-
 function waiter(ctx: AwsContext) {
   return { client: ctx.clients.lambda, ...(ctx.waiter ?? DEFAULT_WAITER) };
 }
@@ -116,7 +114,7 @@ export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promi
   const addPermission = (ruleArn: string) =>
     lambda.send(new AddPermissionCommand({ FunctionName: want.name, StatementId: permissionId(ruleArn), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: ruleArn, SourceAccount: ctx.account }));
 
-  const have = (await findOrUndefined(() => lambda.send(new GetFunctionCommand({ FunctionName: want.name }))))?.Configuration;
+  const have = (await ignoreNotFound(() => lambda.send(new GetFunctionCommand({ FunctionName: want.name }))))?.Configuration;
   if (!have) {
     const change: DeployChange = { resource: want.name, kind: 'function', action: 'created' };
     await apply(ctx, change, async () => {
@@ -134,7 +132,7 @@ export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promi
   let invokeChanged = false;
   let permissions: { add: string[]; remove: string[] } = { add: [], remove: [] };
   if (want.events) {
-    const current = await findOrUndefined(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: want.name })));
+    const current = await ignoreNotFound(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: want.name })));
     invokeChanged = !sameAsyncInvoke(current, asyncInvoke!);
     if (invokeChanged) why.push(current ? 'asynchronous invocation settings changed' : 'asynchronous invocation settings missing');
     permissions = permissionDiff(ctx, await readPolicy(ctx, want.name), want.events.ruleArns);
@@ -190,13 +188,13 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
 }
 
 async function readPolicy(ctx: AwsContext, functionName: string): Promise<PolicyStatement[]> {
-  const policy = (await findOrUndefined(() => ctx.clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName }))))?.Policy;
+  const policy = (await ignoreNotFound(() => ctx.clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName }))))?.Policy;
   return policy ? (JSON.parse(policy) as { Statement: PolicyStatement[] }).Statement : [];
 }
 
 /** Which EventBridge permissions to add, and which of fulfill's (statement ids with this stage's prefix) to remove. */
 function permissionDiff(ctx: AwsContext, statements: PolicyStatement[], ruleArns: readonly string[]): { add: string[]; remove: string[] } {
-  const prefix = ctx.names.resource('');
+  const prefix = ctx.names.prefix;
   const matches = (s: PolicyStatement, arn: string) =>
     s.Condition?.ArnLike?.['AWS:SourceArn'] === arn && s.Condition?.StringEquals?.['AWS:SourceAccount'] === ctx.account && (typeof s.Principal === 'object' ? s.Principal.Service : s.Principal) === 'events.amazonaws.com';
   const wanted = new Map(ruleArns.map((arn) => [permissionId(arn), arn]));
@@ -207,11 +205,7 @@ function permissionDiff(ctx: AwsContext, statements: PolicyStatement[], ruleArns
 }
 
 async function removePermission(ctx: AwsContext, functionName: string, sid: string): Promise<void> {
-  try {
-    await ctx.clients.lambda.send(new RemovePermissionCommand({ FunctionName: functionName, StatementId: sid }));
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  await ignoreNotFound(() => ctx.clients.lambda.send(new RemovePermissionCommand({ FunctionName: functionName, StatementId: sid })));
 }
 
 /**
@@ -220,52 +214,46 @@ async function removePermission(ctx: AwsContext, functionName: string, sid: stri
  */
 export async function removeEventsWiring(ctx: AwsContext, functionName: string): Promise<void> {
   const { lambda } = ctx.clients;
-  if (!(await findOrUndefined(() => lambda.send(new GetFunctionCommand({ FunctionName: functionName }))))) return;
-  const stale = (await readPolicy(ctx, functionName)).filter((s) => s.Sid.startsWith(ctx.names.resource(''))).map((s) => s.Sid);
-  const invokeConfig = await findOrUndefined(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName })));
+  if (!(await ignoreNotFound(() => lambda.send(new GetFunctionCommand({ FunctionName: functionName }))))) return;
+  const stale = (await readPolicy(ctx, functionName)).filter((s) => s.Sid.startsWith(ctx.names.prefix)).map((s) => s.Sid);
+  const invokeConfig = await ignoreNotFound(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName })));
   if (!stale.length && !invokeConfig) return;
   await apply(ctx, { resource: `${functionName}/events-wiring`, kind: 'permission', action: 'deleted', why: [...stale.map((s) => `permission ${s}`), ...(invokeConfig ? ['asynchronous invocation settings'] : [])] }, async () => {
     for (const sid of stale) await removePermission(ctx, functionName, sid);
-    if (invokeConfig) {
-      try {
-        await lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: functionName }));
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    }
+    if (invokeConfig) await ignoreNotFound(() => lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: functionName })));
   });
 }
 
 /** Functions named like this stage's (`fulfill-<app>-<stage>-*`) that exist in the account. */
-export async function listStageFunctions(ctx: AwsContext, prefix: string): Promise<string[]> {
+export async function listStageFunctions(ctx: AwsContext): Promise<string[]> {
   const names: string[] = [];
   let Marker: string | undefined;
   do {
     const page = await ctx.clients.lambda.send(new ListFunctionsCommand({ Marker, MaxItems: 50 }));
-    for (const fn of page.Functions ?? []) if (fn.FunctionName?.startsWith(prefix)) names.push(fn.FunctionName);
+    for (const fn of page.Functions ?? []) if (fn.FunctionName?.startsWith(ctx.names.prefix)) names.push(fn.FunctionName);
     Marker = page.NextMarker;
   } while (Marker);
   return names;
 }
 
-/** Removes this stage's functions whose handler is gone from the project (only those tagged as ours), with their log groups. */
-export async function removeStaleFunctions(ctx: AwsContext, prefix: string, keep: ReadonlySet<string>): Promise<void> {
-  for (const name of await listStageFunctions(ctx, prefix)) {
-    if (keep.has(name)) continue;
-    const tags = (await findOrUndefined(() => ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))))?.Tags;
-    if (!ownedBy(ctx, tags)) continue;
-    await deleteFunction(ctx, name);
-    await deleteLogGroup(ctx, `/aws/lambda/${name}`);
-  }
+/**
+ * Removes what belongs to handlers that are gone from the project: their functions and, independently, their
+ * log groups. Each is found from AWS on every run (functions by name prefix and by tag, log groups by name
+ * prefix and by tag), not from what this run deleted, so a run that stopped between a function and its log
+ * group finishes the job when re-run. Each delete checks the resource's tags.
+ */
+export async function removeStaleFunctions(ctx: AwsContext, keep: ReadonlySet<string>, tagging: Promise<readonly TaggedResource[]>): Promise<void> {
+  const [listed, tagged] = await Promise.all([listStageFunctions(ctx), tagging]);
+  const functions = new Set([...listed, ...namesOf(tagged, 'lambda', 'function')]);
+  for (const name of functions) if (!keep.has(name)) await deleteFunction(ctx, name);
+  const keepGroups = new Set([...keep].map(lambdaLogGroup));
+  const groups = new Set([...(await listLogGroups(ctx, lambdaLogGroup(ctx.names.prefix))), ...namesOf(tagged, 'logs', 'log-group').filter((g) => g.startsWith(lambdaLogGroup('')))]);
+  for (const group of groups) if (!keepGroups.has(group)) await deleteLogGroup(ctx, group);
 }
 
+/** Deletes a function of this stage (its resource-based policy and invoke settings go with it); one without its tags stays. */
 export async function deleteFunction(ctx: AwsContext, name: string): Promise<void> {
-  if (!(await findOrUndefined(() => ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))))) return;
-  await apply(ctx, { resource: name, kind: 'function', action: 'deleted' }, async () => {
-    try {
-      await ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: name }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  });
+  const found = await ignoreNotFound(() => ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name })));
+  if (!found || !mayDelete(ctx, name, found.Tags)) return;
+  await apply(ctx, { resource: name, kind: 'function', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: name }))));
 }

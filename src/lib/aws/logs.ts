@@ -1,7 +1,19 @@
-import { CreateLogGroupCommand, DeleteLogGroupCommand, DeleteResourcePolicyCommand, DescribeLogGroupsCommand, DescribeResourcePoliciesCommand, PutResourcePolicyCommand, PutRetentionPolicyCommand, type LogGroup } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateLogGroupCommand,
+  DeleteLogGroupCommand,
+  DeleteResourcePolicyCommand,
+  DescribeLogGroupsCommand,
+  DescribeResourcePoliciesCommand,
+  ListTagsForResourceCommand,
+  PutResourcePolicyCommand,
+  PutRetentionPolicyCommand,
+  type LogGroup,
+} from '@aws-sdk/client-cloudwatch-logs';
 import type { DeployChange } from '../deploy/result.js';
-import { canonical } from './iam.js';
-import { apply, errorName, isNotFound, unchanged, type AwsContext } from './context.js';
+import { canonical } from '../json.js';
+import { safeJson } from '../json.js';
+import { apply, errorName, ignoreNotFound, unchanged, type AwsContext } from './context.js';
+import { leaveAlone, mayDelete } from './ownership.js';
 import type { PolicyDocument } from './policies.js';
 
 export const RETENTION_DAYS = 30;
@@ -12,31 +24,39 @@ export const RETENTION_DAYS = 30;
  */
 const listings = new WeakMap<AwsContext, Map<string, Promise<Map<string, LogGroup>>>>();
 
-export async function findLogGroup(ctx: AwsContext, name: string): Promise<LogGroup | undefined> {
-  const stagePrefix = ctx.names.resource('');
-  const at = name.indexOf(stagePrefix);
-  const prefix = at >= 0 ? name.slice(0, at + stagePrefix.length) : name;
+function listing(ctx: AwsContext, prefix: string): Promise<Map<string, LogGroup>> {
   const byPrefix = listings.get(ctx) ?? new Map<string, Promise<Map<string, LogGroup>>>();
   listings.set(ctx, byPrefix);
-  let listing = byPrefix.get(prefix);
-  if (!listing) {
-    listing = (async () => {
-      const groups = new Map<string, LogGroup>();
+  let groups = byPrefix.get(prefix);
+  if (!groups) {
+    groups = (async () => {
+      const found = new Map<string, LogGroup>();
       let nextToken: string | undefined;
       do {
         const page = await ctx.clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
-        for (const group of page.logGroups ?? []) if (group.logGroupName) groups.set(group.logGroupName, group);
+        for (const group of page.logGroups ?? []) if (group.logGroupName) found.set(group.logGroupName, group);
         nextToken = page.nextToken;
       } while (nextToken);
-      return groups;
+      return found;
     })();
-    byPrefix.set(prefix, listing);
+    byPrefix.set(prefix, groups);
   }
-  return (await listing).get(name);
+  return groups;
 }
 
-export function logGroupArn(ctx: Pick<AwsContext, 'region' | 'account'>, name: string): string {
-  return `arn:aws:logs:${ctx.region}:${ctx.account}:log-group:${name}:*`;
+/** The listing a log group belongs to: its name up to and including the stage prefix. */
+function listingPrefix(ctx: AwsContext, name: string): string {
+  const at = name.indexOf(ctx.names.prefix);
+  return at >= 0 ? name.slice(0, at + ctx.names.prefix.length) : name;
+}
+
+export async function findLogGroup(ctx: AwsContext, name: string): Promise<LogGroup | undefined> {
+  return (await listing(ctx, listingPrefix(ctx, name))).get(name);
+}
+
+/** Names of the log groups under a prefix that contains the stage prefix (e.g. `/aws/lambda/fulfill-shop-ci-`). */
+export async function listLogGroups(ctx: AwsContext, prefix: string): Promise<string[]> {
+  return [...(await listing(ctx, listingPrefix(ctx, prefix))).keys()].filter((name) => name.startsWith(prefix));
 }
 
 /** A log group with retention and tags (CreateLogGroup takes tags but no retention: two writes). */
@@ -62,15 +82,12 @@ export async function ensureLogGroup(ctx: AwsContext, name: string): Promise<Dep
   return change;
 }
 
+/** Deletes a log group of this stage; one without its tags (created by hand, or by Lambda itself) stays. */
 export async function deleteLogGroup(ctx: AwsContext, name: string): Promise<void> {
   if (!(await findLogGroup(ctx, name))) return;
-  await apply(ctx, { resource: name, kind: 'log-group', action: 'deleted' }, async () => {
-    try {
-      await ctx.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: name }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  });
+  const tags = await ignoreNotFound(() => ctx.clients.logs.send(new ListTagsForResourceCommand({ resourceArn: ctx.names.logGroupArn(name) })));
+  if (!tags || !mayDelete(ctx, name, tags.tags)) return;
+  await apply(ctx, { resource: name, kind: 'log-group', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: name }))));
 }
 
 async function findResourcePolicy(ctx: AwsContext, name: string): Promise<string | undefined> {
@@ -93,13 +110,16 @@ export async function ensureLogsResourcePolicy(ctx: AwsContext, name: string, po
   return change;
 }
 
+/**
+ * Deletes the stage's logs resource policy. Account-level resource policies carry no tags: the policy is this
+ * stage's when every statement grants on this stage's event log group only (what fulfill writes).
+ */
 export async function deleteLogsResourcePolicy(ctx: AwsContext, name: string): Promise<void> {
-  if ((await findResourcePolicy(ctx, name)) === undefined) return;
-  await apply(ctx, { resource: name, kind: 'policy', action: 'deleted' }, async () => {
-    try {
-      await ctx.clients.logs.send(new DeleteResourcePolicyCommand({ policyName: name }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  });
+  const document = await findResourcePolicy(ctx, name);
+  if (document === undefined) return;
+  const ours = `${ctx.names.logGroupArn(ctx.names.eventLogGroup())}:`;
+  const statements = (safeJson(document) as { Statement?: Array<{ Resource?: string | string[] }> } | undefined)?.Statement ?? [];
+  const owned = statements.length > 0 && statements.every((st) => [st.Resource ?? []].flat().every((r) => r.startsWith(ours)));
+  if (!owned) return leaveAlone(ctx, name, "its document grants on more than this stage's event log group");
+  await apply(ctx, { resource: name, kind: 'policy', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.logs.send(new DeleteResourcePolicyCommand({ policyName: name }))));
 }

@@ -2,10 +2,12 @@ import { DescribeExecutionCommand, ListExecutionsCommand, type DescribeExecution
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ExitCode, TimeoutError, UserError } from '../errors.js';
 import type { Order } from '../order/model.js';
+import { safeJson } from '../json.js';
+import { executionOutcomeStatus } from '../order/execution-status.js';
 import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
+import { outcomeFromTerminalEvent, terminalStatus, type TerminalEvent } from '../order/terminal-event.js';
 import type { OrderSender, SendOrderResult } from '../order/send.js';
 import { errorName } from './context.js';
-import { awsResourceNames } from './policies.js';
 import type { AwsStage } from './stage.js';
 
 export interface AwsSenderOptions {
@@ -91,12 +93,12 @@ export async function finishedOrdersSince(stage: AwsStage, since: number): Promi
     const out: OrderTiming[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await stage.ctx.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: stage.blueprint.names.stateMachineArn(stage.ctx.account), nextToken }));
+      const page = await stage.ctx.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: stage.ctx.names.stateMachineArn(), nextToken }));
       let older = false;
       for (const e of page.executions ?? []) {
         const started = new Date(e.startDate ?? 0).getTime();
         if (started < since) older = true;
-        else if (e.stopDate) out.push({ orderId: e.name ?? '?', status: (e.status === 'SUCCEEDED' || e.status === 'TIMED_OUT' || e.status === 'ABORTED' ? e.status : 'FAILED'), mode: 'orchestration', startedAt: new Date(started).toISOString(), durationMs: new Date(e.stopDate).getTime() - started });
+        else if (e.stopDate) out.push({ orderId: e.name ?? '?', status: executionOutcomeStatus(e.status), mode: 'orchestration', startedAt: new Date(started).toISOString(), durationMs: new Date(e.stopDate).getTime() - started });
       }
       nextToken = older ? undefined : page.nextToken;
     } while (nextToken);
@@ -110,19 +112,19 @@ export async function finishedOrdersSince(stage: AwsStage, since: number): Promi
     const seen = byOrder.get(orderId) ?? { first: timestamp };
     seen.first = Math.min(seen.first, timestamp);
     const type = event['detail-type'];
-    if (flow.outcome.succeeded.includes(type) || flow.outcome.failed.includes(type)) seen.terminal = { at: timestamp, type };
+    if (terminalStatus(flow, type)) seen.terminal = { at: timestamp, type };
     byOrder.set(orderId, seen);
   }
   return [...byOrder.entries()]
     .filter(([, o]) => o.terminal)
-    .map(([orderId, o]) => ({ orderId, status: flow.outcome.succeeded.includes(o.terminal!.type) ? 'SUCCEEDED' : 'FAILED', mode: 'events' as const, startedAt: new Date(o.first).toISOString(), durationMs: o.terminal!.at - o.first }));
+    .map(([orderId, o]) => ({ orderId, status: terminalStatus(flow, o.terminal!.type)!, mode: 'events' as const, startedAt: new Date(o.first).toISOString(), durationMs: o.terminal!.at - o.first }));
 }
 
 async function executionOutcome(stage: AwsStage, orderId: string): Promise<OrderOutcome | undefined> {
-  const arn = stage.blueprint.names.executionArn(orderId, stage.ctx.account);
+  const arn = stage.ctx.names.executionArn(orderId);
   const execution: DescribeExecutionCommandOutput = await stage.ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-  if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') return undefined;
-  const status = execution.status === 'SUCCEEDED' ? 'SUCCEEDED' : execution.status === 'TIMED_OUT' ? 'TIMED_OUT' : execution.status === 'ABORTED' ? 'ABORTED' : 'FAILED';
+  const status = executionOutcomeStatus(execution.status);
+  if (status === 'RUNNING') return undefined;
   const state = safeJson((status === 'SUCCEEDED' ? execution.output : execution.input) ?? '{}') as Record<string, unknown>;
   return buildOutcome({
     orderId,
@@ -137,7 +139,7 @@ async function executionOutcome(stage: AwsStage, orderId: string): Promise<Order
 
 /** Every event of one order from the event log group (the catch-all rule writes each event as one message). */
 export async function orderEvents(stage: Pick<AwsStage, 'ctx' | 'blueprint'>, orderId: string | undefined, startTime?: number): Promise<Array<{ event: Record<string, any>; timestamp: number; id: string }>> {
-  const logGroupName = awsResourceNames(stage.blueprint).eventLogGroup;
+  const logGroupName = stage.ctx.names.eventLogGroup();
   const out: Array<{ event: Record<string, any>; timestamp: number; id: string }> = [];
   let nextToken: string | undefined;
   do {
@@ -156,27 +158,9 @@ export async function orderEvents(stage: Pick<AwsStage, 'ctx' | 'blueprint'>, or
 async function eventsOutcome(stage: AwsStage, orderId: string): Promise<OrderOutcome | undefined> {
   const flow = stage.blueprint.events!;
   const events = await orderEvents(stage, orderId);
-  const terminal = events.find((e) => flow.outcome.succeeded.includes(e.event['detail-type']) || flow.outcome.failed.includes(e.event['detail-type']));
+  const terminal = events.find((e) => terminalStatus(flow, e.event['detail-type']));
   if (!terminal) return undefined;
   const placed = events.find((e) => e.event['detail-type'] === flow.orderPlaced);
-  const succeeded = flow.outcome.succeeded.includes(terminal.event['detail-type']);
-  const detail = terminal.event.detail as Record<string, unknown>;
-  const error = detail.error as { Error?: string; Cause?: string } | undefined;
-  return buildOutcome({
-    orderId,
-    mode: 'events',
-    status: succeeded ? 'SUCCEEDED' : 'FAILED',
-    state: detail,
-    ...(succeeded ? {} : { failure: { Error: String(error?.Error ?? terminal.event['detail-type']), Cause: String(error?.Cause ?? '') } }),
-    startedAt: new Date(placed?.timestamp ?? terminal.timestamp).toISOString(),
-    finishedAt: new Date(terminal.timestamp).toISOString(),
-  });
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  const timing = { startedAt: new Date(placed?.timestamp ?? terminal.timestamp).toISOString(), finishedAt: new Date(terminal.timestamp).toISOString() };
+  return outcomeFromTerminalEvent(flow, terminal.event as TerminalEvent, orderId, timing);
 }

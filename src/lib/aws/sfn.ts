@@ -1,7 +1,16 @@
-import { CreateStateMachineCommand, DeleteStateMachineCommand, DescribeStateMachineCommand, UpdateStateMachineCommand, type DescribeStateMachineCommandOutput, type LoggingConfiguration } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  DeleteStateMachineCommand,
+  DescribeStateMachineCommand,
+  ListTagsForResourceCommand,
+  UpdateStateMachineCommand,
+  type DescribeStateMachineCommandOutput,
+  type LoggingConfiguration,
+} from '@aws-sdk/client-sfn';
 import type { DeployChange } from '../deploy/result.js';
-import { canonical } from './iam.js';
-import { apply, errorName, isRoleNotReady, retryWhile, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
+import { canonical } from '../json.js';
+import { apply, errorName, ignoreNotFound, isRoleNotReady, retryWhile, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
+import { mayDelete } from './ownership.js';
 
 export interface StateMachineSpec {
   name: string;
@@ -11,20 +20,21 @@ export interface StateMachineSpec {
   logGroupArn: string;
 }
 
-export function stateMachineArn(ctx: Pick<AwsContext, 'region' | 'account'>, name: string): string {
-  return `arn:aws:states:${ctx.region}:${ctx.account}:stateMachine:${name}`;
-}
-
-/** The state machine by its (deterministic) ARN: one read, no listing. */
+/** A state machine by its (deterministic) ARN: one read, no listing. */
 export async function describeStateMachine(ctx: AwsContext, name: string): Promise<DescribeStateMachineCommandOutput | undefined> {
   try {
-    const have = await ctx.clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: stateMachineArn(ctx, name) }));
+    const have = await ctx.clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: stateMachineArnOf(ctx, name) }));
     // Step Functions: a deleted state machine stays DELETING for a while; it is gone for our purposes.
     return have.status === 'DELETING' ? undefined : have;
   } catch (error) {
     if (errorName(error) === 'StateMachineDoesNotExist') return undefined;
     throw error;
   }
+}
+
+/** The ARN of a state machine of this stage by its full name (Step Functions ARNs end in the name). */
+function stateMachineArnOf(ctx: AwsContext, name: string): string {
+  return ctx.names.stateMachineArn().replace(/[^:]+$/, name);
 }
 
 export async function findStateMachine(ctx: AwsContext, name: string): Promise<string | undefined> {
@@ -66,8 +76,11 @@ export function stateMachineDiff(
   return why;
 }
 
+/** Deletes a state machine of this stage; one without its tags stays. */
 export async function deleteStateMachine(ctx: AwsContext, name: string): Promise<void> {
   const arn = await findStateMachine(ctx, name);
   if (!arn) return;
+  const tags = await ignoreNotFound(() => ctx.clients.sfn.send(new ListTagsForResourceCommand({ resourceArn: arn })));
+  if (!tags || !mayDelete(ctx, name, tags.tags)) return;
   await apply(ctx, { resource: name, kind: 'state-machine', action: 'deleted' }, () => ctx.clients.sfn.send(new DeleteStateMachineCommand({ stateMachineArn: arn })));
 }

@@ -1,18 +1,15 @@
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { DeployChange } from '../deploy/result.js';
-import { canonical } from './iam.js';
-import { apply, errorName, findOrUndefined, isNotFound, retryWhile, unchanged, type AwsContext } from './context.js';
+import { canonical } from '../json.js';
+import { apply, errorName, ignoreNotFound, retryWhile, unchanged, type AwsContext } from './context.js';
+import { mayDelete } from './ownership.js';
 import type { PolicyDocument } from './policies.js';
 
 /** 14 days, SQS's maximum: dead letters are there to be looked at. */
 export const DEAD_LETTER_RETENTION_SECONDS = '1209600';
 
-export function queueArn(ctx: Pick<AwsContext, 'region' | 'account'>, name: string): string {
-  return `arn:aws:sqs:${ctx.region}:${ctx.account}:${name}`;
-}
-
 async function queueUrl(ctx: AwsContext, name: string): Promise<string | undefined> {
-  return (await findOrUndefined(() => ctx.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))))?.QueueUrl;
+  return (await ignoreNotFound(() => ctx.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))))?.QueueUrl;
 }
 
 /** The dead-letter queue with its queue policy and retention. */
@@ -37,14 +34,11 @@ export async function ensureQueue(ctx: AwsContext, name: string, policy: PolicyD
   return change;
 }
 
+/** Deletes a queue of this stage; one without its tags stays. */
 export async function deleteQueue(ctx: AwsContext, name: string): Promise<void> {
   const url = await queueUrl(ctx, name);
   if (!url) return;
-  await apply(ctx, { resource: name, kind: 'queue', action: 'deleted' }, async () => {
-    try {
-      await ctx.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  });
+  const tags = await ignoreNotFound(() => ctx.clients.sqs.send(new ListQueueTagsCommand({ QueueUrl: url })));
+  if (!tags || !mayDelete(ctx, name, tags.Tags)) return;
+  await apply(ctx, { resource: name, kind: 'queue', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }))));
 }

@@ -4,10 +4,10 @@ import { DescribeEventBusCommand } from '@aws-sdk/client-eventbridge';
 import { loadBlueprint, type Blueprint } from '../blueprint/blueprint.js';
 import type { Mode } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { STATE_DIR } from '../local/store.js';
-import { findRestApi, invokeUrl } from './apigw.js';
-import { callerAccount, createClients, type AwsClients, type AwsOptions } from './clients.js';
-import { deployFailure, isNotFound, ownerTags, type AwsContext } from './context.js';
+import { STATE_DIR } from '../project/state.js';
+import { findRestApi, invokeUrl, ordersUrl } from './apigw.js';
+import type { AwsClients, AwsOptions } from './clients.js';
+import { connectAws, ignoreNotFound, type AwsContext } from './context.js';
 import { findStateMachine } from './sfn.js';
 
 /** What a successful AWS deploy leaves in `.fulfill/aws/<stage>.json`: a cache; AWS stays the truth. */
@@ -52,19 +52,14 @@ export interface ConnectOptions extends Partial<AwsOptions> {
   mode?: Mode;
   clients?: AwsClients;
   sleep?: (ms: number) => Promise<void>;
+  /** `--api-url`: post orders here (a custom domain, a VPC endpoint) instead of the stage's invoke URL. */
+  apiUrl?: string;
 }
 
 /** Connects to AWS for a project's stage: clients, account, and the blueprint of the mode deployed there. */
 export async function connectStage(projectDir: string, options: ConnectOptions = {}): Promise<Omit<AwsStage, 'endpoint'> & { endpoint: () => Promise<string> }> {
   const first = loadBlueprint(projectDir, { ...(options.stage ? { stage: options.stage } : {}), ...(options.region ? { region: options.region } : {}) });
-  const clients = options.clients ?? (await createClients({ region: options.region ?? first.region, profile: options.profile, endpointUrl: options.endpointUrl }));
-  let account: string;
-  try {
-    account = await callerAccount(clients);
-  } catch (error) {
-    throw deployFailure(error, undefined);
-  }
-  const ctx: AwsContext = { clients, account, region: first.region, names: first.names, tags: ownerTags(first.names), dryRun: false, changes: [], sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))) };
+  const ctx = await connectAws(first.names, options);
   const cached = readStageCache(projectDir, first.stage);
   const mode = options.mode ?? (await detectMode(ctx)) ?? cached?.mode;
   if (!mode) {
@@ -75,22 +70,21 @@ export async function connectStage(projectDir: string, options: ConnectOptions =
     ctx,
     blueprint,
     mode,
-    endpoint: async () => {
-      const apiId = await findRestApi(ctx, first.names.apiName());
-      if (!apiId) throw new UserError(`the API ${first.names.apiName()} does not exist in ${first.region}`, ['Run `fulfill deploy --target aws`.']);
-      return invokeUrl(ctx, apiId, first.stage);
-    },
+    endpoint: () => stageEndpoint(ctx, first.stage, options.apiUrl),
   };
+}
+
+/** Where orders are posted: `--api-url` if given, else the invoke URL of the stage's API (as AWS or the emulator serves it). */
+export async function stageEndpoint(ctx: AwsContext, stage: string, apiUrl?: string): Promise<string> {
+  if (apiUrl) return ordersUrl(apiUrl);
+  const apiId = await findRestApi(ctx, ctx.names.apiName());
+  if (!apiId) throw new UserError(`the API ${ctx.names.apiName()} does not exist in ${ctx.region}`, ['Run `fulfill deploy --target aws`.']);
+  return invokeUrl(ctx, apiId, stage);
 }
 
 /** Which mode is deployed: AWS is the truth (a state machine, or an event bus, of this stage). */
 export async function detectMode(ctx: AwsContext): Promise<Mode | undefined> {
   if (await findStateMachine(ctx, ctx.names.stateMachineName())) return 'orchestration';
-  try {
-    await ctx.clients.events.send(new DescribeEventBusCommand({ Name: ctx.names.busName() }));
-    return 'events';
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  if (await ignoreNotFound(() => ctx.clients.events.send(new DescribeEventBusCommand({ Name: ctx.names.busName() })))) return 'events';
   return undefined;
 }

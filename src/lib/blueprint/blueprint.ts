@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { loadConfig, type FulfillConfig, type Mode } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { discoverHandlers, type HandlerSpec } from './handlers.js';
-import { naming, type Naming } from './naming.js';
+import { LOCAL_ACCOUNT_ID, stageNames, type StageNames } from './naming.js';
 import { loadWorkflow, type Workflow } from './workflow.js';
 import { loadEventFlow, type EventFlow } from './event-flow.js';
 
@@ -17,7 +17,7 @@ export interface Blueprint {
   readonly mode: Mode;
   readonly stage: string;
   readonly region: string;
-  readonly names: Naming;
+  readonly names: StageNames;
   readonly handlers: readonly HandlerSpec[];
   /** Orchestration mode: the state machine. */
   readonly workflow?: Workflow;
@@ -40,7 +40,7 @@ export function loadBlueprint(projectDir: string, options: BlueprintOptions = {}
     throw new UserError(`--stage "${stage}" must be 1-16 lowercase letters, digits or dashes`);
   }
   const region = options.region ?? config.region;
-  const names = naming(config.app, stage, region);
+  const names = stageNames(config.app, stage, region);
   const handlers = discoverHandlers(dir, config.handlersDir);
   const blueprint: Blueprint = {
     projectDir: dir,
@@ -50,8 +50,9 @@ export function loadBlueprint(projectDir: string, options: BlueprintOptions = {}
     region,
     names,
     handlers,
+    // Validation needs only the shape of a Task's ARN; each executor resolves the Tasks in its own account.
     ...(mode === 'orchestration'
-      ? { workflow: loadWorkflow(dir, config.workflow, handlers, (h) => names.functionArn(h)) }
+      ? { workflow: loadWorkflow(dir, config.workflow, handlers, (h) => names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h)) }
       : { events: loadEventFlow(dir, config.events, handlers) }),
   };
   return blueprint;

@@ -24,14 +24,16 @@ export const targetFlags = {
   region: Flags.string({ summary: 'AWS region (default: AWS_REGION, else "region" in fulfill.config.json).', env: 'AWS_REGION' }),
   profile: Flags.string({ summary: 'AWS named profile (default: AWS_PROFILE, else the default credential chain).', env: 'AWS_PROFILE' }),
   'endpoint-url': Flags.string({ summary: 'AWS endpoint override, e.g. a local AWS emulator (default: AWS_ENDPOINT_URL).', env: 'AWS_ENDPOINT_URL' }),
+  'api-url': Flags.string({ summary: 'AWS target: post orders to <api-url>/orders (a custom domain, a VPC endpoint) instead of the invoke URL.', env: 'FULFILL_API_URL' }),
 };
 
 /** The AWS connection settings given as flags (absent ones left to the SDK's environment and profile chain). */
-export function awsOptionsFrom(flags: { region?: string; profile?: string; 'endpoint-url'?: string }): { region?: string; profile?: string; endpointUrl?: string } {
+export function awsOptionsFrom(flags: { region?: string; profile?: string; 'endpoint-url'?: string; 'api-url'?: string }): { region?: string; profile?: string; endpointUrl?: string; apiUrl?: string } {
   return {
     ...(flags.region ? { region: flags.region } : {}),
     ...(flags.profile ? { profile: flags.profile } : {}),
     ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}),
+    ...(flags['api-url'] ? { apiUrl: flags['api-url'] } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { UserError, TimeoutError } from '../errors.js';
-import { naming } from '../blueprint/naming.js';
+import { LOCAL_ACCOUNT_ID, naming } from '../blueprint/naming.js';
 import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import type { LogEntry } from '../logs/entry.js';
 import { LocalApi } from './api.js';
@@ -35,7 +35,7 @@ export class LocalBackend {
     if (!deployment) {
       throw new UserError(`stage "${stage}" is not deployed on the local target`, ['Run `fulfill deploy` first (add --stage if you use another stage).']);
     }
-    const names = naming(deployment.app, deployment.stage, deployment.region);
+    const names = naming(deployment.app, deployment.stage, deployment.region, LOCAL_ACCOUNT_ID);
     const recorder = new Recorder(store);
     const functionSpec = (fn: LocalRuntimeSpec['functions'][number], extraEnv: Record<string, string>): LocalFunctionSpec => ({
       name: fn.name,

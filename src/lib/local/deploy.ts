@@ -3,6 +3,7 @@ import { fingerprint, type Blueprint } from '../blueprint/blueprint.js';
 import { bundleHandlers, type HandlerBundle } from '../blueprint/bundle.js';
 import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow, type AslDefinition } from '../blueprint/workflow.js';
+import { LOCAL_ACCOUNT_ID } from '../blueprint/naming.js';
 import type { EventFlow } from '../blueprint/event-flow.js';
 import { checkFlowForCycles } from '../blueprint/flow-graph.js';
 import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
@@ -90,11 +91,11 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
 
 function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], now: Date): LocalRuntimeSpec {
   const { names, config } = blueprint;
-  const api = apiModel(blueprint);
+  const api = apiModel(blueprint, LOCAL_ACCOUNT_ID);
   const environment = Object.fromEntries(blueprint.handlers.map((h) => [h.name, functionEnvironment(blueprint, h.name)]));
   const functionsConfig = { timeoutSeconds: config.functions.timeoutSeconds, memoryMb: config.functions.memoryMb, environment };
   const workflow = blueprint.workflow
-    ? { definition: resolveWorkflow(blueprint.workflow, (h) => names.functionArn(h)), tasks: [...blueprint.workflow.tasks] }
+    ? { definition: resolveWorkflow(blueprint.workflow, (h) => names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h)), tasks: [...blueprint.workflow.tasks] }
     : undefined;
   const events = blueprint.events ? (({ file: _file, ...rest }) => rest)(blueprint.events) : undefined;
   const functions = bundles.map((b) => ({ name: b.name, functionName: names.functionName(b.name), sha256: b.sha256, file: `${b.name}.cjs` }));

@@ -4,7 +4,7 @@ import type { Mode } from '../config/schema.js';
 import { matchesFilter, type LogEntry, type LogFilter } from '../logs/entry.js';
 import type { OrderOutcome } from '../order/outcome.js';
 
-export const STATE_DIR = '.fulfill';
+import { STATE_DIR } from '../project/state.js';
 
 /** What `deploy` records for the local target: enough for `send-order` to run the stage without the sources. */
 export interface LocalDeployment {

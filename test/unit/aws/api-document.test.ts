@@ -28,7 +28,7 @@ describe('CORS on a REST API', () => {
     expect(preflight.type).toBe('mock');
     expect(preflight.responses.default.responseParameters).toEqual({
       'method.response.header.Access-Control-Allow-Origin': header,
-      'method.response.header.Access-Control-Allow-Methods': "'OPTIONS,POST'",
+      'method.response.header.Access-Control-Allow-Methods': "'OPTIONS,POST,GET'", // the same as the local API
       'method.response.header.Access-Control-Allow-Headers': "'Content-Type,X-Amz-Date,Authorization,X-Api-Key'",
     });
   });

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { destroyAws } from '../../../src/lib/aws/destroy.js';
-import { ownerTags, type AwsContext } from '../../../src/lib/aws/context.js';
+import { awsContext, type AwsContext } from '../../../src/lib/aws/context.js';
 import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
-import { ACCOUNT, FakeAws, REGION } from '../../helpers/fake-aws.js';
+import { ACCOUNT, FakeAws } from '../../helpers/fake-aws.js';
 import { deploy, projects } from './support.js';
 
 const dirs = projects();
@@ -13,7 +13,7 @@ async function deployed(mode: 'orchestration' | 'events'): Promise<{ fake: FakeA
   const blueprint = loadBlueprint(dir);
   const fake = new FakeAws();
   await deploy(fake, dir);
-  const ctx = (): AwsContext => ({ clients: fake.clients, account: ACCOUNT, region: REGION, names: blueprint.names, tags: ownerTags(blueprint.names), dryRun: false, changes: [], sleep: async () => {} });
+  const ctx = (): AwsContext => awsContext(fake.clients, blueprint.names, ACCOUNT, { sleep: async () => {} });
   return { fake, blueprint, ctx };
 }
 
@@ -57,15 +57,17 @@ describe('destroy --target aws leaves look-alikes alone', () => {
     const { fake, blueprint, ctx } = await deployed('orchestration');
     // Someone else's function and role with the same names, and another stage's tags on the state machine.
     fake.state.functions['fulfill-shop-ci-calculate-fee']!.tags = {};
+    fake.state.logGroups['/aws/lambda/fulfill-shop-ci-calculate-fee']!.tags = {};
     fake.state.roles['fulfill-shop-ci-api-role']!.tags = [];
     const sm = Object.values(fake.state.machines)[0]!;
     sm.tags = [{ key: 'fulfill:app', value: 'shop' }, { key: 'fulfill:stage', value: 'prod' }];
     const result = await destroyAws(ctx(), blueprint);
-    expect(result.skipped.map((s) => s.resource).sort()).toEqual(['fulfill-shop-ci-api-role', 'fulfill-shop-ci-calculate-fee', 'fulfill-shop-ci-workflow']);
+    expect(result.skipped.map((s) => s.resource).sort()).toEqual(['/aws/lambda/fulfill-shop-ci-calculate-fee', 'fulfill-shop-ci-api-role', 'fulfill-shop-ci-calculate-fee', 'fulfill-shop-ci-workflow']);
+    expect(new Set(result.skipped.map((s) => s.reason))).toEqual(new Set(['not tagged fulfill:app/fulfill:stage for this stage']));
     expect(Object.keys(fake.state.functions)).toEqual(['fulfill-shop-ci-calculate-fee']);
     expect(Object.keys(fake.state.roles)).toEqual(['fulfill-shop-ci-api-role']);
     expect(Object.keys(fake.state.machines)).toHaveLength(1);
-    // A function left alone keeps its log group.
+    // Each resource is judged by its own tags: the look-alike log group stays too.
     expect(Object.keys(fake.state.logGroups)).toEqual(['/aws/lambda/fulfill-shop-ci-calculate-fee']);
   });
 });

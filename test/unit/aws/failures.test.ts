@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { deployFailure, isRoleNotReady } from '../../../src/lib/aws/context.js';
 import type { DeployChange } from '../../../src/lib/deploy/result.js';
-import { awsError } from '../../../src/lib/aws/testing/fake-aws.js';
+import { awsError } from '../../helpers/fake-aws/model.js';
 
 const network = (code: string, message: string) => Object.assign(new Error(message), { code, $metadata: { attempts: 6, totalRetryDelay: 3000 } });
 const done: DeployChange[] = [

@@ -16,11 +16,12 @@ describe('generated IAM documents are least privilege', () => {
   const docs: Array<[string, PolicyDocument]> = [];
   for (const mode of ['orchestration', 'events'] as const) {
     const blueprint = loadBlueprint(tmp.dir, { mode });
-    for (const role of roleSpecs(blueprint, ACCOUNT)) {
+    const names = blueprint.names.inAccount(ACCOUNT);
+    for (const role of roleSpecs(blueprint, names)) {
       docs.push([`${mode} ${role.name} trust`, role.trust], [`${mode} ${role.name} policy`, role.policy]);
     }
-    docs.push([`${mode} dead-letter queue policy`, deadLetterQueuePolicy(blueprint, ACCOUNT, `arn:aws:sqs:eu-central-1:${ACCOUNT}:q`)]);
-    docs.push([`${mode} event log resource policy`, eventLogsResourcePolicy(blueprint, ACCOUNT)]);
+    docs.push([`${mode} dead-letter queue policy`, deadLetterQueuePolicy(names)]);
+    docs.push([`${mode} event log resource policy`, eventLogsResourcePolicy(names)]);
   }
   tmp.cleanup();
 

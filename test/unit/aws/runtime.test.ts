@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { ownerTags } from '../../../src/lib/aws/context.js';
+import { awsContext } from '../../../src/lib/aws/context.js';
 import { entryKey, followAwsLogs, readAwsLogs } from '../../../src/lib/aws/history.js';
 import { awsSender, finishedOrdersSince } from '../../../src/lib/aws/orders.js';
 import { buildTrace } from '../../../src/lib/trace/trace.js';
@@ -29,7 +29,7 @@ const sleeps: number[] = [];
 function stage(mode: 'orchestration' | 'events'): AwsStage {
   const blueprint = loadBlueprint(tmp.dir, { mode });
   const clients = { sfn: new SFNClient({ region: REGION }), logs: new CloudWatchLogsClient({ region: REGION }) } as unknown as AwsClients;
-  return { mode, blueprint, endpoint: URL_, ctx: { clients, account: ACCOUNT, region: REGION, names: blueprint.names, tags: ownerTags(blueprint.names), dryRun: false, changes: [], sleep: async (ms) => void sleeps.push(ms) } };
+  return { mode, blueprint, endpoint: URL_, ctx: awsContext(clients, blueprint.names, ACCOUNT, { sleep: async (ms) => void sleeps.push(ms) }) };
 }
 
 /** The deployed API, as fetch sees it. */
@@ -130,6 +130,29 @@ describe('logs --target aws', () => {
     ]);
     expect(entries[2]).toMatchObject({ source: 'execution', orderId: 'o-1', previousEventId: 2, details: { resource: 'arn:fn' } });
     expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { nextToken: 't2' });
+  });
+
+  it('--source function reads only the functions\' log groups; --source execution no function logs even with --functions', async () => {
+    logsMock.on(FilterLogEventsCommand).resolves({ events: [{ timestamp: 2000, message: 'o-1 authorized\n', logStreamName: 'stream' }] });
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: new Date(1000) }] });
+    const functionsOnly = await readAwsLogs(stage('orchestration'), { orderId: 'o-1', sources: ['function'] });
+    expect(sfnMock).toHaveReceivedCommandTimes(GetExecutionHistoryCommand, 0);
+    expect(logsMock).toHaveReceivedCommandWith(FilterLogEventsCommand, { logGroupName: '/aws/lambda/fulfill-shop-ci-authorize-payment', filterPattern: '"o-1"' });
+    expect(new Set(functionsOnly.map((e) => e.source))).toEqual(new Set(['function']));
+    expect(functionsOnly).toHaveLength(7); // one line from each of the 7 function log groups
+    logsMock.resetHistory();
+    const executionOnly = await readAwsLogs(stage('orchestration'), { orderId: 'o-1', sources: ['execution'], functions: true });
+    expect(logsMock).toHaveReceivedCommandTimes(FilterLogEventsCommand, 0);
+    expect(executionOnly.map((e) => [e.source, e.type])).toEqual([['execution', 'ExecutionStarted']]);
+  });
+
+  it('--source filters events mode as on the local target', async () => {
+    const ev = { eventId: 'cw-1', timestamp: 1000, message: JSON.stringify({ id: 'ev-1', 'detail-type': 'OrderPlaced', source: 'fulfill.api', detail: { orderId: 'o-1' } }) };
+    logsMock.on(FilterLogEventsCommand).resolves({ events: [ev] });
+    expect((await readAwsLogs(stage('events'), { orderId: 'o-1', sources: ['events'] })).map((e) => [e.source, e.name])).toEqual([['events', 'OrderPlaced']]);
+    logsMock.resetHistory();
+    expect(await readAwsLogs(stage('events'), { orderId: 'o-1', sources: ['execution', 'api'] })).toEqual([]);
+    expect(logsMock).toHaveReceivedCommandTimes(FilterLogEventsCommand, 0);
   });
 
   it('lists executions since a time, newest first, stopping at the window', async () => {

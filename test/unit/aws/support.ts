@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { awsContext } from '../../../src/lib/aws/context.js';
 import { awsDeploySteps, type AwsDeployOptions } from '../../../src/lib/aws/deploy.js';
+import { destroyAws, type DestroyResult } from '../../../src/lib/aws/destroy.js';
 import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
 import { bundleHandlers, type HandlerBundle } from '../../../src/lib/blueprint/bundle.js';
 import type { Mode } from '../../../src/lib/config/schema.js';
 import type { DeployResult } from '../../../src/lib/deploy/result.js';
-import type { FakeCall } from '../../../src/lib/aws/testing/fake-aws.js';
+import type { FakeCall } from '../../helpers/fake-aws/model.js';
 import type { FakeAws } from '../../helpers/fake-aws.js';
-import { REGION } from '../../helpers/fake-aws.js';
+import { ACCOUNT, REGION } from '../../helpers/fake-aws.js';
+import { taggedResources } from '../../helpers/fake-aws/tagging.js';
 import { tempDir, templateProject } from '../../helpers/cli.js';
 
 /** Projects copied from the template (app "shop", stage "ci"), in one temp folder per test file. */
@@ -72,4 +75,20 @@ export function targetOf(call: FakeCall): string {
   const i = call.input;
   const name = i.RoleName ?? i.FunctionName ?? i.logGroupName ?? i.policyName ?? i.QueueName ?? i.Rule ?? i.Name ?? i.name ?? i.stageName ?? i.QueueUrl?.split('/').at(-1) ?? i.restApiId ?? '';
   return String(name).replace(/^fulfill-shop-ci-/, '');
+}
+
+/** Destroys the project's stage like the command does, against the fake. */
+export async function destroy(fake: FakeAws, dir: string, options: { keepLogs?: boolean } = {}): Promise<DestroyResult> {
+  const blueprint = blueprintOf(dir, undefined);
+  return destroyAws(awsContext(fake.clients, blueprint.names, ACCOUNT, { sleep: async () => {} }), blueprint, options);
+}
+
+/**
+ * Everything in the fake that carries the tags of app "shop", stage "ci", and the logs resource policies (which
+ * cannot be tagged) that grant on the stage's event log group.
+ */
+export function ownedByStage(fake: FakeAws): string[] {
+  const tagged = taggedResources(fake).filter((r) => r.tags['fulfill:app'] === 'shop' && r.tags['fulfill:stage'] === 'ci').map((r) => r.arn);
+  const policies = Object.entries(fake.state.logPolicies).filter(([, doc]) => doc.includes(':log-group:/aws/events/fulfill-shop-ci-events:')).map(([name]) => name);
+  return [...tagged, ...policies].sort();
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // AWS calls of `fulfill deploy --target aws`, per mode, against the in-memory AWS model that the unit tests
-// use (src/lib/aws/testing/fake-aws.ts, compiled to dist/): no network, no credentials.
+// use (test/helpers/fake-aws/, TypeScript: bench/run.js runs this file through tsx), driving the deployer
+// as built in dist/: no network, no credentials.
 //   first deploy    every call of a deploy to an empty account
 //   no-op redeploy  every call of the same deploy again (all reads: it changes nothing)
 //   critical path   the longest chain of dependent calls: the model answers in round trips (all calls issued
@@ -8,7 +9,7 @@
 //                   parallelism; the run's number of rounds is its critical path. Also shown: the rounds at
 //                   the deployer's default parallelism (4 functions, log groups or rules at a time).
 // Lambda is modelled as reporting Active at the waiter's first check (real functions take a few polls).
-// Run after `npm run build`: node bench/aws-calls.js
+// Run after `npm run build`: node --import tsx bench/aws-calls.ts
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ const template = fileURLToPath(new URL('../templates/project', import.meta.url))
 const { awsDeploySteps, DEFAULT_CONCURRENCY } = await import(new URL('lib/aws/deploy.js', dist).href);
 const { loadBlueprint } = await import(new URL('lib/blueprint/blueprint.js', dist).href);
 const { bundleHandlers } = await import(new URL('lib/blueprint/bundle.js', dist).href);
-const { FakeAwsModel, fakeClients, isMutating } = await import(new URL('lib/aws/testing/fake-aws.js', dist).href);
+const { FakeAwsModel, fakeClients, isMutating } = await import('../test/helpers/fake-aws/model.js');
 
 /** Runs every step of a deploy against `model`; returns its calls and round trips. */
 async function run(model, blueprint, bundles, concurrency) {
