@@ -22,13 +22,13 @@ export const PRICE_TABLE = {
   retrieved: '2026-12-01',
   prices: {
     stepFunctionsStandardTransition: {
-      usd: 0.025 / 1000,
+      usd: 0.000025,
       unit: 'state transition',
       metering: '$0.025 per 1,000 state transitions; each retry is charged as an additional state transition',
       source: 'https://aws.amazon.com/step-functions/pricing/',
     },
     stepFunctionsExpressRequest: {
-      usd: 1 / 1_000_000,
+      usd: 0.000001,
       unit: 'Express execution',
       metering: '$1.00 per million requests (a request each time a workflow starts executing)',
       source: 'https://aws.amazon.com/step-functions/pricing/ ; https://aws.amazon.com/blogs/compute/building-cost-effective-aws-step-functions-workflows/',
@@ -40,7 +40,7 @@ export const PRICE_TABLE = {
       source: 'https://aws.amazon.com/step-functions/pricing/ ; https://www.wring.co/blog/aws-step-functions-pricing-guide',
     },
     eventBridgeCustomEvent: {
-      usd: 1 / 1_000_000,
+      usd: 0.000001,
       unit: 'custom event (64 KB chunk)',
       metering: '$1.00 per million custom events published; each 64 KB chunk of an entry is one event; same-account delivery to targets is not charged',
       source: 'https://aws.amazon.com/eventbridge/pricing/ ; https://cloudburn.io/blog/amazon-eventbridge-pricing',
@@ -52,7 +52,7 @@ export const PRICE_TABLE = {
       source: 'https://cloudburn.io/blog/amazon-eventbridge-pricing',
     },
     lambdaRequest: {
-      usd: 0.2 / 1_000_000,
+      usd: 0.0000002,
       unit: 'Lambda request',
       metering: '$0.20 per million requests, each invocation including retries',
       source: 'https://aws.amazon.com/lambda/pricing/ ; https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html',
@@ -64,7 +64,7 @@ export const PRICE_TABLE = {
       source: 'https://aws.amazon.com/lambda/pricing/',
     },
     apiGatewayRestRequest: {
-      usd: 3.5 / 1_000_000,
+      usd: 0.0000035,
       unit: 'REST API request',
       metering: '$3.50 per million for the first 333 million requests per month',
       source: 'https://aws.amazon.com/api-gateway/pricing/ ; https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html',
