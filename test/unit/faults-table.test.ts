@@ -44,22 +44,109 @@ interface Case {
 }
 const CASES: Case[] = [
   ...STEPS.flatMap(({ handler, seller, fanOut }): Case[] => [
-    { name: `${handler} throws Error`, spec: `${handler}:throw:Error:boom`, seller, orchestration: 'FAILED', events: fanOut ? 'SUCCEEDED' : 'DEAD_LETTERED', error: 'Error' },
-    { name: `${handler} is slow`, spec: `${handler}:delay:200ms`, seller, orchestration: 'SUCCEEDED', events: 'SUCCEEDED' },
-    { name: `${handler} times out`, spec: `${handler}:timeout`, seller, orchestration: 'FAILED', events: fanOut ? 'SUCCEEDED' : 'DEAD_LETTERED', error: 'Sandbox.Timedout' },
-    { name: `${handler} fails once (retried)`, spec: `${handler}:fail:1`, seller, orchestration: 'SUCCEEDED', events: 'SUCCEEDED' },
+    {
+      name: `${handler} throws Error`,
+      spec: `${handler}:throw:Error:boom`,
+      seller,
+      orchestration: 'FAILED',
+      events: fanOut ? 'SUCCEEDED' : 'DEAD_LETTERED',
+      error: 'Error',
+    },
+    {
+      name: `${handler} is slow`,
+      spec: `${handler}:delay:200ms`,
+      seller,
+      orchestration: 'SUCCEEDED',
+      events: 'SUCCEEDED',
+    },
+    {
+      name: `${handler} times out`,
+      spec: `${handler}:timeout`,
+      seller,
+      orchestration: 'FAILED',
+      events: fanOut ? 'SUCCEEDED' : 'DEAD_LETTERED',
+      error: 'Sandbox.Timedout',
+    },
+    {
+      name: `${handler} fails once (retried)`,
+      spec: `${handler}:fail:1`,
+      seller,
+      orchestration: 'SUCCEEDED',
+      events: 'SUCCEEDED',
+    },
     // Step Functions Retry: MaxAttempts 3 (4 attempts); the bus: maximumRetryAttempts 2 (3 attempts).
-    { name: `${handler} fails 3 times`, spec: `${handler}:fail:3`, seller, orchestration: 'SUCCEEDED', events: fanOut ? 'SUCCEEDED' : 'DEAD_LETTERED' },
+    {
+      name: `${handler} fails 3 times`,
+      spec: `${handler}:fail:3`,
+      seller,
+      orchestration: 'SUCCEEDED',
+      events: fanOut ? 'SUCCEEDED' : 'DEAD_LETTERED',
+    },
   ]),
-  { name: 'authorize-payment declines (caught in both)', spec: 'authorize-payment:throw:PaymentAuthorizationFailed', seller: 'shop', orchestration: 'FAILED', events: 'FAILED', error: 'PaymentAuthorizationFailed' },
-  { name: 'OrderPlaced dropped', spec: 'event:OrderPlaced:drop', seller: 'shop', orchestration: 'SUCCEEDED', events: 'NO_OUTCOME' },
-  { name: 'PaymentAuthorized dropped', spec: 'event:PaymentAuthorized:drop', seller: 'shop', orchestration: 'SUCCEEDED', events: 'NO_OUTCOME' },
-  { name: 'SellerDetermined dropped', spec: 'event:SellerDetermined:drop', seller: 'seller-7', orchestration: 'SUCCEEDED', events: 'NO_OUTCOME' },
-  { name: 'OrderCompleted dropped (nobody sees the end)', spec: 'event:OrderCompleted:drop', seller: 'shop', orchestration: 'SUCCEEDED', events: 'NO_OUTCOME' },
-  { name: 'OrderPlaced delivered twice', spec: 'event:OrderPlaced:duplicate', seller: 'shop', orchestration: 'SUCCEEDED', events: 'SUCCEEDED' },
-  { name: 'FulfillmentDecided delivered twice', spec: 'event:FulfillmentDecided:duplicate', seller: 'seller-7', orchestration: 'SUCCEEDED', events: 'SUCCEEDED' },
-  { name: 'PaymentAuthorized late', spec: 'event:PaymentAuthorized:delay:300ms', seller: 'shop', orchestration: 'SUCCEEDED', events: 'SUCCEEDED' },
-  { name: 'WarehouseSelected late', spec: 'event:WarehouseSelected:delay:300ms', seller: 'shop', orchestration: 'SUCCEEDED', events: 'SUCCEEDED' },
+  {
+    name: 'authorize-payment declines (caught in both)',
+    spec: 'authorize-payment:throw:PaymentAuthorizationFailed',
+    seller: 'shop',
+    orchestration: 'FAILED',
+    events: 'FAILED',
+    error: 'PaymentAuthorizationFailed',
+  },
+  {
+    name: 'OrderPlaced dropped',
+    spec: 'event:OrderPlaced:drop',
+    seller: 'shop',
+    orchestration: 'SUCCEEDED',
+    events: 'NO_OUTCOME',
+  },
+  {
+    name: 'PaymentAuthorized dropped',
+    spec: 'event:PaymentAuthorized:drop',
+    seller: 'shop',
+    orchestration: 'SUCCEEDED',
+    events: 'NO_OUTCOME',
+  },
+  {
+    name: 'SellerDetermined dropped',
+    spec: 'event:SellerDetermined:drop',
+    seller: 'seller-7',
+    orchestration: 'SUCCEEDED',
+    events: 'NO_OUTCOME',
+  },
+  {
+    name: 'OrderCompleted dropped (nobody sees the end)',
+    spec: 'event:OrderCompleted:drop',
+    seller: 'shop',
+    orchestration: 'SUCCEEDED',
+    events: 'NO_OUTCOME',
+  },
+  {
+    name: 'OrderPlaced delivered twice',
+    spec: 'event:OrderPlaced:duplicate',
+    seller: 'shop',
+    orchestration: 'SUCCEEDED',
+    events: 'SUCCEEDED',
+  },
+  {
+    name: 'FulfillmentDecided delivered twice',
+    spec: 'event:FulfillmentDecided:duplicate',
+    seller: 'seller-7',
+    orchestration: 'SUCCEEDED',
+    events: 'SUCCEEDED',
+  },
+  {
+    name: 'PaymentAuthorized late',
+    spec: 'event:PaymentAuthorized:delay:300ms',
+    seller: 'shop',
+    orchestration: 'SUCCEEDED',
+    events: 'SUCCEEDED',
+  },
+  {
+    name: 'WarehouseSelected late',
+    spec: 'event:WarehouseSelected:delay:300ms',
+    seller: 'shop',
+    orchestration: 'SUCCEEDED',
+    events: 'SUCCEEDED',
+  },
 ];
 
 interface Observed {
@@ -70,7 +157,10 @@ interface Observed {
 
 describe('every injected fault at every step, in both modes', () => {
   const tmp = tempDir();
-  const observed: Record<'orchestration' | 'events', Map<string, Observed>> = { orchestration: new Map(), events: new Map() };
+  const observed: Record<'orchestration' | 'events', Map<string, Observed>> = {
+    orchestration: new Map(),
+    events: new Map(),
+  };
 
   beforeAll(async () => {
     // A short function timeout keeps the timeout cases fast; generous enough for a cold worker on a busy machine.
@@ -80,20 +170,32 @@ describe('every injected fault at every step, in both modes', () => {
         const stage = mode === 'orchestration' ? 'f-orch' : 'f-ev';
         for (const step of localDeploySteps(loadBlueprint(tmp.dir, { mode, stage })).steps) await step.run();
         // One backend per mode; each fault is limited to its own order, so all cases run at once.
-        const faults: Fault[] = CASES.flatMap((c, i) => parseFaults([c.spec]).faults.map((f) => ({ ...f, orderId: `case-${i}` })));
-        const backend = await LocalBackend.start(tmp.dir, stage, { recordFunctionLogs: false, faults: { faults: faults.filter((f) => mode === 'events' || !('detailType' in f)) } });
+        const faults: Fault[] = CASES.flatMap((c, i) =>
+          parseFaults([c.spec]).faults.map((f) => ({ ...f, orderId: `case-${i}` })),
+        );
+        const backend = await LocalBackend.start(tmp.dir, stage, {
+          recordFunctionLogs: false,
+          faults: { faults: faults.filter((f) => mode === 'events' || !('detailType' in f)) },
+        });
         const entries = new Map<string, LogEntry[]>();
         backend.recorder.subscribe((e) => entries.set(e.orderId, [...(entries.get(e.orderId) ?? []), e]));
         try {
           // Warm every execution environment first: a cold start under 46 queued invocations could itself time out.
-          for (const [id, seller] of [['warm-1p', 'shop'], ['warm-3p', 'seller-7']] as const) {
+          for (const [id, seller] of [
+            ['warm-1p', 'shop'],
+            ['warm-3p', 'seller-7'],
+          ] as const) {
             await backend.api.handle({ method: 'POST', path: '/orders', body: JSON.stringify(testOrder(id, seller)) });
             expect((await backend.waitForOutcome(id, 30_000)).status).toBe('SUCCEEDED');
           }
           await Promise.all(
             CASES.map(async (c, i) => {
               const orderId = `case-${i}`;
-              const response = await backend.api.handle({ method: 'POST', path: '/orders', body: JSON.stringify(testOrder(orderId, c.seller)) });
+              const response = await backend.api.handle({
+                method: 'POST',
+                path: '/orders',
+                body: JSON.stringify(testOrder(orderId, c.seller)),
+              });
               expect(response.statusCode).toBe(200);
               observed[mode].set(orderId, await settle(backend, orderId, () => entries.get(orderId) ?? []));
             }),
@@ -137,7 +239,9 @@ describe('every injected fault at every step, in both modes', () => {
   it('a duplicated event runs its consumers twice in events mode', () => {
     const i = CASES.findIndex((c) => c.spec === 'event:OrderPlaced:duplicate');
     const ev = observed.events.get(`case-${i}`)!.entries;
-    expect(ev.filter((e) => e.type === 'DeliverySucceeded' && e.details?.target === 'authorize-payment')).toHaveLength(2);
+    expect(ev.filter((e) => e.type === 'DeliverySucceeded' && e.details?.target === 'authorize-payment')).toHaveLength(
+      2,
+    );
   });
 });
 
@@ -152,8 +256,10 @@ async function settle(backend: LocalBackend, orderId: string, entries: () => Log
       return { reached: outcome.status as Reached, outcome, entries: entries() };
     }
     const reason = backend.mode === 'events' ? stuckReason(entries()) : undefined;
-    if (reason) return { reached: reason.includes('dead-lettered') ? 'DEAD_LETTERED' : 'NO_OUTCOME', entries: entries() };
-    if (Date.now() > deadline) throw new Error(`${backend.mode} ${orderId}: neither an outcome nor a stuck order after 60 s`);
+    if (reason)
+      return { reached: reason.includes('dead-lettered') ? 'DEAD_LETTERED' : 'NO_OUTCOME', entries: entries() };
+    if (Date.now() > deadline)
+      throw new Error(`${backend.mode} ${orderId}: neither an outcome nor a stuck order after 60 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

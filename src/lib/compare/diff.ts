@@ -14,10 +14,21 @@ const IGNORED = new Set<string>(TIMING_FIELDS);
  * Field-by-field differences between the two modes' outcome documents of one order, leaving out the
  * timing fields (`TIMING_FIELDS`). A missing outcome differs in `status` from any recorded one.
  */
-export function diffOutcomes(orderId: string, orchestration: OrderOutcome | undefined, events: OrderOutcome | undefined): OutcomeDifference[] {
+export function diffOutcomes(
+  orderId: string,
+  orchestration: OrderOutcome | undefined,
+  events: OrderOutcome | undefined,
+): OutcomeDifference[] {
   if (!orchestration || !events) {
     if (!orchestration && !events) return [];
-    return [{ orderId, field: 'status', orchestration: orchestration?.status ?? 'no outcome', events: events?.status ?? 'no outcome' }];
+    return [
+      {
+        orderId,
+        field: 'status',
+        orchestration: orchestration?.status ?? 'no outcome',
+        events: events?.status ?? 'no outcome',
+      },
+    ];
   }
   const differences: OutcomeDifference[] = [];
   const walk = (a: unknown, b: unknown, path: string) => {
@@ -32,7 +43,8 @@ export function diffOutcomes(orderId: string, orchestration: OrderOutcome | unde
       for (let i = 0; i < Math.max(a.length, b.length); i++) walk(a[i], b[i], `${path}[${i}]`);
       return;
     }
-    if (JSON.stringify(a) !== JSON.stringify(b)) differences.push({ orderId, field: path, orchestration: a ?? null, events: b ?? null });
+    if (JSON.stringify(a) !== JSON.stringify(b))
+      differences.push({ orderId, field: path, orchestration: a ?? null, events: b ?? null });
   };
   walk(orchestration, events, '');
   return differences;

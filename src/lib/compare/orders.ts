@@ -17,19 +17,28 @@ export interface ComparedOrder {
  */
 export function ordersFromFiles(projectDir: string, patterns: readonly string[], runId: string): ComparedOrder[] {
   const globs = patterns.length ? patterns : ['orders/*.json'];
-  const files = [...new Set(globs.flatMap((pattern) => {
-    const found = globSync(pattern, { cwd: projectDir, absolute: true, onlyFiles: true });
-    if (found.length === 0 && !(isAbsolute(pattern) && existsSync(pattern))) {
-      throw new UserError(`--file ${pattern}: no file matches in ${projectDir}`, ['Pass order JSON files or globs, e.g. --file "orders/*.json".']);
-    }
-    return found.length ? found.sort() : [pattern];
-  }))];
+  const files = [
+    ...new Set(
+      globs.flatMap((pattern) => {
+        const found = globSync(pattern, { cwd: projectDir, absolute: true, onlyFiles: true });
+        if (found.length === 0 && !(isAbsolute(pattern) && existsSync(pattern))) {
+          throw new UserError(`--file ${pattern}: no file matches in ${projectDir}`, [
+            'Pass order JSON files or globs, e.g. --file "orders/*.json".',
+          ]);
+        }
+        return found.length ? found.sort() : [pattern];
+      }),
+    ),
+  ];
   const seen = new Map<string, string>();
   return files.map((file) => {
     const order = orderFromFile(file);
     const name = relative(projectDir, file) || file;
     const earlier = seen.get(order.orderId);
-    if (earlier) throw new UserError(`${name}: order id "${order.orderId}" is also used by ${earlier}; every compared order needs its own id`);
+    if (earlier)
+      throw new UserError(
+        `${name}: order id "${order.orderId}" is also used by ${earlier}; every compared order needs its own id`,
+      );
     seen.set(order.orderId, name);
     return { order: { ...order, orderId: withRun(order.orderId, runId) }, origin: name };
   });
@@ -40,10 +49,22 @@ export const ORDER_MIX: ReadonlyArray<{ kind: string; order: Omit<Order, 'orderI
   { kind: '1P creditCard DE', order: base({}) },
   { kind: '3P creditCard DE (shop fulfills)', order: base({ sellerId: 'marketplace-seller-1' }) },
   { kind: '1P giftCard (payment fails)', order: base({ paymentInstrumentType: 'giftCard' }) },
-  { kind: '3P creditCard JP (seller fulfills)', order: base({ sellerId: 'seller-7', shipTo: { country: 'JP', postalCode: '100-0001' } }) },
-  { kind: '1P creditCard FR x3', order: base({ shipTo: { country: 'FR', postalCode: '69001' }, items: [{ sku: 'lamp-oak', quantity: 3, unitPrice: 89.5 }] }) },
+  {
+    kind: '3P creditCard JP (seller fulfills)',
+    order: base({ sellerId: 'seller-7', shipTo: { country: 'JP', postalCode: '100-0001' } }),
+  },
+  {
+    kind: '1P creditCard FR x3',
+    order: base({
+      shipTo: { country: 'FR', postalCode: '69001' },
+      items: [{ sku: 'lamp-oak', quantity: 3, unitPrice: 89.5 }],
+    }),
+  },
   { kind: '3P paypal (payment fails)', order: base({ sellerId: 'seller-7', paymentInstrumentType: 'paypal' }) },
-  { kind: '3P creditCard DE x11 (seller fulfills)', order: base({ sellerId: 'seller-9', items: [{ sku: 'mug-blue', quantity: 11, unitPrice: 12 }] }) },
+  {
+    kind: '3P creditCard DE x11 (seller fulfills)',
+    order: base({ sellerId: 'seller-9', items: [{ sku: 'mug-blue', quantity: 11, unitPrice: 12 }] }),
+  },
   { kind: '1P creditCard US', order: base({ currency: 'USD', shipTo: { country: 'US', postalCode: '10001' } }) },
 ];
 
@@ -75,4 +96,3 @@ function withRun(orderId: string, runId: string): string {
 export function newRunId(now = Date.now()): string {
   return now.toString(36);
 }
-

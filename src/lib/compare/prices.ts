@@ -31,31 +31,37 @@ export const PRICE_TABLE = {
       usd: 0.000001,
       unit: 'Express execution',
       metering: '$1.00 per million requests (a request each time a workflow starts executing)',
-      source: 'https://aws.amazon.com/step-functions/pricing/ ; https://aws.amazon.com/blogs/compute/building-cost-effective-aws-step-functions-workflows/',
+      source:
+        'https://aws.amazon.com/step-functions/pricing/ ; https://aws.amazon.com/blogs/compute/building-cost-effective-aws-step-functions-workflows/',
     },
     stepFunctionsExpressGbSecond: {
       usd: 0.00001667,
       unit: 'GB-second',
-      metering: 'duration rounded up to the nearest 100 ms, memory billed in 64-MB chunks; $0.06 per GB-hour for the first 1,000 GB-hours',
-      source: 'https://aws.amazon.com/step-functions/pricing/ ; https://www.wring.co/blog/aws-step-functions-pricing-guide',
+      metering:
+        'duration rounded up to the nearest 100 ms, memory billed in 64-MB chunks; $0.06 per GB-hour for the first 1,000 GB-hours',
+      source:
+        'https://aws.amazon.com/step-functions/pricing/ ; https://www.wring.co/blog/aws-step-functions-pricing-guide',
     },
     eventBridgeCustomEvent: {
       usd: 0.000001,
       unit: 'custom event (64 KB chunk)',
-      metering: '$1.00 per million custom events published; each 64 KB chunk of an entry is one event; same-account delivery to targets is not charged',
+      metering:
+        '$1.00 per million custom events published; each 64 KB chunk of an entry is one event; same-account delivery to targets is not charged',
       source: 'https://aws.amazon.com/eventbridge/pricing/ ; https://cloudburn.io/blog/amazon-eventbridge-pricing',
     },
     eventBridgeDelivery: {
       usd: 0,
       unit: 'rule delivery to a same-account Lambda target',
-      metering: 'no charge for delivery to targets in the same account (the Lambda invocation it causes is billed by Lambda)',
+      metering:
+        'no charge for delivery to targets in the same account (the Lambda invocation it causes is billed by Lambda)',
       source: 'https://cloudburn.io/blog/amazon-eventbridge-pricing',
     },
     lambdaRequest: {
       usd: 0.0000002,
       unit: 'Lambda request',
       metering: '$0.20 per million requests, each invocation including retries',
-      source: 'https://aws.amazon.com/lambda/pricing/ ; https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html',
+      source:
+        'https://aws.amazon.com/lambda/pricing/ ; https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html',
     },
     lambdaGbSecond: {
       usd: 0.0000166667,
@@ -67,7 +73,8 @@ export const PRICE_TABLE = {
       usd: 0.0000035,
       unit: 'REST API request',
       metering: '$3.50 per million for the first 333 million requests per month',
-      source: 'https://aws.amazon.com/api-gateway/pricing/ ; https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html',
+      source:
+        'https://aws.amazon.com/api-gateway/pricing/ ; https://docs.aws.amazon.com/whitepapers/latest/best-practices-api-gateway-private-apis-integration/cost-optimization.html',
     },
     cloudWatchLogsIngestedGb: {
       usd: 0.5,

@@ -22,9 +22,10 @@ export function compareStages(stage: string): Record<Mode, string> {
   const stages = { orchestration: `${stage}-${STAGE_SUFFIX.orchestration}`, events: `${stage}-${STAGE_SUFFIX.events}` };
   for (const name of Object.values(stages)) {
     if (!STAGE_RULE.test(name)) {
-      throw new UserError(`--stage "${stage}": compare deploys stage "${name}", which must be 1-16 lowercase letters, digits or dashes`, [
-        `Use a stage of at most ${16 - `-${STAGE_SUFFIX.orchestration}`.length} characters, e.g. --stage cmp.`,
-      ]);
+      throw new UserError(
+        `--stage "${stage}": compare deploys stage "${name}", which must be 1-16 lowercase letters, digits or dashes`,
+        [`Use a stage of at most ${16 - `-${STAGE_SUFFIX.orchestration}`.length} characters, e.g. --stage cmp.`],
+      );
     }
   }
   return stages;
@@ -76,7 +77,13 @@ export interface ComparisonReport {
   runId: string;
   stages: Record<Mode, string>;
   faults: string[];
-  orders: Array<{ orderId: string; origin: string; orchestration: OrderResult; events: OrderResult; usage: Record<Mode, OrderUsage> }>;
+  orders: Array<{
+    orderId: string;
+    origin: string;
+    orchestration: OrderResult;
+    events: OrderResult;
+    usage: Record<Mode, OrderUsage>;
+  }>;
   differences: OutcomeDifference[];
   errors: Array<{ orderId: string; mode: Mode; error: string }>;
   modes: Record<Mode, ModeSummary>;
@@ -117,11 +124,23 @@ export async function runComparison(options: CompareOptions, runId: string): Pro
       const { outcome: _outcome, ...rest } = runs[mode].results.get(order.orderId)!;
       return rest;
     };
-    const usage = (mode: Mode) => runs[mode].usage.get(order.orderId) ?? measureUsage(order.orderId, [], blueprints[mode].config.functions.memoryMb);
-    return { orderId: order.orderId, origin, orchestration: result('orchestration'), events: result('events'), usage: { orchestration: usage('orchestration'), events: usage('events') } };
+    const usage = (mode: Mode) =>
+      runs[mode].usage.get(order.orderId) ??
+      measureUsage(order.orderId, [], blueprints[mode].config.functions.memoryMb);
+    return {
+      orderId: order.orderId,
+      origin,
+      orchestration: result('orchestration'),
+      events: result('events'),
+      usage: { orchestration: usage('orchestration'), events: usage('events') },
+    };
   });
   const differences = options.orders.flatMap(({ order }) =>
-    diffOutcomes(order.orderId, runs.orchestration.results.get(order.orderId)?.outcome, runs.events.results.get(order.orderId)?.outcome),
+    diffOutcomes(
+      order.orderId,
+      runs.orchestration.results.get(order.orderId)?.outcome,
+      runs.events.results.get(order.orderId)?.outcome,
+    ),
   );
   const errors = MODES_COMPARED.flatMap((mode) =>
     [...runs[mode].results].filter(([, r]) => r.error).map(([orderId, r]) => ({ orderId, mode, error: r.error! })),
@@ -133,15 +152,26 @@ export async function runComparison(options: CompareOptions, runId: string): Pro
     orders,
     differences,
     errors,
-    modes: { orchestration: summarize(runs.orchestration, stages.orchestration, 'orchestration'), events: summarize(runs.events, stages.events, 'events') },
+    modes: {
+      orchestration: summarize(runs.orchestration, stages.orchestration, 'orchestration'),
+      events: summarize(runs.events, stages.events, 'events'),
+    },
     wiring: { orchestration: measureWiring(blueprints.orchestration), events: measureWiring(blueprints.events) },
-    prices: { region: PRICE_TABLE.region, currency: PRICE_TABLE.currency, retrieved: PRICE_TABLE.retrieved, file: 'src/lib/compare/prices.ts' },
+    prices: {
+      region: PRICE_TABLE.region,
+      currency: PRICE_TABLE.currency,
+      retrieved: PRICE_TABLE.retrieved,
+      file: 'src/lib/compare/prices.ts',
+    },
   };
 }
 
 async function runMode(options: CompareOptions, stage: string, mode: Mode, memoryMb: number): Promise<ModeRun> {
   const store = new LocalStore(options.projectDir, stage);
-  const sender = await localSender(options.projectDir, stage, { faults: faultsForMode(options.faults, mode), recordFunctionLogs: true });
+  const sender = await localSender(options.projectDir, stage, {
+    faults: faultsForMode(options.faults, mode),
+    recordFunctionLogs: true,
+  });
   const results = new Map<string, OrderResult & { outcome?: OrderOutcome }>();
   const pending = new Map<string, { since: number; finish: (r: OrderResult & { outcome?: OrderOutcome }) => void }>();
   // Entries are stamped with the wall clock; a margin keeps an entry stamped in the same millisecond.
@@ -164,11 +194,21 @@ async function runMode(options: CompareOptions, stage: string, mode: Mode, memor
   const wallMs = Date.now() - startedAt;
   const byOrder = groupByOrder(store.readLog({ since: startedAt }));
   store.close();
-  const usage = new Map(options.orders.map(({ order }) => [order.orderId, measureUsage(order.orderId, byOrder.get(order.orderId) ?? [], memoryMb)]));
+  const usage = new Map(
+    options.orders.map(({ order }) => [
+      order.orderId,
+      measureUsage(order.orderId, byOrder.get(order.orderId) ?? [], memoryMb),
+    ]),
+  );
   return { results, usage, wallMs };
 }
 
-function sendOne(sender: OrderSender, order: ComparedOrder['order'], timeoutMs: number, pending: Map<string, { since: number; finish: (r: OrderResult & { outcome?: OrderOutcome }) => void }>) {
+function sendOne(
+  sender: OrderSender,
+  order: ComparedOrder['order'],
+  timeoutMs: number,
+  pending: Map<string, { since: number; finish: (r: OrderResult & { outcome?: OrderOutcome }) => void }>,
+) {
   const started = Date.now();
   return new Promise<OrderResult & { outcome?: OrderOutcome }>((resolve) => {
     let done = false;
@@ -180,7 +220,12 @@ function sendOne(sender: OrderSender, order: ComparedOrder['order'], timeoutMs: 
     };
     pending.set(order.orderId, { since: started, finish });
     sender.send(order, true, timeoutMs).then(
-      (sent) => finish(sent.outcome ? { status: sent.outcome.status, latencyMs: Date.now() - started, outcome: sent.outcome } : { status: 'NO_OUTCOME', latencyMs: null, error: 'no outcome returned' }),
+      (sent) =>
+        finish(
+          sent.outcome
+            ? { status: sent.outcome.status, latencyMs: Date.now() - started, outcome: sent.outcome }
+            : { status: 'NO_OUTCOME', latencyMs: null, error: 'no outcome returned' },
+        ),
       (error: Error) => finish({ status: 'NO_OUTCOME', latencyMs: null, error: error.message }),
     );
   });
@@ -190,13 +235,18 @@ function sendOne(sender: OrderSender, order: ComparedOrder['order'], timeoutMs: 
  * Events mode: an order whose deliveries have all ended (succeeded or dead-lettered) without a terminal event
  * will never get one. Its wait ends at once with the reason, instead of at the timeout.
  */
-function detectStuck(store: LocalStore, since: number, pending: Map<string, { since: number; finish: (r: OrderResult) => void }>) {
+function detectStuck(
+  store: LocalStore,
+  since: number,
+  pending: Map<string, { since: number; finish: (r: OrderResult) => void }>,
+) {
   const waiting = [...pending].filter(([, p]) => Date.now() - p.since > 1000);
   if (waiting.length === 0) return;
   const byOrder = groupByOrder(store.readLog({ since }));
   for (const [orderId, p] of waiting) {
     const reason = stuckReason(byOrder.get(orderId) ?? []);
-    if (reason) p.finish({ status: 'NO_OUTCOME', latencyMs: null, error: `events mode: no terminal event will come: ${reason}` });
+    if (reason)
+      p.finish({ status: 'NO_OUTCOME', latencyMs: null, error: `events mode: no terminal event will come: ${reason}` });
   }
 }
 
@@ -220,7 +270,10 @@ export function stuckReason(entries: readonly LogEntry[]): string | undefined {
       if (rules.length === 0) reasons.push(`no rule matched ${e.name}`);
     } else if (e.type === 'DeliverySucceeded' || e.type === 'DeadLettered') {
       open.set(eventId, (open.get(eventId) ?? 0) - 1);
-      if (e.type === 'DeadLettered') reasons.push(`${e.name} dead-lettered at rule ${String(e.details?.rule)} (${String(e.details?.target)}: ${String(e.details?.error)})`);
+      if (e.type === 'DeadLettered')
+        reasons.push(
+          `${e.name} dead-lettered at rule ${String(e.details?.rule)} (${String(e.details?.target)}: ${String(e.details?.error)})`,
+        );
     }
   }
   if ([...open.values()].some((n) => n > 0)) return undefined;
@@ -230,9 +283,11 @@ export function stuckReason(entries: readonly LogEntry[]): string | undefined {
 function summarize(run: ModeRun, stage: string, mode: Mode): ModeSummary {
   const results = [...run.results.values()];
   const latencies = results.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])).sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]! : 0);
+  const pct = (p: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]! : 0;
   const usages = [...run.usage.values()];
-  const mean = (pick: (u: OrderUsage) => number) => round(usages.reduce((sum, u) => sum + pick(u), 0) / Math.max(1, usages.length));
+  const mean = (pick: (u: OrderUsage) => number) =>
+    round(usages.reduce((sum, u) => sum + pick(u), 0) / Math.max(1, usages.length));
   const finished = results.filter((r) => r.status !== 'NO_OUTCOME').length;
   return {
     stage,

@@ -38,7 +38,11 @@ export function measureUsage(orderId: string, entries: readonly LogEntry[], memo
   const own = entries.filter((e) => e.orderId === orderId);
   const usage: OrderUsage = {
     orderId,
-    mode: own.some((e) => e.source === 'events') ? 'events' : own.some((e) => e.source === 'execution') ? 'orchestration' : null,
+    mode: own.some((e) => e.source === 'events')
+      ? 'events'
+      : own.some((e) => e.source === 'execution')
+        ? 'orchestration'
+        : null,
     apiRequests: 0,
     lambdaInvocations: 0,
     lambdaBilledMs: 0,
@@ -85,7 +89,8 @@ export function measureUsage(orderId: string, entries: readonly LogEntry[], memo
     if (/^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(e.type)) executionEnd = Date.parse(e.timestamp);
   }
   usage.lambdaGbSeconds = (usage.lambdaBilledMs / 1000) * (memoryMb / 1024);
-  if (executionStart !== undefined && executionEnd !== undefined) usage.executionMs = Math.max(0, executionEnd - executionStart);
+  if (executionStart !== undefined && executionEnd !== undefined)
+    usage.executionMs = Math.max(0, executionEnd - executionStart);
   return usage;
 }
 
@@ -110,7 +115,10 @@ const GB = 1024 ** 3;
 const EXPRESS_MEMORY_GB = 64 / 1024;
 
 /** The usage quantities each mode is billed for, per AWS's meters (see prices.ts). */
-export function billedQuantities(usage: OrderUsage, variant: CostEstimate['variant']): Array<{ item: PriceItem; what: string; count: number }> {
+export function billedQuantities(
+  usage: OrderUsage,
+  variant: CostEstimate['variant'],
+): Array<{ item: PriceItem; what: string; count: number }> {
   const common = [
     { item: 'apiGatewayRestRequest' as const, what: 'API Gateway REST requests', count: usage.apiRequests },
     { item: 'lambdaRequest' as const, what: 'Lambda requests', count: usage.lambdaInvocations },
@@ -128,15 +136,35 @@ export function billedQuantities(usage: OrderUsage, variant: CostEstimate['varia
     const billedSeconds = Math.ceil(usage.executionMs / 100) / 10;
     return [
       ...common,
-      { item: 'stepFunctionsExpressRequest', what: 'Step Functions Express requests', count: usage.apiRequests > 0 ? 1 : 0 },
-      { item: 'stepFunctionsExpressGbSecond', what: 'Step Functions Express GB-seconds', count: billedSeconds * EXPRESS_MEMORY_GB },
+      {
+        item: 'stepFunctionsExpressRequest',
+        what: 'Step Functions Express requests',
+        count: usage.apiRequests > 0 ? 1 : 0,
+      },
+      {
+        item: 'stepFunctionsExpressGbSecond',
+        what: 'Step Functions Express GB-seconds',
+        count: billedSeconds * EXPRESS_MEMORY_GB,
+      },
     ];
   }
-  return [...common, { item: 'stepFunctionsStandardTransition', what: 'Step Functions state transitions', count: usage.stateTransitions }];
+  return [
+    ...common,
+    {
+      item: 'stepFunctionsStandardTransition',
+      what: 'Step Functions state transitions',
+      count: usage.stateTransitions,
+    },
+  ];
 }
 
 /** The cost of `scale` times the mean usage of `usages` (scale 1: one order; 1e6: a million orders like these). */
-export function estimateCost(usages: readonly OrderUsage[], variant: CostEstimate['variant'], scale = 1, prices = PRICE_TABLE.prices): CostEstimate {
+export function estimateCost(
+  usages: readonly OrderUsage[],
+  variant: CostEstimate['variant'],
+  scale = 1,
+  prices = PRICE_TABLE.prices,
+): CostEstimate {
   const totals = new Map<PriceItem, { what: string; count: number }>();
   for (const usage of usages) {
     for (const q of billedQuantities(usage, variant)) {

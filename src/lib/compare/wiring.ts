@@ -49,9 +49,13 @@ export function measureWiring(blueprint: Blueprint): WiringMeasures {
   const label = (id: string) => id.slice(id.indexOf(':') + 1);
   const eventIds = graph.nodes.filter((n) => n.kind === 'event').map((n) => n.id);
   const eventTypeUse = eventIds.map((id) => {
-    const producers = graph.edges.filter((e) => e.to === id).map((e) => (e.from === 'publisher:api' ? 'api' : label(e.from)));
+    const producers = graph.edges
+      .filter((e) => e.to === id)
+      .map((e) => (e.from === 'publisher:api' ? 'api' : label(e.from)));
     const rules = graph.edges.filter((e) => e.from === id).map((e) => e.to);
-    const consumers = rules.flatMap((rule) => graph.edges.filter((e) => e.from === rule).map((e) => `${label(e.to)} (rule ${label(rule)})`));
+    const consumers = rules.flatMap((rule) =>
+      graph.edges.filter((e) => e.from === rule).map((e) => `${label(e.to)} (rule ${label(rule)})`),
+    );
     return { eventType: label(id), producers, consumers };
   });
   const terminal = new Set([...flow.outcome.succeeded, ...flow.outcome.failed]);
@@ -61,12 +65,16 @@ export function measureWiring(blueprint: Blueprint): WiringMeasures {
     integrationPoints: flow.rules.length + eventIds.length,
     rules: flow.rules.length,
     eventTypes: eventIds.length,
-    decisionPoints: flow.rules.filter((r) => 'detail' in r.pattern).length + Object.values(flow.functions).filter((f) => f.publishes.some((p) => p.when)).length,
+    decisionPoints:
+      flow.rules.filter((r) => 'detail' in r.pattern).length +
+      Object.values(flow.functions).filter((f) => f.publishes.some((p) => p.when)).length,
     filesToRead: 1 + new Set(flow.rules.map((r) => r.target)).size,
     eventTypeUse,
     fanOut: eventTypeUse.filter((u) => u.consumers.length > 1).length,
     fanIn: eventTypeUse.filter((u) => u.producers.length > 1).length,
-    unconsumed: eventTypeUse.filter((u) => u.consumers.length === 0 && !terminal.has(u.eventType)).map((u) => u.eventType),
+    unconsumed: eventTypeUse
+      .filter((u) => u.consumers.length === 0 && !terminal.has(u.eventType))
+      .map((u) => u.eventType),
     longestChain: { length: chain.length, path: chain.map(label) },
   };
 }

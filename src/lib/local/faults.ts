@@ -23,7 +23,9 @@ export type HandlerFault =
   | { kind: 'timeout'; handler: string }
   | { kind: 'fail'; handler: string; attempts: number };
 
-export type EventFault = { kind: 'duplicate' | 'drop'; detailType: string } | { kind: 'delay'; detailType: string; ms: number };
+export type EventFault =
+  | { kind: 'duplicate' | 'drop'; detailType: string }
+  | { kind: 'delay'; detailType: string; ms: number };
 
 /** A fault as given, plus (for the programmatic API and tests) an optional order it is limited to. */
 export type Fault = (HandlerFault | EventFault) & { spec: string; orderId?: string };
@@ -38,7 +40,10 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s)$/;
 
 function parseDuration(text: string | undefined, spec: string): number {
   const m = DURATION.exec(text ?? '');
-  if (!m) throw new UserError(`--inject ${spec}: the duration must look like 500ms or 2s (got ${JSON.stringify(text ?? '')})`);
+  if (!m)
+    throw new UserError(
+      `--inject ${spec}: the duration must look like 500ms or 2s (got ${JSON.stringify(text ?? '')})`,
+    );
   return Math.round(Number(m[1]) * (m[2] === 's' ? 1000 : 1));
 }
 
@@ -51,17 +56,25 @@ const USAGE = [
 export function parseFaults(specs: readonly string[] = []): FaultPlan {
   const faults = specs.map((spec): Fault => {
     const [target, kind, ...rest] = spec.split(':');
-    if (!target || !kind) throw new UserError(`--inject ${spec}: expected <handler>:<fault> or event:<detail-type>:<fault>`, USAGE);
+    if (!target || !kind)
+      throw new UserError(`--inject ${spec}: expected <handler>:<fault> or event:<detail-type>:<fault>`, USAGE);
     if (target === 'event') {
       const [what, arg] = rest;
       if (what === 'duplicate' || what === 'drop') return { kind: what, detailType: kind, spec };
       if (what === 'delay') return { kind: 'delay', detailType: kind, ms: parseDuration(arg, spec), spec };
-      throw new UserError(`--inject ${spec}: an event fault is duplicate, drop or delay:<duration> (got ${JSON.stringify(what ?? '')})`, USAGE);
+      throw new UserError(
+        `--inject ${spec}: an event fault is duplicate, drop or delay:<duration> (got ${JSON.stringify(what ?? '')})`,
+        USAGE,
+      );
     }
     switch (kind) {
       case 'throw': {
         const [errorType, ...message] = rest;
-        if (!errorType || !/^[A-Za-z][\w.]*$/.test(errorType)) throw new UserError(`--inject ${spec}: throw needs an error type such as Error or PaymentAuthorizationFailed`, USAGE);
+        if (!errorType || !/^[A-Za-z][\w.]*$/.test(errorType))
+          throw new UserError(
+            `--inject ${spec}: throw needs an error type such as Error or PaymentAuthorizationFailed`,
+            USAGE,
+          );
         return { kind, handler: target, errorType, ...(message.length ? { message: message.join(':') } : {}), spec };
       }
       case 'delay':
@@ -70,7 +83,11 @@ export function parseFaults(specs: readonly string[] = []): FaultPlan {
         return { kind, handler: target, spec };
       case 'fail': {
         const attempts = Number(rest[0]);
-        if (!Number.isInteger(attempts) || attempts < 1) throw new UserError(`--inject ${spec}: fail needs a number of attempts of at least 1 (got ${JSON.stringify(rest[0] ?? '')})`, USAGE);
+        if (!Number.isInteger(attempts) || attempts < 1)
+          throw new UserError(
+            `--inject ${spec}: fail needs a number of attempts of at least 1 (got ${JSON.stringify(rest[0] ?? '')})`,
+            USAGE,
+          );
         return { kind, handler: target, attempts, spec };
       }
       default:
@@ -94,14 +111,30 @@ export function checkFaults(plan: FaultPlan, deployment: LocalRuntimeSpec): void
   const handlers = new Set(deployment.functions.map((f) => f.name));
   const flow = deployment.events;
   const detailTypes = new Set(
-    flow ? [flow.orderPlaced, ...Object.values(flow.functions).flatMap((r) => [...r.publishes.map((p) => p.detailType), ...r.onError.map((e) => e.detailType)])] : [],
+    flow
+      ? [
+          flow.orderPlaced,
+          ...Object.values(flow.functions).flatMap((r) => [
+            ...r.publishes.map((p) => p.detailType),
+            ...r.onError.map((e) => e.detailType),
+          ]),
+        ]
+      : [],
   );
   for (const fault of plan.faults) {
     if (isEventFault(fault)) {
-      if (!flow) throw new UserError(`--inject ${fault.spec}: event faults need an events-mode stage ("${deployment.stage}" runs ${deployment.mode})`);
-      if (!detailTypes.has(fault.detailType)) throw new UserError(`--inject ${fault.spec}: no function publishes "${fault.detailType}"`, [`Event types: ${[...detailTypes].join(', ')}.`]);
+      if (!flow)
+        throw new UserError(
+          `--inject ${fault.spec}: event faults need an events-mode stage ("${deployment.stage}" runs ${deployment.mode})`,
+        );
+      if (!detailTypes.has(fault.detailType))
+        throw new UserError(`--inject ${fault.spec}: no function publishes "${fault.detailType}"`, [
+          `Event types: ${[...detailTypes].join(', ')}.`,
+        ]);
     } else if (!handlers.has(fault.handler)) {
-      throw new UserError(`--inject ${fault.spec}: "${fault.handler}" is not a handler of this stage`, [`Handlers: ${[...handlers].join(', ')}.`]);
+      throw new UserError(`--inject ${fault.spec}: "${fault.handler}" is not a handler of this stage`, [
+        `Handlers: ${[...handlers].join(', ')}.`,
+      ]);
     }
   }
 }
@@ -120,13 +153,22 @@ export interface FaultContext {
  * error that the function's `onError` lists is turned into its event, as the events wrapper inside the
  * function does for a handler's error; any other error fails the invocation (and the delivery is retried).
  */
-export function withHandlerFaults(lambda: LocalLambda, plan: FaultPlan | undefined, context: FaultContext): LocalLambda {
+export function withHandlerFaults(
+  lambda: LocalLambda,
+  plan: FaultPlan | undefined,
+  context: FaultContext,
+): LocalLambda {
   const faults = (plan?.faults ?? []).filter((f): f is HandlerFault & Fault => !isEventFault(f));
   if (faults.length === 0) return lambda;
   const attempts = new Map<string, number>();
   const timeoutMs = context.deployment.functionsConfig.timeoutSeconds * 1000;
   const source = context.deployment.mode === 'orchestration' ? 'execution' : 'events';
-  const timedOut = () => new FunctionError({ errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds (injected)`, trace: [] });
+  const timedOut = () =>
+    new FunctionError({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds (injected)`,
+      trace: [],
+    });
 
   const invoke = async (name: string, event: unknown, meta: { orderId?: string } = {}): Promise<unknown> => {
     const fault = faults.find((f) => f.handler === name && (!f.orderId || f.orderId === meta.orderId));
@@ -135,12 +177,19 @@ export function withHandlerFaults(lambda: LocalLambda, plan: FaultPlan | undefin
     const attempt = (attempts.get(key) ?? 0) + 1;
     attempts.set(key, attempt);
     const record = (details: Record<string, unknown>) =>
-      context.recorder.record(meta.orderId ?? '-', source, 'FaultInjected', { name, details: { injected: true, fault: fault.kind, spec: fault.spec, attempt, ...details } });
+      context.recorder.record(meta.orderId ?? '-', source, 'FaultInjected', {
+        name,
+        details: { injected: true, fault: fault.kind, spec: fault.spec, attempt, ...details },
+      });
     switch (fault.kind) {
       case 'fail':
         if (attempt > fault.attempts) return lambda.invoke(name, event, meta);
         record({ error: 'Lambda.ServiceException' });
-        throw new FunctionError({ errorType: 'Lambda.ServiceException', errorMessage: `injected: attempt ${attempt} of the first ${fault.attempts} fails`, trace: [] });
+        throw new FunctionError({
+          errorType: 'Lambda.ServiceException',
+          errorMessage: `injected: attempt ${attempt} of the first ${fault.attempts} fails`,
+          trace: [],
+        });
       case 'delay':
         record({ delayMs: fault.ms });
         if (fault.ms >= timeoutMs) {
@@ -155,8 +204,14 @@ export function withHandlerFaults(lambda: LocalLambda, plan: FaultPlan | undefin
         throw timedOut();
       case 'throw': {
         record({ error: fault.errorType });
-        const payload = { errorType: fault.errorType, errorMessage: fault.message ?? `injected ${fault.errorType}`, trace: [] };
-        const caught = context.deployment.events?.functions[name]?.onError.find((e) => e.errorEquals.includes(payload.errorType) || e.errorEquals.includes('States.ALL'));
+        const payload = {
+          errorType: fault.errorType,
+          errorMessage: fault.message ?? `injected ${fault.errorType}`,
+          trace: [],
+        };
+        const caught = context.deployment.events?.functions[name]?.onError.find(
+          (e) => e.errorEquals.includes(payload.errorType) || e.errorEquals.includes('States.ALL'),
+        );
         if (!caught || !context.publish) throw new FunctionError(payload);
         return publishCaught(context, name, event, caught.detailType, payload);
       }
@@ -172,13 +227,29 @@ export function withHandlerFaults(lambda: LocalLambda, plan: FaultPlan | undefin
 }
 
 /** What the events wrapper publishes when a handler's error is in `onError`: the state with `error`, like a Catch. */
-function publishCaught(context: FaultContext, handler: string, event: unknown, detailType: string, payload: { errorType: string }) {
+function publishCaught(
+  context: FaultContext,
+  handler: string,
+  event: unknown,
+  detailType: string,
+  payload: { errorType: string },
+) {
   const e = (event ?? {}) as Record<string, unknown>;
   const state = e.Input && typeof e.Input === 'object' ? (e.Input as Record<string, unknown>) : e;
   const detail = { ...state, error: { Error: payload.errorType, Cause: JSON.stringify(payload) } };
-  const response = context.publish!({ Entries: [{ EventBusName: context.busName, Source: `fulfill.${handler}`, DetailType: detailType, Detail: JSON.stringify(detail) }] });
+  const response = context.publish!({
+    Entries: [
+      {
+        EventBusName: context.busName,
+        Source: `fulfill.${handler}`,
+        DetailType: detailType,
+        Detail: JSON.stringify(detail),
+      },
+    ],
+  });
   const entry = response.Entries[0];
-  if (!entry || !('EventId' in entry)) throw new FunctionError({ errorType: 'Error', errorMessage: `PutEvents rejected ${detailType}`, trace: [] });
+  if (!entry || !('EventId' in entry))
+    throw new FunctionError({ errorType: 'Error', errorMessage: `PutEvents rejected ${detailType}`, trace: [] });
   return { published: detailType, eventId: entry.EventId };
 }
 
@@ -189,14 +260,28 @@ export interface EventDelivery {
 }
 
 /** The bus's hook for event faults (undefined when there are none). */
-export function eventFaultHook(plan: FaultPlan | undefined, recorder: Recorder): ((orderId: string, event: EventEnvelope) => EventDelivery) | undefined {
+export function eventFaultHook(
+  plan: FaultPlan | undefined,
+  recorder: Recorder,
+): ((orderId: string, event: EventEnvelope) => EventDelivery) | undefined {
   const faults = (plan?.faults ?? []).filter(isEventFault);
   if (faults.length === 0) return undefined;
   return (orderId, event) => {
     const fault = faults.find((f) => f.detailType === event['detail-type'] && (!f.orderId || f.orderId === orderId));
     if (!fault) return { copies: 1, delayMs: 0 };
-    const delivery = fault.kind === 'drop' ? { copies: 0, delayMs: 0 } : fault.kind === 'duplicate' ? { copies: 2, delayMs: 0 } : { copies: 1, delayMs: 'ms' in fault ? fault.ms : 0 };
-    const details = { injected: true, fault: fault.kind, spec: fault.spec, eventId: event.id, ...(delivery.delayMs ? { delayMs: delivery.delayMs } : {}) };
+    const delivery =
+      fault.kind === 'drop'
+        ? { copies: 0, delayMs: 0 }
+        : fault.kind === 'duplicate'
+          ? { copies: 2, delayMs: 0 }
+          : { copies: 1, delayMs: 'ms' in fault ? fault.ms : 0 };
+    const details = {
+      injected: true,
+      fault: fault.kind,
+      spec: fault.spec,
+      eventId: event.id,
+      ...(delivery.delayMs ? { delayMs: delivery.delayMs } : {}),
+    };
     recorder.record(orderId, 'events', 'FaultInjected', { name: event['detail-type'], details });
     return delivery;
   };
