@@ -91,8 +91,9 @@ describe('fulfill compare on the default project', () => {
         'orders/credit-card-1p.json',
         '--inject',
         'determine-seller:fail:3',
+        // Orchestration retries 3 times with 1 + 2 + 4 s intervals: leave room for a busy machine.
         '--timeout',
-        '8',
+        '30',
         '--json',
       ],
       { cwd: tmp.dir, timeoutMs: 120_000 },
@@ -123,6 +124,29 @@ describe('fulfill compare on the default project', () => {
     const long = await runCli(['compare', '--stage', 'a-very-long-st'], { cwd: tmp.dir });
     expect(long.code).toBe(2);
     expect(long.stderr).toMatch(/compare deploys stage "a-very-long-st-orch", which must be 1-16/);
+    const serve = await runCli(['serve', '--stage', 'cmp-orch', '--port', '0', '--inject', 'event:OrderPlaced:drop'], {
+      cwd: tmp.dir,
+    });
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toMatch(/^Error: --inject event:OrderPlaced:drop: event faults need an events-mode stage/);
+    const typo = await runCli(['send-order', '--stage', 'cmp-ev', '--inject', 'determine-sellr:timeout'], { cwd: tmp.dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/"determine-sellr" is not a handler of this stage/);
+  });
+
+  it('send-order --inject: the fault shows in the outcome, in logs and in trace as injected', async () => {
+    const args = ['--stage', 'cmp-ev', '--order-id', 'inj-1', '--inject', 'authorize-payment:throw:PaymentAuthorizationFailed'];
+    const sent = envelope<{ outcome: { status: string; error: { error: string } } }>(
+      await runCli(['send-order', ...args, '--json'], { cwd: tmp.dir }),
+    );
+    expect(sent.result.outcome).toMatchObject({ status: 'FAILED', error: { error: 'PaymentAuthorizationFailed' } });
+    const logs = await runCli(['logs', '--stage', 'cmp-ev', '--order', 'inj-1', '--json'], { cwd: tmp.dir });
+    const injected = logs.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; details?: unknown });
+    expect(injected.filter((e) => e.type === 'FaultInjected')).toEqual([
+      expect.objectContaining({ name: 'authorize-payment', details: expect.objectContaining({ injected: true, fault: 'throw' }) }),
+    ]);
+    const trace = await runCli(['trace', 'inj-1', '--stage', 'cmp-ev'], { cwd: tmp.dir });
+    expect(trace.stdout).toMatch(/injected fault: authorize-payment authorize-payment:throw:PaymentAuthorizationFailed/);
   });
 });
 
