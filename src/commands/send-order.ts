@@ -9,6 +9,7 @@ import { orderFromFile, orderFromFlags, type OrderFlags } from '../lib/order/fro
 import type { Order } from '../lib/order/model.js';
 import { checkExpectation, localSender, sendBatch, type BatchSummary, type OrderSender, type SendOrderResult } from '../lib/order/send.js';
 import { ExpectationError } from '../lib/errors.js';
+import { faultFlags, faultPlanFrom } from '../lib/cli/fault-flags.js';
 
 export default class SendOrder extends BaseCommand<typeof SendOrder> {
   static summary = 'Send a test order through the deployed API and report its outcome.';
@@ -22,6 +23,7 @@ export default class SendOrder extends BaseCommand<typeof SendOrder> {
   static flags = {
     ...stageFlags,
     ...targetFlags,
+    ...faultFlags,
     payment: Flags.string({ char: 'p', summary: 'Payment instrument type (only creditCard is authorized by the template rules).', default: 'creditCard' }),
     seller: Flags.string({ summary: 'First-party (1P, seller "shop") or third-party (3P) seller.', options: ['1P', '3P'], default: '1P' }),
     'seller-id': Flags.string({ summary: 'Seller id (overrides --seller).' }),
@@ -49,6 +51,7 @@ export default class SendOrder extends BaseCommand<typeof SendOrder> {
     if (flags.expect && !wait) throw new UserError('--expect needs the outcome: drop --no-wait');
     const stage = flags.stage ?? config.stage;
     const target = flags.target ?? config.target;
+    const faults = faultPlanFrom(flags.inject, target);
     let sender: OrderSender;
     if (target === 'aws') {
       const { connectStage } = await import('../lib/aws/stage.js');
@@ -56,7 +59,7 @@ export default class SendOrder extends BaseCommand<typeof SendOrder> {
       const connected = await connectStage(flags.dir, { stage, ...awsOptionsFrom(flags) });
       sender = awsSender({ ...connected, endpoint: await connected.endpoint() });
     } else {
-      sender = await localSender(flags.dir, stage);
+      sender = await localSender(flags.dir, stage, faults ? { faults } : {});
     }
     try {
       if (flags.count !== undefined) return await this.batch(sender, order, flags.count, flags.concurrency, flags.timeout * 1000, flags.expect as 'succeeded' | 'failed' | undefined);

@@ -7,6 +7,7 @@ import { loadConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
 import { LocalBackend } from '../lib/local/backend.js';
 import { DEFAULT_PORT, FulfillServer } from '../lib/local/server.js';
+import { faultFlags, faultPlanFrom } from '../lib/cli/fault-flags.js';
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static summary = 'Run the deployed local stage as an HTTP API on loopback, with the storefront page at /.';
@@ -14,6 +15,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
   static examples = ['<%= config.bin %> serve', '<%= config.bin %> serve --port 8080 --host 0.0.0.0'];
   static flags = {
     ...stageFlags,
+    ...faultFlags,
     port: Flags.integer({ char: 'p', summary: `Port (0 picks a free one).`, default: DEFAULT_PORT, min: 0, max: 65535, env: 'FULFILL_PORT' }),
     host: Flags.string({ summary: 'Address to listen on.', default: '127.0.0.1' }),
     grace: Flags.integer({ summary: 'Seconds to let in-flight orders finish on shutdown.', default: 30, min: 0 }),
@@ -22,7 +24,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
   async run(): Promise<{ url: string; finished: number; interrupted: string[] }> {
     const { flags } = await this.parse(Serve);
     const config = loadConfig(flags.dir);
-    const backend = await LocalBackend.start(flags.dir, flags.stage ?? config.stage);
+    const faults = faultPlanFrom(flags.inject, 'local');
+    const backend = await LocalBackend.start(flags.dir, flags.stage ?? config.stage, faults ? { faults } : {});
     const storefront = join(flags.dir, 'storefront');
     const server = new FulfillServer(backend, {
       host: flags.host,

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { parseSince, awsOptionsFrom, stageFlags, targetFlags } from '../lib/cli/flags.js';
-import { loadConfig } from '../lib/config/schema.js';
+import { loadConfig, type FulfillConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP, ExpectationError, UserError } from '../lib/errors.js';
 import { openLocalLog } from '../lib/logs/read.js';
 import type { OrderOutcome } from '../lib/order/outcome.js';
@@ -27,11 +27,11 @@ export default class Trace extends BaseCommand<typeof Trace> {
   async run(): Promise<OrderTrace | { orders: Slow[]; breached?: Slow[]; slaMs?: number }> {
     const { args, flags } = await this.parse(Trace);
     const config = loadConfig(flags.dir);
-    const source = await this.source(flags, flags.stage ?? config.stage, (flags.target ?? config.target) === 'aws');
+    const source = await this.source(flags, flags.stage ?? config.stage, (flags.target ?? config.target) === 'aws', config);
     if (args.orderId) {
       const entries = await source.entries(args.orderId);
       if (entries.length === 0) throw new UserError(`order ${args.orderId} has no log entries on stage "${flags.stage ?? config.stage}"`, ['List recent orders with `fulfill trace --slowest 10`.']);
-      const trace = buildTrace(args.orderId, entries, await source.outcome(args.orderId), source.flow);
+      const trace = buildTrace(args.orderId, entries, await source.outcome(args.orderId), source.flow, { memoryMb: source.memoryMb });
       this.log(renderTrace(trace));
       return trace;
     }
@@ -57,10 +57,11 @@ export default class Trace extends BaseCommand<typeof Trace> {
   }
 
   /** Where the timeline comes from: the local store, or AWS (execution history or the event log group). */
-  private async source(flags: { dir: string; region?: string; profile?: string; 'endpoint-url'?: string }, stage: string, aws: boolean): Promise<TraceSource> {
+  private async source(flags: { dir: string; region?: string; profile?: string; 'endpoint-url'?: string }, stage: string, aws: boolean, config: FulfillConfig): Promise<TraceSource> {
     if (!aws) {
       const store = openLocalLog(flags.dir, stage);
       return {
+        memoryMb: (store.readDeployment() as { functionsConfig?: { memoryMb: number } } | undefined)?.functionsConfig?.memoryMb ?? config.functions.memoryMb,
         entries: async (orderId) => store.readLog({ orderId }),
         outcome: async (orderId) => store.readOutcome(orderId),
         finishedSince: async () => store.listOutcomes(),
@@ -72,6 +73,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
     const connected = await connectStage(flags.dir, { stage, ...awsOptionsFrom(flags) });
     const awsStage = { ...connected, endpoint: '' };
     return {
+      memoryMb: connected.blueprint.config.functions.memoryMb,
       ...(connected.blueprint.events ? { flow: connected.blueprint.events } : {}),
       entries: (orderId) => readAwsLogs(awsStage, { orderId }),
       outcome: (orderId) => currentOutcome(awsStage, orderId),
@@ -83,6 +85,8 @@ export default class Trace extends BaseCommand<typeof Trace> {
 interface TraceSource {
   /** Events mode on AWS: the flow, to infer causes the event log does not record. */
   flow?: EventFlow;
+  /** The functions' memory, for GB-seconds. */
+  memoryMb: number;
   entries(orderId: string): Promise<LogEntry[]>;
   outcome(orderId: string): Promise<OrderOutcome | undefined>;
   finishedSince(since: number): Promise<Slow[]>;

@@ -9,10 +9,13 @@ import { Recorder } from './recorder.js';
 import { LocalStore } from './store.js';
 import type { LocalEventBus } from './bus.js';
 import type { LocalStepFunctions } from './orchestration.js';
+import { checkFaults, eventFaultHook, withHandlerFaults, type FaultPlan } from './faults.js';
 
 export interface LocalBackendOptions {
   /** Also record each handler's console output as `function` log entries. */
   recordFunctionLogs?: boolean;
+  /** Injected faults (`--inject`, faults.ts): handler faults in both modes, event faults in events mode. */
+  faults?: FaultPlan;
 }
 
 /**
@@ -36,6 +39,7 @@ export class LocalBackend {
       throw new UserError(`stage "${stage}" is not deployed on the local target`, ['Run `fulfill deploy` first (add --stage if you use another stage).']);
     }
     const names = naming(deployment.app, deployment.stage, deployment.region, LOCAL_ACCOUNT_ID);
+    if (options.faults) checkFaults(options.faults, deployment);
     const recorder = new Recorder(store);
     const functionSpec = (fn: LocalRuntimeSpec['functions'][number], extraEnv: Record<string, string>): LocalFunctionSpec => ({
       name: fn.name,
@@ -53,7 +57,7 @@ export class LocalBackend {
 
     if (deployment.mode === 'orchestration') {
       const { LocalStepFunctions } = await import('./orchestration.js');
-      const lambda = new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, {})), lambdaOptions);
+      const lambda = withHandlerFaults(new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, {})), lambdaOptions), options.faults, { deployment, recorder });
       const sfn = await LocalStepFunctions.create(deployment.workflow!.definition, new Map(deployment.workflow!.tasks), names, lambda, store, recorder);
       const api = new LocalApi(deployment.api, deployment.stage, (request) => sfn.startExecution(request as never), recorder);
       return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'orchestration', sfn });
@@ -70,8 +74,9 @@ export class LocalBackend {
       // The local runtime is Node 20 where Lambda's is 22: the SDK's Node-version notice is not the function's output.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    const lambda = new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, sdkEnv)), lambdaOptions);
+    const lambda = withHandlerFaults(new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, sdkEnv)), lambdaOptions), options.faults, { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName() });
     bus.attach(lambda);
+    bus.faults = eventFaultHook(options.faults, recorder);
     const api = new LocalApi(deployment.api, deployment.stage, (request) => bus.putEvents(request as never), recorder);
     return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'events', bus });
   }

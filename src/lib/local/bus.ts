@@ -68,6 +68,8 @@ export class LocalEventBus {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly flow: NonNullable<LocalRuntimeSpec['events']>;
+  /** Fault injection (faults.ts): how often and how late each accepted event is routed. */
+  faults: ((orderId: string, event: EventEnvelope) => { copies: number; delayMs: number }) | undefined;
 
   constructor(
     private readonly deployment: LocalRuntimeSpec,
@@ -169,15 +171,21 @@ export class LocalEventBus {
       timestamp: now.getTime(),
       details: { eventId: event.id, source: event.source, detail: event.detail },
     });
-    this.track(orderId, event, now);
-    this.begin();
-    setImmediate(() => {
-      try {
-        this.route(orderId, event, now);
-      } finally {
-        this.end();
-      }
-    });
+    // Injected event faults (--inject event:...): a dropped event reaches no rule and no outcome observer.
+    const delivery = this.faults?.(orderId, event) ?? { copies: 1, delayMs: 0 };
+    if (delivery.copies > 0) this.track(orderId, event, now);
+    for (let copy = 0; copy < delivery.copies; copy++) {
+      this.begin();
+      const routeOnce = () => {
+        try {
+          this.route(orderId, event, now);
+        } finally {
+          this.end();
+        }
+      };
+      if (delivery.delayMs > 0) setTimeout(routeOnce, delivery.delayMs);
+      else setImmediate(routeOnce);
+    }
     return { EventId: event.id };
   }
 

@@ -1,5 +1,5 @@
 import { ExpectationError, UserError } from '../errors.js';
-import { LocalBackend } from '../local/backend.js';
+import { LocalBackend, type LocalBackendOptions } from '../local/backend.js';
 import type { Order } from './model.js';
 import type { OrderOutcome } from './outcome.js';
 
@@ -20,8 +20,8 @@ export interface OrderSender {
 }
 
 /** The local target's sender: the stage runs in this process for as long as the sender is open. */
-export async function localSender(projectDir: string, stage: string): Promise<OrderSender> {
-  const backend = await LocalBackend.start(projectDir, stage);
+export async function localSender(projectDir: string, stage: string, options: LocalBackendOptions = {}): Promise<OrderSender> {
+  const backend = await LocalBackend.start(projectDir, stage, options);
   return {
     send: (order, wait, timeoutMs) => submitLocal(backend, order, wait, timeoutMs),
     outcome: (orderId, timeoutMs) => backend.waitForOutcome(orderId, timeoutMs),

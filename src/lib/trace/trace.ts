@@ -2,10 +2,11 @@ import type { LogEntry } from '../logs/entry.js';
 import type { OrderOutcome } from '../order/outcome.js';
 import type { EventFlow } from '../blueprint/event-flow.js';
 import { compilePattern } from '../events/pattern.js';
+import { orderCost, type OrderCost } from '../compare/usage.js';
 
 export interface TraceSpan {
   /** What ran: an API request, a state, a handler invocation, an event, a delivery to a rule's target. */
-  kind: 'api' | 'state' | 'invocation' | 'event' | 'delivery' | 'dead-letter';
+  kind: 'api' | 'state' | 'invocation' | 'event' | 'delivery' | 'dead-letter' | 'fault';
   name: string;
   /** Milliseconds from the order's first entry. */
   startMs: number;
@@ -31,6 +32,8 @@ export interface OrderTrace {
   gaps: Array<{ after: string; before: string; ms: number }>;
   retries: number;
   errors: string[];
+  /** What the order used (from its log entries) and would cost on AWS (src/lib/compare/prices.ts). */
+  cost?: OrderCost;
 }
 
 /**
@@ -38,7 +41,7 @@ export interface OrderTrace {
  * execution history (states, Lambda invocations with retries) or bus events (events, matched rules,
  * deliveries with attempts). The critical path is the causal chain to the final state or event.
  */
-export function buildTrace(orderId: string, entries: readonly LogEntry[], outcome?: OrderOutcome, flow?: Pick<EventFlow, 'rules' | 'outcome'>): OrderTrace {
+export function buildTrace(orderId: string, entries: readonly LogEntry[], outcome?: OrderOutcome, flow?: Pick<EventFlow, 'rules' | 'outcome'>, options: { memoryMb?: number } = {}): OrderTrace {
   const sorted = [...entries].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   const t0 = sorted.length ? Date.parse(sorted[0]!.timestamp) : Date.parse(outcome?.startedAt ?? new Date().toISOString());
   const at = (e: LogEntry) => Date.parse(e.timestamp) - t0;
@@ -46,6 +49,10 @@ export function buildTrace(orderId: string, entries: readonly LogEntry[], outcom
   const errors: string[] = [];
   let retries = 0;
 
+  // Injected faults (--inject) are marked as such, in both modes.
+  for (const e of sorted.filter((x) => x.type === 'FaultInjected')) {
+    spans.push({ kind: 'fault', name: `${e.name ?? '?'} ${String(e.details?.spec ?? e.details?.fault ?? '')}`.trim(), startMs: at(e), durationMs: 0, status: 'failed', onCriticalPath: false });
+  }
   for (const e of sorted.filter((x) => x.source === 'api')) {
     spans.push({ kind: 'api', name: `${e.name ?? 'request'} ${String(e.details?.statusCode ?? '')}`.trim(), startMs: at(e), durationMs: 0, status: e.type === 'ApiRequestReceived' ? 'ok' : 'failed', onCriticalPath: true });
   }
@@ -151,6 +158,7 @@ export function buildTrace(orderId: string, entries: readonly LogEntry[], outcom
     gaps,
     retries,
     errors,
+    ...(options.memoryMb !== undefined ? { cost: orderCost(orderId, sorted, options.memoryMb) } : {}),
   };
 }
 
@@ -182,7 +190,7 @@ export function renderTrace(trace: OrderTrace, width = 40): string {
     const from = Math.min(width - 1, Math.floor((s.startMs / total) * width));
     const len = Math.max(1, Math.round((s.durationMs / total) * width));
     const bar = `${' '.repeat(from)}${(s.durationMs === 0 ? '◆' : '█'.repeat(Math.min(len, width - from)))}`.padEnd(width);
-    const what = s.kind === 'delivery' ? `${s.name} ← rule ${s.rule}` : s.kind === 'event' ? `event ${s.name}` : s.kind === 'state' ? `state ${s.name}` : s.kind === 'invocation' ? `  λ ${s.name}` : s.kind === 'dead-letter' ? `dead-lettered ${s.name} (rule ${s.rule})` : s.name;
+    const what = s.kind === 'fault' ? `injected fault: ${s.name}` : s.kind === 'delivery' ? `${s.name} ← rule ${s.rule}` : s.kind === 'event' ? `event ${s.name}` : s.kind === 'state' ? `state ${s.name}` : s.kind === 'invocation' ? `  λ ${s.name}` : s.kind === 'dead-letter' ? `dead-lettered ${s.name} (rule ${s.rule})` : s.name;
     const note = [s.attempt && s.attempt > 1 ? `attempt ${s.attempt}` : '', s.error ?? ''].filter(Boolean).join(', ');
     lines.push(`${String(s.startMs).padStart(6)} ms ${s.onCriticalPath ? '*' : ' '}|${bar}| ${what}${s.durationMs ? ` ${s.durationMs} ms` : ''}${note ? ` (${note})` : ''}`);
   }
@@ -190,5 +198,12 @@ export function renderTrace(trace: OrderTrace, width = 40): string {
   const largest = trace.gaps.reduce<OrderTrace['gaps'][number] | undefined>((max, g) => (!max || g.ms > max.ms ? g : max), undefined);
   lines.push(`waiting on the critical path: ${trace.waitingMs} ms${largest ? ` (largest: ${largest.ms} ms between ${largest.after} and ${largest.before})` : ''}`);
   if (trace.errors.length) lines.push(`errors: ${trace.errors.join('; ')}`);
+  if (trace.cost) {
+    const u = trace.cost.usage;
+    const counts = u.mode === 'events' ? `${u.eventsPublished} events published, ${u.ruleDeliveries} rule deliveries` : `${u.stateTransitions} state transitions`;
+    const express = trace.cost.express ? ` (as an Express workflow: $${(trace.cost.express.usd * 1e6).toFixed(2)})` : '';
+    lines.push(`usage: ${u.lambdaInvocations} Lambda invocations, ${Number(u.lambdaGbSeconds.toPrecision(3))} GB-s at ${u.memoryMb} MB, ${counts}`);
+    lines.push(`estimated AWS cost (${trace.cost.prices.region}, prices of ${trace.cost.prices.retrieved}): $${trace.cost.cost.usd.toPrecision(3)} per order, $${(trace.cost.cost.usd * 1e6).toFixed(2)} per million${express}`);
+  }
   return lines.join('\n');
 }
