@@ -151,6 +151,8 @@ export class LocalBackend {
     if (this.engine.kind === 'events') await this.engine.bus.close();
     await this.lambda.close();
     this.store.close();
+    // Writes that failed in the background (disk full, ...) fail the command that made them, in one line.
+    if (this.store.fault) throw this.store.fault;
   }
 }
 

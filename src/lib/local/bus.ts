@@ -77,6 +77,8 @@ export class LocalEventBus {
   private readonly trackers = new Map<string, ExecutionTracker>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Pending "has this flow stopped?" checks (run at once on close). */
+  private readonly stopChecks = new Set<() => void>();
   private readonly flow: NonNullable<LocalRuntimeSpec['events']>;
 
   constructor(
@@ -139,6 +141,8 @@ export class LocalEventBus {
 
   async close(): Promise<void> {
     await this.idle();
+    // Flows that stopped without a terminal event end now, before the store closes.
+    for (const check of [...this.stopChecks]) check();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -319,10 +323,14 @@ export class LocalEventBus {
     if (tracker && --tracker.inFlight === 0) {
       if (!tracker.settled) {
         // A handler may publish just after its delivery returned: give it a moment before calling the flow stopped.
-        setTimeout(() => {
+        const check = () => {
+          this.stopChecks.delete(check);
+          clearTimeout(timer);
           this.stopped(tracker);
           this.forget(tracker);
-        }, STOPPED_FLOW_GRACE_MS);
+        };
+        const timer = setTimeout(check, STOPPED_FLOW_GRACE_MS);
+        this.stopChecks.add(check);
       } else {
         this.forget(tracker);
       }

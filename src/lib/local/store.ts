@@ -127,8 +127,11 @@ export class LocalStore {
   private heartbeat: NodeJS.Timeout | undefined;
   /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
   fault: StateError | undefined;
-  /** Called once when a background commit fails (the default prints the one line on stderr). */
-  onFault: (error: StateError) => void = (error) => process.stderr.write(`Error: ${error.message}\n  → ${error.suggestions.join(' ')}\n`);
+  /**
+   * Called once when a background commit fails. The default does nothing more: the next write, wait or
+   * `close()` throws the fault, and the command prints it as its one error line (`serve` also logs it at once).
+   */
+  onFault: (error: StateError) => void = () => {};
 
   constructor(projectDir: string, readonly stage: string) {
     this.dir = join(projectDir, STATE_DIR, 'local', stage);
@@ -177,7 +180,11 @@ export class LocalStore {
       }
       this.db = this.connect();
     }
-    this.recoverInterrupted();
+    try {
+      this.recoverInterrupted();
+    } catch {
+      // A full disk or a read-only folder: reading still works; the next write reports the fault in one line.
+    }
     return this.db;
   }
 
@@ -237,6 +244,42 @@ export class LocalStore {
     } catch (error) {
       throw error instanceof StateError ? error : stateErrorFrom(error, this.dbFile, this.stage);
     }
+  }
+
+  /**
+   * One transaction. Hand-written rather than libsql's `transaction()`: after SQLITE_FULL SQLite has already
+   * rolled back, and libsql's ROLLBACK then fails with "no transaction is active", hiding the real error.
+   */
+  private tx<T>(fn: () => T): T {
+    const db = this.open({ create: true });
+    try {
+      return this.inTransaction(db, fn);
+    } catch (error) {
+      // A full disk, a read-only or damaged file: no later write can succeed either (a lock may clear).
+      if (error instanceof StateError && !/locked/.test(error.message)) this.fault = error;
+      throw error;
+    }
+  }
+
+  private inTransaction<T>(db: Db, fn: () => T): T {
+    return this.guard(() => {
+      if (db.inTransaction) return fn();
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = fn();
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (db.inTransaction) {
+          try {
+            db.exec('ROLLBACK');
+          } catch {
+            // the original error is the one to report
+          }
+        }
+        throw error;
+      }
+    });
   }
 
   // ---- deployment ----
@@ -318,11 +361,10 @@ export class LocalStore {
     if (this.ops.length === 0) return;
     const ops = this.ops;
     this.ops = [];
-    const db = this.open({ create: true });
     try {
-      this.guard(() => db.transaction(() => {
+      this.tx(() => {
         for (const op of ops) op();
-      })());
+      });
     } catch (error) {
       this.fault = error as StateError;
       throw error;
@@ -416,8 +458,7 @@ export class LocalStore {
     accept: (latest: ExecutionRecord | undefined) => boolean,
     onClaim?: (record: ExecutionRecord) => void,
   ): { created: true; record: ExecutionRecord } | { created: false; existing: ExecutionRecord } {
-    const db = this.open({ create: true });
-    return this.guard(() => db.transaction(() => {
+    return this.tx(() => {
       let latest = this.latestExecution(orderId);
       if (latest?.status === 'RUNNING' && latest.pid !== process.pid && !ownerAlive(latest.pid, this.heartbeatOf(latest.id))) {
         this.interrupt(latest, `interrupted: process ${latest.pid} exited`);
@@ -436,7 +477,7 @@ export class LocalStore {
       this.ops = [];
       for (const op of ops) op();
       return { created: true as const, record };
-    }).immediate());
+    });
   }
 
   latestExecution(orderId: string): ExecutionRecord | undefined {
@@ -494,9 +535,9 @@ export class LocalStore {
     const running = this.guard(() => db.prepare("SELECT * FROM executions WHERE status = 'RUNNING' AND owner_pid != ?").all(process.pid) as Row[]);
     const gone = running.filter((row) => !ownerAlive(Number(row.owner_pid), Number(row.heartbeat)));
     if (gone.length === 0) return 0;
-    this.guard(() => db.transaction(() => {
+    this.tx(() => {
       for (const row of gone) this.interrupt(rowToExecution(row), `interrupted: process ${String(row.owner_pid)} exited`);
-    }).immediate());
+    });
     return gone.length;
   }
 
@@ -526,11 +567,10 @@ export class LocalStore {
   /** Ends the order's latest execution ABORTED now, if it still runs (a stopping `serve`). */
   interruptLatest(orderId: string, cause: string): boolean {
     this.commit();
-    const db = this.open({ create: true });
-    return this.guard(() => db.transaction(() => {
+    return this.tx(() => {
       const latest = this.latestExecution(orderId);
       return latest ? this.interrupt(latest, cause) : false;
-    }).immediate());
+    });
   }
 
   // ---- outcomes ----
