@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
@@ -177,5 +177,41 @@ describe('the local state (events)', () => {
     } finally {
       writeFileSync(file, original);
     }
+  });
+});
+
+// A real full disk: the stage folder on a 1 MiB tmpfs (needs root to mount; skipped with a note otherwise —
+// test/unit/local-store.test.ts injects SQLITE_FULL everywhere).
+describe('the local state on a full disk', () => {
+  const tmp = tempDir();
+  const project = templateProject(tmp.dir, { stage: 'full' });
+  const stageDir = join(project, '.fulfill/local/full');
+  let mounted = false;
+  beforeAll(() => {
+    mkdirSync(stageDir, { recursive: true });
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', stageDir], { stdio: 'ignore' });
+      mounted = true;
+    } catch {
+      process.stderr.write('disk-full test skipped: cannot mount a tmpfs here (not root)\n');
+    }
+  });
+  afterAll(() => {
+    // Lazy: the jest process may still hold the database file open for a moment.
+    if (mounted) execFileSync('umount', ['-l', stageDir]);
+    tmp.cleanup();
+  });
+
+  it('says so in one line (exit 5), and the orders recorded before stay readable', async () => {
+    if (!mounted) return;
+    const cli = (args: string[]) => runCli(args, { cwd: project, timeoutMs: 240_000 });
+    expect((await cli(['deploy'])).code).toBe(0);
+    const burst = await cli(['send-order', '--count', '2000', '--concurrency', '20', '--order-id', 'full']);
+    expectOneLine(burst, 5, /state\.db: the disk is full, so fulfill cannot record orders/);
+    const db = openStateDb(project, 'full');
+    const first = (db.prepare("SELECT order_id FROM outcomes ORDER BY execution_id LIMIT 1").get() as Record<string, unknown> | undefined)?.order_id;
+    db.close();
+    if (first) expect((await cli(['logs', '--order', String(first)])).code).toBe(0);
+    expectOneLine(await cli(['send-order', '--order-id', 'one-more']), 5, /disk is full/);
   });
 });
