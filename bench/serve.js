@@ -2,13 +2,15 @@
 // `fulfill serve` under a bounded loopback burst, per mode: POST /orders throughput and latency (p50/p99)
 // from a separate client process, then the time until every order's outcome is recorded.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const Database = createRequire(import.meta.url)('libsql');
 const total = Number(process.env.BENCH_REQUESTS ?? 500);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const modes = (process.env.BENCH_MODES ?? 'orchestration,events').split(',');
@@ -65,8 +67,15 @@ for (const mode of modes) {
     }),
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const outcomes = join(dir, '.fulfill/local/dev/outcomes');
-  while (readdirSync(outcomes).length < total + 1) await new Promise((r) => setTimeout(r, 20));
+  const outcomes = () => {
+    const db = new Database(join(dir, '.fulfill/local/dev/state.db'), { timeout: 10_000 });
+    try {
+      return Number(db.prepare('SELECT count(*) AS n FROM outcomes').get().n);
+    } finally {
+      db.close();
+    }
+  };
+  while (outcomes() < total + 1) await new Promise((r) => setTimeout(r, 50));
   const allDone = Number(process.hrtime.bigint() - start) / 1e9;
   latencies.sort((a, b) => a - b);
   console.log(

@@ -26,6 +26,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
     const config = loadConfig(flags.dir);
     const faults = faultPlanFrom(flags.inject, 'local');
     const backend = await LocalBackend.start(flags.dir, flags.stage ?? config.stage, faults ? { faults } : {});
+    // A write that fails in the background (disk full, ...) is said at once, in one line; requests then get 500.
+    backend.store.onFault = (error) => process.stderr.write(`Error: ${error.message}\n  → ${error.suggestions.join(' ')}\n`);
     const storefront = join(flags.dir, 'storefront');
     const server = new FulfillServer(backend, {
       host: flags.host,

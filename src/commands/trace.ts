@@ -22,6 +22,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
     slowest: Flags.integer({ summary: 'List the N slowest orders.', min: 1 }),
     since: Flags.string({ summary: 'Only orders started since a duration ago (10m, 1h) or an ISO time.', default: '1h' }),
     sla: Flags.string({ summary: 'Latency objective, e.g. 2s or 500ms: report orders over it (exit 1 if any).' }),
+    execution: Flags.integer({ char: 'e', summary: 'Local target: this submission of the order (1 = the first; default: the latest).', min: 1 }),
   };
 
   async run(): Promise<OrderTrace | { orders: Slow[]; breached?: Slow[]; slaMs?: number }> {
@@ -29,11 +30,15 @@ export default class Trace extends BaseCommand<typeof Trace> {
     const config = loadConfig(flags.dir);
     const source = await this.source(flags, flags.stage ?? config.stage, (flags.target ?? config.target) === 'aws', config);
     if (args.orderId) {
-      const entries = await source.entries(args.orderId);
+      const execution = source.executions ? pickExecution(args.orderId, source.executions(args.orderId), flags.execution) : undefined;
+      const entries = await source.entries(args.orderId, execution?.chosen);
       if (entries.length === 0) throw new UserError(`order ${args.orderId} has no log entries on stage "${flags.stage ?? config.stage}"`, ['List recent orders with `fulfill trace --slowest 10`.']);
-      const trace = buildTrace(args.orderId, entries, await source.outcome(args.orderId), source.flow, { memoryMb: source.memoryMb });
+      const trace = buildTrace(args.orderId, entries, await source.outcome(args.orderId, execution?.chosen), source.flow, {
+        memoryMb: source.memoryMb,
+      });
       this.log(renderTrace(trace));
-      return trace;
+      if (execution?.note) this.log(execution.note);
+      return { ...trace, ...(execution ? { execution: execution.chosen, executions: execution.all } : {}) };
     }
     if (!flags.slowest && !flags.sla) throw new UserError('trace needs an order id, --slowest N or --sla DURATION');
     const since = parseSince(flags.since);
@@ -62,9 +67,11 @@ export default class Trace extends BaseCommand<typeof Trace> {
       const store = openLocalLog(flags.dir, stage);
       return {
         memoryMb: (store.readDeployment() as { functionsConfig?: { memoryMb: number } } | undefined)?.functionsConfig?.memoryMb ?? config.functions.memoryMb,
-        entries: async (orderId) => store.readLog({ orderId }),
-        outcome: async (orderId) => store.readOutcome(orderId),
-        finishedSince: async () => store.listOutcomes(),
+        executions: (orderId) => store.listExecutions(orderId).map((x) => ({ execution: x.execution, status: x.status, startedAt: x.startDate })),
+        entries: async (orderId, execution) => store.readLog({ orderId, ...(execution ? { execution } : {}) }),
+        outcome: async (orderId, execution) => store.readOutcome(orderId, execution),
+        // Each order's latest submission, finished or not: failed and unfinished orders count too.
+        finishedSince: async (since) => store.listOrders(since),
       };
     }
     const { connectStage } = await import('../lib/aws/stage.js');
@@ -87,9 +94,23 @@ interface TraceSource {
   flow?: EventFlow;
   /** The functions' memory, for GB-seconds. */
   memoryMb: number;
-  entries(orderId: string): Promise<LogEntry[]>;
-  outcome(orderId: string): Promise<OrderOutcome | undefined>;
+  /** Local target: the order's submissions, each its own execution (oldest first). */
+  executions?: (orderId: string) => Array<{ execution: number; status: string; startedAt: string }>;
+  entries(orderId: string, execution?: number): Promise<LogEntry[]>;
+  outcome(orderId: string, execution?: number): Promise<OrderOutcome | undefined>;
   finishedSince(since: number): Promise<Slow[]>;
+}
+
+/** One submission of the order to trace (the latest by default), and a note naming the others. */
+function pickExecution(orderId: string, all: Array<{ execution: number; status: string; startedAt: string }>, wanted: number | undefined) {
+  if (wanted !== undefined && !all.some((x) => x.execution === wanted)) {
+    throw new UserError(`order ${orderId} has no execution ${wanted} (it has ${all.length})`, all.length ? [`Pick one of ${all.map((x) => x.execution).join(', ')} with --execution.`] : []);
+  }
+  const chosen = wanted ?? all.at(-1)?.execution;
+  const note = all.length > 1
+    ? `submissions of ${orderId}: ${all.map((x) => `${x.execution} ${x.status} at ${x.startedAt}${x.execution === chosen ? ' (shown)' : ''}`).join(', ')}; pick one with --execution N`
+    : undefined;
+  return { chosen, all, note };
 }
 
 function parseDuration(text: string): number {

@@ -12,6 +12,8 @@ export enum ExitCode {
   AwsError = 3,
   /** Waited too long for an outcome. */
   Timeout = 4,
+  /** The local state cannot be used: disk full, unwritable, a damaged database or deployment, a missing bundle. */
+  LocalState = 5,
   /** A bug in fulfill itself. */
   Internal = 70,
 }
@@ -22,6 +24,7 @@ export const EXIT_CODES_HELP = `EXIT CODES
   2  bad input (flags, files, config, not deployed)
   3  AWS error
   4  timeout
+  5  local state unusable (disk full, unwritable, damaged database or deployment, missing bundle: the message names the file)
   70 internal error (a bug: please report it with --debug output)`;
 
 /** An error the user can fix. Rendered as one line (plus suggestions), never with a stack trace. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
 import type { OrderOutcome } from '../../src/lib/order/outcome.js';
 import { envelope, jsonLines, runCli, tempDir } from '../helpers/cli.js';
+import { openStateDb } from '../helpers/state.js';
 
 describe('events mode on the local target, end to end', () => {
   const tmp = tempDir();
@@ -62,14 +63,26 @@ describe('events mode on the local target, end to end', () => {
     writeFileSync(handler, original.replace('return warehouseFor', "if (order.shipTo.country === 'XX') throw new Error('warehouse system down');\n  return warehouseFor"));
     try {
       expect((await runCli(['deploy'], { cwd: project })).code).toBe(0);
-      const run = await runCli(['send-order', '--ship-to', 'XX', '--order-id', 'ev-dlq', '--timeout', '5', '--json'], { cwd: project });
-      expect(run.code).toBe(4); // no terminal event: the order times out
+      const run = await runCli(['send-order', '--ship-to', 'XX', '--order-id', 'ev-dlq', '--timeout', '30', '--json'], { cwd: project });
+      // The dead letter ends the order FAILED at once, with the handler's error, the rule and the target.
+      expect(run.code).toBe(0);
+      expect(envelope<{ outcome: OrderOutcome }>(run).result.outcome).toMatchObject({
+        status: 'FAILED',
+        error: { error: 'Error', cause: 'warehouse system down (rule select-warehouse-1p, target select-warehouse: dead-lettered after 3 attempts)' },
+      });
+      const trace = await runCli(['trace', 'ev-dlq', '--json'], { cwd: project });
+      expect(envelope<{ status: string }>(trace).result.status).toBe('FAILED');
+      const sla = envelope<{ orders: Array<{ orderId: string; status: string }> }>(await runCli(['trace', '--slowest', '50', '--json'], { cwd: project }));
+      expect(sla.result.orders).toContainEqual(expect.objectContaining({ orderId: 'ev-dlq', status: 'FAILED' }));
       const entries = jsonLines<LogEntry>((await runCli(['logs', '--order', 'ev-dlq', '--json'], { cwd: project })).stdout);
       const failures = entries.filter((e) => e.type === 'DeliveryFailed' && e.details?.rule === 'select-warehouse-1p');
       expect(failures.map((e) => e.details?.attempt)).toEqual([1, 2, 3]); // maximumRetryAttempts: 2
       expect(failures[0]!.details).toMatchObject({ error: 'Error', cause: 'warehouse system down' });
       expect(entries.filter((e) => e.type === 'DeadLettered')).toHaveLength(1);
-      const dlq = jsonLines<{ rule: string; attempts: number; event: { detail: { orderId: string } } }>(readFileSync(join(project, '.fulfill/local/dev/dead-letter.jsonl'), 'utf8'));
+      const db = openStateDb(project, 'dev');
+      const dlq = (db.prepare("SELECT rule, attempts, event FROM dead_letters WHERE order_id = 'ev-dlq'").all() as Array<Record<string, unknown>>)
+        .map((r) => ({ rule: r.rule, attempts: r.attempts, event: JSON.parse(String(r.event)) as unknown }));
+      db.close();
       expect(dlq).toEqual([expect.objectContaining({ rule: 'select-warehouse-1p', attempts: 3, event: expect.objectContaining({ detail: expect.objectContaining({ orderId: 'ev-dlq' }) }) })]);
     } finally {
       writeFileSync(handler, original);

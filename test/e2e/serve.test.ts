@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import type { OrderOutcome } from '../../src/lib/order/outcome.js';
 import { runCli, tempDir, templateProject } from '../helpers/cli.js';
 import { startServe, type RunningServer } from '../helpers/serve.js';
+import { executionRows } from '../helpers/state.js';
 
 const order = (orderId: string, overrides: Record<string, unknown> = {}) => ({
   orderId,
@@ -136,10 +135,12 @@ describe.each(['orchestration', 'events'] as const)('fulfill serve (%s)', (mode)
       const answers = await Promise.all(ids.map((id, i) => raw(burst.url, 'POST', '/orders', JSON.stringify(order(id, { paymentInstrumentType: i % 5 === 0 ? 'giftCard' : 'creditCard' })))));
       expect(answers.every((a) => a.status === 200)).toBe(true);
       expect(await burst.stop('SIGTERM')).toBe(0);
-      const outcomesDir = join(own.dir, '.fulfill/local/burst/outcomes');
-      const outcomes = readdirSync(outcomesDir).map((f) => JSON.parse(readFileSync(join(outcomesDir, f), 'utf8')) as OrderOutcome);
+      const outcomes = executionRows(own.dir, 'burst');
       expect(outcomes.map((o) => o.orderId).sort()).toEqual([...ids].sort());
-      for (const o of outcomes) expect(['SUCCEEDED', 'FAILED', 'ABORTED']).toContain(o.status);
+      for (const o of outcomes) {
+        expect(o.outcomes).toBe(1);
+        expect(['SUCCEEDED', 'FAILED', 'ABORTED']).toContain(o.outcomeStatus);
+      }
       expect(burst.output()).toMatch(/stopped \(\d+ finished, \d+ recorded as interrupted\)/);
     } finally {
       await burst.stop('SIGKILL');

@@ -1,6 +1,6 @@
 import { UserError, TimeoutError } from '../errors.js';
 import { LOCAL_ACCOUNT_ID, naming } from '../blueprint/naming.js';
-import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
+import type { OrderOutcome } from '../order/outcome.js';
 import type { LogEntry } from '../logs/entry.js';
 import { LocalApi } from './api.js';
 import type { LocalRuntimeSpec } from './deploy.js';
@@ -34,6 +34,7 @@ export class LocalBackend {
 
   static async start(projectDir: string, stage: string, options: LocalBackendOptions = {}): Promise<LocalBackend> {
     const store = new LocalStore(projectDir, stage);
+    // Opening the stage also ends executions of processes that are gone (store.recoverInterrupted).
     const deployment = store.readDeployment() as LocalRuntimeSpec | undefined;
     if (!deployment) {
       throw new UserError(`stage "${stage}" is not deployed on the local target`, ['Run `fulfill deploy` first (add --stage if you use another stage).']);
@@ -59,7 +60,7 @@ export class LocalBackend {
       const { LocalStepFunctions } = await import('./orchestration.js');
       const lambda = withHandlerFaults(new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, {})), lambdaOptions), options.faults, { deployment, recorder });
       const sfn = await LocalStepFunctions.create(deployment.workflow!.definition, new Map(deployment.workflow!.tasks), names, lambda, store, recorder);
-      const api = new LocalApi(deployment.api, deployment.stage, (request) => sfn.startExecution(request as never), recorder);
+      const api = new LocalApi(deployment.api, deployment.stage, durably(store, (request) => sfn.startExecution(request as never)), recorder);
       return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'orchestration', sfn });
     }
     const { LocalEventBus } = await import('./bus.js');
@@ -77,7 +78,7 @@ export class LocalBackend {
     const lambda = withHandlerFaults(new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, sdkEnv)), lambdaOptions), options.faults, { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName() });
     bus.attach(lambda);
     bus.faults = eventFaultHook(options.faults, recorder);
-    const api = new LocalApi(deployment.api, deployment.stage, (request) => bus.putEvents(request as never), recorder);
+    const api = new LocalApi(deployment.api, deployment.stage, durably(store, (request) => bus.putEvents(request as never)), recorder);
     return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'events', bus });
   }
 
@@ -91,53 +92,59 @@ export class LocalBackend {
   }
 
   /**
-   * Waits for an order's outcome: from the engine when this process runs it, otherwise from the store
-   * (another process, e.g. `fulfill serve`, runs it).
+   * Waits for an order's outcome: from the engine when this process runs it (resolved the moment it ends),
+   * otherwise from the store (another process, e.g. `fulfill serve`, runs it): an indexed read per poll.
    */
   async waitForOutcome(orderId: string, timeoutMs: number): Promise<OrderOutcome> {
     const running = this.running(orderId);
     const deadline = Date.now() + timeoutMs;
+    const timedOut = () => new TimeoutError(`order ${orderId}: no outcome after ${timeoutMs / 1000}s`, [`Raise --timeout, or look at \`fulfill logs --order ${orderId}\`.`]);
     if (running) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TimeoutError(`order ${orderId}: no outcome after ${timeoutMs / 1000}s`, ['Raise --timeout, or look at `fulfill logs --order ' + orderId + '`.'])), timeoutMs);
+        timer = setTimeout(() => reject(timedOut()), timeoutMs);
       });
       try {
-        return await Promise.race([running, timeout]);
+        const outcome = await Promise.race([running, timeout]);
+        // An outcome that could not be recorded is no outcome: the one-line state error instead.
+        if (this.store.fault) throw this.store.fault;
+        return outcome;
       } finally {
         clearTimeout(timer);
       }
     }
+    const started = this.store.latestExecution(orderId);
     for (;;) {
-      const outcome = this.store.readOutcome(orderId);
+      const latest = this.store.latestExecution(orderId);
+      const outcome = latest && latest.id >= (started?.id ?? 0) ? this.store.readExecutionOutcome(latest.id) : undefined;
       if (outcome) return outcome;
-      if (Date.now() >= deadline) throw new TimeoutError(`order ${orderId}: no outcome after ${timeoutMs / 1000}s`, [`Look at \`fulfill logs --order ${orderId}\`.`]);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (Date.now() >= deadline) throw timedOut();
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
-  /** What `GET /orders/{id}` answers: the outcome when there is one, else the order's timeline so far. */
-  orderView(orderId: string): { orderId: string; status: string; outcome?: OrderOutcome; timeline: LogEntry[] } | undefined {
-    const timeline = this.store.readLog({ orderId });
-    const outcome = this.store.readOutcome(orderId);
-    if (!outcome && timeline.length === 0) return undefined;
-    return { orderId, status: outcome?.status ?? 'RUNNING', ...(outcome ? { outcome } : {}), timeline };
+  /**
+   * What `GET /orders/{id}` answers: the latest execution's outcome when there is one, else its timeline so far;
+   * `execution` is the submission shown and `executions` how many there are. Indexed reads only.
+   */
+  orderView(orderId: string): { orderId: string; status: string; execution?: number; executions: number; outcome?: OrderOutcome; timeline: LogEntry[] } | undefined {
+    const latest = this.store.latestExecution(orderId);
+    const timeline = this.store.readLog({ orderId, ...(latest ? { execution: latest.execution } : {}) });
+    const outcome = latest ? this.store.readExecutionOutcome(latest.id) : undefined;
+    if (!latest && timeline.length === 0) return undefined;
+    return {
+      orderId,
+      status: outcome?.status ?? (latest ? 'RUNNING' : 'REJECTED'),
+      ...(latest ? { execution: latest.execution } : {}),
+      executions: latest?.execution ?? 0,
+      ...(outcome ? { outcome } : {}),
+      timeline,
+    };
   }
 
   /** Records an order this process accepted but could not finish (e.g. serve stopped): no order is lost silently. */
   recordInterrupted(orderId: string): void {
-    if (this.store.readOutcome(orderId)) return;
-    const execution = this.store.readExecution(orderId);
-    const first = this.store.readLog({ orderId })[0];
-    const startedAt = execution?.startDate ?? first?.timestamp ?? new Date().toISOString();
-    const placed = this.store.readLog({ orderId }).find((e) => e.type === 'EventPublished')?.details?.detail as Record<string, unknown> | undefined;
-    const state = execution ? (JSON.parse(execution.input) as Record<string, unknown>) : (placed ?? { orderId });
-    this.recorder.record(orderId, this.mode === 'orchestration' ? 'execution' : 'events', this.mode === 'orchestration' ? 'ExecutionAborted' : 'OrderInterrupted', { details: { reason: 'the local backend stopped before the order finished' } });
-    this.recorder.flush();
-    this.store.writeOutcome(
-      buildOutcome({ orderId, mode: this.mode, status: 'ABORTED', state, failure: { Error: 'Interrupted', Cause: 'the local backend stopped before the order finished' }, startedAt, finishedAt: new Date().toISOString() }),
-    );
-    if (execution) this.store.updateExecution({ ...execution, status: 'ABORTED' });
+    this.store.interruptLatest(orderId, 'interrupted: the local backend stopped before the order finished');
   }
 
   /** Stops the engine and the execution environments. In-flight work is finished first by the caller. */
@@ -148,7 +155,17 @@ export class LocalBackend {
     if (options.force) await this.lambda.close();
     if (this.engine.kind === 'events') await this.engine.bus.close();
     await this.lambda.close();
-    this.recorder.flush();
     this.store.close();
+    // Writes that failed in the background (disk full, ...) fail the command that made them, in one line.
+    if (this.store.fault) throw this.store.fault;
   }
+}
+
+/** The API answers 200 only once the accepted order is committed (the execution row, its input, the event). */
+function durably<T>(store: LocalStore, action: (request: unknown) => T): (request: unknown) => T {
+  return (request) => {
+    const result = action(request);
+    store.commit();
+    return result;
+  };
 }

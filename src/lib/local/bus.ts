@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
 import type { Naming } from '../blueprint/naming.js';
 import { compilePattern } from '../events/pattern.js';
 import { transformEventForTarget } from '../events/transformer.js';
@@ -12,7 +10,7 @@ import { LocalServiceError } from './aws-errors.js';
 import type { LocalRuntimeSpec } from './deploy.js';
 import type { LocalLambda } from './lambda.js';
 import type { Recorder } from './recorder.js';
-import type { LocalStore } from './store.js';
+import type { ExecutionRecord, LocalStore } from './store.js';
 
 export interface PutEventsRequestEntry {
   Source?: string;
@@ -48,25 +46,39 @@ const MAX_REQUEST_BYTES = 256 * 1024;
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 2000;
 
-interface OrderTracker {
-  startedAt?: string;
+/** One execution (submission) of an order as it passes through this process's bus. */
+interface ExecutionTracker {
+  record: ExecutionRecord;
+  /** Events and deliveries of this execution not finished yet: at 0 with no outcome, the flow has stopped. */
+  inFlight: number;
+  lastEvent?: EventEnvelope;
+  settled: boolean;
   done: Promise<OrderOutcome>;
   resolve: (outcome: OrderOutcome) => void;
 }
 
+/** How long an execution may sit idle without a terminal event before it ends (a handler's late publish). */
+const STOPPED_FLOW_GRACE_MS = 50;
+
 /**
  * The events mode on the local target: a custom event bus with EventBridge's PutEvents validation and
  * envelope, rules matched with the content-filtering implementation, input transformers, and asynchronous,
- * at-least-once delivery to Lambda targets with a retry policy and a dead-letter file. It also serves the
+ * at-least-once delivery to Lambda targets with a retry policy and dead letters. Each `OrderPlaced` from the
+ * API starts an execution of the order (PutEvents is not idempotent); the events that follow belong to it, and
+ * it ends exactly once: with a terminal event, a dead letter (FAILED), or a flow that stops without a terminal
+ * event (FAILED, naming the last event). Accepted events and pending deliveries are queued in the store. It
+ * also serves the
  * EventBridge JSON protocol on a loopback port, so functions publish with the real SDK client.
  */
 export class LocalEventBus {
   private server: Server | undefined;
   private lambda: LocalLambda | undefined;
   private readonly rules: Array<{ name: string; arn: string; target: string; matches: (event: unknown) => boolean; transformer?: Parameters<typeof transformEventForTarget>[0] }>;
-  private readonly trackers = new Map<string, OrderTracker>();
+  private readonly trackers = new Map<string, ExecutionTracker>();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  /** Pending "has this flow stopped?" checks (run at once on close). */
+  private readonly stopChecks = new Set<() => void>();
   private readonly flow: NonNullable<LocalRuntimeSpec['events']>;
   /** Fault injection (faults.ts): how often and how late each accepted event is routed. */
   faults: ((orderId: string, event: EventEnvelope) => { copies: number; delayMs: number }) | undefined;
@@ -131,6 +143,8 @@ export class LocalEventBus {
 
   async close(): Promise<void> {
     await this.idle();
+    // Flows that stopped without a terminal event end now, before the store closes.
+    for (const check of [...this.stopChecks]) check();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -166,21 +180,42 @@ export class LocalEventBus {
       detail: detail as Record<string, unknown>,
     };
     const orderId = typeof event.detail.orderId === 'string' ? event.detail.orderId : '-';
-    this.recorder.record(orderId, 'events', 'EventPublished', {
+    const published = () => this.recorder.record(orderId, 'events', 'EventPublished', {
       name: event['detail-type'],
       timestamp: now.getTime(),
       details: { eventId: event.id, source: event.source, detail: event.detail },
     });
-    // Injected event faults (--inject event:...): a dropped event reaches no rule and no outcome observer.
+    let tracker = orderId === '-' ? undefined : this.trackers.get(orderId);
+    const submission = event['detail-type'] === this.flow.orderPlaced && event.source === this.flow.source;
+    let queued: { id?: number } | undefined;
+    if (orderId !== '-' && (submission || !tracker)) {
+      // A new execution, its first entry and the queued event in one transaction.
+      const claim = this.store.claimExecution(orderId, 'events', entry.Detail, () => true, (record) => {
+        this.recorder.bind(record);
+        tracker = this.startTracker(record);
+        published();
+        queued = this.store.enqueueDelivery(record.id, orderId, null, event);
+      });
+      if (!claim.created) throw new LocalServiceError('InternalException', 'the order could not be recorded');
+    } else {
+      if (tracker && !this.recorder.executionOf(orderId)) this.recorder.bind(tracker.record);
+      published();
+      if (tracker) queued = this.store.enqueueDelivery(tracker.record.id, orderId, null, event);
+    }
+    if (tracker) tracker.lastEvent = event;
+    // Injected event faults (--inject event:...): a dropped event reaches no rule and no outcome observer, so
+    // its order ends FlowStopped; a duplicate is routed twice; a delayed one is routed late.
     const delivery = this.faults?.(orderId, event) ?? { copies: 1, delayMs: 0 };
-    if (delivery.copies > 0) this.track(orderId, event, now);
-    for (let copy = 0; copy < delivery.copies; copy++) {
-      this.begin();
+    if (tracker && delivery.copies > 0) this.terminal(tracker, event, now);
+    const routes = Math.max(1, delivery.copies);
+    for (let copy = 1; copy <= routes; copy++) {
+      this.begin(tracker);
       const routeOnce = () => {
         try {
-          this.route(orderId, event, now);
+          if (delivery.copies > 0) this.route(orderId, event, now, tracker);
         } finally {
-          this.end();
+          if (queued && copy === routes) this.store.completeDelivery(queued);
+          this.end(tracker);
         }
       };
       if (delivery.delayMs > 0) setTimeout(routeOnce, delivery.delayMs);
@@ -189,16 +224,20 @@ export class LocalEventBus {
     return { EventId: event.id };
   }
 
-  private route(orderId: string, event: EventEnvelope, ingestedAt: Date) {
+  private route(orderId: string, event: EventEnvelope, ingestedAt: Date, tracker: ExecutionTracker | undefined) {
     const matched = this.rules.filter((rule) => rule.matches(event));
     this.recorder.record(orderId, 'events', 'RulesMatched', { name: event['detail-type'], details: { eventId: event.id, rules: matched.map((r) => r.name) } });
     for (const rule of matched) {
-      this.begin();
-      void this.deliver(orderId, event, rule, ingestedAt).finally(() => this.end());
+      this.begin(tracker);
+      const queued = tracker ? this.store.enqueueDelivery(tracker.record.id, orderId, rule.name, event) : undefined;
+      void this.deliver(orderId, event, rule, ingestedAt, tracker).finally(() => {
+        if (queued) this.store.completeDelivery(queued);
+        this.end(tracker);
+      });
     }
   }
 
-  private async deliver(orderId: string, event: EventEnvelope, rule: LocalEventBus['rules'][number], ingestedAt: Date): Promise<void> {
+  private async deliver(orderId: string, event: EventEnvelope, rule: LocalEventBus['rules'][number], ingestedAt: Date, tracker: ExecutionTracker | undefined): Promise<void> {
     const { maximumRetryAttempts, maximumEventAgeSeconds } = this.flow.delivery;
     const input = transformEventForTarget(rule.transformer, event as unknown as Record<string, unknown>, {
       ruleName: this.names.resource(rule.name),
@@ -223,7 +262,7 @@ export class LocalEventBus {
         const ageSeconds = (Date.now() - ingestedAt.getTime()) / 1000;
         // EventBridge RetryPolicy: stop after MaximumRetryAttempts retries or once the event is older than MaximumEventAgeInSeconds.
         if (attempt > maximumRetryAttempts || ageSeconds >= maximumEventAgeSeconds) {
-          this.deadLetter(orderId, event, rule, attempt, payload);
+          this.deadLetter(orderId, event, rule, attempt, payload, tracker);
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1))));
@@ -231,52 +270,91 @@ export class LocalEventBus {
     }
   }
 
-  private deadLetter(orderId: string, event: EventEnvelope, rule: LocalEventBus['rules'][number], attempts: number, error: { errorType: string; errorMessage: string }) {
-    const file = join(this.store.dir, 'dead-letter.jsonl');
-    mkdirSync(dirname(file), { recursive: true });
+  private deadLetter(orderId: string, event: EventEnvelope, rule: LocalEventBus['rules'][number], attempts: number, error: { errorType: string; errorMessage: string }, tracker: ExecutionTracker | undefined) {
     // Like an SQS dead-letter queue message: the event plus why it could not be delivered.
-    appendFileSync(file, `${JSON.stringify({ timestamp: new Date().toISOString(), rule: rule.name, ruleArn: rule.arn, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage, event })}\n`);
+    this.store.deadLetter(tracker?.record.id, { orderId, rule: rule.name, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage, event: event as unknown as Record<string, unknown> });
     this.recorder.record(orderId, 'events', 'DeadLettered', { name: event['detail-type'], details: { eventId: event.id, rule: rule.name, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage } });
+    // The order cannot go on past this delivery: it fails now, with the handler's error and where it happened.
+    if (tracker) {
+      this.finish(tracker, 'FAILED', event.detail, new Date(), {
+        Error: error.errorType,
+        Cause: `${error.errorMessage} (rule ${rule.name}, target ${rule.target}: dead-lettered after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
+      });
+    }
   }
 
-  /** Follows each order from its first event to a terminal one (the flow's `outcome` events). */
-  private track(orderId: string, event: EventEnvelope, at: Date) {
-    if (orderId === '-') return;
-    let tracker = this.trackers.get(orderId);
-    if (!tracker) {
-      let resolve!: (o: OrderOutcome) => void;
-      const done = new Promise<OrderOutcome>((r) => (resolve = r));
-      tracker = { done, resolve };
-      this.trackers.set(orderId, tracker);
-    }
-    if (event['detail-type'] === this.flow.orderPlaced && event.source === this.flow.source) tracker.startedAt = at.toISOString();
+  private startTracker(record: ExecutionRecord): ExecutionTracker {
+    let resolve!: (o: OrderOutcome) => void;
+    const done = new Promise<OrderOutcome>((r) => (resolve = r));
+    const tracker: ExecutionTracker = { record, inFlight: 0, settled: false, done, resolve };
+    this.trackers.set(record.orderId, tracker);
+    return tracker;
+  }
+
+  /** A terminal event (the flow's `outcome` events) ends its execution; returns whether it was one. */
+  private terminal(tracker: ExecutionTracker, event: EventEnvelope, at: Date): boolean {
     const succeeded = this.flow.outcome.succeeded.includes(event['detail-type']);
     const failed = this.flow.outcome.failed.includes(event['detail-type']);
-    if (!succeeded && !failed) return;
+    if (!succeeded && !failed) return false;
     const error = event.detail.error as { Error?: unknown; Cause?: unknown } | undefined;
-    const outcome = buildOutcome({
-      orderId,
-      mode: 'events',
-      status: succeeded ? 'SUCCEEDED' : 'FAILED',
-      state: event.detail,
-      ...(failed ? { failure: { Error: String(error?.Error ?? event['detail-type']), Cause: String(error?.Cause ?? '') } } : {}),
-      startedAt: tracker.startedAt ?? at.toISOString(),
-      finishedAt: at.toISOString(),
-    });
-    this.recorder.record(orderId, 'events', 'OutcomeRecorded', { name: event['detail-type'], details: { status: outcome.status } });
-    // The order's log is on disk before its outcome: whoever sees the outcome can read the whole history.
-    this.recorder.flush();
-    this.store.writeOutcome(outcome);
+    this.finish(tracker, succeeded ? 'SUCCEEDED' : 'FAILED', event.detail, at, failed ? { Error: String(error?.Error ?? event['detail-type']), Cause: String(error?.Cause ?? '') } : undefined, event['detail-type']);
+    return true;
+  }
+
+  /** Records the execution's one outcome; later terminal events or failures of the same execution change nothing. */
+  private finish(tracker: ExecutionTracker, status: 'SUCCEEDED' | 'FAILED', state: Record<string, unknown>, at: Date, failure?: { Error: string; Cause: string }, name?: string) {
+    if (tracker.settled) return;
+    tracker.settled = true;
+    const outcome = buildOutcome({ orderId: tracker.record.orderId, mode: 'events', status, state, ...(failure ? { failure } : {}), startedAt: tracker.record.startDate, finishedAt: at.toISOString() });
+    this.recorder.record(tracker.record.orderId, 'events', 'OutcomeRecorded', { ...(name ? { name } : {}), details: { status: outcome.status } });
+    // Queued with the turn's log entries: whoever sees the outcome can read the whole history.
+    this.store.finishExecution(tracker.record.id, status, outcome);
     tracker.resolve(outcome);
   }
 
-  private begin() {
-    this.inFlight++;
+  /** Ends an execution whose flow stopped without a terminal event (no rule matched, or a branch ended). */
+  private stopped(tracker: ExecutionTracker) {
+    if (tracker.settled || tracker.inFlight > 0) return;
+    const last = tracker.lastEvent;
+    const terminalEvents = [...this.flow.outcome.succeeded, ...this.flow.outcome.failed].join(' or ');
+    this.finish(tracker, 'FAILED', last?.detail ?? { orderId: tracker.record.orderId }, new Date(), {
+      Error: 'FlowStopped',
+      Cause: `the flow stopped after ${last ? `${last['detail-type']} (from ${last.source})` : 'its first event'}: no rule led on to ${terminalEvents}`,
+    });
   }
 
-  private end() {
+  private begin(tracker?: ExecutionTracker) {
+    this.inFlight++;
+    if (tracker) tracker.inFlight++;
+  }
+
+  private end(tracker?: ExecutionTracker) {
     this.inFlight--;
+    if (tracker && --tracker.inFlight === 0) {
+      if (!tracker.settled) {
+        // A handler may publish just after its delivery returned: give it a moment before calling the flow stopped.
+        const check = () => {
+          this.stopChecks.delete(check);
+          clearTimeout(timer);
+          this.stopped(tracker);
+          this.forget(tracker);
+        };
+        const timer = setTimeout(check, STOPPED_FLOW_GRACE_MS);
+        this.stopChecks.add(check);
+      } else {
+        this.forget(tracker);
+      }
+    }
     if (this.inFlight === 0) for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+
+  /** A settled, idle execution: its later events (none expected) would start a new one; memory stays flat. */
+  private forget(tracker: ExecutionTracker) {
+    if (!tracker.settled || tracker.inFlight > 0) return;
+    this.recorder.release(tracker.record.orderId, tracker.record.id);
+    setTimeout(() => {
+      if (this.trackers.get(tracker.record.orderId) === tracker && tracker.inFlight === 0) this.trackers.delete(tracker.record.orderId);
+    }, 10_000).unref();
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse) {

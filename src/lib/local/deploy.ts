@@ -11,7 +11,7 @@ import { LocalStore, type LocalDeployment } from './store.js';
 
 export type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
 
-/** What the local target needs at run time, recorded in deployment.json next to the bundles. */
+/** What the local target needs at run time, recorded in the stage's state.db (bundles under build/). */
 export interface LocalRuntimeSpec extends LocalDeployment {
   api: ApiModel;
   functionsConfig: { timeoutSeconds: number; memoryMb: number; environment: Record<string, Record<string, string>> };
@@ -58,11 +58,14 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
     {
       title: options.dryRun ? `Compare with the recorded deployment in .fulfill/local/${blueprint.stage}` : `Record the ${blueprint.mode} deployment in .fulfill/local/${blueprint.stage}`,
       run: async () => {
-        const previous = store.readDeployment() as LocalRuntimeSpec | undefined;
+        // deploy repairs a damaged stage (old JSON state, a damaged database or record): it records it afresh.
+        // A dry run (and `status`) reports the damage instead, as one line.
+        const previous = store.readDeployment(options.dryRun ? {} : { repair: true }) as LocalRuntimeSpec | undefined;
         const spec = runtimeSpec(blueprint, bundles, (options.now ?? (() => new Date()))());
-        const changes = diffDeployment(blueprint, previous, spec);
+        const changes = diffDeployment(blueprint, previous, spec, (fn) => store.bundleIntact(fn));
         const changed = changes.filter((c) => c.action !== 'unchanged').length;
         if (changed > 0 && !options.dryRun) store.writeDeployment(spec, bundles);
+        store.close();
         const effective = changed > 0 || !previous ? spec : previous;
         result = {
           target: 'local',
@@ -114,7 +117,7 @@ function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], no
   };
 }
 
-function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undefined, next: LocalRuntimeSpec): DeployChange[] {
+function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undefined, next: LocalRuntimeSpec, bundleIntact: (fn: { file: string; sha256: string }) => boolean): DeployChange[] {
   const { names } = blueprint;
   const changes: DeployChange[] = [];
   const before = new Map((previous?.functions ?? []).map((f) => [f.name, f]));
@@ -125,6 +128,7 @@ function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undef
     const why = [
       ...(old && old.sha256 !== fn.sha256 ? ['code changed'] : []),
       ...(old && oldEnv !== JSON.stringify(next.functionsConfig.environment[fn.name]) ? ['environment changed'] : []),
+      ...(old && old.sha256 === fn.sha256 && !bundleIntact(old) ? [`bundle build/${old.file} missing or damaged`] : []),
       ...(old && (previous!.functionsConfig.timeoutSeconds !== next.functionsConfig.timeoutSeconds || previous!.functionsConfig.memoryMb !== next.functionsConfig.memoryMb) ? ['configuration changed'] : []),
     ];
     changes.push({ resource: fn.functionName, kind: 'function', action: !old ? 'created' : why.length ? 'updated' : 'unchanged', ...(why.length ? { why } : {}) });

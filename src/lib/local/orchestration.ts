@@ -60,22 +60,16 @@ export class LocalStepFunctions {
       throw new LocalServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: input must be JSON');
     }
     const executionArn = this.names.executionArn(request.name);
-    const record: ExecutionRecord = {
-      orderId: request.name,
-      executionArn,
-      mode: 'orchestration',
-      input: request.input,
-      startDate: new Date().toISOString(),
-      status: 'RUNNING',
-      pid: process.pid,
-    };
-    const claim = this.store.claimExecution(record);
+    // StartExecution per name: a RUNNING execution with the same input is returned, a finished one refuses
+    // (ExecutionAlreadyExists); after an ABORTED one (stopped, or interrupted by a crash) the name starts again.
+    const claim = this.store.claimExecution(request.name, 'orchestration', request.input, (latest) => !latest || latest.status === 'ABORTED', (record) => this.recorder.bind(record));
     if (!claim.created) {
       const existing = claim.existing;
-      if (existing.status === 'RUNNING' && existing.input === request.input) return { executionArn: existing.executionArn, startDate: Date.parse(existing.startDate) / 1000 };
-      throw new LocalServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
+      if (existing.status === 'RUNNING' && existing.input === request.input) return { executionArn, startDate: Date.parse(existing.startDate) / 1000 };
+      throw new LocalServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    this.running.set(request.name, this.run(record, input));
+    const record = claim.record;
+    this.running.set(request.name, this.run(record, executionArn, input));
     return { executionArn, startDate: Date.parse(record.startDate) / 1000 };
   }
 
@@ -89,7 +83,7 @@ export class LocalStepFunctions {
     return this.running.get(orderId);
   }
 
-  private async run(record: ExecutionRecord, input: unknown): Promise<OrderOutcome> {
+  private async run(record: ExecutionRecord, executionArn: string, input: unknown): Promise<OrderOutcome> {
     const orderId = record.orderId;
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, handler] of this.tasks) {
@@ -97,14 +91,14 @@ export class LocalStepFunctions {
     }
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },
-      context: { Execution: { Id: record.executionArn, Name: orderId, StartTime: record.startDate, Input: input as never } },
+      context: { Execution: { Id: executionArn, Name: orderId, StartTime: record.startDate, Input: input as never } },
     });
     this.aborts.set(orderId, execution.abort);
     let failure: { Error: string; Cause: string } | undefined;
     const history = (async () => {
       for await (const event of execution.eventLogs as AsyncGenerator<LibEvent>) {
         if (event.type === 'ExecutionFailed') failure = { Error: String(event.Error), Cause: String(event.Cause ?? '') };
-        this.recordLibEvent(orderId, record.executionArn, event);
+        this.recordLibEvent(orderId, executionArn, event);
       }
     })();
     let output: unknown;
@@ -117,8 +111,8 @@ export class LocalStepFunctions {
     await history;
     this.aborts.delete(orderId);
     // Aborted at shutdown: the backend already recorded why (interrupted); keep that record.
-    const recorded = status === 'ABORTED' ? this.store.readOutcome(orderId) : undefined;
-    if (recorded) return recorded;
+    const recorded = status === 'ABORTED' ? this.store.readExecutionOutcome(record.id) : undefined;
+    if (recorded) return this.settle(record, recorded);
     const finishedAt = new Date().toISOString();
     const outcome = buildOutcome({
       orderId,
@@ -129,9 +123,18 @@ export class LocalStepFunctions {
       startedAt: record.startDate,
       finishedAt,
     });
-    this.recorder.flush();
-    this.store.writeOutcome(outcome);
-    this.store.updateExecution({ ...record, status });
+    // Queued with this turn's log entries: the history and the outcome commit together.
+    this.store.finishExecution(record.id, status, outcome);
+    return this.settle(record, outcome);
+  }
+
+  private settle(record: ExecutionRecord, outcome: OrderOutcome): OrderOutcome {
+    this.recorder.release(record.orderId, record.id);
+    // Kept a while for waiters that ask right after the API answered; then the store answers (flat memory).
+    const promise = this.running.get(record.orderId);
+    setTimeout(() => {
+      if (this.running.get(record.orderId) === promise) this.running.delete(record.orderId);
+    }, 10_000).unref();
     return outcome;
   }
 

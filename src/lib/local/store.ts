@@ -1,10 +1,17 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, readSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
 import type { Mode } from '../config/schema.js';
-import { matchesFilter, type LogEntry, type LogFilter } from '../logs/entry.js';
-import type { OrderOutcome } from '../order/outcome.js';
-
+import type { LogEntry, LogFilter, LogSource } from '../logs/entry.js';
+import { buildOutcome, type OrderOutcome, type OutcomeStatus } from '../order/outcome.js';
+import { StateError, stateErrorFrom } from './state-error.js';
 import { STATE_DIR } from '../project/state.js';
+/** Bumped when the tables change incompatibly; an older database then asks for `fulfill deploy`. */
+const SCHEMA_VERSION = 1;
+/** An owner whose heartbeat is older than this is gone even if its pid was reused by another process. */
+export const HEARTBEAT_STALE_MS = 60_000;
+const HEARTBEAT_EVERY_MS = 5_000;
 
 /** What `deploy` records for the local target: enough for `send-order` to run the stage without the sources. */
 export interface LocalDeployment {
@@ -18,28 +25,112 @@ export interface LocalDeployment {
   functions: Array<{ name: string; functionName: string; sha256: string; file: string }>;
 }
 
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+/** One submission of an order: `execution` counts an order's submissions (1, 2, ...); `id` is unique per stage. */
 export interface ExecutionRecord {
+  id: number;
   orderId: string;
-  executionArn: string;
+  execution: number;
   mode: Mode;
   /** The order JSON as submitted: StartExecution is idempotent only for the same name *and* input. */
   input: string;
-  startDate: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  status: ExecutionStatus;
   /** Process that runs the execution; lets other processes tell a live execution from an interrupted one. */
   pid: number;
+  startDate: string;
+  stopDate: string | null;
 }
 
+/** A queued event delivery (events mode): `rule` null means "not routed yet". */
+export interface QueuedDelivery {
+  id: number;
+  executionId: number;
+  orderId: string;
+  rule: string | null;
+  event: Record<string, unknown>;
+}
+
+export interface DeadLetter {
+  timestamp: string;
+  orderId: string;
+  execution: number | null;
+  rule: string;
+  target: string;
+  attempts: number;
+  error: string;
+  cause: string;
+  event: Record<string, unknown>;
+}
+
+/** One order's latest submission, for `trace --slowest/--sla`: finished or not. */
+export interface OrderSummary {
+  orderId: string;
+  execution: number;
+  mode: Mode;
+  status: OutcomeStatus;
+  startedAt: string;
+  durationMs: number | null;
+}
+
+// The schema, documented in the README ("The local state"): open it with `sqlite3 .fulfill/local/<stage>/state.db`.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deployment (id INTEGER PRIMARY KEY CHECK (id = 1), spec TEXT NOT NULL, deployed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS executions (
+  id INTEGER PRIMARY KEY, order_id TEXT NOT NULL, execution INTEGER NOT NULL, mode TEXT NOT NULL, input TEXT,
+  status TEXT NOT NULL, owner_pid INTEGER NOT NULL, heartbeat INTEGER NOT NULL,
+  started_at INTEGER NOT NULL, stopped_at INTEGER, UNIQUE (order_id, execution));
+CREATE INDEX IF NOT EXISTS executions_running ON executions (status, owner_pid);
+CREATE INDEX IF NOT EXISTS executions_started ON executions (started_at);
+CREATE TABLE IF NOT EXISTS log (
+  seq INTEGER PRIMARY KEY, order_id TEXT NOT NULL, execution_id INTEGER, ts INTEGER NOT NULL,
+  source TEXT NOT NULL, type TEXT NOT NULL, event_id INTEGER NOT NULL, name TEXT, details TEXT);
+CREATE INDEX IF NOT EXISTS log_order ON log (order_id, seq);
+CREATE INDEX IF NOT EXISTS log_execution ON log (execution_id, seq);
+CREATE INDEX IF NOT EXISTS log_ts ON log (ts);
+CREATE TABLE IF NOT EXISTS outcomes (
+  execution_id INTEGER PRIMARY KEY, order_id TEXT NOT NULL, status TEXT NOT NULL,
+  started_at INTEGER NOT NULL, duration_ms INTEGER, outcome TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outcomes_order ON outcomes (order_id, execution_id);
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY, execution_id INTEGER NOT NULL, order_id TEXT NOT NULL, rule TEXT, event TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_execution ON deliveries (execution_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY, execution_id INTEGER, order_id TEXT NOT NULL, ts INTEGER NOT NULL, rule TEXT NOT NULL,
+  target TEXT NOT NULL, attempts INTEGER NOT NULL, error TEXT NOT NULL, cause TEXT NOT NULL, event TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS dead_letters_order ON dead_letters (order_id);
+`;
+
+/** The old JSON-file layout (before state.db): its presence alone means "redeploy". */
+const LEGACY_FILES = ['deployment.json', 'log.jsonl', 'executions', 'outcomes', 'dead-letter.jsonl'];
+
+type Row = Record<string, unknown>;
+type Db = import('libsql').Database;
+type Statement = import('libsql').Statement<unknown[]>;
+
 /**
- * The local target's durable store, under `<project>/.fulfill/local/<stage>/`:
- * `deployment.json`, `build/<handler>.cjs`, `log.jsonl` (every log entry, appended, readable while it grows),
- * `executions/<orderId>.json` and `outcomes/<orderId>.json`. Several processes (send-order, logs --follow,
- * serve) share it: appends are single `write` calls on an O_APPEND descriptor, records are written
- * atomically (write + rename), and an execution is claimed with an exclusive create.
+ * The local target's durable store: one SQLite database per stage (`.fulfill/local/<stage>/state.db`, WAL,
+ * `synchronous=NORMAL`: a commit survives the process being killed) and the handler bundles as files under
+ * `build/` (esbuild writes them and the workers load them). Several processes share it (send-order, serve,
+ * logs --follow). Writes are grouped: everything queued in one turn of the event loop is committed in one
+ * transaction (`commit()` commits at once, e.g. before the API answers 200). Opening the stage ends the
+ * executions whose owner process is gone (see `recoverInterrupted`).
  */
 export class LocalStore {
   readonly dir: string;
-  private logFd: number | undefined;
+  private db: Db | undefined;
+  private readonly statements = new Map<string, Statement>();
+  private ops: Array<() => void> = [];
+  private scheduled = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
+  fault: StateError | undefined;
+  /**
+   * Called once when a background commit fails. The default does nothing more: the next write, wait or
+   * `close()` throws the fault, and the command prints it as its one error line (`serve` also logs it at once).
+   */
+  onFault: (error: StateError) => void = () => {};
 
   constructor(projectDir: string, readonly stage: string) {
     this.dir = join(projectDir, STATE_DIR, 'local', stage);
@@ -49,22 +140,197 @@ export class LocalStore {
     return join(this.dir, 'build');
   }
 
-  get logFile(): string {
-    return join(this.dir, 'log.jsonl');
+  get dbFile(): string {
+    return join(this.dir, 'state.db');
   }
 
-  readDeployment(): LocalDeployment | undefined {
-    return this.readJson<LocalDeployment>(join(this.dir, 'deployment.json'));
+  /** Relative to the working folder when inside it: the file a user can look at. */
+  private get shownDb(): string {
+    return shown(this.dbFile);
+  }
+
+  /** Whether the stage has any state (a database, or the old JSON files). */
+  exists(): boolean {
+    return existsSync(this.dbFile) || LEGACY_FILES.some((f) => existsSync(join(this.dir, f)));
+  }
+
+  /**
+   * Opens (and creates) the database. `repair` is `deploy`'s mode: an unreadable database is moved aside to
+   * `state.db.corrupt-<time>` and the old JSON files are removed, so a fresh stage can be recorded.
+   */
+  open(options: { create?: boolean; repair?: boolean } = {}): Db {
+    if (this.db) return this.db;
+    if (!existsSync(this.dbFile)) {
+      const legacy = LEGACY_FILES.filter((f) => existsSync(join(this.dir, f)));
+      if (legacy.length > 0 && options.repair) {
+        for (const f of legacy) rmSync(join(this.dir, f), { recursive: true, force: true });
+      } else if (legacy.length > 0) {
+        throw new StateError(`${shown(join(this.dir, legacy[0]!))}: stage "${this.stage}" was recorded by an older fulfill (JSON files), which this version does not read`, [`Run \`fulfill deploy --stage ${this.stage}\` to record it again (its old logs are dropped).`]);
+      } else if (!options.create && !options.repair) {
+        throw new StateError(`stage "${this.stage}" has no local state (${this.shownDb})`, ['Run `fulfill deploy` first.'], 2);
+      }
+    }
+    try {
+      this.db = this.connect();
+    } catch (error) {
+      if (!options.repair) throw error;
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(this.dbFile + suffix)) renameSync(this.dbFile + suffix, `${this.dbFile}.corrupt-${Date.now()}${suffix}`);
+      }
+      this.db = this.connect();
+    }
+    try {
+      this.recoverInterrupted();
+    } catch {
+      // A full disk or a read-only folder: reading still works; the next write reports the fault in one line.
+    }
+    return this.db;
+  }
+
+  private connect(): Db {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (error) {
+      throw stateErrorFrom(error, this.dir);
+    }
+    // Loaded here, not at import: --help and --version never pay for the native module.
+    const Database = createRequire(import.meta.url)('libsql') as typeof import('libsql');
+    let db: Db | undefined;
+    try {
+      db = new Database(this.dbFile, { timeout: 10_000 });
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 10000');
+      const version = this.versionOf(db);
+      if (version !== undefined && version !== SCHEMA_VERSION) {
+        db.close();
+        throw new StateError(`${this.shownDb} has state schema ${version}; this fulfill uses ${SCHEMA_VERSION}`, [`Run \`fulfill deploy --stage ${this.stage}\` to record the stage again.`]);
+      }
+      db.exec(SCHEMA);
+      db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+      db.prepare('SELECT count(*) FROM log').get(); // reads a page: a damaged file fails here, not later
+      return db;
+    } catch (error) {
+      try {
+        db?.close();
+      } catch {
+        // closing a database that failed to open: nothing more to report
+      }
+      throw error instanceof StateError ? error : stateErrorFrom(error, this.dbFile, this.stage);
+    }
+  }
+
+  private versionOf(db: Db): number | undefined {
+    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    if (!table) return undefined;
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as Row | undefined;
+    return row ? Number(row.value) : undefined;
+  }
+
+  private stmt(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.guard(() => this.open().prepare(sql) as Statement);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs a database call; SQLite's errors become one-line StateErrors naming the file and the fix. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw error instanceof StateError ? error : stateErrorFrom(error, this.dbFile, this.stage);
+    }
+  }
+
+  /**
+   * One transaction. Hand-written rather than libsql's `transaction()`: after SQLITE_FULL SQLite has already
+   * rolled back, and libsql's ROLLBACK then fails with "no transaction is active", hiding the real error.
+   */
+  private tx<T>(fn: () => T): T {
+    const db = this.open({ create: true });
+    try {
+      return this.inTransaction(db, fn);
+    } catch (error) {
+      // A full disk, a read-only or damaged file: no later write can succeed either (a lock may clear).
+      if (error instanceof StateError && !/locked/.test(error.message)) this.fault = error;
+      throw error;
+    }
+  }
+
+  private inTransaction<T>(db: Db, fn: () => T): T {
+    return this.guard(() => {
+      if (db.inTransaction) return fn();
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = fn();
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (db.inTransaction) {
+          try {
+            db.exec('ROLLBACK');
+          } catch {
+            // the original error is the one to report
+          }
+        }
+        throw error;
+      }
+    });
+  }
+
+  // ---- deployment ----
+
+  readDeployment(options: { repair?: boolean } = {}): LocalDeployment | undefined {
+    if (!this.exists() && !options.repair) return undefined;
+    if (options.repair && !existsSync(this.dbFile)) return undefined;
+    this.open(options);
+    const row = this.guard(() => this.stmt('SELECT spec FROM deployment WHERE id = 1').get() as Row | undefined);
+    if (!row) return undefined;
+    try {
+      const spec = JSON.parse(String(row.spec)) as LocalDeployment;
+      if (!spec || typeof spec !== 'object' || !Array.isArray(spec.functions) || typeof spec.mode !== 'string') throw new Error('not a deployment');
+      return spec;
+    } catch {
+      if (options.repair) return undefined;
+      throw new StateError(`${this.shownDb}: the recorded deployment of stage "${this.stage}" is damaged`, [`Run \`fulfill deploy --stage ${this.stage}\` to record it again.`]);
+    }
   }
 
   writeDeployment(deployment: LocalDeployment, bundles: ReadonlyArray<{ name: string; code: string }>): void {
-    mkdirSync(this.buildDir, { recursive: true });
-    for (const bundle of bundles) this.writeAtomic(join(this.buildDir, `${bundle.name}.cjs`), bundle.code);
-    this.writeAtomic(join(this.dir, 'deployment.json'), `${JSON.stringify(deployment, null, 2)}\n`);
+    this.open({ repair: true });
+    try {
+      mkdirSync(this.buildDir, { recursive: true });
+      for (const bundle of bundles) {
+        const file = join(this.buildDir, `${bundle.name}.cjs`);
+        writeFileSync(`${file}.${process.pid}.tmp`, bundle.code);
+        renameSync(`${file}.${process.pid}.tmp`, file);
+      }
+    } catch (error) {
+      throw stateErrorFrom(error, this.buildDir, this.stage);
+    }
+    this.guard(() => this.stmt('INSERT OR REPLACE INTO deployment (id, spec, deployed_at) VALUES (1, ?, ?)').run(JSON.stringify(deployment), deployment.deployedAt));
   }
 
   readBundle(file: string): string {
-    return readFileSync(join(this.buildDir, file), 'utf8');
+    const path = join(this.buildDir, file);
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new StateError(`${shown(path)}: the handler bundle is ${missing ? 'missing' : 'unreadable'}`, [`Run \`fulfill deploy --stage ${this.stage}\` to rebuild it.`]);
+    }
+  }
+
+  /** Whether a function's bundle on disk is the one recorded (deploy rewrites it otherwise). */
+  bundleIntact(fn: { file: string; sha256: string }): boolean {
+    try {
+      return createHash('sha256').update(readFileSync(join(this.buildDir, fn.file), 'utf8')).digest('hex') === fn.sha256;
+    } catch {
+      return false;
+    }
   }
 
   /** Removes everything of this stage (local `destroy`). Returns whether anything existed. */
@@ -75,105 +341,387 @@ export class LocalStore {
     return existed;
   }
 
-  appendLog(entries: LogEntry | readonly LogEntry[]): void {
-    const list = Array.isArray(entries) ? entries : [entries as LogEntry];
-    if (list.length === 0) return;
-    if (this.logFd === undefined) {
-      mkdirSync(this.dir, { recursive: true });
-      this.logFd = openSync(this.logFile, 'a');
+  // ---- grouped writes ----
+
+  /** Queues a write for the commit at the end of this event-loop turn. */
+  defer(op: () => void): void {
+    if (this.fault) throw this.fault;
+    this.ops.push(op);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.commitInBackground());
     }
-    writeSync(this.logFd, list.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 
-  /** Reads log entries from byte `offset`; returns them and the offset to continue from (for --follow). */
-  readLogFrom(offset: number, filter: LogFilter = {}): { entries: LogEntry[]; offset: number } {
-    if (!existsSync(this.logFile)) return { entries: [], offset };
-    const size = statSync(this.logFile).size;
-    if (size <= offset) return { entries: [], offset: size < offset ? 0 : offset };
-    const fd = openSync(this.logFile, 'r');
+  /** Commits every queued write now, in one transaction. Throws a StateError (disk full, unwritable, ...). */
+  commit(): void {
+    this.scheduled = false;
+    if (this.fault) throw this.fault;
+    if (this.ops.length === 0) return;
+    const ops = this.ops;
+    this.ops = [];
     try {
-      const buffer = Buffer.alloc(size - offset);
-      readSync(fd, buffer, 0, buffer.length, offset);
-      const text = buffer.toString('utf8');
-      // A writer may be mid-line: keep the partial last line for the next read.
-      const end = text.lastIndexOf('\n') + 1;
-      const entries: LogEntry[] = [];
-      for (const line of text.slice(0, end).split('\n')) {
-        if (!line) continue;
-        const entry = JSON.parse(line) as LogEntry;
-        if (matchesFilter(entry, filter)) entries.push(entry);
-      }
-      return { entries, offset: offset + Buffer.byteLength(text.slice(0, end)) };
-    } finally {
-      closeSync(fd);
+      this.tx(() => {
+        for (const op of ops) op();
+      });
+    } catch (error) {
+      this.fault = error as StateError;
+      throw error;
     }
+  }
+
+  /** The turn-end commit: it runs from setImmediate, so it must never throw (a raw stack trace) there. */
+  private commitInBackground(): void {
+    if (!this.scheduled) return;
+    try {
+      this.commit();
+    } catch (error) {
+      const fault = error instanceof StateError ? error : stateErrorFrom(error, this.dbFile, this.stage);
+      this.fault = fault;
+      process.exitCode = fault.exit;
+      this.onFault(fault);
+    }
+  }
+
+  // ---- log ----
+
+  appendLog(entries: LogEntry | readonly LogEntry[], executionId?: (entry: LogEntry) => number | undefined): void {
+    const list = Array.isArray(entries) ? entries : [entries as LogEntry];
+    if (list.length === 0) return;
+    this.defer(() => {
+      const insert = this.stmt('INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const e of list) {
+        insert.run(e.orderId, executionId?.(e) ?? null, Date.parse(e.timestamp), e.source, e.type, e.id, e.name ?? null, e.details === undefined ? null : JSON.stringify(e.details));
+      }
+    });
+  }
+
+  /** Log entries after `offset` (a row number; 0 = from the start), and the offset to continue from. */
+  readLogFrom(offset: number, filter: LogFilter = {}): { entries: LogEntry[]; offset: number } {
+    if (!this.exists()) return { entries: [], offset };
+    const where = ['l.seq > ?'];
+    const params: unknown[] = [offset];
+    if (filter.orderId) {
+      where.push('l.order_id = ?');
+      params.push(filter.orderId);
+    }
+    if (filter.execution !== undefined) {
+      where.push('x.execution = ?');
+      params.push(filter.execution);
+    }
+    if (filter.since !== undefined) {
+      where.push('l.ts >= ?');
+      params.push(filter.since);
+    }
+    if (filter.sources) {
+      where.push(`l.source IN (${filter.sources.map(() => '?').join(', ')})`);
+      params.push(...filter.sources);
+    }
+    // The order index serves --order (cost independent of how many orders the stage has).
+    const index = filter.orderId ? 'INDEXED BY log_order' : '';
+    const sql = `SELECT l.seq, l.order_id, x.execution, l.ts, l.source, l.type, l.event_id, l.name, l.details
+      FROM log l ${index} LEFT JOIN executions x ON x.id = l.execution_id WHERE ${where.join(' AND ')} ORDER BY l.seq`;
+    const rows = this.guard(() => this.stmt(sql).raw(true).all(...params) as unknown[][]);
+    const entries = rows.map(rowToEntry);
+    const last = rows.at(-1)?.[0];
+    return { entries, offset: last === undefined ? offset : Number(last) };
   }
 
   readLog(filter: LogFilter = {}): LogEntry[] {
     return this.readLogFrom(0, filter).entries;
   }
 
-  /** Claims an execution name; returns the existing record when the name is taken. */
-  claimExecution(record: ExecutionRecord): { created: true } | { created: false; existing: ExecutionRecord } {
-    const dir = join(this.dir, 'executions');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${record.orderId}.json`);
-    try {
-      writeFileSync(file, JSON.stringify(record), { flag: 'wx' });
-      return { created: true };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      return { created: false, existing: this.readExecution(record.orderId)! };
-    }
+  /** The highest log row number so far (where `logs --follow` starts when it prints nothing first). */
+  lastLogOffset(): number {
+    if (!this.exists()) return 0;
+    const row = this.guard(() => this.stmt('SELECT max(seq) AS seq FROM log').get() as Row);
+    return Number(row.seq ?? 0);
   }
 
-  readExecution(orderId: string): ExecutionRecord | undefined {
-    return this.readJson<ExecutionRecord>(join(this.dir, 'executions', `${orderId}.json`));
+  /** The next id on an execution's stream, for an entry another process writes (recovery). */
+  private nextEventId(executionId: number, source: LogSource): number {
+    const row = this.stmt('SELECT max(event_id) AS id FROM log WHERE execution_id = ? AND source = ?').get(executionId, source) as Row;
+    return Number(row.id ?? 0) + 1;
   }
 
-  updateExecution(record: ExecutionRecord): void {
-    this.writeAtomic(join(this.dir, 'executions', `${record.orderId}.json`), JSON.stringify(record));
-  }
+  // ---- executions ----
 
-  writeOutcome(outcome: OrderOutcome): void {
-    mkdirSync(join(this.dir, 'outcomes'), { recursive: true });
-    this.writeAtomic(join(this.dir, 'outcomes', `${outcome.orderId}.json`), `${JSON.stringify(outcome, null, 2)}\n`);
-  }
-
-  readOutcome(orderId: string): OrderOutcome | undefined {
-    return this.readJson<OrderOutcome>(join(this.dir, 'outcomes', `${orderId}.json`));
-  }
-
-  listOutcomes(): OrderOutcome[] {
-    const dir = join(this.dir, 'outcomes');
-    if (!existsSync(dir)) return [];
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => this.readJson<OrderOutcome>(join(dir, f)))
-      .filter((o): o is OrderOutcome => o !== undefined);
-  }
-
-  close(): void {
-    if (this.logFd !== undefined) closeSync(this.logFd);
-    this.logFd = undefined;
-  }
-
-  private readJson<T>(file: string): T | undefined {
-    // A reader racing a writer's rename retries once; the file is complete after the rename.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        return JSON.parse(readFileSync(file, 'utf8')) as T;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        if (attempt === 1) throw error;
+  /**
+   * Starts a new execution (submission) of an order, owned by this process, unless `accept` says no given the
+   * order's latest execution. Runs in one transaction with whatever `also` writes (e.g. the first log entry).
+   */
+  claimExecution(
+    orderId: string,
+    mode: Mode,
+    input: string | null,
+    accept: (latest: ExecutionRecord | undefined) => boolean,
+    onClaim?: (record: ExecutionRecord) => void,
+  ): { created: true; record: ExecutionRecord } | { created: false; existing: ExecutionRecord } {
+    return this.tx(() => {
+      let latest = this.latestExecution(orderId);
+      if (latest?.status === 'RUNNING' && latest.pid !== process.pid && !ownerAlive(latest.pid, this.heartbeatOf(latest.id))) {
+        this.interrupt(latest, `interrupted: process ${latest.pid} exited`);
+        latest = this.latestExecution(orderId);
       }
-    }
-    return undefined;
+      if (!accept(latest)) return { created: false as const, existing: latest! };
+      const now = Date.now();
+      const execution = (latest?.execution ?? 0) + 1;
+      const info = this.stmt('INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(orderId, execution, mode, input, 'RUNNING', process.pid, now, now);
+      this.startHeartbeat();
+      const record: ExecutionRecord = { id: Number(info.lastInsertRowid), orderId, execution, mode, input: input ?? '', status: 'RUNNING', pid: process.pid, startDate: new Date(now).toISOString(), stopDate: null };
+      onClaim?.(record);
+      // The writes queued so far (the request's log entry, what onClaim queued) commit with the claim.
+      const ops = this.ops;
+      this.ops = [];
+      for (const op of ops) op();
+      return { created: true as const, record };
+    });
   }
 
-  private writeAtomic(file: string, text: string): void {
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+  latestExecution(orderId: string): ExecutionRecord | undefined {
+    if (!this.exists()) return undefined;
+    const row = this.guard(() => this.stmt('SELECT * FROM executions WHERE order_id = ? ORDER BY execution DESC LIMIT 1').get(orderId) as Row | undefined);
+    return row ? rowToExecution(row) : undefined;
   }
+
+  /** Every execution (submission) of an order, oldest first. */
+  listExecutions(orderId: string): ExecutionRecord[] {
+    if (!this.exists()) return [];
+    return this.guard(() => (this.stmt('SELECT * FROM executions WHERE order_id = ? ORDER BY execution').all(orderId) as Row[]).map(rowToExecution));
+  }
+
+  /** Ends an execution (queued with the turn's commit); `false` when another process already ended it. */
+  finishExecution(executionId: number, status: ExecutionStatus, outcome: OrderOutcome): void {
+    this.defer(() => this.writeOutcomeNow(executionId, status, outcome));
+  }
+
+  private writeOutcomeNow(executionId: number, status: ExecutionStatus, outcome: OrderOutcome): boolean {
+    const inserted = this.stmt('INSERT OR IGNORE INTO outcomes (execution_id, order_id, status, started_at, duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(executionId, outcome.orderId, outcome.status, Date.parse(outcome.startedAt), outcome.durationMs, JSON.stringify(outcome));
+    if (inserted.changes === 0) return false;
+    this.stmt("UPDATE executions SET status = ?, stopped_at = ? WHERE id = ? AND status = 'RUNNING'").run(status, Date.now(), executionId);
+    this.stmt('DELETE FROM deliveries WHERE execution_id = ?').run(executionId);
+    return true;
+  }
+
+  private heartbeatOf(executionId: number): number {
+    const row = this.stmt('SELECT heartbeat FROM executions WHERE id = ?').get(executionId) as Row | undefined;
+    return Number(row?.heartbeat ?? 0);
+  }
+
+  /** While this process owns running executions, it says so every few seconds (other processes read it). */
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      try {
+        this.stmt("UPDATE executions SET heartbeat = ? WHERE owner_pid = ? AND status = 'RUNNING'").run(Date.now(), process.pid);
+      } catch {
+        // A busy or failing database: the next beat tries again, and writes report the fault themselves.
+      }
+    }, HEARTBEAT_EVERY_MS);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Recovery, run by every process that opens the stage: an execution still RUNNING whose owner process is gone
+   * (its pid is dead, or its heartbeat is older than HEARTBEAT_STALE_MS) ends ABORTED with the cause
+   * "interrupted: process N exited"; its queued deliveries move to the dead letters. Resending the order id
+   * then starts a new execution, in both modes.
+   */
+  recoverInterrupted(): number {
+    const db = this.db!;
+    const running = this.guard(() => db.prepare("SELECT * FROM executions WHERE status = 'RUNNING' AND owner_pid != ?").all(process.pid) as Row[]);
+    const gone = running.filter((row) => !ownerAlive(Number(row.owner_pid), Number(row.heartbeat)));
+    if (gone.length === 0) return 0;
+    this.tx(() => {
+      for (const row of gone) this.interrupt(rowToExecution(row), `interrupted: process ${String(row.owner_pid)} exited`);
+    });
+    return gone.length;
+  }
+
+  /** Ends one execution ABORTED (inside the caller's transaction); skipped when it has ended meanwhile. */
+  interrupt(execution: ExecutionRecord, cause: string): boolean {
+    const current = this.stmt('SELECT status FROM executions WHERE id = ?').get(execution.id) as Row | undefined;
+    if (current?.status !== 'RUNNING') return false;
+    const source: LogSource = execution.mode === 'orchestration' ? 'execution' : 'events';
+    const type = execution.mode === 'orchestration' ? 'ExecutionAborted' : 'OrderInterrupted';
+    const now = Date.now();
+    this.stmt('INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(execution.orderId, execution.id, now, source, type, this.nextEventId(execution.id, source), null, JSON.stringify({ reason: cause }));
+    for (const delivery of this.stmt('SELECT * FROM deliveries WHERE execution_id = ?').all(execution.id) as Row[]) {
+      this.stmt('INSERT INTO dead_letters (execution_id, order_id, ts, rule, target, attempts, error, cause, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(execution.id, execution.orderId, now, String(delivery.rule ?? '(not routed)'), '-', 0, 'Interrupted', cause, String(delivery.event));
+    }
+    let state: Record<string, unknown> = { orderId: execution.orderId };
+    try {
+      if (execution.input) state = JSON.parse(execution.input) as Record<string, unknown>;
+    } catch {
+      // an input that is not JSON was never accepted; keep the order id alone
+    }
+    const outcome = buildOutcome({ orderId: execution.orderId, mode: execution.mode, status: 'ABORTED', state, failure: { Error: 'Interrupted', Cause: cause }, startedAt: execution.startDate, finishedAt: new Date(now).toISOString() });
+    return this.writeOutcomeNow(execution.id, 'ABORTED', outcome);
+  }
+
+  /** Ends the order's latest execution ABORTED now, if it still runs (a stopping `serve`). */
+  interruptLatest(orderId: string, cause: string): boolean {
+    this.commit();
+    return this.tx(() => {
+      const latest = this.latestExecution(orderId);
+      return latest ? this.interrupt(latest, cause) : false;
+    });
+  }
+
+  // ---- outcomes ----
+
+  /** The outcome of an order's latest execution (or of execution N). */
+  readOutcome(orderId: string, execution?: number): OrderOutcome | undefined {
+    if (!this.exists()) return undefined;
+    const row = this.guard(() => (execution === undefined
+      ? this.stmt('SELECT o.outcome FROM outcomes o WHERE o.order_id = ? ORDER BY o.execution_id DESC LIMIT 1').get(orderId)
+      : this.stmt('SELECT o.outcome FROM outcomes o JOIN executions x ON x.id = o.execution_id WHERE x.order_id = ? AND x.execution = ?').get(orderId, execution)) as Row | undefined);
+    return row ? (JSON.parse(String(row.outcome)) as OrderOutcome) : undefined;
+  }
+
+  /** The outcome of one execution by its stage-wide id. */
+  readExecutionOutcome(executionId: number): OrderOutcome | undefined {
+    const row = this.guard(() => this.stmt('SELECT outcome FROM outcomes WHERE execution_id = ?').get(executionId) as Row | undefined);
+    return row ? (JSON.parse(String(row.outcome)) as OrderOutcome) : undefined;
+  }
+
+  /** The latest outcome of every order. */
+  listOutcomes(): OrderOutcome[] {
+    if (!this.exists()) return [];
+    const rows = this.guard(() => this.stmt('SELECT outcome FROM outcomes WHERE execution_id IN (SELECT max(execution_id) FROM outcomes GROUP BY order_id)').all() as Row[]);
+    return rows.map((r) => JSON.parse(String(r.outcome)) as OrderOutcome);
+  }
+
+  /** Each order's latest execution started since `since` (ms), finished or still running. */
+  listOrders(since: number): OrderSummary[] {
+    if (!this.exists()) return [];
+    const rows = this.guard(() => this.stmt(`SELECT x.order_id, x.execution, x.mode, x.status, x.started_at, o.status AS outcome_status, o.duration_ms
+      FROM executions x LEFT JOIN outcomes o ON o.execution_id = x.id
+      WHERE x.started_at >= ? AND x.execution = (SELECT max(execution) FROM executions y WHERE y.order_id = x.order_id)`).all(since) as Row[]);
+    const now = Date.now();
+    return rows.map((r) => ({
+      orderId: String(r.order_id),
+      execution: Number(r.execution),
+      mode: String(r.mode) as Mode,
+      status: String(r.outcome_status ?? r.status) as OutcomeStatus,
+      startedAt: new Date(Number(r.started_at)).toISOString(),
+      // Unfinished orders count with their age so far: an order that never ends is the slowest of all.
+      durationMs: r.duration_ms !== null && r.duration_ms !== undefined ? Number(r.duration_ms) : now - Number(r.started_at),
+    }));
+  }
+
+  // ---- event deliveries (events mode) ----
+
+  /** Queues an event delivery (durable with the turn's commit, or at once with `commit()`); returns a handle. */
+  enqueueDelivery(executionId: number, orderId: string, rule: string | null, event: object): { id?: number } {
+    const handle: { id?: number } = {};
+    this.defer(() => {
+      handle.id = Number(this.stmt('INSERT INTO deliveries (execution_id, order_id, rule, event) VALUES (?, ?, ?, ?)').run(executionId, orderId, rule, JSON.stringify(event)).lastInsertRowid);
+    });
+    return handle;
+  }
+
+  /** A delivery done (delivered, dead-lettered or routed). */
+  completeDelivery(handle: { id?: number }): void {
+    this.defer(() => {
+      if (handle.id !== undefined) this.stmt('DELETE FROM deliveries WHERE id = ?').run(handle.id);
+    });
+  }
+
+  queuedDeliveries(executionId?: number): QueuedDelivery[] {
+    if (!this.exists()) return [];
+    const rows = this.guard(() => (executionId === undefined ? this.stmt('SELECT * FROM deliveries ORDER BY id').all() : this.stmt('SELECT * FROM deliveries WHERE execution_id = ? ORDER BY id').all(executionId)) as Row[]);
+    return rows.map((r) => ({ id: Number(r.id), executionId: Number(r.execution_id), orderId: String(r.order_id), rule: r.rule === null ? null : String(r.rule), event: JSON.parse(String(r.event)) as Record<string, unknown> }));
+  }
+
+  deadLetter(executionId: number | undefined, letter: Omit<DeadLetter, 'execution' | 'timestamp'>): void {
+    this.defer(() => {
+      this.stmt('INSERT INTO dead_letters (execution_id, order_id, ts, rule, target, attempts, error, cause, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(executionId ?? null, letter.orderId, Date.now(), letter.rule, letter.target, letter.attempts, letter.error, letter.cause, JSON.stringify(letter.event));
+    });
+  }
+
+  listDeadLetters(orderId?: string): DeadLetter[] {
+    if (!this.exists()) return [];
+    const sql = `SELECT d.*, x.execution FROM dead_letters d LEFT JOIN executions x ON x.id = d.execution_id ${orderId ? 'WHERE d.order_id = ?' : ''} ORDER BY d.id`;
+    const rows = this.guard(() => (orderId ? this.stmt(sql).all(orderId) : this.stmt(sql).all()) as Row[]);
+    return rows.map((r) => ({
+      timestamp: new Date(Number(r.ts)).toISOString(),
+      orderId: String(r.order_id),
+      execution: r.execution === null || r.execution === undefined ? null : Number(r.execution),
+      rule: String(r.rule),
+      target: String(r.target),
+      attempts: Number(r.attempts),
+      error: String(r.error),
+      cause: String(r.cause),
+      event: JSON.parse(String(r.event)) as Record<string, unknown>,
+    }));
+  }
+
+  /** Commits what is queued and closes the database. */
+  close(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    if (!this.db) return;
+    try {
+      if (!this.fault) this.commit();
+    } finally {
+      this.statements.clear();
+      this.db.close();
+      this.db = undefined;
+    }
+  }
+}
+
+/** A process owns its executions while it lives and its heartbeat is fresh. */
+export function ownerAlive(pid: number, heartbeat: number): boolean {
+  if (pid === process.pid) return true;
+  if (Date.now() - heartbeat > HEARTBEAT_STALE_MS) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the pid exists but belongs to someone else, so it is alive.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function rowToExecution(row: Row): ExecutionRecord {
+  return {
+    id: Number(row.id),
+    orderId: String(row.order_id),
+    execution: Number(row.execution),
+    mode: String(row.mode) as Mode,
+    input: row.input === null || row.input === undefined ? '' : String(row.input),
+    status: String(row.status) as ExecutionStatus,
+    pid: Number(row.owner_pid),
+    startDate: new Date(Number(row.started_at)).toISOString(),
+    stopDate: row.stopped_at === null || row.stopped_at === undefined ? null : new Date(Number(row.stopped_at)).toISOString(),
+  };
+}
+
+function rowToEntry(row: unknown[]): LogEntry {
+  const [, orderId, execution, ts, source, type, id, name, details] = row;
+  const eventId = Number(id);
+  return {
+    timestamp: new Date(Number(ts)).toISOString(),
+    orderId: String(orderId),
+    ...(execution !== null && execution !== undefined ? { execution: Number(execution) } : {}),
+    source: source as LogSource,
+    type: String(type),
+    id: eventId,
+    // Ids count up by one per stream, so the previous id is not stored.
+    ...(eventId > 1 ? { previousEventId: eventId - 1 } : {}),
+    ...(name !== null && name !== undefined ? { name: String(name) } : {}),
+    ...(details !== null && details !== undefined ? { details: JSON.parse(String(details)) as Record<string, unknown> } : {}),
+  };
+}
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
 }

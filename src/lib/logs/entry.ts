@@ -13,6 +13,8 @@ export interface LogEntry {
   /** ISO 8601 time with milliseconds. */
   timestamp: string;
   orderId: string;
+  /** Which submission of the order this entry belongs to (1, 2, ...): each submission is its own execution. */
+  execution?: number;
   source: LogSource;
   type: string;
   /** Position in the order's history on this stream (1, 2, ...), like GetExecutionHistory's event id. */
@@ -25,6 +27,8 @@ export interface LogEntry {
 
 export interface LogFilter {
   orderId?: string;
+  /** Only this submission of the order (with orderId). */
+  execution?: number;
   /** Only entries at or after this time (ms since epoch). */
   since?: number;
   sources?: readonly LogSource[];
@@ -32,6 +36,7 @@ export interface LogFilter {
 
 export function matchesFilter(entry: LogEntry, filter: LogFilter): boolean {
   if (filter.orderId && entry.orderId !== filter.orderId) return false;
+  if (filter.execution !== undefined && entry.execution !== undefined && entry.execution !== filter.execution) return false;
   if (filter.since !== undefined && Date.parse(entry.timestamp) < filter.since) return false;
   if (filter.sources && !filter.sources.includes(entry.source)) return false;
   return true;

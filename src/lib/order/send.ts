@@ -1,5 +1,6 @@
 import { ExpectationError, UserError } from '../errors.js';
 import { LocalBackend, type LocalBackendOptions } from '../local/backend.js';
+import { StateError } from '../local/state-error.js';
 import type { Order } from './model.js';
 import type { OrderOutcome } from './outcome.js';
 
@@ -56,6 +57,8 @@ export async function sendBatch(sender: OrderSender, template: Order, count: num
           latencies.push(latency);
           orders.push({ orderId: order.orderId, status: result.outcome?.status ?? 'UNKNOWN', durationMs: latency });
         } catch (error) {
+          // The local state cannot take more orders (disk full, damaged): one line for the batch, not one per order.
+          if (error instanceof StateError) throw error;
           orders.push({ orderId: order.orderId, status: 'ERROR', durationMs: null, error: (error as Error).message });
         }
       }
@@ -83,6 +86,7 @@ async function submitLocal(backend: LocalBackend, order: Order, wait: boolean, t
   const response = await backend.api.handle({ method: 'POST', path: '/orders', body: JSON.stringify(order), headers: { 'content-type': 'application/json' } });
   const body = safeJson(response.body);
   if (response.statusCode !== 200) {
+    if (backend.store.fault) throw backend.store.fault;
     const type = (body as { type?: string })?.type;
     if (type?.endsWith('ExecutionAlreadyExists')) {
       const previous = backend.store.readOutcome(order.orderId);
