@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadBlueprint } from '../../src/lib/blueprint/blueprint.js';
-import { stuckReason } from '../../src/lib/compare/run.js';
 import { LocalBackend } from '../../src/lib/local/backend.js';
 import { localDeploySteps } from '../../src/lib/local/deploy.js';
 import { parseFaults, type Fault } from '../../src/lib/local/faults.js';
@@ -21,10 +20,11 @@ function testOrder(orderId: string, sellerId: string): Order {
   };
 }
 
-// What each mode reaches. DEAD_LETTERED: the delivery was dead-lettered and the order got no outcome (today) or,
-// once dead letters end an order, a FAILED one; never a success. A fan-out branch (notify-customer after
-// PaymentAuthorized) can fail without stopping the order in events mode, where orchestration runs it in line.
-type Reached = 'SUCCEEDED' | 'FAILED' | 'DEAD_LETTERED' | 'NO_OUTCOME';
+// What each mode reaches. DEAD_LETTERED: a delivery was dead-lettered and the order FAILED with the handler's error;
+// FLOW_STOPPED: the order FAILED with FlowStopped (an event was lost, nothing led on to a terminal event). A fan-out
+// branch (notify-customer after PaymentAuthorized) can fail without stopping the order in events mode, where
+// orchestration runs it in line.
+type Reached = 'SUCCEEDED' | 'FAILED' | 'DEAD_LETTERED' | 'FLOW_STOPPED';
 const STEPS: Array<{ handler: string; seller: string; fanOut?: boolean }> = [
   { handler: 'authorize-payment', seller: 'shop' },
   { handler: 'notify-customer', seller: 'shop', fanOut: true },
@@ -96,28 +96,28 @@ const CASES: Case[] = [
     spec: 'event:OrderPlaced:drop',
     seller: 'shop',
     orchestration: 'SUCCEEDED',
-    events: 'NO_OUTCOME',
+    events: 'FLOW_STOPPED',
   },
   {
     name: 'PaymentAuthorized dropped',
     spec: 'event:PaymentAuthorized:drop',
     seller: 'shop',
     orchestration: 'SUCCEEDED',
-    events: 'NO_OUTCOME',
+    events: 'FLOW_STOPPED',
   },
   {
     name: 'SellerDetermined dropped',
     spec: 'event:SellerDetermined:drop',
     seller: 'seller-7',
     orchestration: 'SUCCEEDED',
-    events: 'NO_OUTCOME',
+    events: 'FLOW_STOPPED',
   },
   {
     name: 'OrderCompleted dropped (nobody sees the end)',
     spec: 'event:OrderCompleted:drop',
     seller: 'shop',
     orchestration: 'SUCCEEDED',
-    events: 'NO_OUTCOME',
+    events: 'FLOW_STOPPED',
   },
   {
     name: 'OrderPlaced delivered twice',
@@ -217,12 +217,8 @@ describe('every injected fault at every step, in both modes', () => {
       // The fault is visible in the order's log as injected, wherever it applies.
       if (applies) expect(injected.length).toBeGreaterThan(0);
       for (const e of injected) expect(e.details).toMatchObject({ injected: true, spec: c.spec });
-      if (expected === 'DEAD_LETTERED') {
-        expect(seen.entries.some((e) => e.type === 'DeadLettered')).toBe(true);
-        expect(['DEAD_LETTERED', 'FAILED']).toContain(seen.reached);
-      } else {
-        expect({ mode, reached: seen.reached }).toEqual({ mode, reached: expected });
-      }
+      expect({ mode, reached: seen.reached }).toEqual({ mode, reached: expected });
+      if (expected === 'DEAD_LETTERED') expect(seen.entries.some((e) => e.type === 'DeadLettered')).toBe(true);
       if (expected === 'FAILED' && c.error) expect(seen.outcome?.error?.error).toBe(c.error);
       if (expected === 'SUCCEEDED') expect(seen.outcome?.invoices.length).toBeGreaterThan(0);
     }
@@ -245,21 +241,19 @@ describe('every injected fault at every step, in both modes', () => {
   });
 });
 
-/** Waits for the order's outcome, or until its log says no outcome can come (stuckReason). */
+/** Waits for the order's one outcome, and names what the order reached. */
 async function settle(backend: LocalBackend, orderId: string, entries: () => LogEntry[]): Promise<Observed> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const outcome = backend.store.readOutcome(orderId);
-    if (outcome) {
-      // Let fan-out branches and retries finish, so the log shows everything the fault caused.
-      await new Promise((r) => setTimeout(r, 600));
-      return { reached: outcome.status as Reached, outcome, entries: entries() };
-    }
-    const reason = backend.mode === 'events' ? stuckReason(entries()) : undefined;
-    if (reason)
-      return { reached: reason.includes('dead-lettered') ? 'DEAD_LETTERED' : 'NO_OUTCOME', entries: entries() };
-    if (Date.now() > deadline)
-      throw new Error(`${backend.mode} ${orderId}: neither an outcome nor a stuck order after 60 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const outcome = await backend.waitForOutcome(orderId, 60_000);
+  // Let fan-out branches and retries finish, so the log shows everything the fault caused.
+  await new Promise((r) => setTimeout(r, 600));
+  const cause = outcome.error?.cause ?? '';
+  const reached: Reached =
+    outcome.status !== 'FAILED'
+      ? (outcome.status as Reached)
+      : outcome.error?.error === 'FlowStopped'
+        ? 'FLOW_STOPPED'
+        : cause.includes('dead-lettered')
+          ? 'DEAD_LETTERED'
+          : 'FAILED';
+  return { reached, outcome, entries: entries() };
 }

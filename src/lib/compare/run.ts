@@ -173,22 +173,19 @@ async function runMode(options: CompareOptions, stage: string, mode: Mode, memor
     recordFunctionLogs: true,
   });
   const results = new Map<string, OrderResult & { outcome?: OrderOutcome }>();
-  const pending = new Map<string, { since: number; finish: (r: OrderResult & { outcome?: OrderOutcome }) => void }>();
   // Entries are stamped with the wall clock; a margin keeps an entry stamped in the same millisecond.
   const startedAt = Date.now() - 1;
-  const watcher = mode === 'events' ? setInterval(() => detectStuck(store, startedAt, pending), 500) : undefined;
   let next = 0;
   try {
     await Promise.all(
       Array.from({ length: Math.min(options.concurrency, options.orders.length) }, async () => {
         while (next < options.orders.length) {
           const { order } = options.orders[next++]!;
-          results.set(order.orderId, await sendOne(sender, order, options.timeoutMs, pending));
+          results.set(order.orderId, await sendOne(sender, order, options.timeoutMs));
         }
       }),
     );
   } finally {
-    if (watcher) clearInterval(watcher);
     await sender.close();
   }
   const wallMs = Date.now() - startedAt;
@@ -203,81 +200,21 @@ async function runMode(options: CompareOptions, stage: string, mode: Mode, memor
   return { results, usage, wallMs };
 }
 
-function sendOne(
+/** One order, waited for: the local runtime gives every accepted order exactly one outcome (or the timeout). */
+async function sendOne(
   sender: OrderSender,
   order: ComparedOrder['order'],
   timeoutMs: number,
-  pending: Map<string, { since: number; finish: (r: OrderResult & { outcome?: OrderOutcome }) => void }>,
-) {
+): Promise<OrderResult & { outcome?: OrderOutcome }> {
   const started = Date.now();
-  return new Promise<OrderResult & { outcome?: OrderOutcome }>((resolve) => {
-    let done = false;
-    const finish = (result: OrderResult & { outcome?: OrderOutcome }) => {
-      if (done) return;
-      done = true;
-      pending.delete(order.orderId);
-      resolve(result);
-    };
-    pending.set(order.orderId, { since: started, finish });
-    sender.send(order, true, timeoutMs).then(
-      (sent) =>
-        finish(
-          sent.outcome
-            ? { status: sent.outcome.status, latencyMs: Date.now() - started, outcome: sent.outcome }
-            : { status: 'NO_OUTCOME', latencyMs: null, error: 'no outcome returned' },
-        ),
-      (error: Error) => finish({ status: 'NO_OUTCOME', latencyMs: null, error: error.message }),
-    );
-  });
-}
-
-/**
- * Events mode: an order whose deliveries have all ended (succeeded or dead-lettered) without a terminal event
- * will never get one. Its wait ends at once with the reason, instead of at the timeout.
- */
-function detectStuck(
-  store: LocalStore,
-  since: number,
-  pending: Map<string, { since: number; finish: (r: OrderResult) => void }>,
-) {
-  const waiting = [...pending].filter(([, p]) => Date.now() - p.since > 1000);
-  if (waiting.length === 0) return;
-  const byOrder = groupByOrder(store.readLog({ since }));
-  for (const [orderId, p] of waiting) {
-    const reason = stuckReason(byOrder.get(orderId) ?? []);
-    if (reason)
-      p.finish({ status: 'NO_OUTCOME', latencyMs: null, error: `events mode: no terminal event will come: ${reason}` });
+  try {
+    const sent = await sender.send(order, true, timeoutMs);
+    return sent.outcome
+      ? { status: sent.outcome.status, latencyMs: Date.now() - started, outcome: sent.outcome }
+      : { status: 'NO_OUTCOME', latencyMs: null, error: 'no outcome returned' };
+  } catch (error) {
+    return { status: 'NO_OUTCOME', latencyMs: null, error: (error as Error).message };
   }
-}
-
-/** Why an events-mode order can no longer finish, from its log entries; undefined while it still can. */
-export function stuckReason(entries: readonly LogEntry[]): string | undefined {
-  if (entries.length === 0 || entries.some((e) => e.type === 'OutcomeRecorded')) return undefined;
-  const open = new Map<string, number>();
-  const reasons: string[] = [];
-  for (const e of entries) {
-    const eventId = String(e.details?.eventId ?? '');
-    if (e.type === 'EventPublished') open.set(eventId, (open.get(eventId) ?? 0) + 1);
-    else if (e.type === 'FaultInjected' && e.details?.fault === 'drop') {
-      open.set(eventId, (open.get(eventId) ?? 0) - 1);
-      reasons.push(`${e.name} dropped (injected)`);
-    } else if (e.type === 'FaultInjected' && e.details?.fault === 'duplicate') {
-      open.set(eventId, (open.get(eventId) ?? 0) + 1);
-    } else if (e.type === 'RulesMatched') {
-      const rules = (e.details?.rules as unknown[] | undefined) ?? [];
-      // The event is routed (-1) into one delivery per matched rule.
-      open.set(eventId, (open.get(eventId) ?? 0) - 1 + rules.length);
-      if (rules.length === 0) reasons.push(`no rule matched ${e.name}`);
-    } else if (e.type === 'DeliverySucceeded' || e.type === 'DeadLettered') {
-      open.set(eventId, (open.get(eventId) ?? 0) - 1);
-      if (e.type === 'DeadLettered')
-        reasons.push(
-          `${e.name} dead-lettered at rule ${String(e.details?.rule)} (${String(e.details?.target)}: ${String(e.details?.error)})`,
-        );
-    }
-  }
-  if ([...open.values()].some((n) => n > 0)) return undefined;
-  return reasons.join('; ') || 'the flow ended without a terminal event';
 }
 
 function summarize(run: ModeRun, stage: string, mode: Mode): ModeSummary {

@@ -52,6 +52,8 @@ interface ExecutionTracker {
   /** Events and deliveries of this execution not finished yet: at 0 with no outcome, the flow has stopped. */
   inFlight: number;
   lastEvent?: EventEnvelope;
+  /** The first delivery of this execution that was dead-lettered: the order's failure once the flow is idle. */
+  deadLettered?: { state: Record<string, unknown>; failure: { Error: string; Cause: string } };
   settled: boolean;
   done: Promise<OrderOutcome>;
   resolve: (outcome: OrderOutcome) => void;
@@ -274,12 +276,17 @@ export class LocalEventBus {
     // Like an SQS dead-letter queue message: the event plus why it could not be delivered.
     this.store.deadLetter(tracker?.record.id, { orderId, rule: rule.name, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage, event: event as unknown as Record<string, unknown> });
     this.recorder.record(orderId, 'events', 'DeadLettered', { name: event['detail-type'], details: { eventId: event.id, rule: rule.name, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage } });
-    // The order cannot go on past this delivery: it fails now, with the handler's error and where it happened.
-    if (tracker) {
-      this.finish(tracker, 'FAILED', event.detail, new Date(), {
-        Error: error.errorType,
-        Cause: `${error.errorMessage} (rule ${rule.name}, target ${rule.target}: dead-lettered after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
-      });
+    // The order cannot go on past this delivery. It fails with the handler's error and where it happened as soon
+    // as nothing else of it is in flight (see `stopped`): a dead letter on a side branch of a fan-out (e.g. a
+    // notification) must not fail an order whose main branch still reaches its terminal event.
+    if (tracker && !tracker.deadLettered) {
+      tracker.deadLettered = {
+        state: event.detail,
+        failure: {
+          Error: error.errorType,
+          Cause: `${error.errorMessage} (rule ${rule.name}, target ${rule.target}: dead-lettered after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
+        },
+      };
     }
   }
 
@@ -315,6 +322,10 @@ export class LocalEventBus {
   /** Ends an execution whose flow stopped without a terminal event (no rule matched, or a branch ended). */
   private stopped(tracker: ExecutionTracker) {
     if (tracker.settled || tracker.inFlight > 0) return;
+    if (tracker.deadLettered) {
+      this.finish(tracker, 'FAILED', tracker.deadLettered.state, new Date(), tracker.deadLettered.failure);
+      return;
+    }
     const last = tracker.lastEvent;
     const terminalEvents = [...this.flow.outcome.succeeded, ...this.flow.outcome.failed].join(' or ');
     this.finish(tracker, 'FAILED', last?.detail ?? { orderId: tracker.record.orderId }, new Date(), {
