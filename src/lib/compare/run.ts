@@ -52,7 +52,7 @@ export interface ModeSummary {
   orders: number;
   succeeded: number;
   failed: number;
-  /** Orders without an outcome (timed out, or stuck: nothing left in flight and no terminal event). */
+  /** Orders without an outcome in time (the wait ran past --timeout), or that the API refused. */
   noOutcome: number;
   wallMs: number;
   throughputPerSecond: number;
