@@ -2,7 +2,7 @@ import { DescribeEventBusCommand } from '@aws-sdk/client-eventbridge';
 import { apiModel } from '../api/model.js';
 import type { Blueprint } from '../blueprint/blueprint.js';
 import { bundleHandlers, type HandlerBundle } from '../blueprint/bundle.js';
-import { checkFlowForCycles } from '../blueprint/flow-graph.js';
+import { checkFlowForDeploy } from '../blueprint/flow-check.js';
 import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow } from '../blueprint/workflow.js';
 import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
@@ -21,6 +21,7 @@ export interface AwsDeployOptions extends Partial<AwsOptions> {
   /** Plan only: read and compare everything, write nothing; `changes` say what would happen. */
   dryRun?: boolean;
   allowCycles?: boolean;
+  allowFlowErrors?: boolean;
   /** Injected clients (tests, bench); otherwise created from region/profile/endpoint. */
   clients?: AwsClients;
   /** Back-off sleep for eventually consistent errors (tests inject a no-op). */
@@ -72,8 +73,8 @@ export function awsDeploySteps(blueprint: Blueprint, options: AwsDeployOptions =
     {
       title: `Validate the ${mode === 'orchestration' ? 'state machine' : 'event flow'} and bundle ${blueprint.handlers.length} handlers`,
       run: async () => {
-        // Before any AWS call: an event flow with a cycle is refused unless allowed.
-        if (blueprint.events) warnings.push(...checkFlowForCycles(blueprint, { allowCycles: options.allowCycles ?? false }).map((c) => `event flow cycle allowed by --allow-cycles: ${c}`));
+        // Before any AWS call: an event flow with a cycle or another flow error is refused unless allowed.
+        if (blueprint.events) warnings.push(...checkFlowForDeploy(blueprint, options));
         bundles = await (options.bundle ?? bundleHandlers)(blueprint.projectDir, blueprint.handlers, mode);
         return `${(bundles.reduce((n, b) => n + b.code.length, 0) / 1024).toFixed(1)} KiB`;
       },

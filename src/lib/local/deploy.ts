@@ -4,7 +4,7 @@ import { bundleHandlers, type HandlerBundle } from '../blueprint/bundle.js';
 import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow, type AslDefinition } from '../blueprint/workflow.js';
 import type { EventFlow } from '../blueprint/event-flow.js';
-import { checkFlowForCycles } from '../blueprint/flow-graph.js';
+import { checkFlowForDeploy } from '../blueprint/flow-check.js';
 import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
 import { LocalStore, type LocalDeployment } from './store.js';
 
@@ -21,6 +21,7 @@ export interface LocalRuntimeSpec extends LocalDeployment {
 
 export interface DeployOptions {
   allowCycles?: boolean;
+  allowFlowErrors?: boolean;
   /** Compute what would change, write nothing (`--dry-run`, and `status` for drift). */
   dryRun?: boolean;
   now?: () => Date;
@@ -40,8 +41,7 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
       title: blueprint.mode === 'orchestration' ? `Validate ${blueprint.workflow!.file}` : `Validate ${blueprint.events!.file} and check the event flow`,
       run: async () => {
         if (blueprint.events) {
-          const cycles = checkFlowForCycles(blueprint, { allowCycles: options.allowCycles ?? false });
-          warnings.push(...cycles.map((c) => `event flow cycle allowed by --allow-cycles: ${c}`));
+          warnings.push(...checkFlowForDeploy(blueprint, options));
           return `${blueprint.events.rules.length} rules`;
         }
         return `${blueprint.workflow!.tasks.size} Task states`;
