@@ -4,4 +4,5 @@ export { applyInputTransformer, validateInputTransformer, transformEventForTarge
 export { buildOutcome, comparableOutcome, type OrderOutcome } from './lib/order/outcome.js';
 export { orderSchema, orderJsonSchema, type Order } from './lib/order/model.js';
 export { loadBlueprint, type Blueprint } from './lib/blueprint/blueprint.js';
-export { eventFlowGraph, workflowGraph, renderMermaid, renderDot, type FlowGraph } from './lib/blueprint/flow-graph.js';
+export { eventFlowGraph, workflowGraph, flowDiagram, renderMermaid, renderDot, type FlowGraph, type FlowDiagram } from './lib/blueprint/flow-graph.js';
+export { checkFlow, type FlowCheck, type FlowFinding } from './lib/blueprint/flow-check.js';

@@ -18,6 +18,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
     'dry-run': Flags.boolean({ summary: 'Print the plan (create / update / delete / unchanged per resource) and change nothing.', default: false }),
     mode: Flags.string({ char: 'm', summary: 'Wiring to deploy (default: "mode" in fulfill.config.json).', options: [...MODES], env: 'FULFILL_MODE' }),
     'allow-cycles': Flags.boolean({ summary: 'Deploy an event flow even if it has a cycle.', default: false }),
+    'allow-flow-errors': Flags.boolean({ summary: 'Deploy an event flow even if `fulfill graph --check` finds errors.', default: false }),
   };
 
   async run(): Promise<DeployResult> {
@@ -29,10 +30,11 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       aws
         ? aws.awsDeploySteps(blueprint, {
             allowCycles: flags['allow-cycles'],
+            allowFlowErrors: flags['allow-flow-errors'],
             dryRun: flags['dry-run'],
             ...awsOptionsFrom(flags),
           })
-        : localDeploySteps(blueprint, { allowCycles: flags['allow-cycles'], dryRun: flags['dry-run'] });
+        : localDeploySteps(blueprint, { allowCycles: flags['allow-cycles'], allowFlowErrors: flags['allow-flow-errors'], dryRun: flags['dry-run'] });
     await runSteps(steps, { quiet: this.jsonEnabled() });
     const deployed = result();
     if (aws && !deployed.dryRun) {

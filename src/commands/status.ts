@@ -38,7 +38,7 @@ export default class Status extends BaseCommand<typeof Status> {
       return { target: 'local', stage, deployed: false, resources: [], drift: false };
     }
     const blueprint = loadBlueprint(flags.dir, { mode: deployment.mode, stage });
-    const { steps, result } = localDeploySteps(blueprint, { dryRun: true, allowCycles: true });
+    const { steps, result } = localDeploySteps(blueprint, { dryRun: true, allowCycles: true, allowFlowErrors: true });
     for (const step of steps) await step.run();
     const resources = result().changes;
     const drift = resources.some((r) => r.action !== 'unchanged');
@@ -60,7 +60,7 @@ export default class Status extends BaseCommand<typeof Status> {
       return { target: 'aws', stage, deployed: false, resources: [], drift: false };
     }
     const blueprint = loadBlueprint(flags.dir, { mode, stage, ...(flags.region ? { region: flags.region } : {}) });
-    const { steps, result } = awsDeploySteps(blueprint, { dryRun: true, allowCycles: true, clients: probe.ctx.clients });
+    const { steps, result } = awsDeploySteps(blueprint, { dryRun: true, allowCycles: true, allowFlowErrors: true, clients: probe.ctx.clients });
     await runSteps(steps, { quiet: true });
     const resources = result().changes;
     const drift = resources.some((r) => r.action !== 'unchanged');

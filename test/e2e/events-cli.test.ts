@@ -49,10 +49,10 @@ describe('fulfill graph and cycle checks at deploy', () => {
     expect(mermaid.stdout).toContain('state_SellerType -->|"$.seller.type == 3P"| state_DecideFulfillment');
     const dot = await runCli(['graph', '--format', 'dot', '--only', 'events'], { cwd: tmp.dir });
     expect(dot.stdout).toMatch(/^digraph /);
-    const json = envelope<{ events: { nodes: unknown[]; cycles: unknown[] } }>(await runCli(['graph', '--json'], { cwd: tmp.dir }));
-    expect(json.result.events.cycles).toEqual([]);
-    expect(json.result.events.nodes.length).toBeGreaterThan(20);
-  });
+    const json = envelope<{ nodes: unknown[]; cycles: unknown[] }>(await runCli(['graph', '--json'], { cwd: tmp.dir }));
+    expect(json.result.cycles).toEqual([]);
+    expect(json.result.nodes.length).toBeGreaterThan(20);
+  }, 180_000); // three CLI runs: generous on a loaded two-core machine
 
   it('deploy refuses a flow with a cycle, naming it, unless --allow-cycles; graph exits 1', async () => {
     const file = join(tmp.dir, 'events.json');
@@ -68,7 +68,7 @@ describe('fulfill graph and cycle checks at deploy', () => {
     const graph = await runCli(['graph', '--only', 'events'], { cwd: tmp.dir });
     expect(graph.code).toBe(1);
     expect(graph.stderr).toMatch(/cycle/);
-  });
+  }, 180_000);
 
   it.each([
     ['an invalid pattern', (f: any) => (f.rules[0].pattern = { source: 'fulfill.api' }), /events\.json: "rules\[0\]" \(authorize-payment\)\.pattern: Event pattern is not valid\. Reason: the value of "source" must be an array/],

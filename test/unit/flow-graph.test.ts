@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBlueprint } from '../../src/lib/blueprint/blueprint.js';
-import { checkFlowForCycles, eventFlowGraph, renderDot, renderMermaid, workflowGraph } from '../../src/lib/blueprint/flow-graph.js';
+import { checkFlowForDeploy } from '../../src/lib/blueprint/flow-check.js';
+import { eventFlowGraph, flowDiagram, renderDot, renderMermaid, workflowGraph } from '../../src/lib/blueprint/flow-graph.js';
 import { UserError } from '../../src/lib/errors.js';
 import { tempDir, templateProject } from '../helpers/cli.js';
 
@@ -39,7 +40,7 @@ describe('the event flow graph', () => {
       // Rules filtered on another detail-type are not connected.
       expect(edges).not.toContain('event:OrderPlaced -> rule:determine-seller');
       expect(graph.cycles).toEqual([]);
-      expect(checkFlowForCycles(loadBlueprint(tmp.dir), { allowCycles: false })).toEqual([]);
+      expect(checkFlowForDeploy(loadBlueprint(tmp.dir), { allowCycles: false })).toEqual([expect.stringMatching(/^EVENT_DEAD_END: event CustomerNotified/)]);
     } finally {
       tmp.cleanup();
     }
@@ -52,9 +53,9 @@ describe('the event flow graph', () => {
     });
     try {
       const blueprint = loadBlueprint(tmp.dir);
-      expect(() => checkFlowForCycles(blueprint, { allowCycles: false })).toThrow(UserError);
-      expect(() => checkFlowForCycles(blueprint, { allowCycles: false })).toThrow(/events\.json: the event flow has a cycle: .*OrderCompleted -> rule loop -> authorize-payment -> PaymentAuthorized -> /);
-      expect(checkFlowForCycles(blueprint, { allowCycles: true }).length).toBeGreaterThan(0);
+      expect(() => checkFlowForDeploy(blueprint, { allowCycles: false })).toThrow(UserError);
+      expect(() => checkFlowForDeploy(blueprint, { allowCycles: false })).toThrow(/events\.json: the event flow has a cycle: .*OrderCompleted -> rule loop -> authorize-payment -> PaymentAuthorized -> /);
+      expect(checkFlowForDeploy(blueprint, { allowCycles: true }).filter((w) => w.startsWith('event flow cycle allowed by --allow-cycles: ')).length).toBeGreaterThan(0);
     } finally {
       tmp.cleanup();
     }
@@ -65,7 +66,7 @@ describe('the event flow graph', () => {
       events.rules.push({ name: 'audit', pattern: { detail: { orderId: [{ exists: true }] } }, target: 'notify-customer' });
     });
     try {
-      expect(() => checkFlowForCycles(loadBlueprint(tmp.dir), { allowCycles: false })).toThrow(/cycle: CustomerNotified -> rule audit -> notify-customer -> CustomerNotified/);
+      expect(() => checkFlowForDeploy(loadBlueprint(tmp.dir), { allowCycles: false })).toThrow(/cycle: CustomerNotified -> rule audit -> notify-customer -> CustomerNotified/);
     } finally {
       tmp.cleanup();
     }
@@ -75,9 +76,11 @@ describe('the event flow graph', () => {
     const tmp = project();
     try {
       const graph = eventFlowGraph(loadBlueprint(tmp.dir).events!);
-      expect(renderMermaid(graph, 'events')).toMatch(/^%% events\nflowchart LR\n/);
-      expect(renderMermaid(graph, 'events')).toContain('event_OrderPlaced --> rule_authorize_payment');
-      expect(renderDot(graph, 'events')).toContain('"event:OrderPlaced" -> "rule:authorize-payment";');
+      const diagram = flowDiagram('events', { events: { graph, label: 'event flow' } });
+      expect(renderMermaid(diagram)).toMatch(/^%% events\nflowchart LR\n {2}subgraph events_flow\["event flow"\]\n/);
+      expect(renderMermaid(diagram)).toContain('event_OrderPlaced --> rule_authorize_payment');
+      expect(renderDot(diagram)).toContain('"event:OrderPlaced" -> "rule:authorize-payment";');
+      expect(renderDot(diagram)).toContain('subgraph "cluster_events" {');
       const sm = workflowGraph(loadBlueprint(tmp.dir, { mode: 'orchestration' }).workflow!.definition);
       expect(sm.edges).toEqual(expect.arrayContaining([{ from: 'state:SellerType', to: 'state:SelectWarehouse', label: '$.seller.type == 1P' }, { from: 'state:AuthorizePayment', to: 'state:NotifyPaymentFailed', label: 'catch PaymentAuthorizationFailed' }]));
     } finally {

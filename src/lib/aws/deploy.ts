@@ -1,7 +1,7 @@
 import { apiModel } from '../api/model.js';
 import type { Blueprint } from '../blueprint/blueprint.js';
 import { bundleHandlers, type HandlerBundle } from '../blueprint/bundle.js';
-import { checkFlowForCycles } from '../blueprint/flow-graph.js';
+import { checkFlowForDeploy } from '../blueprint/flow-check.js';
 import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow } from '../blueprint/workflow.js';
 import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
@@ -21,6 +21,7 @@ export interface AwsDeployOptions extends Partial<AwsOptions> {
   /** Plan only: read and compare everything, write nothing; `changes` say what would happen. */
   dryRun?: boolean;
   allowCycles?: boolean;
+  allowFlowErrors?: boolean;
   /** Injected clients (tests, bench); otherwise created from region/profile/endpoint. */
   clients?: AwsClients;
   /** Back-off sleep for eventually consistent errors (tests inject a no-op). */
@@ -114,15 +115,11 @@ function awsStep(
   };
 }
 
-/** Before any AWS call: the event flow is checked (a cycle is refused unless allowed) and the handlers bundled. */
+/** Before any AWS call: the event flow is checked (flow errors refused unless allowed) and the handlers bundled. */
 async function validateAndBundle(run: DeployRun): Promise<string> {
   const { blueprint, options } = run;
-  if (blueprint.events)
-    run.warnings.push(
-      ...checkFlowForCycles(blueprint, { allowCycles: options.allowCycles ?? false }).map(
-        (c) => `event flow cycle allowed by --allow-cycles: ${c}`,
-      ),
-    );
+  // An event flow with a cycle or another flow error is refused unless allowed.
+  if (blueprint.events) run.warnings.push(...checkFlowForDeploy(blueprint, options));
   run.bundles = await (options.bundle ?? bundleHandlers)(blueprint.projectDir, blueprint.handlers, blueprint.mode);
   return `${(run.bundles.reduce((n, b) => n + b.code.length, 0) / 1024).toFixed(1)} KiB`;
 }

@@ -1,8 +1,5 @@
-import { UserError } from '../errors.js';
-import { matchesPattern, type EventPattern } from '../events/pattern.js';
-import type { Blueprint } from './blueprint.js';
 import type { EventFlow } from './event-flow.js';
-import { eventSource } from './functions.js';
+import { abbreviatePattern, API_NODE, canMatch, producersOf } from './flow-model.js';
 import type { AslDefinition } from './workflow.js';
 
 export type NodeKind = 'publisher' | 'event' | 'rule' | 'function' | 'state';
@@ -26,36 +23,47 @@ export interface FlowGraph {
   cycles: string[][];
 }
 
-const API = 'publisher:api';
+/** What a finding marks on a node of the diagram (see flow-check.ts). */
+export interface NodeMark {
+  node: string;
+  severity: 'error' | 'warning' | 'info';
+  /** A short tag shown next to the node's label: `dead end`, `never matches`. */
+  tag: string;
+}
+
+/** One document: the event flow and the state machine as subgraphs, with cycles and findings marked. */
+export interface FlowDiagram {
+  title: string;
+  groups: Array<{ id: 'events' | 'orchestration'; label: string; nodes: string[] }>;
+  nodes: Array<GraphNode & { group: 'events' | 'orchestration'; marks?: Array<Omit<NodeMark, 'node'>> }>;
+  edges: Array<GraphEdge & { cycle?: boolean }>;
+  cycles: string[][];
+}
 
 /**
- * The event flow as a graph: the API -> events -> rules whose pattern can match them -> functions -> the
- * events they declare they publish. Whether a rule can match an event type is decided from the pattern's
- * `source` and `detail-type` alone (the detail is unknown before run time), so the graph over-approximates:
- * every edge it leaves out is impossible, which is what a cycle check must guarantee.
+ * The event flow as a graph: the API and each function -> the events they declare they publish (labelled with the
+ * `when` or the error) -> the rules whose pattern one of those events can match (labelled with the pattern's content
+ * filter) -> the target functions. "Can match" is decided per producer with flow-model's witness search, which only
+ * leaves out an edge no published event can take, so a cycle through the remaining edges is the only kind there is.
  */
 export function eventFlowGraph(flow: EventFlow): FlowGraph {
   const nodes = new Map<string, GraphNode>();
   const edges: GraphEdge[] = [];
   const add = (node: GraphNode) => nodes.set(node.id, node);
-  add({ id: API, kind: 'publisher', label: 'API POST /orders' });
-  // Every (source, detail-type) pair that can appear on the bus.
-  const published: Array<{ source: string; detailType: string; from: string }> = [{ source: flow.source, detailType: flow.orderPlaced, from: API }];
-  for (const [fn, route] of Object.entries(flow.functions)) {
-    add({ id: `function:${fn}`, kind: 'function', label: fn });
-    for (const p of route.publishes) published.push({ source: eventSource(fn), detailType: p.detailType, from: `function:${fn}` });
-    for (const e of route.onError) published.push({ source: eventSource(fn), detailType: e.detailType, from: `function:${fn}` });
-  }
-  for (const p of published) {
+  add({ id: API_NODE, kind: 'publisher', label: 'API POST /orders' });
+  for (const fn of Object.keys(flow.functions)) add({ id: `function:${fn}`, kind: 'function', label: fn });
+  const producers = producersOf(flow);
+  for (const p of producers) {
     add({ id: `event:${p.detailType}`, kind: 'event', label: p.detailType });
-    pushUnique(edges, { from: p.from, to: `event:${p.detailType}` });
+    pushUnique(edges, { from: p.node, to: `event:${p.detailType}`, ...(p.condition ? { label: p.condition } : {}) });
   }
   for (const rule of flow.rules) {
     add({ id: `rule:${rule.name}`, kind: 'rule', label: rule.name });
-    pushUnique(edges, { from: `rule:${rule.name}`, to: `function:${rule.target}` });
-    for (const p of published) {
-      if (canMatch(rule.pattern, p.source, p.detailType)) pushUnique(edges, { from: `event:${p.detailType}`, to: `rule:${rule.name}` });
+    const filter = abbreviatePattern(rule.pattern, { dropEnvelope: true });
+    for (const p of producers) {
+      if (canMatch(p, rule.pattern) !== 'no') pushUnique(edges, { from: `event:${p.detailType}`, to: `rule:${rule.name}`, ...(filter ? { label: filter } : {}) });
     }
+    pushUnique(edges, { from: `rule:${rule.name}`, to: `function:${rule.target}` });
   }
   const list = [...nodes.values()];
   return { nodes: list, edges, cycles: findCycles(list, edges) };
@@ -79,34 +87,31 @@ export function workflowGraph(definition: AslDefinition): FlowGraph {
   return { nodes, edges, cycles: [] };
 }
 
-/**
- * Refuses an event flow with a cycle (an event that can lead back to itself), naming each cycle, unless
- * allowed; returns the cycles as text either way.
- */
-export function checkFlowForCycles(blueprint: Blueprint, options: { allowCycles: boolean }): string[] {
-  if (!blueprint.events) return [];
-  const graph = eventFlowGraph(blueprint.events);
-  const labels = new Map(graph.nodes.map((n) => [n.id, n.id.startsWith('rule:') ? `rule ${n.label}` : n.label]));
-  const described = graph.cycles.map((cycle) => cycle.map((id) => labels.get(id) ?? id).join(' -> '));
-  if (described.length > 0 && !options.allowCycles) {
-    throw new UserError(`${blueprint.events.file}: the event flow has a cycle: ${described[0]}${described.length > 1 ? ` (and ${described.length - 1} more)` : ''}`, [
-      'Change a rule pattern or what a function publishes, or deploy with --allow-cycles if the loop is intended and bounded.',
-    ]);
+/** Puts the graphs into one diagram, marking the edges on a cycle and the nodes a finding names. */
+export function flowDiagram(
+  title: string,
+  parts: { events?: { graph: FlowGraph; label: string }; orchestration?: { graph: FlowGraph; label: string } },
+  marks: readonly NodeMark[] = [],
+): FlowDiagram {
+  const diagram: FlowDiagram = { title, groups: [], nodes: [], edges: [], cycles: parts.events?.graph.cycles ?? [] };
+  const onCycle = new Set(diagram.cycles.flatMap((cycle) => cycle.slice(1).map((to, i) => `${cycle[i]}\u0000${to}`)));
+  for (const group of ['events', 'orchestration'] as const) {
+    const part = parts[group];
+    if (!part) continue;
+    diagram.groups.push({ id: group, label: part.label, nodes: part.graph.nodes.map((n) => n.id) });
+    for (const node of part.graph.nodes) {
+      const own = marks.filter((m) => m.node === node.id).map(({ severity, tag }) => ({ severity, tag }));
+      diagram.nodes.push({ ...node, group, ...(own.length > 0 ? { marks: own } : {}) });
+    }
+    for (const edge of part.graph.edges) diagram.edges.push({ ...edge, ...(onCycle.has(`${edge.from}\u0000${edge.to}`) ? { cycle: true } : {}) });
   }
-  return described;
+  return diagram;
 }
 
-function canMatch(pattern: EventPattern, source: string, detailType: string): boolean {
-  const envelopeOnly: EventPattern = {};
-  for (const key of ['source', 'detail-type'] as const) if (key in pattern) envelopeOnly[key] = pattern[key];
-  if ('$or' in pattern) {
-    // An $or may constrain the envelope in some branches only: keep it conservative (can match).
-    return true;
-  }
-  return Object.keys(envelopeOnly).length === 0 || matchesPattern(envelopeOnly, { source, 'detail-type': detailType });
-}
+/** A flow with this many cycles is refused anyway; enumerating all elementary cycles could take exponential time. */
+const MAX_CYCLES = 50;
 
-/** Elementary cycles through event nodes, found by depth-first search from each event (the graphs are small). */
+/** Elementary cycles through event nodes (at most MAX_CYCLES), by depth-first search from each event. */
 function findCycles(nodes: GraphNode[], edges: GraphEdge[]): string[][] {
   const out = new Map<string, string[]>();
   for (const e of edges) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
@@ -118,6 +123,7 @@ function findCycles(nodes: GraphNode[], edges: GraphEdge[]): string[][] {
     const onPath = new Set(path);
     const visit = (node: string) => {
       for (const next of out.get(node) ?? []) {
+        if (cycles.length >= MAX_CYCLES) return;
         if (next === start) {
           cycles.push([...path, start]);
           continue;
@@ -140,32 +146,103 @@ function pushUnique(edges: GraphEdge[], edge: GraphEdge) {
   if (!edges.some((e) => e.from === edge.from && e.to === edge.to)) edges.push(edge);
 }
 
-export function renderMermaid(graph: FlowGraph, title: string): string {
-  const id = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
-  const shape = (n: GraphNode) => {
-    const label = n.label.replace(/"/g, "'");
+// ---- rendering -----------------------------------------------------------------------------------------------------
+
+const COLORS = {
+  error: { fill: '#ffdddd', stroke: '#cc0000' },
+  warning: { fill: '#fff3cd', stroke: '#d98e00' },
+  info: { fill: '#e8f0fe', stroke: '#3367d6' },
+} as const;
+
+function worst(marks: ReadonlyArray<{ severity: keyof typeof COLORS }> | undefined): keyof typeof COLORS | undefined {
+  if (!marks || marks.length === 0) return undefined;
+  return (['error', 'warning', 'info'] as const).find((s) => marks.some((m) => m.severity === s));
+}
+
+function labelOf(node: FlowDiagram['nodes'][number]): string {
+  return node.marks ? `${node.label} [${[...new Set(node.marks.map((m) => m.tag))].join(', ')}]` : node.label;
+}
+
+/** Mermaid flowchart ids: letters, digits and underscores, unique (a sanitized id could collide). */
+function mermaidIds(nodes: FlowDiagram['nodes']): Map<string, string> {
+  const ids = new Map<string, string>();
+  const used = new Set<string>();
+  for (const node of nodes) {
+    const base = node.id.replace(/[^A-Za-z0-9_]/g, '_');
+    let id = base;
+    for (let i = 2; used.has(id); i++) id = `${base}_${i}`;
+    used.add(id);
+    ids.set(node.id, id);
+  }
+  return ids;
+}
+
+/** Text inside a quoted Mermaid label: `"` and `#` as entity codes, which Mermaid decodes. */
+function mermaidText(text: string): string {
+  return text.replace(/#/g, '#35;').replace(/"/g, '#quot;');
+}
+
+/** One Mermaid flowchart (Mermaid 11), each wiring a subgraph; cycle edges and marked nodes styled by class. */
+export function renderMermaid(diagram: FlowDiagram): string {
+  const ids = mermaidIds(diagram.nodes);
+  const shape = (n: FlowDiagram['nodes'][number]) => {
+    const label = `"${mermaidText(labelOf(n))}"`;
+    const id = ids.get(n.id)!;
     switch (n.kind) {
       case 'event':
-        return `${id(n.id)}(["${label}"])`;
+        return `${id}([${label}])`;
       case 'rule':
-        return `${id(n.id)}{{"${label}"}}`;
+        return `${id}{{${label}}}`;
       case 'publisher':
-        return `${id(n.id)}[/"${label}"/]`;
+        return `${id}[/${label}/]`;
+      case 'state':
+        return n.id === 'state:__start' ? `${id}((${label}))` : `${id}(${label})`;
       default:
-        return `${id(n.id)}["${label}"]`;
+        return `${id}[${label}]`;
     }
   };
-  const lines = [`%% ${title}`, 'flowchart LR', ...graph.nodes.map((n) => `  ${shape(n)}`)];
-  for (const e of graph.edges) lines.push(`  ${id(e.from)} -->${e.label ? `|"${e.label.replace(/"/g, "'")}"|` : ''} ${id(e.to)}`);
+  const lines = [`%% ${diagram.title.replace(/\n/g, ' ')}`, 'flowchart LR'];
+  for (const group of diagram.groups) {
+    lines.push(`  subgraph ${group.id}_flow["${mermaidText(group.label)}"]`);
+    for (const node of diagram.nodes.filter((n) => n.group === group.id)) lines.push(`    ${shape(node)}`);
+    lines.push('  end');
+  }
+  const cycleEdges: number[] = [];
+  diagram.edges.forEach((e, i) => {
+    lines.push(`  ${ids.get(e.from)} -->${e.label ? `|"${mermaidText(e.label)}"|` : ''} ${ids.get(e.to)}`);
+    if (e.cycle) cycleEdges.push(i);
+  });
+  for (const severity of ['error', 'warning', 'info'] as const) {
+    const marked = diagram.nodes.filter((n) => worst(n.marks) === severity).map((n) => ids.get(n.id)!);
+    if (marked.length === 0) continue;
+    lines.push(`  classDef ${severity} fill:${COLORS[severity].fill},stroke:${COLORS[severity].stroke},stroke-width:2px`);
+    lines.push(`  class ${marked.join(',')} ${severity}`);
+  }
+  if (cycleEdges.length > 0) lines.push(`  linkStyle ${cycleEdges.join(',')} stroke:${COLORS.error.stroke},stroke-width:3px`);
   return lines.join('\n');
 }
 
-export function renderDot(graph: FlowGraph, title: string): string {
+/** One Graphviz digraph, each wiring a cluster; cycle edges red and bold, marked nodes filled, findings as tooltips. */
+export function renderDot(diagram: FlowDiagram): string {
   const shapes: Record<NodeKind, string> = { publisher: 'parallelogram', event: 'ellipse', rule: 'hexagon', function: 'box', state: 'box' };
   const q = (s: string) => JSON.stringify(s);
-  const lines = [`digraph ${q(title)} {`, '  rankdir=LR;'];
-  for (const n of graph.nodes) lines.push(`  ${q(n.id)} [label=${q(n.label)}, shape=${shapes[n.kind]}];`);
-  for (const e of graph.edges) lines.push(`  ${q(e.from)} -> ${q(e.to)}${e.label ? ` [label=${q(e.label)}]` : ''};`);
+  const lines = [`digraph ${q(diagram.title)} {`, '  rankdir=LR;', `  label=${q(diagram.title)};`, '  labelloc=t;'];
+  for (const group of diagram.groups) {
+    lines.push(`  subgraph ${q(`cluster_${group.id}`)} {`, `    label=${q(group.label)};`);
+    for (const n of diagram.nodes.filter((node) => node.group === group.id)) {
+      const severity = worst(n.marks);
+      const style = n.kind === 'state' ? 'rounded' : '';
+      const attrs = [`label=${q(labelOf(n))}`, `shape=${n.id === 'state:__start' ? 'circle' : shapes[n.kind]}`];
+      if (severity) attrs.push(`style=${q(['filled', style].filter(Boolean).join(','))}`, `fillcolor=${q(COLORS[severity].fill)}`, `color=${q(COLORS[severity].stroke)}`);
+      else if (style) attrs.push(`style=${q(style)}`);
+      lines.push(`    ${q(n.id)} [${attrs.join(', ')}];`);
+    }
+    lines.push('  }');
+  }
+  for (const e of diagram.edges) {
+    const attrs = [...(e.label ? [`label=${q(e.label)}`] : []), ...(e.cycle ? [`color=${q(COLORS.error.stroke)}`, 'penwidth=3'] : [])];
+    lines.push(`  ${q(e.from)} -> ${q(e.to)}${attrs.length > 0 ? ` [${attrs.join(', ')}]` : ''};`);
+  }
   lines.push('}');
   return lines.join('\n');
 }

@@ -5,7 +5,7 @@ import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow, type AslDefinition } from '../blueprint/workflow.js';
 import { LOCAL_ACCOUNT_ID } from '../blueprint/naming.js';
 import type { EventFlow } from '../blueprint/event-flow.js';
-import { checkFlowForCycles } from '../blueprint/flow-graph.js';
+import { checkFlowForDeploy } from '../blueprint/flow-check.js';
 import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
 import { LocalStore, type LocalDeployment } from './store.js';
 
@@ -22,6 +22,7 @@ export interface LocalRuntimeSpec extends LocalDeployment {
 
 export interface DeployOptions {
   allowCycles?: boolean;
+  allowFlowErrors?: boolean;
   /** Compute what would change, write nothing (`--dry-run`, and `status` for drift). */
   dryRun?: boolean;
   now?: () => Date;
@@ -41,8 +42,7 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
       title: blueprint.mode === 'orchestration' ? `Validate ${blueprint.workflow!.file}` : `Validate ${blueprint.events!.file} and check the event flow`,
       run: async () => {
         if (blueprint.events) {
-          const cycles = checkFlowForCycles(blueprint, { allowCycles: options.allowCycles ?? false });
-          warnings.push(...cycles.map((c) => `event flow cycle allowed by --allow-cycles: ${c}`));
+          warnings.push(...checkFlowForDeploy(blueprint, options));
           return `${blueprint.events.rules.length} rules`;
         }
         return `${blueprint.workflow!.tasks.size} Task states`;
