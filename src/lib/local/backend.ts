@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { UserError, TimeoutError } from '../errors.js';
 import { naming } from '../blueprint/naming.js';
 import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
@@ -44,6 +45,9 @@ export class LocalBackend {
       code: store.readBundle(fn.file),
       timeoutSeconds: deployment.functionsConfig.timeoutSeconds,
       memoryMb: deployment.functionsConfig.memoryMb,
+      ...(deployment.functionsConfig.concurrency ? { concurrency: deployment.functionsConfig.concurrency } : {}),
+      // SDK clients the project installed come first, then fulfill's (see LocalLambda).
+      requireFrom: [join(projectDir, 'package.json')],
       environment: { ...deployment.functionsConfig.environment[fn.name], ...extraEnv },
     });
     const lambdaOptions = {

@@ -13,7 +13,7 @@ export type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js
 /** What the local target needs at run time, recorded in deployment.json next to the bundles. */
 export interface LocalRuntimeSpec extends LocalDeployment {
   api: ApiModel;
-  functionsConfig: { timeoutSeconds: number; memoryMb: number; environment: Record<string, Record<string, string>> };
+  functionsConfig: { timeoutSeconds: number; memoryMb: number; concurrency?: number; environment: Record<string, Record<string, string>> };
   workflow?: { definition: AslDefinition; tasks: Array<[string, string]> };
   events?: Omit<EventFlow, 'file'>;
 }
@@ -92,7 +92,8 @@ function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], no
   const { names, config } = blueprint;
   const api = apiModel(blueprint);
   const environment = Object.fromEntries(blueprint.handlers.map((h) => [h.name, functionEnvironment(blueprint, h.name)]));
-  const functionsConfig = { timeoutSeconds: config.functions.timeoutSeconds, memoryMb: config.functions.memoryMb, environment };
+  const { timeoutSeconds, memoryMb, concurrency } = config.functions;
+  const functionsConfig = { timeoutSeconds, memoryMb, ...(concurrency ? { concurrency } : {}), environment };
   const workflow = blueprint.workflow
     ? { definition: resolveWorkflow(blueprint.workflow, (h) => names.functionArn(h)), tasks: [...blueprint.workflow.tasks] }
     : undefined;
@@ -124,7 +125,7 @@ function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undef
     const why = [
       ...(old && old.sha256 !== fn.sha256 ? ['code changed'] : []),
       ...(old && oldEnv !== JSON.stringify(next.functionsConfig.environment[fn.name]) ? ['environment changed'] : []),
-      ...(old && (previous!.functionsConfig.timeoutSeconds !== next.functionsConfig.timeoutSeconds || previous!.functionsConfig.memoryMb !== next.functionsConfig.memoryMb) ? ['configuration changed'] : []),
+      ...(old && (previous!.functionsConfig.timeoutSeconds !== next.functionsConfig.timeoutSeconds || previous!.functionsConfig.memoryMb !== next.functionsConfig.memoryMb || previous!.functionsConfig.concurrency !== next.functionsConfig.concurrency) ? ['configuration changed'] : []),
     ];
     changes.push({ resource: fn.functionName, kind: 'function', action: !old ? 'created' : why.length ? 'updated' : 'unchanged', ...(why.length ? { why } : {}) });
   }

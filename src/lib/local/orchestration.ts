@@ -101,9 +101,12 @@ export class LocalStepFunctions {
     });
     this.aborts.set(orderId, execution.abort);
     let failure: { Error: string; Cause: string } | undefined;
+    // The order state as far as the execution got: a failed outcome reports what the steps before it added.
+    let latest: unknown = input;
     const history = (async () => {
       for await (const event of execution.eventLogs as AsyncGenerator<LibEvent>) {
         if (event.type === 'ExecutionFailed') failure = { Error: String(event.Error), Cause: String(event.Cause ?? '') };
+        latest = latestState(latest, event);
         this.recordLibEvent(orderId, record.executionArn, event);
       }
     })();
@@ -124,7 +127,7 @@ export class LocalStepFunctions {
       orderId,
       mode: 'orchestration',
       status,
-      state: (status === 'SUCCEEDED' ? output : input) as Record<string, unknown>,
+      state: (status === 'SUCCEEDED' ? output : latest) as Record<string, unknown>,
       failure: status === 'SUCCEEDED' ? undefined : (failure ?? { Error: status === 'TIMED_OUT' ? 'States.Timeout' : status === 'ABORTED' ? 'ExecutionAborted' : 'States.Runtime', Cause: `the execution ended ${status}` }),
       startedAt: record.startDate,
       finishedAt,
@@ -183,4 +186,10 @@ export class LocalStepFunctions {
         return;
     }
   }
+}
+
+/** The state a history event shows: a state's input when entered, its output when exited (objects only). */
+function latestState(previous: unknown, event: LibEvent): unknown {
+  const value = event.type === 'StateEntered' ? event.state?.input : event.type === 'StateExited' ? event.state?.output : undefined;
+  return value && typeof value === 'object' && !Array.isArray(value) ? value : previous;
 }

@@ -8,7 +8,9 @@ import { toLambdaErrorPayload } from './lambda-error.js';
 
 type Handler = (state: unknown, context?: unknown) => unknown;
 
-let client: EventBridgeClient | undefined;
+// Created when the function's code loads (Lambda's Init phase, which the invocation timeout does not count),
+// as AWS recommends for SDK clients; the region and endpoint come from the environment.
+const client = new EventBridgeClient({ customUserAgent: 'fulfill-events-wrapper' });
 
 /**
  * Turns a pure handler into an event subscriber: takes the order state from the (transformed) event, calls
@@ -35,7 +37,6 @@ export function wrapForEvents(handler: Handler) {
       detailType = caught.detailType;
       detail = { ...state, error: { Error: payload.errorType, Cause: JSON.stringify(payload) } };
     }
-    client ??= new EventBridgeClient({ customUserAgent: 'fulfill-events-wrapper' });
     const response = await client.send(
       new PutEventsCommand({
         Entries: [{ EventBusName: requiredEnv('FULFILL_BUS_NAME'), Source: requiredEnv('FULFILL_SOURCE'), DetailType: detailType, Detail: JSON.stringify(detail) }],
