@@ -78,13 +78,16 @@ describe('the local Lambda runtime', () => {
   const ENV_ID = `const envId = Math.random().toString(36).slice(2); const sleep = (ms) => new Promise((r) => setTimeout(r, ms));`;
 
   it('gives each concurrent invocation its own environment, up to the concurrency limit, and queues the rest', async () => {
-    lambda = new LocalLambda([fn('env', `${ENV_ID} let running = 0; exports.handler = async (e) => { running++; const overlap = running; await sleep(e.ms); running--; return { envId, overlap }; };`, { concurrency: 3 })]);
-    const results = (await Promise.all(Array.from({ length: 9 }, () => lambda!.invoke('env', { ms: 150 })))) as Array<{ envId: string; overlap: number }>;
-    // One invocation at a time per environment, as on Lambda; never more than three environments.
-    expect(results.every((r) => r.overlap === 1)).toBe(true);
-    expect(new Set(results.map((r) => r.envId)).size).toBe(3);
+    lambda = new LocalLambda([fn('env', `${ENV_ID} let running = 0; exports.handler = async (e) => { running++; const overlap = running; await sleep(e.ms); running--; return { envId, overlap }; };`, { concurrency: 3, timeoutSeconds: 20 })]);
+    // Three long invocations at once: each needs an environment of its own (none finishes before the others start).
+    const long = (await Promise.all(Array.from({ length: 3 }, () => lambda!.invoke('env', { ms: 5000 })))) as Array<{ envId: string; overlap: number }>;
+    expect(new Set(long.map((r) => r.envId)).size).toBe(3);
+    // Nine more: never more than three environments, and one invocation at a time in each, as on Lambda.
+    const short = (await Promise.all(Array.from({ length: 9 }, () => lambda!.invoke('env', { ms: 100 })))) as Array<{ envId: string; overlap: number }>;
+    expect([...long, ...short].every((r) => r.overlap === 1)).toBe(true);
+    expect(new Set([...long, ...short].map((r) => r.envId)).size).toBe(3);
     expect(lambda.stats().env).toMatchObject({ environments: 3, busy: 0, queued: 0 });
-  });
+  }, 60_000);
 
   it('does not count queue time against the timeout', async () => {
     lambda = new LocalLambda([fn('queued', `${ENV_ID} exports.handler = async () => { await sleep(600); return 'done'; };`, { timeoutSeconds: 1, concurrency: 1 })]);

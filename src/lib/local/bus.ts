@@ -11,6 +11,7 @@ import { FunctionError } from '../runtime/lambda-error.js';
 import { LocalServiceError } from './aws-errors.js';
 import type { LocalRuntimeSpec } from './deploy.js';
 import type { LocalLambda } from './lambda.js';
+import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
 import type { LocalStore } from './store.js';
 
@@ -65,6 +66,7 @@ export class LocalEventBus {
   private lambda: LocalLambda | undefined;
   private readonly rules: Array<{ name: string; arn: string; target: string; matches: (event: unknown) => boolean; transformer?: Parameters<typeof transformEventForTarget>[0] }>;
   private readonly trackers = new Map<string, OrderTracker>();
+  private readonly loops = new LoopGuard();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly flow: NonNullable<LocalRuntimeSpec['events']>;
@@ -169,6 +171,13 @@ export class LocalEventBus {
       timestamp: now.getTime(),
       details: { eventId: event.id, source: event.source, detail: event.detail },
     });
+    const type = event['detail-type'];
+    const terminal = this.flow.outcome.succeeded.includes(type) || this.flow.outcome.failed.includes(type);
+    const loop = orderId === '-' ? undefined : this.loops.eventPublished(orderId, type, event.source === this.flow.source && type === this.flow.orderPlaced, terminal);
+    if (loop) {
+      this.stopLoop(orderId, event, now, loop.failure, loop.first);
+      return { EventId: event.id };
+    }
     this.track(orderId, event, now);
     this.begin();
     setImmediate(() => {
@@ -260,6 +269,18 @@ export class LocalEventBus {
     this.recorder.flush();
     this.store.writeOutcome(outcome);
     tracker.resolve(outcome);
+  }
+
+  /** An order past a loop bound: its event is dropped (not delivered) and the order fails once, naming the loop. */
+  private stopLoop(orderId: string, event: EventEnvelope, at: Date, loop: LoopFailure, first: boolean) {
+    this.recorder.record(orderId, 'events', 'EventDropped', { name: event['detail-type'], details: { eventId: event.id, error: loop.Error, cause: loop.Cause } });
+    if (!first) return;
+    const tracker = this.trackers.get(orderId);
+    const outcome = buildOutcome({ orderId, mode: 'events', status: 'FAILED', state: event.detail, failure: loop, startedAt: tracker?.startedAt ?? at.toISOString(), finishedAt: at.toISOString() });
+    this.recorder.record(orderId, 'events', 'OutcomeRecorded', { name: event['detail-type'], details: { status: outcome.status } });
+    this.recorder.flush();
+    this.store.writeOutcome(outcome);
+    tracker?.resolve(outcome);
   }
 
   private begin() {

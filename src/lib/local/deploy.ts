@@ -1,6 +1,6 @@
 import { apiModel, type ApiModel } from '../api/model.js';
 import { fingerprint, type Blueprint } from '../blueprint/blueprint.js';
-import { bundleHandlers, type HandlerBundle } from '../blueprint/bundle.js';
+import { bundleHandlers, checkExternals, type HandlerBundle } from '../blueprint/bundle.js';
 import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow, type AslDefinition } from '../blueprint/workflow.js';
 import type { EventFlow } from '../blueprint/event-flow.js';
@@ -51,6 +51,7 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
       title: `Bundle ${blueprint.handlers.length} handlers with esbuild`,
       run: async () => {
         bundles = await bundleHandlers(blueprint.projectDir, blueprint.handlers, blueprint.mode);
+        checkExternals(blueprint.projectDir, bundles);
         return `${(bundles.reduce((n, b) => n + b.code.length, 0) / 1024).toFixed(1)} KiB`;
       },
     },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { FunctionError, type LambdaErrorPayload } from '../runtime/lambda-error.js';
 
 export interface LocalFunctionSpec {
@@ -69,7 +69,10 @@ const PARALLEL_COLD_STARTS = Math.max(1, availableParallelism());
 // fulfill's, the way the Lambda Node.js runtime provides the AWS SDK. Written inline (eval) so it works from
 // dist and from the TS sources.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { workerData } = require('node:worker_threads');
+// Everything goes over a dedicated port, so the runtime can read a result that is already there when a
+// timeout fires (see LocalLambda.run).
+const parentPort = workerData.port;
 const { createRequire } = require('node:module');
 const util = require('node:util');
 const requires = workerData.requireFrom.map((file) => createRequire(file));
@@ -162,6 +165,7 @@ interface Invocation {
 /** One execution environment: a worker that runs at most one invocation at a time. */
 interface Environment {
   worker: Worker;
+  port: MessagePort;
   state: 'starting' | 'idle' | 'busy' | 'gone';
   /** Counted in LocalLambda.coldStarts until its code has loaded (or failed to). */
   coldStart: boolean;
@@ -267,6 +271,11 @@ export class LocalLambda {
     const startedAt = Date.now();
     // The timeout clock starts here, when an environment takes the invocation: time in the queue does not count.
     const timer = setTimeout(() => {
+      // A busy main thread runs due timers before it reads messages: take a result that arrived in time first.
+      for (let queued = receiveMessageOnPort(env.port); queued; queued = env.current ? receiveMessageOnPort(env.port) : undefined) {
+        this.onMessage(pool, env, queued.message as WorkerMessage);
+      }
+      if (env.current?.invocation !== invocation) return;
       this.finish(pool, invocation, env, { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`, trace: [] } });
       // Lambda: a timed-out invocation ends its own execution environment, and nothing else.
       void this.discard(pool, env);
@@ -276,21 +285,24 @@ export class LocalLambda {
     env.current = { invocation, startedAt, timer };
     // Keep the process alive only while an invocation runs (idle environments do not block exit).
     env.worker.ref();
-    env.worker.postMessage({ id: invocation.id, requestId: invocation.requestId, event: invocation.event, deadline: startedAt + spec.timeoutSeconds * 1000 });
+    env.port.ref();
+    env.port.postMessage({ id: invocation.id, requestId: invocation.requestId, event: invocation.event, deadline: startedAt + spec.timeoutSeconds * 1000 });
   }
 
   private start(pool: FunctionPool) {
     const { spec } = pool;
+    const channel = new MessageChannel();
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { code: spec.code, functionName: spec.functionName, functionArn: spec.functionArn, memoryMb: spec.memoryMb, requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM] },
+      transferList: [channel.port2],
+      workerData: { port: channel.port2, code: spec.code, functionName: spec.functionName, functionArn: spec.functionArn, memoryMb: spec.memoryMb, requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM] },
       env: { ...sdkEnvironment(spec.functionArn.split(':')[3] ?? ''), ...spec.environment, AWS_LAMBDA_FUNCTION_NAME: spec.functionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb) },
       // The function's memory is the isolate's heap limit: past it the worker is killed (Runtime.OutOfMemory).
       resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
       stdout: false,
       stderr: false,
     });
-    const env: Environment = { worker, state: 'starting', coldStart: true };
+    const env: Environment = { worker, port: channel.port1, state: 'starting', coldStart: true };
     this.coldStarts++;
     pool.environments.add(env);
     env.timer = setTimeout(() => {
@@ -298,7 +310,7 @@ export class LocalLambda {
       void this.discard(pool, env);
     }, INIT_TIMEOUT_MS);
     env.timer.unref();
-    worker.on('message', (msg: WorkerMessage) => this.onMessage(pool, env, msg));
+    env.port.on('message', (msg: WorkerMessage) => this.onMessage(pool, env, msg));
     worker.on('error', (error: Error & { code?: string }) => {
       const requestId = env.current?.invocation.requestId ?? '-';
       const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
@@ -351,6 +363,7 @@ export class LocalLambda {
     env.state = 'idle';
     env.current = undefined;
     env.worker.unref();
+    env.port.unref();
     clearTimeout(env.timer);
     env.timer = setTimeout(() => {
       // Bounded warm pool: after a burst, environments beyond WARM_ENVIRONMENTS go away once they idle.
@@ -377,6 +390,7 @@ export class LocalLambda {
     env.current = undefined;
     clearTimeout(env.timer);
     pool.environments.delete(env);
+    env.port.close();
     const stopped = env.worker.terminate();
     this.dispatch(pool);
     this.coldStartDone(env);
