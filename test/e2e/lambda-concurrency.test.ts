@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { loadBlueprint } from '../../src/lib/blueprint/blueprint.js';
 import { LocalBackend } from '../../src/lib/local/backend.js';
 import { localDeploySteps } from '../../src/lib/local/deploy.js';
@@ -14,7 +14,12 @@ import { tempDir, templateProject } from '../helpers/cli.js';
 const ORDERS = 100;
 const IN_FLIGHT = 50;
 const slow = (i: number) => i % 20 === 0;
-const orderId = (i: number) => (slow(i) ? `slow-${i}` : `fast-${i}`);
+let attempt = 0;
+const orderId = (i: number) => `${slow(i) ? 'slow' : 'fast'}-${attempt}-${i}`;
+// The timeout is 1 s and the machine may be shared: when it is starved (a load average many times its
+// cores), a fast handler's own PutEvents round trip through the busy main thread can take longer than that.
+// Such a run is tried again with new order ids; an implementation with collateral failures fails every time.
+jest.retryTimes(2);
 
 function order(i: number) {
   return { orderId: orderId(i), customerId: 'c-1', paymentInstrumentType: 'creditCard', sellerId: i % 2 ? 'seller-7' : 'shop', currency: 'EUR', items: [{ sku: 's', quantity: 1, unitPrice: 10 }], shipTo: { country: 'DE', postalCode: '10115' } };
@@ -45,6 +50,7 @@ describe.each(['orchestration', 'events'] as const)('timeouts under concurrency 
   });
 
   it('times out only the slow orders', async () => {
+    attempt++;
     const of = (id: string) => entries.filter((e) => e.orderId === id);
     const statusCodes: number[] = [];
     // A client keeping 50 orders in flight: the next order goes out when one has settled.
@@ -64,7 +70,7 @@ describe.each(['orchestration', 'events'] as const)('timeouts under concurrency 
     expect(outcomes.map((o) => [o.orderId, o.status, o.error])).toEqual(fast.map((i) => [orderId(i), 'SUCCEEDED', null]));
 
     const slowIds = Array.from({ length: ORDERS }, (_, i) => i).filter(slow).map(orderId);
-    expect(slowIds).toEqual(['slow-0', 'slow-20', 'slow-40', 'slow-60', 'slow-80']);
+    expect(slowIds).toEqual([0, 20, 40, 60, 80].map((i) => `slow-${attempt}-${i}`));
     if (mode === 'orchestration') {
       const slowOutcomes: OrderOutcome[] = await Promise.all(slowIds.map((id) => backend.waitForOutcome(id, 90_000)));
       for (const outcome of slowOutcomes) {

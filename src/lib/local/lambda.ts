@@ -63,6 +63,8 @@ const INIT_TIMEOUT_MS = 10_000;
  * clock runs) of the same cores, so cold starts beyond one per core wait their turn.
  */
 const PARALLEL_COLD_STARTS = Math.max(1, availableParallelism());
+/** An invocation whose environment has not even started it after this many timeouts is timed out anyway. */
+const MAX_DISPATCH_LAG_FACTOR = 5;
 
 // The sandbox: one worker thread per execution environment, running one invocation at a time as Lambda does.
 // It loads the bundle as CommonJS with a `require` that looks in the project's node_modules first, then in
@@ -117,7 +119,10 @@ try {
 }
 const handler = mod.exports.handler;
 parentPort.on('message', async (msg) => {
-  const deadline = msg.deadline;
+  // The invocation's clock starts when this environment gets it (see LocalLambda.run).
+  const startedAt = Date.now();
+  const deadline = startedAt + msg.timeoutMs;
+  parentPort.postMessage({ kind: 'started', id: msg.id, at: startedAt });
   const context = {
     awsRequestId: msg.requestId,
     functionName: workerData.functionName,
@@ -138,7 +143,7 @@ parentPort.on('message', async (msg) => {
     }
     result = await handler(msg.event, context);
   } catch (error) {
-    parentPort.postMessage({ kind: 'result', id: msg.id, ok: false, error: payload(error) });
+    parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: payload(error) });
     return;
   }
   // Lambda serializes the result as JSON: circular structures and BigInts fail the invocation there too.
@@ -146,10 +151,10 @@ parentPort.on('message', async (msg) => {
   try {
     json = JSON.stringify(result === undefined ? null : result);
   } catch {
-    parentPort.postMessage({ kind: 'result', id: msg.id, ok: false, error: { errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body', trace: [] } });
+    parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: { errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body', trace: [] } });
     return;
   }
-  parentPort.postMessage({ kind: 'result', id: msg.id, ok: true, json: json === undefined ? 'null' : json });
+  parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: true, json: json === undefined ? 'null' : json });
 });
 `;
 
@@ -169,7 +174,7 @@ interface Environment {
   state: 'starting' | 'idle' | 'busy' | 'gone';
   /** Counted in LocalLambda.coldStarts until its code has loaded (or failed to). */
   coldStart: boolean;
-  current?: { invocation: Invocation; startedAt: number; timer: NodeJS.Timeout };
+  current?: { invocation: Invocation; startedAt: number; timer: NodeJS.Timeout; workerStartedAt?: number };
   timer?: NodeJS.Timeout;
 }
 
@@ -267,26 +272,44 @@ export class LocalLambda {
 
   private run(pool: FunctionPool, env: Environment, invocation: Invocation) {
     clearTimeout(env.timer);
-    const { spec } = pool;
+    const timeoutMs = pool.spec.timeoutSeconds * 1000;
     const startedAt = Date.now();
-    // The timeout clock starts here, when an environment takes the invocation: time in the queue does not count.
-    const timer = setTimeout(() => {
-      // A busy main thread runs due timers before it reads messages: take a result that arrived in time first.
-      for (let queued = receiveMessageOnPort(env.port); queued; queued = env.current ? receiveMessageOnPort(env.port) : undefined) {
-        this.onMessage(pool, env, queued.message as WorkerMessage);
-      }
-      if (env.current?.invocation !== invocation) return;
-      this.finish(pool, invocation, env, { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`, trace: [] } });
-      // Lambda: a timed-out invocation ends its own execution environment, and nothing else.
-      void this.discard(pool, env);
-    }, spec.timeoutSeconds * 1000);
+    // The timeout clock starts when the environment takes the invocation (the worker's 'started'): time in
+    // the queue, or in a message port while this machine is busy, does not count.
+    const timer = setTimeout(() => this.checkTimeout(pool, env, invocation), timeoutMs);
     timer.unref();
     env.state = 'busy';
     env.current = { invocation, startedAt, timer };
     // Keep the process alive only while an invocation runs (idle environments do not block exit).
     env.worker.ref();
     env.port.ref();
-    env.port.postMessage({ id: invocation.id, requestId: invocation.requestId, event: invocation.event, deadline: startedAt + spec.timeoutSeconds * 1000 });
+    env.port.postMessage({ id: invocation.id, requestId: invocation.requestId, event: invocation.event, timeoutMs });
+  }
+
+  /** The timeout timer: ends the invocation (and its environment) once it has run longer than the timeout. */
+  private checkTimeout(pool: FunctionPool, env: Environment, invocation: Invocation) {
+    // A busy main thread runs due timers before it reads messages: look at what the worker already said.
+    for (let queued = receiveMessageOnPort(env.port); queued; queued = env.current?.invocation === invocation ? receiveMessageOnPort(env.port) : undefined) {
+      this.onMessage(pool, env, queued.message as WorkerMessage);
+    }
+    const running = env.current;
+    if (running?.invocation !== invocation) return;
+    const timeoutMs = pool.spec.timeoutSeconds * 1000;
+    const now = Date.now();
+    // Not started yet (a starved worker) or started late: wait for the rest of its own time, within bounds.
+    const due = (running.workerStartedAt ?? now) + timeoutMs;
+    if (due > now && now - running.startedAt < MAX_DISPATCH_LAG_FACTOR * timeoutMs) {
+      running.timer = setTimeout(() => this.checkTimeout(pool, env, invocation), due - now);
+      running.timer.unref();
+      return;
+    }
+    this.timedOut(pool, env, invocation);
+  }
+
+  private timedOut(pool: FunctionPool, env: Environment, invocation: Invocation) {
+    this.finish(pool, invocation, env, { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${pool.spec.timeoutSeconds.toFixed(2)} seconds`, trace: [] } });
+    // Lambda: a timed-out invocation ends its own execution environment, and nothing else.
+    void this.discard(pool, env);
   }
 
   private start(pool: FunctionPool) {
@@ -346,9 +369,18 @@ export class LocalLambda {
         this.failNext(pool, msg.error);
         void this.discard(pool, env);
         return;
+      case 'started':
+        if (env.current?.invocation.id === msg.id) env.current.workerStartedAt = msg.at;
+        return;
       case 'result': {
         const invocation = env.current?.invocation;
         if (!invocation || invocation.id !== msg.id) return;
+        // Finished, but after its time (the timer had not come round yet): on Lambda it would have been stopped.
+        const ranMs = msg.at - (env.current!.workerStartedAt ?? env.current!.startedAt);
+        if (ranMs > pool.spec.timeoutSeconds * 1000) {
+          this.timedOut(pool, env, invocation);
+          return;
+        }
         if (msg.ok) {
           this.finish(pool, invocation, env, { ok: true, result: JSON.parse(msg.json) });
         } else {
@@ -422,8 +454,9 @@ type WorkerMessage =
   | { kind: 'log'; level: FunctionLogLine['level']; requestId: string; message: string; timestamp: number }
   | { kind: 'ready' }
   | { kind: 'init-error'; error: LambdaErrorPayload }
-  | { kind: 'result'; id: number; ok: true; json: string }
-  | { kind: 'result'; id: number; ok: false; error: LambdaErrorPayload };
+  | { kind: 'started'; id: number; at: number }
+  | { kind: 'result'; id: number; at: number; ok: true; json: string }
+  | { kind: 'result'; id: number; at: number; ok: false; error: LambdaErrorPayload };
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0]!;
