@@ -32,7 +32,12 @@ export function wrapForEvents(handler: Handler) {
       detailType = publish.detailType;
     } catch (error) {
       const payload = toLambdaErrorPayload(error);
-      const caught = route.onError.find((e) => e.errorEquals.includes(payload.errorType) || e.errorEquals.includes('States.ALL'));
+      // States.ALL catches the handler's own errors; Lambda's service errors (Lambda.TooManyRequestsException,
+      // ...) are thrown on unless named, so the bus retries them as the state machine's Retry does.
+      const transient = payload.errorType.startsWith('Lambda.');
+      const caught =
+        route.onError.find((e) => e.errorEquals.includes(payload.errorType)) ??
+        (transient ? undefined : route.onError.find((e) => e.errorEquals.includes('States.ALL')));
       if (!caught) throw error;
       detailType = caught.detailType;
       detail = { ...state, error: { Error: payload.errorType, Cause: JSON.stringify(payload) } };
