@@ -57,10 +57,12 @@ describe('events mode on the local target, end to end', () => {
     expect(matched).toEqual([['authorize-payment'], ['payment-failed'], []]);
   });
 
-  it('a subscriber that throws is retried, then dead-lettered, with every attempt in the log', async () => {
+  // A handler's own error becomes OrderFailed (events.json's States.ALL onError); a crash of its environment
+  // happens outside the wrapper, so the delivery is retried and then dead-lettered.
+  it('a subscriber that crashes is retried, then dead-lettered, with every attempt in the log', async () => {
     const handler = join(project, 'handlers', 'select-warehouse.ts');
     const original = readFileSync(handler, 'utf8');
-    writeFileSync(handler, original.replace('return warehouseFor', "if (order.shipTo.country === 'XX') throw new Error('warehouse system down');\n  return warehouseFor"));
+    writeFileSync(handler, original.replace('return warehouseFor', "if (order.shipTo.country === 'XX') { setImmediate(() => { throw new Error('warehouse system down'); }); await new Promise(() => {}); }\n  return warehouseFor"));
     try {
       expect((await runCli(['deploy'], { cwd: project })).code).toBe(0);
       const run = await runCli(['send-order', '--ship-to', 'XX', '--order-id', 'ev-dlq', '--timeout', '30', '--json'], { cwd: project });
@@ -77,7 +79,7 @@ describe('events mode on the local target, end to end', () => {
       const entries = jsonLines<LogEntry>((await runCli(['logs', '--order', 'ev-dlq', '--json'], { cwd: project })).stdout);
       const failures = entries.filter((e) => e.type === 'DeliveryFailed' && e.details?.rule === 'select-warehouse-1p');
       expect(failures.map((e) => e.details?.attempt)).toEqual([1, 2, 3]); // maximumRetryAttempts: 2
-      expect(failures[0]!.details).toMatchObject({ error: 'Error', cause: 'warehouse system down' });
+      expect(failures[0]!.details).toMatchObject({ error: 'Runtime.ExitError', cause: expect.stringContaining('Runtime exited with error: warehouse system down') });
       expect(entries.filter((e) => e.type === 'DeadLettered')).toHaveLength(1);
       const db = openStateDb(project, 'dev');
       const dlq = (db.prepare("SELECT rule, attempts, event FROM dead_letters WHERE order_id = 'ev-dlq'").all() as Array<Record<string, unknown>>)

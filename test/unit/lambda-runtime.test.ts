@@ -1,6 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { LocalLambda, type FunctionLogLine, type LocalFunctionSpec } from '../../src/lib/local/lambda.js';
 import { FunctionError } from '../../src/lib/runtime/lambda-error.js';
+import { tempDir } from '../helpers/cli.js';
 
 const fn = (name: string, code: string, overrides: Partial<LocalFunctionSpec> = {}): LocalFunctionSpec => ({
   name,
@@ -68,4 +73,105 @@ describe('the local Lambda runtime', () => {
     lambda = new LocalLambda([fn('sdk', `const { EventBridgeClient } = require('@aws-sdk/client-eventbridge'); exports.handler = async () => typeof EventBridgeClient;`)]);
     expect(await lambda.invoke('sdk', {})).toBe('function');
   });
+
+  // Each environment draws an id when its module loads: distinct ids mean distinct execution environments.
+  const ENV_ID = `const envId = Math.random().toString(36).slice(2); const sleep = (ms) => new Promise((r) => setTimeout(r, ms));`;
+
+  it('gives each concurrent invocation its own environment, up to the concurrency limit, and queues the rest', async () => {
+    lambda = new LocalLambda([fn('env', `${ENV_ID} let running = 0; exports.handler = async (e) => { running++; const overlap = running; await sleep(e.ms); running--; return { envId, overlap }; };`, { concurrency: 3, timeoutSeconds: 20 })]);
+    // Three long invocations at once: each needs an environment of its own (none finishes before the others start).
+    const long = (await Promise.all(Array.from({ length: 3 }, () => lambda!.invoke('env', { ms: 5000 })))) as Array<{ envId: string; overlap: number }>;
+    expect(new Set(long.map((r) => r.envId)).size).toBe(3);
+    // Nine more: never more than three environments, and one invocation at a time in each, as on Lambda.
+    const short = (await Promise.all(Array.from({ length: 9 }, () => lambda!.invoke('env', { ms: 100 })))) as Array<{ envId: string; overlap: number }>;
+    expect([...long, ...short].every((r) => r.overlap === 1)).toBe(true);
+    expect(new Set([...long, ...short].map((r) => r.envId)).size).toBe(3);
+    expect(lambda.stats().env).toMatchObject({ environments: 3, busy: 0, queued: 0 });
+  }, 60_000);
+
+  it('does not count queue time against the timeout', async () => {
+    lambda = new LocalLambda([fn('queued', `${ENV_ID} exports.handler = async () => { await sleep(600); return 'done'; };`, { timeoutSeconds: 1, concurrency: 1 })]);
+    // Three invocations of 0.6 s each through one environment: 1.8 s in all, each well inside its own second.
+    expect(await Promise.all([lambda.invoke('queued', {}), lambda.invoke('queued', {}), lambda.invoke('queued', {})])).toEqual(['done', 'done', 'done']);
+  });
+
+  it('ends only the timed-out environment: invocations running beside it succeed', async () => {
+    lambda = new LocalLambda([fn('mixed', `${ENV_ID} exports.handler = async (e) => { if (e.spin) { for (;;) {} } await sleep(300); return envId; };`, { timeoutSeconds: 1, concurrency: 4 })]);
+    const spinning = lambda.invoke('mixed', { spin: true }).catch((e: unknown) => e);
+    const others = Array.from({ length: 6 }, () => lambda!.invoke('mixed', {}));
+    const error = (await spinning) as FunctionError;
+    expect(error.payload.errorType).toBe('Sandbox.Timedout');
+    const ids = (await Promise.all(others)) as string[];
+    expect(ids).toHaveLength(6);
+    // And after the timeout the function keeps serving.
+    expect(typeof (await lambda.invoke('mixed', {}))).toBe('string');
+  });
+
+  it('kills an environment that exceeds memoryMb and reports Runtime.OutOfMemory', async () => {
+    lambda = new LocalLambda([fn('hog', `const keep = []; exports.handler = async (e) => { if (e.hog) { for (;;) keep.push(new Array(1e6).fill(Math.random())); } return 'ok'; };`, { memoryMb: 128, timeoutSeconds: 30 })]);
+    const error = (await lambda.invoke('hog', { hog: true }).catch((e: unknown) => e)) as FunctionError;
+    expect(error.payload.errorType).toBe('Runtime.OutOfMemory');
+    expect(error.payload.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: out of memory/);
+    expect(await lambda.invoke('hog', {})).toBe('ok');
+  }, 60_000);
+
+  it('fails a result that is not JSON-serializable with one clean Lambda error, and keeps the environment', async () => {
+    lambda = new LocalLambda([fn('bad', `${ENV_ID} exports.handler = async (e) => { if (e.kind === 'circular') { const a = {}; a.self = a; return a; } if (e.kind === 'bigint') return { n: 1n }; return { envId, when: new Date(0), fn: () => 1 }; };`)]);
+    for (const kind of ['circular', 'bigint']) {
+      const error = (await lambda.invoke('bad', { kind }).catch((e: unknown) => e)) as FunctionError;
+      expect(error.payload).toEqual({ errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body', trace: [] });
+    }
+    // As on Lambda the result goes through JSON: dates become strings, functions disappear.
+    expect(await lambda.invoke('bad', {})).toEqual({ envId: expect.any(String), when: '1970-01-01T00:00:00.000Z' });
+    expect(lambda.stats().bad!.environments).toBe(1);
+  });
+
+  it('reports code that fails to load, and a missing module, as Lambda init errors', async () => {
+    lambda = new LocalLambda([fn('broken', `throw new TypeError('boom at load');`), fn('nomod', `require('@aws-sdk/client-not-a-service'); exports.handler = async () => 1;`)]);
+    const broken = (await lambda.invoke('broken', {}).catch((e: unknown) => e)) as FunctionError;
+    expect(broken.payload).toMatchObject({ errorType: 'Runtime.UserCodeSyntaxError', errorMessage: 'TypeError: boom at load' });
+    const missing = (await lambda.invoke('nomod', {}).catch((e: unknown) => e)) as FunctionError;
+    expect(missing.payload.errorType).toBe('Runtime.ImportModuleError');
+    expect(missing.payload.errorMessage).toContain("Cannot find module '@aws-sdk/client-not-a-service'");
+  });
+
+  it('resolves SDK clients from the project first, then from fulfill', async () => {
+    const tmp = tempDir();
+    try {
+      const pkg = join(tmp.dir, 'node_modules', '@aws-sdk', 'client-dynamodb');
+      mkdirSync(pkg, { recursive: true });
+      writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@aws-sdk/client-dynamodb', version: '0.0.0-test', main: 'index.js' }));
+      writeFileSync(join(pkg, 'index.js'), `exports.DynamoDBClient = class DynamoDBClient {}; exports.from = 'project';`);
+      lambda = new LocalLambda([fn('ddb', `const ddb = require('@aws-sdk/client-dynamodb'); const eb = require('@aws-sdk/client-eventbridge'); exports.handler = async () => [ddb.from, typeof eb.EventBridgeClient];`, { requireFrom: [join(tmp.dir, 'package.json')] })]);
+      expect(await lambda.invoke('ddb', {})).toEqual(['project', 'function']);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('sends SDK calls from handlers to AWS_ENDPOINT_URL_<SERVICE> when the user set it', async () => {
+    const requests: Array<{ target: string | undefined; auth: string | undefined }> = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        requests.push({ target: req.headers['x-amz-target'] as string | undefined, auth: req.headers.authorization });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify({ stateMachines: [{ name: 'from-stub', stateMachineArn: 'arn:aws:states:eu-central-1:000000000000:stateMachine:from-stub', type: 'STANDARD', creationDate: 0 }] }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const saved = { ...process.env };
+    process.env.AWS_ENDPOINT_URL_SFN = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEMULATOR';
+    process.env.AWS_SECRET_ACCESS_KEY = 'emulator-secret';
+    try {
+      lambda = new LocalLambda([fn('sfn', `const { SFNClient, ListStateMachinesCommand } = require('@aws-sdk/client-sfn'); exports.handler = async () => (await new SFNClient({}).send(new ListStateMachinesCommand({}))).stateMachines.map((m) => m.name);`, { timeoutSeconds: 20 })]);
+      expect(await lambda.invoke('sfn', {})).toEqual(['from-stub']);
+      expect(requests).toEqual([{ target: 'AWSStepFunctions.ListStateMachines', auth: expect.stringContaining('Credential=AKIDEMULATOR/') }]);
+      expect(requests[0]!.auth).toContain('/eu-central-1/states/');
+    } finally {
+      process.env = saved;
+      server.close();
+    }
+  }, 30_000);
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Message } from 'esbuild';
 import { UserError } from '../errors.js';
@@ -12,6 +13,8 @@ export interface HandlerBundle {
   readonly code: string;
   /** sha256 (hex) of `code`, to skip unchanged functions. */
   readonly sha256: string;
+  /** The packages the bundle leaves to the runtime (the AWS SDK), with the file importing each. */
+  readonly externals?: ReadonlyArray<{ readonly module: string; readonly importer: string }>;
 }
 
 export type BundleKind = 'orchestration' | 'events';
@@ -49,12 +52,16 @@ export async function bundleHandlers(projectDir: string, handlers: readonly Hand
           format: 'cjs',
           external: ['@aws-sdk/*', '@smithy/*'],
           write: false,
+          metafile: true,
           logLevel: 'silent',
           legalComments: 'none',
           charset: 'utf8',
         });
         const code = result.outputFiles[0]!.text;
-        return { name: handler.name, code, sha256: createHash('sha256').update(code).digest('hex') };
+        const externals = Object.entries(result.metafile.inputs).flatMap(([importer, input]) =>
+          input.imports.filter((i) => i.external).map((i) => ({ module: packageName(i.path), importer })),
+        );
+        return { name: handler.name, code, sha256: createHash('sha256').update(code).digest('hex'), externals };
       } catch (error) {
         const first = (error as { errors?: Message[] }).errors?.[0];
         if (!first) throw error;
@@ -69,4 +76,37 @@ export async function bundleHandlers(projectDir: string, handlers: readonly Hand
 function eventsWrapperPath(): string {
   const js = fileURLToPath(new URL('../runtime/events-wrapper.js', import.meta.url));
   return existsSync(js) ? js : js.replace(/\.js$/, '.ts');
+}
+
+/**
+ * The local target runs a bundle's SDK imports the way Lambda's runtime provides them: from the project's
+ * node_modules first, then from fulfill's own (see LocalLambda). A package in neither would fail every
+ * invocation with "Cannot find module": say so at deploy, in one line naming the package to install.
+ */
+export function checkExternals(projectDir: string, bundles: readonly HandlerBundle[]): void {
+  const fromProject = createRequire(resolve(projectDir, 'package.json'));
+  const fromFulfill = createRequire(import.meta.url);
+  for (const bundle of bundles) {
+    for (const { module, importer } of bundle.externals ?? []) {
+      if (resolvable(fromProject, module) || resolvable(fromFulfill, module)) continue;
+      throw new UserError(`${importer}: handler "${bundle.name}" imports ${module}, which is installed neither in the project nor with fulfill`, [
+        `Run \`npm install ${module}\` in the project folder (on AWS, Lambda's nodejs22.x runtime provides every @aws-sdk/client-* package).`,
+      ]);
+    }
+  }
+}
+
+function resolvable(require: NodeJS.Require, module: string): boolean {
+  try {
+    require.resolve(module);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `@aws-sdk/client-s3/dist-cjs/x` -> `@aws-sdk/client-s3`. */
+function packageName(path: string): string {
+  const parts = path.split('/');
+  return path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }

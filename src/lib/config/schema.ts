@@ -27,6 +27,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       timeoutSeconds: z.int().min(1).max(900).default(10),
       memoryMb: z.int().min(128).max(10240).default(256),
+      /** Local target: execution environments per function (concurrent invocations); the rest wait. */
+      concurrency: z.int().min(1).max(64).optional(),
     })
     .default({ timeoutSeconds: 10, memoryMb: 256 }),
   api: z

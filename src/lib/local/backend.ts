@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { UserError, TimeoutError } from '../errors.js';
 import { LOCAL_ACCOUNT_ID, naming } from '../blueprint/naming.js';
 import type { OrderOutcome } from '../order/outcome.js';
@@ -49,6 +50,9 @@ export class LocalBackend {
       code: store.readBundle(fn.file),
       timeoutSeconds: deployment.functionsConfig.timeoutSeconds,
       memoryMb: deployment.functionsConfig.memoryMb,
+      ...(deployment.functionsConfig.concurrency ? { concurrency: deployment.functionsConfig.concurrency } : {}),
+      // SDK clients the project installed come first, then fulfill's (see LocalLambda).
+      requireFrom: [resolve(projectDir, 'package.json')],
       environment: { ...deployment.functionsConfig.environment[fn.name], ...extraEnv },
     });
     const lambdaOptions = {
@@ -70,10 +74,7 @@ export class LocalBackend {
     const sdkEnv = {
       AWS_REGION: deployment.region,
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      // The local runtime is Node 20 where Lambda's is 22: the SDK's Node-version notice is not the function's output.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Credentials and the SDK's Node-version notice: see the SDK environment in lambda.ts.
     };
     const lambda = withHandlerFaults(new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, sdkEnv)), lambdaOptions), options.faults, { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName() });
     bus.attach(lambda);

@@ -9,6 +9,7 @@ import { FunctionError } from '../runtime/lambda-error.js';
 import { LocalServiceError } from './aws-errors.js';
 import type { LocalRuntimeSpec } from './deploy.js';
 import type { LocalLambda } from './lambda.js';
+import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
 import type { ExecutionRecord, LocalStore } from './store.js';
 
@@ -77,6 +78,7 @@ export class LocalEventBus {
   private lambda: LocalLambda | undefined;
   private readonly rules: Array<{ name: string; arn: string; target: string; matches: (event: unknown) => boolean; transformer?: Parameters<typeof transformEventForTarget>[0] }>;
   private readonly trackers = new Map<string, ExecutionTracker>();
+  private readonly loops = new LoopGuard();
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   /** Pending "has this flow stopped?" checks (run at once on close). */
@@ -205,6 +207,15 @@ export class LocalEventBus {
       if (tracker) queued = this.store.enqueueDelivery(tracker.record.id, orderId, null, event);
     }
     if (tracker) tracker.lastEvent = event;
+    // Loop guard: an order past its bounds (also under --allow-cycles) gets no more deliveries and fails once.
+    const type = event['detail-type'];
+    const terminal = this.flow.outcome.succeeded.includes(type) || this.flow.outcome.failed.includes(type);
+    const loop = orderId === '-' ? undefined : this.loops.eventPublished(orderId, type, submission, terminal);
+    if (loop) {
+      this.stopLoop(orderId, event, now, loop.failure, loop.first, tracker);
+      if (queued) this.store.completeDelivery(queued);
+      return { EventId: event.id };
+    }
     // Injected event faults (--inject event:...): a dropped event reaches no rule and no outcome observer, so
     // its order ends FlowStopped; a duplicate is routed twice; a delayed one is routed late.
     const delivery = this.faults?.(orderId, event) ?? { copies: 1, delayMs: 0 };
@@ -332,6 +343,12 @@ export class LocalEventBus {
       Error: 'FlowStopped',
       Cause: `the flow stopped after ${last ? `${last['detail-type']} (from ${last.source})` : 'its first event'}: no rule led on to ${terminalEvents}`,
     });
+  }
+
+  /** An order past a loop bound: its event is dropped (not delivered) and the order fails once, naming the loop. */
+  private stopLoop(orderId: string, event: EventEnvelope, at: Date, loop: LoopFailure, first: boolean, tracker: ExecutionTracker | undefined) {
+    this.recorder.record(orderId, 'events', 'EventDropped', { name: event['detail-type'], details: { eventId: event.id, error: loop.Error, cause: loop.Cause } });
+    if (first && tracker) this.finish(tracker, 'FAILED', event.detail, at, loop);
   }
 
   private begin(tracker?: ExecutionTracker) {

@@ -1,6 +1,6 @@
 import { apiModel, type ApiModel } from '../api/model.js';
 import { fingerprint, type Blueprint } from '../blueprint/blueprint.js';
-import { bundleHandlers, type HandlerBundle } from '../blueprint/bundle.js';
+import { bundleHandlers, checkExternals, type HandlerBundle } from '../blueprint/bundle.js';
 import { functionEnvironment } from '../blueprint/functions.js';
 import { resolveWorkflow, type AslDefinition } from '../blueprint/workflow.js';
 import { LOCAL_ACCOUNT_ID } from '../blueprint/naming.js';
@@ -14,7 +14,7 @@ export type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js
 /** What the local target needs at run time, recorded in the stage's state.db (bundles under build/). */
 export interface LocalRuntimeSpec extends LocalDeployment {
   api: ApiModel;
-  functionsConfig: { timeoutSeconds: number; memoryMb: number; environment: Record<string, Record<string, string>> };
+  functionsConfig: { timeoutSeconds: number; memoryMb: number; concurrency?: number; environment: Record<string, Record<string, string>> };
   workflow?: { definition: AslDefinition; tasks: Array<[string, string]> };
   events?: Omit<EventFlow, 'file'>;
 }
@@ -52,6 +52,7 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
       title: `Bundle ${blueprint.handlers.length} handlers with esbuild`,
       run: async () => {
         bundles = await bundleHandlers(blueprint.projectDir, blueprint.handlers, blueprint.mode);
+        checkExternals(blueprint.projectDir, bundles);
         return `${(bundles.reduce((n, b) => n + b.code.length, 0) / 1024).toFixed(1)} KiB`;
       },
     },
@@ -96,7 +97,8 @@ function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], no
   const { names, config } = blueprint;
   const api = apiModel(blueprint, LOCAL_ACCOUNT_ID);
   const environment = Object.fromEntries(blueprint.handlers.map((h) => [h.name, functionEnvironment(blueprint, h.name)]));
-  const functionsConfig = { timeoutSeconds: config.functions.timeoutSeconds, memoryMb: config.functions.memoryMb, environment };
+  const { timeoutSeconds, memoryMb, concurrency } = config.functions;
+  const functionsConfig = { timeoutSeconds, memoryMb, ...(concurrency ? { concurrency } : {}), environment };
   const workflow = blueprint.workflow
     ? { definition: resolveWorkflow(blueprint.workflow, (h) => names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h)), tasks: [...blueprint.workflow.tasks] }
     : undefined;
@@ -129,7 +131,7 @@ function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undef
       ...(old && old.sha256 !== fn.sha256 ? ['code changed'] : []),
       ...(old && oldEnv !== JSON.stringify(next.functionsConfig.environment[fn.name]) ? ['environment changed'] : []),
       ...(old && old.sha256 === fn.sha256 && !bundleIntact(old) ? [`bundle build/${old.file} missing or damaged`] : []),
-      ...(old && (previous!.functionsConfig.timeoutSeconds !== next.functionsConfig.timeoutSeconds || previous!.functionsConfig.memoryMb !== next.functionsConfig.memoryMb) ? ['configuration changed'] : []),
+      ...(old && (previous!.functionsConfig.timeoutSeconds !== next.functionsConfig.timeoutSeconds || previous!.functionsConfig.memoryMb !== next.functionsConfig.memoryMb || previous!.functionsConfig.concurrency !== next.functionsConfig.concurrency) ? ['configuration changed'] : []),
     ];
     changes.push({ resource: fn.functionName, kind: 'function', action: !old ? 'created' : why.length ? 'updated' : 'unchanged', ...(why.length ? { why } : {}) });
   }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { FunctionError, type LambdaErrorPayload } from '../runtime/lambda-error.js';
 
 export interface LocalFunctionSpec {
@@ -15,6 +16,10 @@ export interface LocalFunctionSpec {
   timeoutSeconds: number;
   memoryMb: number;
   environment: Record<string, string>;
+  /** At most this many execution environments (concurrent invocations); more wait in a queue. */
+  concurrency?: number;
+  /** Files whose node_modules a bundle's `require` searches before fulfill's own (the project's, for SDK clients). */
+  requireFrom?: string[];
 }
 
 export interface InvocationRecord {
@@ -40,27 +45,84 @@ export interface LocalLambdaOptions {
   onInvocation?: (record: InvocationRecord) => void;
 }
 
-// The sandbox: a worker thread per function, like a Lambda execution environment kept warm. It loads the
-// bundle as CommonJS with a `require` rooted in fulfill's own node_modules, the way the Lambda Node.js
-// runtime provides the AWS SDK. Written inline (eval) so it works from dist and from the TS sources.
+/**
+ * Execution environments per function when the deployment does not say (config `functions.concurrency`): one
+ * per CPU core, 2 to 8. Lambda gives every concurrent invocation an environment of its own; here they share
+ * this machine's cores, and more environments than cores only add cold starts competing for the same CPU
+ * (on a busy 2-core machine a cold start with the SDK takes seconds, longer than a 1 s timeout).
+ */
+export const DEFAULT_CONCURRENCY = Math.min(8, Math.max(2, availableParallelism()));
+/** Idle environments kept warm per function; more than that are stopped after IDLE_TIMEOUT_MS without work. */
+export const WARM_ENVIRONMENTS = 1;
+const IDLE_TIMEOUT_MS = 30_000;
+/** Lambda's Init phase limit: an environment whose code does not load within it is discarded. */
+const INIT_TIMEOUT_MS = 10_000;
+/**
+ * Environments loading their code at once, across all functions. On Lambda each cold start has its own CPU;
+ * here a burst would start every pool at once and starve the invocations already running (whose timeout
+ * clock runs) of the same cores, so cold starts beyond one per core wait their turn.
+ */
+const PARALLEL_COLD_STARTS = Math.max(1, availableParallelism());
+/** An invocation whose environment has not even started it after this many timeouts is timed out anyway. */
+const MAX_DISPATCH_LAG_FACTOR = 5;
+
+// The sandbox: one worker thread per execution environment, running one invocation at a time as Lambda does.
+// It loads the bundle as CommonJS with a `require` that looks in the project's node_modules first, then in
+// fulfill's, the way the Lambda Node.js runtime provides the AWS SDK. Written inline (eval) so it works from
+// dist and from the TS sources.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const { workerData } = require('node:worker_threads');
+// Everything goes over a dedicated port, so the runtime can read a result that is already there when a
+// timeout fires (see LocalLambda.run).
+const parentPort = workerData.port;
 const { createRequire } = require('node:module');
 const util = require('node:util');
-const sdkRequire = createRequire(workerData.requireFrom);
+const requires = workerData.requireFrom.map((file) => createRequire(file));
+function bundleRequire(id) {
+  let missing;
+  for (const req of requires) {
+    try {
+      return req(id);
+    } catch (error) {
+      // Only "this module is not here" moves on to the next folder; an error inside the module is the module's.
+      if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes("'" + id + "'")) { missing = error; continue; }
+      throw error;
+    }
+  }
+  throw missing;
+}
 const mod = { exports: {} };
 let current = { requestId: '' };
 for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
   console[level] = (...args) => parentPort.postMessage({ kind: 'log', level, requestId: current.requestId, message: util.format(...args), timestamp: Date.now() });
 }
+function payload(error) {
+  try {
+    const isError = error instanceof Error;
+    return {
+      errorType: isError ? (error.name || 'Error') : 'Error',
+      errorMessage: isError ? String(error.message) : (typeof error === 'string' ? error : JSON.stringify(error) ?? String(error)),
+      trace: isError && typeof error.stack === 'string' ? error.stack.split('\\n').slice(1, 6).map((l) => l.trim()) : [],
+    };
+  } catch {
+    return { errorType: 'Error', errorMessage: String(error), trace: [] };
+  }
+}
 try {
-  new Function('exports', 'require', 'module', '__filename', '__dirname', workerData.code)(mod.exports, sdkRequire, mod, workerData.functionName + '/index.js', workerData.functionName);
+  new Function('exports', 'require', 'module', '__filename', '__dirname', workerData.code)(mod.exports, bundleRequire, mod, workerData.functionName + '/index.js', workerData.functionName);
+  parentPort.postMessage({ kind: 'ready' });
 } catch (error) {
-  parentPort.postMessage({ kind: 'init-error', error: { errorType: 'Runtime.UserCodeSyntaxError', errorMessage: String(error && error.message || error), trace: [] } });
+  const p = payload(error);
+  p.errorType = error && error.code === 'MODULE_NOT_FOUND' ? 'Runtime.ImportModuleError' : 'Runtime.UserCodeSyntaxError';
+  p.errorMessage = (error && error.name || 'Error') + ': ' + p.errorMessage;
+  parentPort.postMessage({ kind: 'init-error', error: p });
 }
 const handler = mod.exports.handler;
 parentPort.on('message', async (msg) => {
-  const deadline = msg.deadline;
+  // The invocation's clock starts when this environment gets it (see LocalLambda.run).
+  const startedAt = Date.now();
+  const deadline = startedAt + msg.timeoutMs;
+  parentPort.postMessage({ kind: 'started', id: msg.id, at: startedAt });
   const context = {
     awsRequestId: msg.requestId,
     functionName: workerData.functionName,
@@ -72,172 +134,358 @@ parentPort.on('message', async (msg) => {
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
   current = { requestId: msg.requestId };
+  let result;
   try {
     if (typeof handler !== 'function') {
       const e = new Error(workerData.functionName + ': the bundle does not export a function named "handler"');
       e.name = 'Runtime.HandlerNotFound';
       throw e;
     }
-    const result = await handler(msg.event, context);
-    parentPort.postMessage({ kind: 'result', id: msg.id, ok: true, result: result === undefined ? null : result });
+    result = await handler(msg.event, context);
   } catch (error) {
-    const isError = error instanceof Error;
-    parentPort.postMessage({ kind: 'result', id: msg.id, ok: false, error: {
-      errorType: isError ? (error.name || 'Error') : 'Error',
-      errorMessage: isError ? error.message : (typeof error === 'string' ? error : JSON.stringify(error)),
-      trace: isError && error.stack ? error.stack.split('\\n').slice(1, 6).map((l) => l.trim()) : [],
-    } });
+    parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: payload(error) });
+    return;
   }
+  // Lambda serializes the result as JSON: circular structures and BigInts fail the invocation there too.
+  let json;
+  try {
+    json = JSON.stringify(result === undefined ? null : result);
+  } catch {
+    parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: { errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body', trace: [] } });
+    return;
+  }
+  parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: true, json: json === undefined ? 'null' : json });
 });
 `;
 
-interface Pending {
+interface Invocation {
+  id: number;
+  requestId: string;
+  event: unknown;
+  orderId?: string;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-  requestId: string;
-  startedAt: number;
-  orderId?: string;
+}
+
+/** One execution environment: a worker that runs at most one invocation at a time. */
+interface Environment {
+  worker: Worker;
+  port: MessagePort;
+  state: 'starting' | 'idle' | 'busy' | 'gone';
+  /** Counted in LocalLambda.coldStarts until its code has loaded (or failed to). */
+  coldStart: boolean;
+  current?: { invocation: Invocation; startedAt: number; timer: NodeJS.Timeout; workerStartedAt?: number };
+  timer?: NodeJS.Timeout;
+}
+
+/** The environments of one function, and the invocations waiting for one. */
+interface FunctionPool {
+  spec: LocalFunctionSpec;
+  environments: Set<Environment>;
+  queue: Invocation[];
 }
 
 /**
- * A Lambda-like runtime for the local target: isolated execution environments (worker threads), an event
- * and a context with request id and remaining time, a timeout that kills the environment, and failures in
- * Lambda's shape (`errorType`, `errorMessage`), so Step Functions Retry/Catch behave as on AWS.
+ * A Lambda-like runtime for the local target: a pool of isolated execution environments (worker threads) per
+ * function, each running one invocation at a time, started on demand up to the function's concurrency and
+ * kept warm; invocations beyond it wait in a queue, and their timeout starts when an environment takes them.
+ * An event and a context with request id and remaining time, a timeout or crash that ends only its own
+ * environment, a memory limit, and failures in Lambda's shape (`errorType`, `errorMessage`), so Step
+ * Functions Retry/Catch behave as on AWS.
  */
 export class LocalLambda {
-  private readonly workers = new Map<string, { worker: Worker; pending: Map<number, Pending> }>();
-  private readonly specs = new Map<string, LocalFunctionSpec>();
+  private readonly pools = new Map<string, FunctionPool>();
   private nextId = 1;
   private closed = false;
+  private coldStarts = 0;
 
   constructor(
     specs: readonly LocalFunctionSpec[],
     private readonly options: LocalLambdaOptions = {},
   ) {
-    for (const spec of specs) this.specs.set(spec.name, spec);
+    for (const spec of specs) this.pools.set(spec.name, { spec, environments: new Set(), queue: [] });
   }
 
   has(name: string): boolean {
-    return this.specs.has(name);
+    return this.pools.has(name);
   }
 
   /** Invokes a function (RequestResponse). Resolves with its result or rejects with a FunctionError. */
   invoke(name: string, event: unknown, meta: { orderId?: string } = {}): Promise<unknown> {
-    const spec = this.specs.get(name);
-    if (!spec) {
-      const error = new FunctionError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${name}`, trace: [] });
-      return Promise.reject(error);
+    const pool = this.pools.get(name);
+    if (!pool) {
+      return Promise.reject(new FunctionError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${name}`, trace: [] }));
     }
-    if (this.closed) {
-      return Promise.reject(new FunctionError({ errorType: 'Lambda.ServiceException', errorMessage: 'The local Lambda runtime is shutting down', trace: [] }));
-    }
-    const env = this.environment(spec);
-    const id = this.nextId++;
-    const requestId = randomUUID();
-    const startedAt = Date.now();
-    const deadline = startedAt + spec.timeoutSeconds * 1000;
+    if (this.closed) return Promise.reject(new FunctionError(SHUTDOWN));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // Lambda: a timed-out invocation ends its execution environment; the next invocation gets a fresh one.
-        this.fail(spec.name, { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`, trace: [] }, id);
-        this.recycle(spec.name, { errorType: 'Lambda.ServiceException', errorMessage: 'The execution environment was reset after another invocation timed out', trace: [] });
-      }, spec.timeoutSeconds * 1000);
-      timer.unref?.();
-      env.pending.set(id, { resolve, reject, timer, requestId, startedAt, orderId: meta.orderId });
-      // Keep the process alive only while an invocation is in flight (idle environments do not block exit).
-      env.worker.ref();
-      env.worker.postMessage({ id, requestId, event, deadline });
+      const invocation: Invocation = { id: this.nextId++, requestId: randomUUID(), event, resolve, reject, ...(meta.orderId ? { orderId: meta.orderId } : {}) };
+      pool.queue.push(invocation);
+      this.dispatch(pool);
     });
   }
 
-  /** Stops every execution environment. */
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const name of [...this.workers.keys()]) this.recycle(name, { errorType: 'Lambda.ServiceException', errorMessage: 'The local Lambda runtime is shutting down', trace: [] });
-    const all = [...this.workers.values()];
-    this.workers.clear();
-    await Promise.all(all.map(({ worker }) => worker.terminate()));
+  /** How many environments each function has, and how many invocations wait (for tests and diagnostics). */
+  stats(): Record<string, { environments: number; starting: number; busy: number; queued: number }> {
+    const out: Record<string, { environments: number; starting: number; busy: number; queued: number }> = {};
+    for (const [name, pool] of this.pools) {
+      const envs = [...pool.environments];
+      const count = (state: Environment['state']) => envs.filter((e) => e.state === state).length;
+      out[name] = { environments: envs.length, starting: count('starting'), busy: count('busy'), queued: pool.queue.length };
+    }
+    return out;
   }
 
-  private environment(spec: LocalFunctionSpec) {
-    let env = this.workers.get(spec.name);
-    if (env) return env;
+  /** Stops every execution environment; invocations still running or waiting fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const stopping: Array<Promise<number>> = [];
+    for (const pool of this.pools.values()) {
+      for (const invocation of pool.queue.splice(0)) this.finish(pool, invocation, undefined, { ok: false, error: SHUTDOWN });
+      for (const env of [...pool.environments]) stopping.push(this.discard(pool, env, SHUTDOWN));
+    }
+    await Promise.all(stopping);
+  }
+
+  /** Hands queued invocations to idle environments, and starts environments for the rest, up to the limit. */
+  private dispatch(pool: FunctionPool) {
+    if (this.closed) return;
+    for (const env of pool.environments) {
+      if (pool.queue.length === 0) return;
+      if (env.state === 'idle') this.run(pool, env, pool.queue.shift()!);
+    }
+    const limit = pool.spec.concurrency ?? DEFAULT_CONCURRENCY;
+    let starting = [...pool.environments].filter((e) => e.state === 'starting').length;
+    // A cold start per waiting invocation (as Lambda scales), but never more environments than the limit.
+    while (pool.queue.length > starting && pool.environments.size < limit && this.coldStarts < PARALLEL_COLD_STARTS) {
+      this.start(pool);
+      starting++;
+    }
+  }
+
+  /** A cold start ended (ready or failed): let waiting pools start theirs. */
+  private coldStartDone(env: Environment) {
+    if (!env.coldStart) return;
+    env.coldStart = false;
+    this.coldStarts--;
+    for (const pool of this.pools.values()) if (pool.queue.length > 0) this.dispatch(pool);
+  }
+
+  private run(pool: FunctionPool, env: Environment, invocation: Invocation) {
+    clearTimeout(env.timer);
+    const timeoutMs = pool.spec.timeoutSeconds * 1000;
+    const startedAt = Date.now();
+    // The timeout clock starts when the environment takes the invocation (the worker's 'started'): time in
+    // the queue, or in a message port while this machine is busy, does not count.
+    const timer = setTimeout(() => this.checkTimeout(pool, env, invocation), timeoutMs);
+    timer.unref();
+    env.state = 'busy';
+    env.current = { invocation, startedAt, timer };
+    // Keep the process alive only while an invocation runs (idle environments do not block exit).
+    env.worker.ref();
+    env.port.ref();
+    env.port.postMessage({ id: invocation.id, requestId: invocation.requestId, event: invocation.event, timeoutMs });
+  }
+
+  /** The timeout timer: ends the invocation (and its environment) once it has run longer than the timeout. */
+  private checkTimeout(pool: FunctionPool, env: Environment, invocation: Invocation) {
+    // A busy main thread runs due timers before it reads messages: look at what the worker already said.
+    for (let queued = receiveMessageOnPort(env.port); queued; queued = env.current?.invocation === invocation ? receiveMessageOnPort(env.port) : undefined) {
+      this.onMessage(pool, env, queued.message as WorkerMessage);
+    }
+    const running = env.current;
+    if (running?.invocation !== invocation) return;
+    const timeoutMs = pool.spec.timeoutSeconds * 1000;
+    const now = Date.now();
+    // Not started yet (a starved worker) or started late: wait for the rest of its own time, within bounds.
+    const due = (running.workerStartedAt ?? now) + timeoutMs;
+    if (due > now && now - running.startedAt < MAX_DISPATCH_LAG_FACTOR * timeoutMs) {
+      running.timer = setTimeout(() => this.checkTimeout(pool, env, invocation), due - now);
+      running.timer.unref();
+      return;
+    }
+    this.timedOut(pool, env, invocation);
+  }
+
+  private timedOut(pool: FunctionPool, env: Environment, invocation: Invocation) {
+    this.finish(pool, invocation, env, { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${pool.spec.timeoutSeconds.toFixed(2)} seconds`, trace: [] } });
+    // Lambda: a timed-out invocation ends its own execution environment, and nothing else.
+    void this.discard(pool, env);
+  }
+
+  private start(pool: FunctionPool) {
+    const { spec } = pool;
+    const channel = new MessageChannel();
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { code: spec.code, functionName: spec.functionName, functionArn: spec.functionArn, memoryMb: spec.memoryMb, requireFrom: REQUIRE_FROM },
-      env: { ...spec.environment, AWS_LAMBDA_FUNCTION_NAME: spec.functionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb) },
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, spec.memoryMb) },
+      transferList: [channel.port2],
+      workerData: { port: channel.port2, code: spec.code, functionName: spec.functionName, functionArn: spec.functionArn, memoryMb: spec.memoryMb, requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM] },
+      env: { ...sdkEnvironment(spec.functionArn.split(':')[3] ?? ''), ...spec.environment, AWS_LAMBDA_FUNCTION_NAME: spec.functionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb) },
+      // The function's memory is the isolate's heap limit: past it the worker is killed (Runtime.OutOfMemory).
+      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
       stdout: false,
       stderr: false,
     });
-    worker.unref();
-    const pending = new Map<number, Pending>();
-    env = { worker, pending };
-    this.workers.set(spec.name, env);
-    worker.on('message', (msg: WorkerMessage) => this.onMessage(spec.name, msg));
-    worker.on('error', (error) => {
-      // An uncaught exception or an out-of-memory kill ends the environment, failing what it was running.
-      this.recycle(spec.name, { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${[...pending.values()][0]?.requestId ?? '-'} Error: Runtime exited with error: ${error.message}`, trace: [] });
+    const env: Environment = { worker, port: channel.port1, state: 'starting', coldStart: true };
+    this.coldStarts++;
+    pool.environments.add(env);
+    env.timer = setTimeout(() => {
+      this.failNext(pool, { errorType: 'Runtime.InitError', errorMessage: `Init phase timed out after ${INIT_TIMEOUT_MS / 1000} seconds`, trace: [] });
+      void this.discard(pool, env);
+    }, INIT_TIMEOUT_MS);
+    env.timer.unref();
+    env.port.on('message', (msg: WorkerMessage) => this.onMessage(pool, env, msg));
+    worker.on('error', (error: Error & { code?: string }) => {
+      const requestId = env.current?.invocation.requestId ?? '-';
+      const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      // An uncaught exception or an out-of-memory kill ends the environment and fails only what it was running.
+      const payload = outOfMemory
+        ? { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: out of memory (MemorySize ${spec.memoryMb} MB)`, trace: [] }
+        : { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${firstLine(error.message)}`, trace: [] };
+      if (env.state === 'starting') this.failNext(pool, payload);
+      void this.discard(pool, env, payload);
     });
     worker.on('exit', (code) => {
-      if (this.workers.get(spec.name)?.worker === worker) {
-        this.recycle(spec.name, { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited with status ${code}`, trace: [] });
-      }
+      if (env.state === 'gone') return;
+      const requestId = env.current?.invocation.requestId ?? '-';
+      const payload = { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`, trace: [] };
+      if (env.state === 'starting') this.failNext(pool, payload);
+      void this.discard(pool, env, payload);
     });
-    return env;
   }
 
-  private onMessage(name: string, msg: WorkerMessage) {
-    if (msg.kind === 'log') {
-      const orderId = [...(this.workers.get(name)?.pending.values() ?? [])].find((p) => p.requestId === msg.requestId)?.orderId;
-      this.options.onLog?.({ function: name, requestId: msg.requestId, level: msg.level, message: msg.message, timestamp: msg.timestamp, ...(orderId ? { orderId } : {}) });
-      return;
+  private onMessage(pool: FunctionPool, env: Environment, msg: WorkerMessage) {
+    if (env.state === 'gone') return;
+    switch (msg.kind) {
+      case 'log': {
+        const orderId = env.current?.invocation.requestId === msg.requestId ? env.current.invocation.orderId : undefined;
+        this.options.onLog?.({ function: pool.spec.name, requestId: msg.requestId, level: msg.level, message: msg.message, timestamp: msg.timestamp, ...(orderId ? { orderId } : {}) });
+        return;
+      }
+      case 'ready':
+        this.becomeIdle(pool, env);
+        return;
+      case 'init-error':
+        // Lambda: the invocation that needed this environment fails with the init error; the next one retries init.
+        this.failNext(pool, msg.error);
+        void this.discard(pool, env);
+        return;
+      case 'started':
+        if (env.current?.invocation.id === msg.id) env.current.workerStartedAt = msg.at;
+        return;
+      case 'result': {
+        const invocation = env.current?.invocation;
+        if (!invocation || invocation.id !== msg.id) return;
+        // Finished, but after its time (the timer had not come round yet): on Lambda it would have been stopped.
+        const ranMs = msg.at - (env.current!.workerStartedAt ?? env.current!.startedAt);
+        if (ranMs > pool.spec.timeoutSeconds * 1000) {
+          this.timedOut(pool, env, invocation);
+          return;
+        }
+        if (msg.ok) {
+          this.finish(pool, invocation, env, { ok: true, result: JSON.parse(msg.json) });
+        } else {
+          this.finish(pool, invocation, env, { ok: false, error: msg.error });
+        }
+        this.becomeIdle(pool, env);
+      }
     }
-    if (msg.kind === 'init-error') {
-      this.recycle(name, msg.error);
-      return;
-    }
-    const env = this.workers.get(name);
-    if (env) this.settle(name, env, msg.id, msg.ok ? { ok: true, result: msg.result } : { ok: false, error: msg.error });
   }
 
-  private fail(name: string, error: LambdaErrorPayload, id: number) {
-    const env = this.workers.get(name);
-    if (env) this.settle(name, env, id, { ok: false, error });
+  private becomeIdle(pool: FunctionPool, env: Environment) {
+    env.state = 'idle';
+    env.current = undefined;
+    env.worker.unref();
+    env.port.unref();
+    clearTimeout(env.timer);
+    env.timer = setTimeout(() => {
+      // Bounded warm pool: after a burst, environments beyond WARM_ENVIRONMENTS go away once they idle.
+      const idle = [...pool.environments].filter((e) => e.state === 'idle').length;
+      if (env.state === 'idle' && idle > WARM_ENVIRONMENTS) void this.discard(pool, env);
+    }, IDLE_TIMEOUT_MS);
+    env.timer.unref();
+    this.dispatch(pool);
+    this.coldStartDone(env);
   }
 
-  private recycle(name: string, error: LambdaErrorPayload) {
-    const env = this.workers.get(name);
-    if (!env) return;
-    this.workers.delete(name);
-    for (const id of [...env.pending.keys()]) this.settle(name, env, id, { ok: false, error });
-    void env.worker.terminate();
+  /** Fails the next queued invocation: the one an environment that could not start was meant for. */
+  private failNext(pool: FunctionPool, error: LambdaErrorPayload) {
+    const invocation = pool.queue.shift();
+    if (invocation) this.finish(pool, invocation, undefined, { ok: false, error });
+  }
+
+  /** Ends an environment, failing the invocation it runs (if any), and lets the queue use a fresh one. */
+  private discard(pool: FunctionPool, env: Environment, error?: LambdaErrorPayload): Promise<number> {
+    if (env.state === 'gone') return Promise.resolve(0);
+    const running = env.current?.invocation;
+    if (running && error) this.finish(pool, running, env, { ok: false, error });
+    env.state = 'gone';
+    env.current = undefined;
+    clearTimeout(env.timer);
+    pool.environments.delete(env);
+    env.port.close();
+    const stopped = env.worker.terminate();
+    this.dispatch(pool);
+    this.coldStartDone(env);
+    return stopped;
   }
 
   /** Ends one invocation: reports it, and resolves or rejects its caller. */
-  private settle(name: string, env: { worker: Worker; pending: Map<number, Pending> }, id: number, outcome: { ok: true; result: unknown } | { ok: false; error: LambdaErrorPayload }) {
-    const pending = env.pending.get(id);
-    if (!pending) return;
-    env.pending.delete(id);
-    clearTimeout(pending.timer);
-    if (env.pending.size === 0) env.worker.unref();
-    const record = { function: name, requestId: pending.requestId, startedAt: pending.startedAt, durationMs: Date.now() - pending.startedAt };
+  private finish(pool: FunctionPool, invocation: Invocation, env: Environment | undefined, outcome: { ok: true; result: unknown } | { ok: false; error: LambdaErrorPayload }) {
+    const running = env?.current?.invocation === invocation ? env.current : undefined;
+    if (env && running) {
+      clearTimeout(running.timer);
+      env.current = undefined;
+    }
+    const startedAt = running?.startedAt ?? Date.now();
+    const record = { function: pool.spec.name, requestId: invocation.requestId, startedAt, durationMs: Date.now() - startedAt };
     if (outcome.ok) {
       this.options.onInvocation?.(record);
-      pending.resolve(outcome.result);
+      invocation.resolve(outcome.result);
     } else {
       this.options.onInvocation?.({ ...record, error: outcome.error });
-      pending.reject(new FunctionError(outcome.error));
+      invocation.reject(new FunctionError(outcome.error));
     }
   }
 }
 
+const SHUTDOWN: LambdaErrorPayload = { errorType: 'Lambda.ServiceException', errorMessage: 'The local Lambda runtime is shutting down', trace: [] };
+
 type WorkerMessage =
   | { kind: 'log'; level: FunctionLogLine['level']; requestId: string; message: string; timestamp: number }
+  | { kind: 'ready' }
   | { kind: 'init-error'; error: LambdaErrorPayload }
-  | { kind: 'result'; id: number; ok: true; result: unknown }
-  | { kind: 'result'; id: number; ok: false; error: LambdaErrorPayload };
+  | { kind: 'started'; id: number; at: number }
+  | { kind: 'result'; id: number; at: number; ok: true; json: string }
+  | { kind: 'result'; id: number; at: number; ok: false; error: LambdaErrorPayload };
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!;
+}
+
+/**
+ * What the SDK inside a function sees besides the function's own variables: the endpoint overrides the user
+ * set for fulfill (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, e.g. their own emulator) and credentials
+ * from the environment or placeholders, so a client can be built without a profile lookup. The function's
+ * environment (and the local bus's own endpoint in events mode) take precedence.
+ */
+function sdkEnvironment(region: string): Record<string, string> {
+  const env = process.env;
+  const endpoints = Object.entries(env).filter(([key, value]) => value && (key === 'AWS_ENDPOINT_URL' || key.startsWith('AWS_ENDPOINT_URL_')));
+  // The user's own credentials go only to the user's own endpoints: without an override, a call from a local
+  // function must not reach a real AWS account, so it gets placeholders (and fails to authenticate there).
+  const credentials =
+    endpoints.length > 0 && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { AWS_SESSION_TOKEN: env.AWS_SESSION_TOKEN } : {}) }
+      : { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+  return {
+    ...(Object.fromEntries(endpoints) as Record<string, string>),
+    ...credentials,
+    // Lambda sets the region of the function; the local runtime is Node 20 where Lambda's is 22, so the SDK's
+    // Node-version notice is not the function's output.
+    ...(region ? { AWS_REGION: region, AWS_DEFAULT_REGION: region } : {}),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
 
 /** A file inside fulfill's package, so `require('@aws-sdk/...')` in a bundle resolves fulfill's dependencies. */
 const REQUIRE_FROM = join(dirname(fileURLToPath(import.meta.url)), 'lambda.js');

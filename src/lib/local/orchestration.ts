@@ -6,6 +6,7 @@ import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import { FunctionError } from '../runtime/lambda-error.js';
 import { LocalServiceError } from './aws-errors.js';
 import type { LocalLambda } from './lambda.js';
+import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
 import type { ExecutionRecord, LocalStore } from './store.js';
 
@@ -31,6 +32,7 @@ type LibEvent = { type: string; timestamp: number; state?: { name: string; type:
 export class LocalStepFunctions {
   private readonly running = new Map<string, Promise<OrderOutcome>>();
   private readonly aborts = new Map<string, () => void>();
+  private readonly loops = new LoopGuard();
 
   private constructor(
     private readonly machine: StateMachineType,
@@ -95,10 +97,24 @@ export class LocalStepFunctions {
     });
     this.aborts.set(orderId, execution.abort);
     let failure: { Error: string; Cause: string } | undefined;
+    // The order state as far as the execution got: a failed outcome reports what the steps before it added.
+    let latest: unknown = input;
+    let loop: LoopFailure | undefined;
+    let stopped = false;
     const history = (async () => {
-      for await (const event of execution.eventLogs as AsyncGenerator<LibEvent>) {
+      for await (let event of execution.eventLogs as AsyncGenerator<LibEvent>) {
         if (event.type === 'ExecutionFailed') failure = { Error: String(event.Error), Cause: String(event.Cause ?? '') };
+        latest = latestState(latest, event);
+        // Stopped by the guard: the history ends with ExecutionFailed naming the loop, as on AWS.
+        // Events the engine queued before it saw the abort are past the limit: only the final one is recorded.
+        if (loop && event.type === 'ExecutionAborted') event = { type: 'ExecutionFailed', timestamp: event.timestamp, ...loop };
+        else if (loop) continue;
         this.recordLibEvent(orderId, executionArn, event);
+        loop ??= this.loops.historyEvent(orderId, event.state?.name, event.type === 'StateEntered' && event.state?.type === 'Task' ? 4 : 1);
+        if (loop && !stopped) {
+          stopped = true;
+          execution.abort();
+        }
       }
     })();
     let output: unknown;
@@ -110,6 +126,11 @@ export class LocalStepFunctions {
     }
     await history;
     this.aborts.delete(orderId);
+    this.loops.forget(orderId);
+    if (loop) {
+      status = 'FAILED';
+      failure = loop;
+    }
     // Aborted at shutdown: the backend already recorded why (interrupted); keep that record.
     const recorded = status === 'ABORTED' ? this.store.readExecutionOutcome(record.id) : undefined;
     if (recorded) return this.settle(record, recorded);
@@ -118,7 +139,7 @@ export class LocalStepFunctions {
       orderId,
       mode: 'orchestration',
       status,
-      state: (status === 'SUCCEEDED' ? output : input) as Record<string, unknown>,
+      state: (status === 'SUCCEEDED' ? output : latest) as Record<string, unknown>,
       failure: status === 'SUCCEEDED' ? undefined : (failure ?? { Error: status === 'TIMED_OUT' ? 'States.Timeout' : status === 'ABORTED' ? 'ExecutionAborted' : 'States.Runtime', Cause: `the execution ended ${status}` }),
       startedAt: record.startDate,
       finishedAt,
@@ -186,4 +207,10 @@ export class LocalStepFunctions {
         return;
     }
   }
+}
+
+/** The state a history event shows: a state's input when entered, its output when exited (objects only). */
+function latestState(previous: unknown, event: LibEvent): unknown {
+  const value = event.type === 'StateEntered' ? event.state?.input : event.type === 'StateExited' ? event.state?.output : undefined;
+  return value && typeof value === 'object' && !Array.isArray(value) ? value : previous;
 }

@@ -8,7 +8,9 @@ import { toLambdaErrorPayload } from './lambda-error.js';
 
 type Handler = (state: unknown, context?: unknown) => unknown;
 
-let client: EventBridgeClient | undefined;
+// Created when the function's code loads (Lambda's Init phase, which the invocation timeout does not count),
+// as AWS recommends for SDK clients; the region and endpoint come from the environment.
+const client = new EventBridgeClient({ customUserAgent: 'fulfill-events-wrapper' });
 
 /**
  * Turns a pure handler into an event subscriber: takes the order state from the (transformed) event, calls
@@ -30,12 +32,16 @@ export function wrapForEvents(handler: Handler) {
       detailType = publish.detailType;
     } catch (error) {
       const payload = toLambdaErrorPayload(error);
-      const caught = route.onError.find((e) => e.errorEquals.includes(payload.errorType) || e.errorEquals.includes('States.ALL'));
+      // States.ALL catches the handler's own errors; Lambda's service errors (Lambda.TooManyRequestsException,
+      // ...) are thrown on unless named, so the bus retries them as the state machine's Retry does.
+      const transient = payload.errorType.startsWith('Lambda.');
+      const caught =
+        route.onError.find((e) => e.errorEquals.includes(payload.errorType)) ??
+        (transient ? undefined : route.onError.find((e) => e.errorEquals.includes('States.ALL')));
       if (!caught) throw error;
       detailType = caught.detailType;
       detail = { ...state, error: { Error: payload.errorType, Cause: JSON.stringify(payload) } };
     }
-    client ??= new EventBridgeClient({ customUserAgent: 'fulfill-events-wrapper' });
     const response = await client.send(
       new PutEventsCommand({
         Entries: [{ EventBusName: requiredEnv('FULFILL_BUS_NAME'), Source: requiredEnv('FULFILL_SOURCE'), DetailType: detailType, Detail: JSON.stringify(detail) }],
