@@ -2,11 +2,11 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { runSteps } from '../lib/cli/progress.js';
 import { renderDeployResult } from '../lib/cli/render.js';
-import { awsOptionsFrom, stageFlags, targetFlags } from '../lib/cli/flags.js';
-import { loadBlueprint } from '../lib/blueprint/blueprint.js';
+import { stageFlags, targetFlags } from '../lib/cli/flags.js';
 import { MODES, type Mode } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
-import { localDeploySteps, type DeployResult } from '../lib/local/deploy.js';
+import type { DeployResult } from '../lib/deploy/result.js';
+import { openTarget } from '../lib/targets/index.js';
 
 export default class Deploy extends BaseCommand<typeof Deploy> {
   static summary = 'Deploy the backend in orchestration or events mode (local target by default).';
@@ -22,23 +22,10 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
 
   async run(): Promise<DeployResult> {
     const { flags } = await this.parse(Deploy);
-    const blueprint = loadBlueprint(flags.dir, { mode: flags.mode as Mode | undefined, stage: flags.stage, ...(flags.region ? { region: flags.region } : {}) });
-    const target = flags.target ?? blueprint.config.target;
-    const aws = target === 'aws' ? await import('../lib/aws/deploy.js') : undefined;
-    const { steps, result } =
-      aws
-        ? aws.awsDeploySteps(blueprint, {
-            allowCycles: flags['allow-cycles'],
-            dryRun: flags['dry-run'],
-            ...awsOptionsFrom(flags),
-          })
-        : localDeploySteps(blueprint, { allowCycles: flags['allow-cycles'], dryRun: flags['dry-run'] });
-    await runSteps(steps, { quiet: this.jsonEnabled() });
-    const deployed = result();
-    if (aws && !deployed.dryRun) {
-      const { writeStageCache } = await import('../lib/aws/stage.js');
-      writeStageCache(blueprint.projectDir, { app: deployed.app, stage: deployed.stage, mode: deployed.mode, region: deployed.region, account: deployed.account ?? '', endpoint: deployed.endpoint, deployedAt: deployed.deployedAt });
-    }
+    const target = await openTarget(flags);
+    const plan = await target.deploy({ ...(flags.mode ? { mode: flags.mode as Mode } : {}), allowCycles: flags['allow-cycles'], dryRun: flags['dry-run'] });
+    await runSteps(plan.steps, { quiet: this.jsonEnabled() });
+    const deployed = plan.result();
     for (const warning of deployed.warnings) this.warnUser(warning);
     this.log(renderDeployResult(deployed));
     return deployed;

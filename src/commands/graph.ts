@@ -5,7 +5,7 @@ import { BaseCommand } from '../lib/cli/base-command.js';
 import { loadBlueprint } from '../lib/blueprint/blueprint.js';
 import { eventFlowGraph, renderDot, renderMermaid, workflowGraph, type FlowGraph } from '../lib/blueprint/flow-graph.js';
 import { loadConfig } from '../lib/config/schema.js';
-import { EXIT_CODES_HELP } from '../lib/errors.js';
+import { EXIT_CODES_HELP, ExpectationError } from '../lib/errors.js';
 
 export default class Graph extends BaseCommand<typeof Graph> {
   static summary = 'Draw the event flow and the state machine (mermaid, dot or json), with any event-flow cycles.';
@@ -28,8 +28,8 @@ export default class Graph extends BaseCommand<typeof Graph> {
     if (graphs.orchestration) this.log(render(graphs.orchestration, `${config.app}: state machine (${config.workflow})`));
     const cycles = graphs.events?.cycles ?? [];
     if (cycles.length > 0) {
-      this.warnUser(`the event flow has ${cycles.length} cycle(s): ${cycles.map((c) => c.map((id) => id.replace(/^\w+:/, '')).join(' -> ')).join('; ')}`);
-      process.exitCode = 1;
+      this.errorData = graphs;
+      throw new ExpectationError(`${config.events}: the event flow has ${cycles.length} cycle(s): ${cycles.map((c) => c.map((id) => id.replace(/^\w+:/, '')).join(' -> ')).join('; ')}`);
     }
     return graphs;
   }

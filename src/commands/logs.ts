@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { parseSince, awsOptionsFrom, stageFlags, targetFlags, untilInterrupted } from '../lib/cli/flags.js';
+import { stageFlags, targetFlags, untilInterrupted } from '../lib/cli/flags.js';
 import { renderLogEntry } from '../lib/cli/render.js';
-import { loadConfig } from '../lib/config/schema.js';
+import { parseSince } from '../lib/duration.js';
 import { EXIT_CODES_HELP } from '../lib/errors.js';
-import type { LogEntry, LogFilter, LogSource } from '../lib/logs/entry.js';
-import { followLog, openLocalLog, queryLog } from '../lib/logs/read.js';
+import type { LogEntry, LogSource } from '../lib/logs/entry.js';
+import { openTarget } from '../lib/targets/index.js';
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static summary = 'Show execution history and event logs, per order or for a time window; --follow tails them.';
@@ -16,7 +16,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
     ...targetFlags,
     functions: Flags.boolean({ summary: 'AWS target: also the Lambda functions\' own log lines.', default: false }),
     order: Flags.string({ char: 'o', summary: 'Only this order id.' }),
-    since: Flags.string({ summary: 'Only entries since a duration ago (90s, 10m, 2h, 1d) or an ISO 8601 time.' }),
+    since: Flags.string({ summary: 'Only entries since a duration ago (500ms, 90s, 10m, 2h, 1d) or an ISO 8601 time (default on aws: 1h).' }),
     limit: Flags.integer({ char: 'n', summary: 'Only the last N entries (before following).', min: 1 }),
     source: Flags.string({ summary: 'Only these streams.', options: ['execution', 'events', 'api', 'function'], multiple: true }),
     follow: Flags.boolean({ char: 'f', summary: 'Keep printing new entries until interrupted (Ctrl-C).', default: false }),
@@ -26,29 +26,16 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   async run(): Promise<{ entries: number }> {
     const { flags } = await this.parse(Logs);
-    const config = loadConfig(flags.dir);
-    const filter: LogFilter = {
+    const target = await openTarget(flags);
+    const reading = await target.logs({
       ...(flags.order ? { orderId: flags.order } : {}),
       ...(flags.since ? { since: parseSince(flags.since) } : {}),
       ...(flags.source ? { sources: flags.source as LogSource[] } : {}),
-    };
-    if ((flags.target ?? config.target) === 'aws') return this.fromAws(flags, filter);
-    const store = openLocalLog(flags.dir, flags.stage ?? config.stage);
-    const { entries, offset } = queryLog(store, { ...filter, ...(flags.limit ? { limit: flags.limit } : {}) });
-    for (const entry of entries) this.print(entry);
-    if (flags.follow) await untilInterrupted((signal) => followLog(store, offset, filter, (e) => this.print(e), signal));
-    return { entries: this.printed };
-  }
-
-  private async fromAws(flags: { dir: string; stage?: string; region?: string; profile?: string; 'endpoint-url'?: string; functions: boolean; follow: boolean; limit?: number }, filter: LogFilter): Promise<{ entries: number }> {
-    const { connectStage } = await import('../lib/aws/stage.js');
-    const { readAwsLogs, followAwsLogs, entryKey } = await import('../lib/aws/history.js');
-    const stage = await connectStage(flags.dir, { ...(flags.stage ? { stage: flags.stage } : {}), ...awsOptionsFrom(flags) });
-    const query = { ...filter, functions: flags.functions };
-    const entries = await readAwsLogs(stage, query.since === undefined && !query.orderId ? { ...query, since: Date.now() - 3600_000 } : query);
-    const seen = new Set(entries.map(entryKey));
-    for (const entry of flags.limit ? entries.slice(-flags.limit) : entries) this.print(entry);
-    if (flags.follow) await untilInterrupted((signal) => followAwsLogs(stage, query, seen, (e) => this.print(e), signal));
+      ...(flags.limit ? { limit: flags.limit } : {}),
+      functions: flags.functions,
+    });
+    for (const entry of reading.entries) this.print(entry);
+    if (flags.follow) await untilInterrupted((signal) => reading.follow((e) => this.print(e), signal));
     return { entries: this.printed };
   }
 

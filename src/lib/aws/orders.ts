@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ExitCode, TimeoutError, UserError } from '../errors.js';
+import { safeJson } from '../json.js';
 import type { Order } from '../order/model.js';
 import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import type { OrderSender, SendOrderResult } from '../order/send.js';
@@ -171,12 +172,4 @@ async function eventsOutcome(stage: AwsStage, orderId: string): Promise<OrderOut
     startedAt: new Date(placed?.timestamp ?? terminal.timestamp).toISOString(),
     finishedAt: new Date(terminal.timestamp).toISOString(),
   });
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
