@@ -51,7 +51,11 @@ export class LocalTarget implements Target {
     };
   }
 
-  async status(): Promise<StatusReport> {
+  status(): Promise<StatusReport> {
+    return this.readingState(() => this.statusOf());
+  }
+
+  private async statusOf(): Promise<StatusReport> {
     const { LocalStore } = await import('../local/store.js');
     const deployment = new LocalStore(this.projectDir, this.stage).readDeployment();
     if (!deployment) throw notDeployed(this.stage);
@@ -75,25 +79,42 @@ export class LocalTarget implements Target {
 
   async sender(): Promise<OrderSender> {
     const { localSender } = await import('../order/send.js');
-    return localSender(this.projectDir, this.stage);
+    return this.readingState(() => localSender(this.projectDir, this.stage));
   }
 
   async logs(query: LogQuery): Promise<LogReading> {
     const { followLog, openLocalLog, queryLog } = await import('../logs/read.js');
-    const store = openLocalLog(this.projectDir, this.stage);
-    const { entries, offset } = queryLog(store, query);
-    const { limit: _limit, functions: _functions, ...filter } = query;
-    return { entries, follow: (onEntry, signal) => followLog(store, offset, filter, onEntry, signal) };
+    return this.readingState(async () => {
+      const store = openLocalLog(this.projectDir, this.stage);
+      const { entries, offset } = queryLog(store, query);
+      const { limit: _limit, functions: _functions, ...filter } = query;
+      return { entries, follow: (onEntry, signal) => this.readingState(() => followLog(store, offset, filter, onEntry, signal)) };
+    });
   }
 
   async traceSource(): Promise<TraceSource> {
     const { openLocalLog } = await import('../logs/read.js');
-    const store = openLocalLog(this.projectDir, this.stage);
+    const store = await this.readingState(async () => openLocalLog(this.projectDir, this.stage));
     return {
-      entries: async (orderId) => store.readLog({ orderId }),
-      outcome: async (orderId) => store.readOutcome(orderId),
-      finishedSince: async () => store.listOutcomes(),
+      entries: (orderId) => this.readingState(async () => store.readLog({ orderId })),
+      outcome: (orderId) => this.readingState(async () => store.readOutcome(orderId)),
+      finishedSince: () => this.readingState(async () => store.listOutcomes()),
     };
+  }
+
+  /**
+   * A state file that is not JSON (a disk that filled up, a hand edit) is not a bug in fulfill: say which stage
+   * is damaged and how to start afresh, instead of exit 70 with a SyntaxError.
+   */
+  private async readingState<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw new UserError(`.fulfill/local/${this.stage}: the local state is damaged (${error.message.split('\n')[0]})`, [
+        `Start the stage afresh: fulfill destroy --stage ${this.stage} --yes && fulfill deploy --stage ${this.stage}`,
+      ]);
+    }
   }
 
   async serve(request: ServeRequest): Promise<ServeReport> {
