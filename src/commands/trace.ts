@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { durationFlag, stageFlags, targetFlags } from '../lib/cli/flags.js';
-import { parseSince } from '../lib/duration.js';
+import { formatDuration, parseSince } from '../lib/duration.js';
 import { EXIT_CODES_HELP, UserError } from '../lib/errors.js';
 import { openTarget } from '../lib/targets/index.js';
 import { checkSla, rankSlowest, type SlowestReport } from '../lib/trace/slowest.js';
@@ -36,7 +36,7 @@ export default class Trace extends BaseCommand<typeof Trace> {
     const report = rankSlowest(await source.finishedSince(since), { since, ...(flags.slowest ? { slowest: flags.slowest } : {}), ...(flags.sla !== undefined ? { slaMs: flags.sla } : {}) });
     for (const o of report.breached ?? report.orders) this.log(`${String(o.durationMs).padStart(7)} ms  ${o.status.padEnd(9)} ${o.mode.padEnd(13)} ${o.orderId}  ${o.startedAt}`);
     if (report.breached) {
-      const summary = `${report.breached.length} of ${report.considered} orders since ${flags.since} over the ${report.slaMs} ms SLA`;
+      const summary = `${report.breached.length} of ${report.considered} orders since ${flags.since} over the ${formatDuration(report.slaMs!)} SLA`;
       this.log(summary);
       this.errorData = report;
       checkSla(report, summary);
