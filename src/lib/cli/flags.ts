@@ -25,15 +25,6 @@ export const targetFlags = {
   'endpoint-url': Flags.string({ summary: 'AWS endpoint override, e.g. a local AWS emulator (default: AWS_ENDPOINT_URL).', env: 'AWS_ENDPOINT_URL' }),
 };
 
-/** The AWS connection settings given as flags (absent ones left to the SDK's environment and profile chain). */
-export function awsOptionsFrom(flags: { region?: string; profile?: string; 'endpoint-url'?: string }): { region?: string; profile?: string; endpointUrl?: string } {
-  return {
-    ...(flags.region ? { region: flags.region } : {}),
-    ...(flags.profile ? { profile: flags.profile } : {}),
-    ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}),
-  };
-}
-
 /** Runs `work` until it ends or the user interrupts (Ctrl-C, SIGTERM): the signal aborts it cleanly. */
 export async function untilInterrupted(work: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const controller = new AbortController();
