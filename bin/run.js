@@ -10,5 +10,5 @@ if (major < 20 || (major === 20 && minor < 19)) {
 // would otherwise break the one-line error contract on every AWS call (the README recommends Node 22).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { execute } = await import('@oclif/core');
-await execute({ dir: import.meta.url });
+const { main } = await import('../dist/lib/cli/main.js');
+await main(process.argv.slice(2), import.meta.url);

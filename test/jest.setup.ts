@@ -4,3 +4,7 @@
 import { Console } from 'node:console';
 
 globalThis.console = new Console({ stdout: process.stdout, stderr: process.stderr });
+
+// The AWS SDK warns once per process (so once per test file and CLI subprocess) that releases after January
+// 2027 need Node 22; the project pins releases that support Node 20, so the notice is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
 import { faultFlags, faultPlanFrom } from '../lib/cli/fault-flags.js';
-import { stageFlags } from '../lib/cli/flags.js';
+import { durationFlag, stageFlags } from '../lib/cli/flags.js';
 import { loadConfig } from '../lib/config/schema.js';
 import { EXIT_CODES_HELP, ExitCode, ExpectationError, UserError } from '../lib/errors.js';
-import { NO_FAULTS } from '../lib/local/faults.js';
 import { newRunId, ordersFromFiles, ordersFromMix } from '../lib/compare/orders.js';
 import { renderComparison } from '../lib/compare/render.js';
 import { runComparison, type ComparisonReport } from '../lib/compare/run.js';
@@ -33,13 +32,18 @@ export default class Compare extends BaseCommand<typeof Compare> {
       exclusive: ['file'],
     }),
     concurrency: Flags.integer({ summary: 'Orders in flight at once per mode.', default: 10, min: 1, max: 500 }),
-    timeout: Flags.integer({ summary: "Seconds to wait for each order's outcome.", default: 30, min: 1 }),
+    timeout: durationFlag({
+      summary: "How long to wait for each order's outcome: 500ms, 30s, 2m (a bare number means seconds).",
+      default: 30_000,
+      min: 1,
+      defaultHelp: async () => '30s',
+    }),
   };
 
   async run(): Promise<ComparisonReport> {
     const { flags } = await this.parse(Compare);
     const config = loadConfig(flags.dir);
-    const faults = faultPlanFrom(flags.inject, 'local') ?? NO_FAULTS;
+    const faults = faultPlanFrom(flags.inject, 'local') ?? { faults: [] };
     const runId = newRunId();
     const orders =
       flags.count !== undefined
@@ -51,9 +55,12 @@ export default class Compare extends BaseCommand<typeof Compare> {
         stage: flags.stage ?? config.stage,
         orders,
         concurrency: flags.concurrency,
-        timeoutMs: flags.timeout * 1000,
+        timeoutMs: flags.timeout,
         faults,
-        progress: (line) => this.log(line),
+        // Progress goes to stderr, so stdout holds only the report.
+        progress: (line) => {
+          if (!this.jsonEnabled()) process.stderr.write(`${line}\n`);
+        },
       },
       runId,
     );

@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../lib/cli/base-command.js';
-import { parseSince, awsOptionsFrom, stageFlags, targetFlags, untilInterrupted } from '../lib/cli/flags.js';
+import { stageFlags, targetFlags, untilInterrupted } from '../lib/cli/flags.js';
 import { renderLogEntry } from '../lib/cli/render.js';
-import { loadConfig } from '../lib/config/schema.js';
-import { EXIT_CODES_HELP, ExpectationError, UserError } from '../lib/errors.js';
-import type { LocalStore } from '../lib/local/store.js';
+import { parseSince } from '../lib/duration.js';
+import { EXIT_CODES_HELP, ExpectationError } from '../lib/errors.js';
+import type { LogEntry, LogSource } from '../lib/logs/entry.js';
 import type { OrderOutcome } from '../lib/order/outcome.js';
-import type { LogEntry, LogFilter, LogSource } from '../lib/logs/entry.js';
-import { followLog, openLocalLog, queryLog } from '../lib/logs/read.js';
+import { pickExecution } from '../lib/logs/executions.js';
+import { openTarget } from '../lib/targets/index.js';
 
 export default class Logs extends BaseCommand<typeof Logs> {
   static summary = 'Show execution history and event logs, per order or for a time window; --follow tails them.';
@@ -18,7 +18,7 @@ export default class Logs extends BaseCommand<typeof Logs> {
     ...targetFlags,
     functions: Flags.boolean({ summary: 'AWS target: also the Lambda functions\' own log lines.', default: false }),
     order: Flags.string({ char: 'o', summary: 'Only this order id.' }),
-    since: Flags.string({ summary: 'Only entries since a duration ago (90s, 10m, 2h, 1d) or an ISO 8601 time.' }),
+    since: Flags.string({ summary: 'Only entries since a duration ago (500ms, 90s, 10m, 2h, 1d) or an ISO 8601 time (default on aws: 1h).' }),
     limit: Flags.integer({ char: 'n', summary: 'Only the last N entries (before following).', min: 1 }),
     source: Flags.string({ summary: 'Only these streams.', options: ['execution', 'events', 'api', 'function'], multiple: true }),
     follow: Flags.boolean({ char: 'f', summary: 'Keep printing new entries until interrupted (Ctrl-C); with --order, until the order ends (exit 1 if it did not succeed).', default: false }),
@@ -29,51 +29,29 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   async run(): Promise<{ entries: number }> {
     const { flags } = await this.parse(Logs);
-    const config = loadConfig(flags.dir);
-    const filter: LogFilter = {
+    const target = await openTarget(flags);
+    const submissions = flags.order ? await target.executions(flags.order) : undefined;
+    const execution = submissions ? pickExecution(flags.order!, submissions, flags.execution) : undefined;
+    if (execution?.note && !this.jsonEnabled()) process.stderr.write(`${execution.note}\n`);
+    const reading = await target.logs({
       ...(flags.order ? { orderId: flags.order } : {}),
+      ...(execution?.chosen ? { execution: execution.chosen } : {}),
       ...(flags.since ? { since: parseSince(flags.since) } : {}),
       ...(flags.source ? { sources: flags.source as LogSource[] } : {}),
-    };
-    if ((flags.target ?? config.target) === 'aws') return this.fromAws(flags, filter);
-    const store = openLocalLog(flags.dir, flags.stage ?? config.stage);
-    const execution = flags.order ? this.pickExecution(store, flags.order, flags.execution) : undefined;
-    const { entries, offset } = queryLog(store, { ...filter, ...(execution ? { execution } : {}), ...(flags.limit ? { limit: flags.limit } : {}) });
-    for (const entry of entries) this.print(entry);
+      ...(flags.limit ? { limit: flags.limit } : {}),
+      functions: flags.functions,
+    });
+    for (const entry of reading.entries) this.print(entry);
     if (!flags.follow) return { entries: this.printed };
+    const until = flags.order ? { untilOutcomeOf: flags.order } : {};
     let outcome: OrderOutcome | undefined;
     await untilInterrupted(async (signal) => {
-      outcome = await followLog(store, offset, filter, (e) => this.print(e), signal, flags.order ? { untilOutcomeOf: flags.order } : {});
+      outcome = await reading.follow((e) => this.print(e), signal, until);
     });
     if (outcome && outcome.status !== 'SUCCEEDED') {
-      throw new ExpectationError(`order ${outcome.orderId} ended ${outcome.status}${outcome.error ? ` (${outcome.error.error}: ${outcome.error.cause})` : ''}`);
+      const why = outcome.error ? ` (${outcome.error.error}: ${outcome.error.cause})` : '';
+      throw new ExpectationError(`order ${outcome.orderId} ended ${outcome.status}${why}`);
     }
-    return { entries: this.printed };
-  }
-
-  /** One submission of the order: the one asked for, else the latest; the others are named in a note. */
-  private pickExecution(store: LocalStore, orderId: string, wanted: number | undefined): number | undefined {
-    const executions = store.listExecutions(orderId);
-    if (wanted !== undefined && !executions.some((x) => x.execution === wanted)) {
-      throw new UserError(`order ${orderId} has no execution ${wanted} (it has ${executions.length})`, executions.length ? [`Pick one of ${executions.map((x) => x.execution).join(', ')} with --execution.`] : []);
-    }
-    const chosen = wanted ?? executions.at(-1)?.execution;
-    if (executions.length > 1 && !this.jsonEnabled()) {
-      const list = executions.map((x) => `${x.execution} ${x.status}${x.execution === chosen ? ' (shown)' : ''}`).join(', ');
-      process.stderr.write(`order ${orderId} was submitted ${executions.length} times: ${list}; pick one with --execution N\n`);
-    }
-    return chosen;
-  }
-
-  private async fromAws(flags: { dir: string; stage?: string; region?: string; profile?: string; 'endpoint-url'?: string; functions: boolean; follow: boolean; limit?: number }, filter: LogFilter): Promise<{ entries: number }> {
-    const { connectStage } = await import('../lib/aws/stage.js');
-    const { readAwsLogs, followAwsLogs, entryKey } = await import('../lib/aws/history.js');
-    const stage = await connectStage(flags.dir, { ...(flags.stage ? { stage: flags.stage } : {}), ...awsOptionsFrom(flags) });
-    const query = { ...filter, functions: flags.functions };
-    const entries = await readAwsLogs(stage, query.since === undefined && !query.orderId ? { ...query, since: Date.now() - 3600_000 } : query);
-    const seen = new Set(entries.map(entryKey));
-    for (const entry of flags.limit ? entries.slice(-flags.limit) : entries) this.print(entry);
-    if (flags.follow) await untilInterrupted((signal) => followAwsLogs(stage, query, seen, (e) => this.print(e), signal));
     return { entries: this.printed };
   }
 

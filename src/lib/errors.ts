@@ -48,6 +48,7 @@ export class ExpectationError extends UserError {
   }
 }
 
+/** Waited too long for an outcome (exit 4). */
 export class TimeoutError extends UserError {
   override name = 'TimeoutError';
   constructor(message: string, suggestions: string[] = []) {
@@ -55,8 +56,26 @@ export class TimeoutError extends UserError {
   }
 }
 
-export function isUserError(error: unknown): error is UserError {
-  return error instanceof UserError;
+/** AWS answered with an error (exit 3): the message names the service and the operation that failed. */
+export class AwsServiceError extends UserError {
+  override name = 'AwsError';
+  constructor(
+    readonly service: string,
+    readonly operation: string,
+    detail: string,
+    suggestions: string[] = [],
+    code = 'AwsError',
+  ) {
+    super(`AWS ${service} ${operation}: ${detail}`, suggestions, ExitCode.AwsError, code);
+  }
+}
+
+/**
+ * A bug in fulfill (exit 70): an error nobody planned for. Shopify's CLI calls it `BugError`; unknown errors
+ * are bugs too, so this class only names one where the code knows it has reached an impossible state.
+ */
+export class BugError extends Error {
+  override name = 'BugError';
 }
 
 /** Formats a zod issue path as `a.b[0].c`, the way users read JSON. */

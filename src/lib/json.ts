@@ -1,4 +1,20 @@
-/** JSON text parsed, or the text itself when it is not JSON (API bodies, log messages). */
+import { UserError } from './errors.js';
+
+/** Editors on Windows save UTF-8 with a byte-order mark; JSON.parse refuses it, users cannot see it. */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Parses JSON a user wrote; a syntax error is one line naming `where` (a file or a flag). */
+export function parseUserJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(withoutBom(text));
+  } catch (error) {
+    throw new UserError(`${where}: not valid JSON (${firstLine((error as Error).message)})`, ['Fix the JSON syntax, e.g. with `npx jsonlint`.']);
+  }
+}
+
+/** Parses JSON from a peer (an HTTP body, a log line); anything else comes back as the text itself. */
 export function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -18,4 +34,8 @@ export function canonical(value: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
 }

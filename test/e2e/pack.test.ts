@@ -25,7 +25,7 @@ function run(file: string, args: string[], cwd: string, timeoutMs = 120_000): Pr
             ? (error as { code: number }).code
             : 1
           : 0;
-        resolve({ code, stdout, stderr });
+        resolve({ code, stdout, stderr, progress: '' });
       },
     );
   });

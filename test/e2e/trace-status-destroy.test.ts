@@ -84,7 +84,9 @@ describe('status and destroy on the local target', () => {
   afterAll(() => tmp.cleanup());
 
   it('status reports not deployed, in sync, then drift after a change', async () => {
-    expect(envelope<{ deployed: boolean }>(await runCli(['status', '--json'], { cwd: tmp.dir })).result.deployed).toBe(false);
+    const before = await runCli(['status', '--json'], { cwd: tmp.dir });
+    expect(before.code).toBe(2);
+    expect(envelope(before)).toMatchObject({ status: 2, error: { message: 'stage "test" is not deployed on the local target' } });
     expect((await runCli(['deploy'], { cwd: tmp.dir })).code).toBe(0);
     const inSync = envelope<{ drift: boolean; resources: unknown[] }>(await runCli(['status', '--json'], { cwd: tmp.dir })).result;
     expect(inSync.drift).toBe(false);

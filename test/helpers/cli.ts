@@ -11,8 +11,13 @@ export const TEMPLATE = join(ROOT, 'templates', 'project');
 export interface CliResult {
   code: number;
   stdout: string;
+  /** stderr without the progress lines (listr2's ❯ ✔ ✖ lines): what is left are warnings and the error. */
   stderr: string;
+  /** The progress lines a deploy wrote to stderr. */
+  progress: string;
 }
+
+const PROGRESS_LINE = /^\s*[❯✔✖◼↓⚠ℹ]/;
 
 /** Runs the built CLI as a user does: a subprocess, no TTY, no colour. */
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
@@ -23,7 +28,8 @@ export function runCli(args: string[], options: { cwd: string; env?: Record<stri
       { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', FULFILL_DEBUG: '', NODE_OPTIONS: '', ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
-        resolve({ code, stdout, stderr });
+        const lines = stderr.split('\n');
+        resolve({ code, stdout, stderr: lines.filter((l) => !PROGRESS_LINE.test(l)).join('\n'), progress: lines.filter((l) => PROGRESS_LINE.test(l)).join('\n') });
       },
     );
   });

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { BaseCommand } from '../../lib/cli/base-command.js';
-import { ExitCode, UserError } from '../../lib/errors.js';
+import { ExpectationError, UserError } from '../../lib/errors.js';
+import { parseUserJson } from '../../lib/json.js';
 import { InvalidEventPatternError, matchesPattern, validatePattern } from '../../lib/events/pattern.js';
 
 export default class TestPattern extends BaseCommand<typeof TestPattern> {
@@ -29,16 +30,15 @@ export default class TestPattern extends BaseCommand<typeof TestPattern> {
     }
     const matches = matchesPattern(pattern, event);
     this.log(matches ? 'match' : 'no match');
-    if (!matches) process.exitCode = ExitCode.ExpectationNotMet;
+    if (!matches) {
+      this.errorData = { matches };
+      throw new ExpectationError('--event does not match --pattern');
+    }
     return { matches };
   }
 }
 
 function readJsonArg(value: string, flag: string): unknown {
-  const text = !value.trimStart().startsWith('{') && existsSync(value) ? readFileSync(value, 'utf8') : value;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${flag}: not valid JSON and not a readable file (${(error as Error).message})`);
-  }
+  if (!value.trimStart().startsWith('{') && existsSync(value)) return parseUserJson(readFileSync(value, 'utf8'), `${flag} ${value}`);
+  return parseUserJson(value, flag);
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Naming, StageNames } from '../blueprint/naming.js';
-import { ExitCode, UserError } from '../errors.js';
+import { BugError, ExitCode, UserError } from '../errors.js';
 import type { DeployChange } from '../deploy/result.js';
 import { callerAccount, createClients, type AwsClients, type AwsOptions } from './clients.js';
 
@@ -105,7 +105,7 @@ const writes = new AsyncLocalStorage<{ wrote: boolean }>();
  * and is refused before it leaves the process; otherwise a successful write is noted for `apply`.
  */
 export function guardClients(clients: AwsClients, dryRun: boolean): AwsClients {
-  const wrap = <C extends object>(client: C): C =>
+  const wrap = <C extends object>(service: string, client: C): C =>
     new Proxy(client, {
       get(target, prop, receiver) {
         if (prop !== 'send') return Reflect.get(target, prop, receiver);
@@ -113,14 +113,21 @@ export function guardClients(clients: AwsClients, dryRun: boolean): AwsClients {
         return async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
           const mutating = isMutatingCommand(command.constructor.name);
           if (mutating && dryRun) throw new Error(`dry run: refused to send ${command.constructor.name} (a bug in fulfill: please report it)`);
-          const result = await send.call(target, command, ...rest);
+          let result: unknown;
+          try {
+            result = await send.call(target, command, ...rest);
+          } catch (error) {
+            // Remember which call failed, so the error line can name the service and the operation.
+            if (error && typeof error === 'object') Object.assign(error, { $call: { service, operation: command.constructor.name.replace(/Command$/, '') } });
+            throw error;
+          }
           const store = writes.getStore();
           if (mutating && store) store.wrote = true;
           return result;
         };
       },
     });
-  return Object.fromEntries(Object.entries(clients).map(([name, client]) => [name, wrap(client as object)])) as unknown as AwsClients;
+  return Object.fromEntries(Object.entries(clients).map(([name, client]) => [name, wrap(name, client as object)])) as unknown as AwsClients;
 }
 
 /**
@@ -244,7 +251,7 @@ export async function all(tasks: ReadonlyArray<() => Promise<unknown>>): Promise
  * Turns an AWS failure into one actionable line (the message) plus what to do and what the deploy had done
  * (the suggestions). Credentials, region, access denied and quotas each get their own wording.
  */
-export function deployFailure(error: unknown, ctx: Pick<AwsContext, 'changes'> | undefined, command?: string): UserError {
+export function deployFailure(error: unknown, ctx: Pick<AwsContext, 'changes'> | undefined, command?: string): Error {
   if (error instanceof UserError) return error;
   const name = errorName(error);
   const message = firstLine((error as Error)?.message ?? String(error)).replace(/\.$/, '');
@@ -281,7 +288,10 @@ export function deployFailure(error: unknown, ctx: Pick<AwsContext, 'changes'> |
   if (!fromAws && /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket hang up|TimeoutError/.test(`${name} ${(error as { code?: string })?.code ?? ''} ${message}`)) {
     return fail(`AWS endpoint unreachable: ${message}`, ['Check the network, --region and --endpoint-url / AWS_ENDPOINT_URL.'], 'AwsError');
   }
-  return fail(`AWS ${name || 'error'}: ${message}`, [], 'AwsError');
+  // Not an answer from AWS (a TypeError, the dry-run guard): a bug in fulfill, exit 70, not an AWS error.
+  if ((error as { $metadata?: unknown })?.$metadata === undefined) return error instanceof Error ? error : new BugError(String(error));
+  const call = (error as { $call?: { service: string; operation: string } }).$call;
+  return fail(`AWS ${call ? `${call.service} ${call.operation}: ` : ''}${name || 'error'}: ${message}`, [], 'AwsError');
 }
 
 function firstLine(text: string): string {

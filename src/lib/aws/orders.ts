@@ -1,8 +1,8 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ExitCode, TimeoutError, UserError } from '../errors.js';
-import type { Order } from '../order/model.js';
 import { safeJson } from '../json.js';
+import type { Order } from '../order/model.js';
 import { executionOutcomeStatus } from '../order/execution-status.js';
 import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import { outcomeFromTerminalEvent, terminalStatus, type TerminalEvent } from '../order/terminal-event.js';

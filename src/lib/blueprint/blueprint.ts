@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { loadConfig, type FulfillConfig, type Mode } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { checkStageName, loadConfig, type FulfillConfig, type Mode } from '../config/schema.js';
 import { discoverHandlers, type HandlerSpec } from './handlers.js';
 import { LOCAL_ACCOUNT_ID, stageNames, type StageNames } from './naming.js';
 import { loadWorkflow, type Workflow } from './workflow.js';
@@ -36,9 +35,7 @@ export function loadBlueprint(projectDir: string, options: BlueprintOptions = {}
   const config = loadConfig(dir);
   const mode = options.mode ?? config.mode;
   const stage = options.stage ?? config.stage;
-  if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(stage)) {
-    throw new UserError(`--stage "${stage}" must be 1-16 lowercase letters, digits or dashes`);
-  }
+  checkStageName(stage);
   const region = options.region ?? config.region;
   const names = stageNames(config.app, stage, region);
   const handlers = discoverHandlers(dir, config.handlersDir);

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { validateWith } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import { parseUserJson } from '../json.js';
 import { InvalidEventPatternError, validatePattern, type EventPattern } from '../events/pattern.js';
-import { InvalidInputTransformerError, validateInputTransformer, type InputTransformer } from '../events/transformer.js';
+import { applyInputTransformer, InvalidInputTransformerError, validateInputTransformer, type InputTransformer } from '../events/transformer.js';
 import type { HandlerSpec } from './handlers.js';
 
 const detailType = z.string().regex(/^[A-Za-z][A-Za-z0-9.-]{0,127}$/, 'must be an event name such as "PaymentAuthorized"');
@@ -78,15 +79,16 @@ export interface EventFlow {
 }
 
 export function loadEventFlow(projectDir: string, file: string, handlers: readonly HandlerSpec[]): EventFlow {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(join(projectDir, file), 'utf8'));
+    text = readFileSync(join(projectDir, file), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new UserError(`${file} not found`, ['Events mode needs an event flow file: see `fulfill init`, or fix "events" in fulfill.config.json.']);
     }
-    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new UserError(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+  const raw = parseUserJson(text, file);
   const parsed = validateWith(eventFlowSchema, raw, file);
   return checkEventFlow({ ...parsed, file }, handlers);
 }
@@ -118,6 +120,7 @@ export function checkEventFlow(flow: z.output<typeof eventFlowSchema> & { file: 
     if (rule.inputTransformer !== undefined) {
       try {
         inputTransformer = validateInputTransformer(rule.inputTransformer);
+        checkTemplateOutput(inputTransformer, rule.name);
       } catch (error) {
         if (error instanceof InvalidInputTransformerError) throw new UserError(`${where}.inputTransformer: ${error.message}`);
         throw error;
@@ -132,6 +135,22 @@ export function checkEventFlow(flow: z.output<typeof eventFlowSchema> & { file: 
     };
   });
   return { file, source: flow.source, orderPlaced: flow.orderPlaced, outcome: flow.outcome, delivery: flow.delivery, functions, rules };
+}
+
+/**
+ * PutTargets refuses an InputTemplate that looks like JSON (starts with `{` or `[`) but is not valid JSON once
+ * its placeholders are filled in: deployed, it would break every delivery. Checked by rendering it for an
+ * event where no path matches (each placeholder becomes `""`, as EventBridge renders a missing value).
+ */
+function checkTemplateOutput(transformer: InputTransformer, ruleName: string): void {
+  const first = transformer.InputTemplate.trimStart()[0];
+  if (first !== '{' && first !== '[') return;
+  const rendered = applyInputTransformer(transformer, { detail: {} }, { ruleName, ruleArn: `arn:aws:events:::rule/${ruleName}`, ingestionTime: new Date(0).toISOString() });
+  try {
+    JSON.parse(rendered);
+  } catch (error) {
+    throw new InvalidInputTransformerError(`InputTemplate is not valid JSON after its placeholders are filled in, so PutTargets would refuse it (${(error as Error).message.split('\n')[0]})`);
+  }
 }
 
 function asPattern(pattern: unknown, where: string): EventPattern {

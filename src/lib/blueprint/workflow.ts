@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import aslValidator from 'asl-validator';
 import { UserError } from '../errors.js';
+import { parseUserJson } from '../json.js';
 import type { HandlerSpec } from './handlers.js';
 
 export type AslDefinition = { StartAt: string; States: Record<string, AslState>; [key: string]: unknown };
@@ -26,12 +27,7 @@ export function loadWorkflow(projectDir: string, file: string, handlers: readonl
   } catch {
     throw new UserError(`${file} not found`, ['Orchestration mode needs a state machine definition: restore it with `fulfill init --force` in a new folder, or fix "workflow" in fulfill.config.json.']);
   }
-  let definition: AslDefinition;
-  try {
-    definition = JSON.parse(text) as AslDefinition;
-  } catch (error) {
-    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const definition = parseUserJson(text, file) as AslDefinition;
   if (!definition || typeof definition !== 'object' || typeof definition.States !== 'object' || definition.States === null) {
     throw new UserError(`${file}: not a state machine definition ("States" object missing)`);
   }

@@ -1,8 +1,6 @@
-import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { Command, Errors, Flags } from '@oclif/core';
 import { ExitCode, UserError } from '../errors.js';
-import { useColor, paint } from './style.js';
-
-export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+import { paint } from './style.js';
 
 /** The `--json` envelope of every command (documented in the README, the `sf` convention). */
 export interface JsonEnvelope<T> {
@@ -68,32 +66,65 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     throw new PrintedExit(described.exit);
   }
 
-  protected get color(): boolean {
-    return useColor(process.stdout);
-  }
 }
 
-function describeError(error: unknown): { exit: number; name: string; code: string; message: string; suggestions: string[] } {
+export interface DescribedError {
+  exit: number;
+  name: string;
+  code: string;
+  message: string;
+  suggestions: string[];
+}
+
+/**
+ * Who is at fault decides the exit code: the user (2), an unmet expectation (1), AWS (3), the clock (4), and
+ * everything nobody planned for is a bug (70). One line of message; stack traces only with --debug.
+ */
+export function describeError(error: unknown): DescribedError {
   if (error instanceof UserError) {
-    return { exit: error.exit, name: error.name, code: error.code, message: error.message, suggestions: error.suggestions };
+    // A flag's own parser threw it: oclif prefixed "Parsing --flag" on a line of its own.
+    const message = error.message.startsWith('Parsing --') ? parseErrorLine(error.message) : oneLine(error.message);
+    return { exit: error.exit, name: error.name, code: error.code, message, suggestions: error.suggestions };
   }
-  const e = error as { name?: string; message?: string; oclif?: { exit?: number }; $metadata?: unknown };
-  // oclif's flag and argument parsing errors are bad input (exit 2), with oclif's own message.
+  const e = error as { name?: string; message?: string; code?: string; oclif?: { exit?: number }; $metadata?: { httpStatusCode?: unknown } };
+  // oclif's flag and argument parsing errors are bad input (exit 2), with the reason oclif gave.
   if (error instanceof Errors.CLIError || e.oclif?.exit === 2 || /Parse|Flag|Arg|Nonexistent|Required/i.test(e.name ?? '')) {
-    return { exit: ExitCode.BadInput, name: 'BadInput', code: 'BadInput', message: firstLine(e.message ?? String(error)), suggestions: ['See --help for the flags.'] };
+    return { exit: ExitCode.BadInput, name: 'BadInput', code: 'BadInput', message: parseErrorLine(e.message ?? String(error)), suggestions: ['See --help for the flags.'] };
   }
-  if (e.$metadata) {
-    return { exit: ExitCode.AwsError, name: e.name ?? 'AwsError', code: 'AwsError', message: `AWS: ${e.name}: ${firstLine(e.message ?? '')}`, suggestions: [] };
+  // @inquirer/prompts: Ctrl-C (or a closed terminal) at a prompt.
+  if (e.name === 'ExitPromptError' || e.name === 'AbortPromptError') {
+    return { exit: ExitCode.BadInput, name: 'Cancelled', code: 'Cancelled', message: 'cancelled at the prompt (Ctrl-C); nothing was changed', suggestions: ['Pass the values as flags with --yes to skip the prompts.'] };
+  }
+  if (typeof e.$metadata?.httpStatusCode === 'number') {
+    return { exit: ExitCode.AwsError, name: 'AwsError', code: 'AwsError', message: `AWS ${e.name ?? 'error'}: ${oneLine(e.message ?? '')}`, suggestions: [] };
   }
   return {
     exit: ExitCode.Internal,
     name: 'InternalError',
     code: 'Internal',
-    message: `internal error: ${firstLine(e.message ?? String(error))}`,
+    message: `internal error: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${oneLine(e.message ?? String(error))}`,
     suggestions: ['Run again with --debug and report the output.'],
   };
 }
 
-function firstLine(text: string): string {
+/** The first non-empty line of a message (a multi-line message would break the one-line rule). */
+function oneLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? text;
+}
+
+/**
+ * oclif's parse errors span lines ("Parsing --count \n\tExpected an integer ... \nSee more help with --help"):
+ * keep the flag and the reason on one line.
+ */
+export function parseErrorLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^See more help with --help$/.test(l) && !/^The following errors? occurred:$/.test(l));
+  const parsing = /^Parsing (--[\w-]+)$/.exec(lines[0] ?? '');
+  if (parsing && lines.length > 1) {
+    const reason = lines.slice(1).join('; ');
+    return reason.startsWith(parsing[1]!) ? reason : `${parsing[1]}: ${reason}`;
+  }
+  return lines.join('; ') || message;
 }

@@ -1,22 +1,21 @@
 import { Flags } from '@oclif/core';
-import { UserError } from '../errors.js';
+import { checkStageName } from '../config/schema.js';
+import { parseDuration } from '../duration.js';
 
-/** The stage to work on; CI sets FULFILL_STAGE once for every command. */
+/** The stage to work on; CI sets FULFILL_STAGE once for every command. Checked while parsing: before any file. */
 export const stageFlags = {
-  stage: Flags.string({ char: 's', summary: 'Stage name (default: "stage" in fulfill.config.json).', env: 'FULFILL_STAGE' }),
+  stage: Flags.string({
+    char: 's',
+    summary: 'Stage name (default: "stage" in fulfill.config.json).',
+    env: 'FULFILL_STAGE',
+    parse: async (input) => checkStageName(input),
+  }),
 };
 
-/** Parses `--since`: a duration back from now (`90s`, `10m`, `2h`, `1d`) or an ISO 8601 time. */
-export function parseSince(text: string, now = Date.now()): number {
-  const duration = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (duration) {
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-    return now - Number(duration[1]) * unit;
-  }
-  const time = Date.parse(text);
-  if (Number.isNaN(time)) throw new UserError(`--since must be a duration such as 10m, 2h, 1d or an ISO 8601 time (got ${JSON.stringify(text)})`);
-  return time;
-}
+/** A duration flag in the one grammar (`500ms`, `2s`, `1m`, `1h`; bare number = seconds), parsed to milliseconds. */
+export const durationFlag = Flags.custom<number, { min?: number }>({
+  parse: async (input, _context, options) => parseDuration(input, `--${options.name}`, options.min ?? 0),
+});
 
 /** Where to deploy or look: the local target (default) or AWS; with the AWS connection settings. */
 export const targetFlags = {
@@ -26,16 +25,6 @@ export const targetFlags = {
   'endpoint-url': Flags.string({ summary: 'AWS endpoint override, e.g. a local AWS emulator (default: AWS_ENDPOINT_URL).', env: 'AWS_ENDPOINT_URL' }),
   'api-url': Flags.string({ summary: 'AWS target: post orders to <api-url>/orders (a custom domain, a VPC endpoint) instead of the invoke URL.', env: 'FULFILL_API_URL' }),
 };
-
-/** The AWS connection settings given as flags (absent ones left to the SDK's environment and profile chain). */
-export function awsOptionsFrom(flags: { region?: string; profile?: string; 'endpoint-url'?: string; 'api-url'?: string }): { region?: string; profile?: string; endpointUrl?: string; apiUrl?: string } {
-  return {
-    ...(flags.region ? { region: flags.region } : {}),
-    ...(flags.profile ? { profile: flags.profile } : {}),
-    ...(flags['endpoint-url'] ? { endpointUrl: flags['endpoint-url'] } : {}),
-    ...(flags['api-url'] ? { apiUrl: flags['api-url'] } : {}),
-  };
-}
 
 /** Runs `work` until it ends or the user interrupts (Ctrl-C, SIGTERM): the signal aborts it cleanly. */
 export async function untilInterrupted(work: (signal: AbortSignal) => Promise<void>): Promise<void> {

@@ -2,7 +2,7 @@ import type { DeployStep } from '../deploy/result.js';
 import { useColor } from './style.js';
 
 /**
- * Runs steps with listr2 progress: the animated renderer on a terminal, plain lines otherwise (CI logs),
+ * Runs steps with listr2 progress on stderr: the animated renderer on a terminal, plain lines otherwise (CI logs),
  * nothing under --json. The first failing step stops the run and its error propagates unchanged.
  */
 export async function runSteps(steps: readonly DeployStep[], options: { quiet: boolean }): Promise<void> {
@@ -10,8 +10,11 @@ export async function runSteps(steps: readonly DeployStep[], options: { quiet: b
     for (const step of steps) await step.run();
     return;
   }
-  const { Listr, ListrLogger } = await import('listr2');
-  const tty = Boolean(process.stdout.isTTY) && useColor();
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
+  // Progress goes to stderr, so `fulfill deploy > plan.txt` holds only the result.
+  const tty = Boolean(process.stderr.isTTY) && useColor(process.stderr);
+  const output = () => new ProcessOutput(process.stderr, process.stderr);
+  const logger = () => new ListrLogger({ useIcons: true, processOutput: output() });
   const list = new Listr(
     steps.map((step) => ({
       title: step.title,
@@ -25,9 +28,10 @@ export async function runSteps(steps: readonly DeployStep[], options: { quiet: b
       fallbackRenderer: 'simple',
       exitOnError: true,
       registerSignalListeners: false,
-      // Progress, failures included, stays on stdout: stderr carries only the one-line error.
-      rendererOptions: tty ? { collapseErrors: true, showErrorMessage: false } : { logger: new ListrLogger({ useIcons: true, toStderr: [] }) },
-      fallbackRendererOptions: { logger: new ListrLogger({ useIcons: true, toStderr: [] }) },
+      // The failing step's own error message is not repeated: the command prints it once, as its one error line.
+      processOutput: output(),
+      rendererOptions: tty ? { collapseErrors: true, showErrorMessage: false, logger: logger() } : { logger: logger() },
+      fallbackRendererOptions: { logger: logger() },
       collectErrors: false,
     } as never,
   );

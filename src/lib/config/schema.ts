@@ -2,16 +2,28 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError, formatPath } from '../errors.js';
+import { parseUserJson } from '../json.js';
 
 export const CONFIG_FILE = 'fulfill.config.json';
 export const MODES = ['orchestration', 'events'] as const;
 export const TARGETS = ['local', 'aws'] as const;
 export type Mode = (typeof MODES)[number];
-export type Target = (typeof TARGETS)[number];
+export type TargetName = (typeof TARGETS)[number];
 
 // Names end up in AWS resource names `fulfill-<app>-<stage>-<part>` (64 chars for Lambda/IAM): keep them short and safe.
 const appName = z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'must be 1-24 lowercase letters, digits or dashes, starting with a letter');
-const stageName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, 'must be 1-16 lowercase letters, digits or dashes');
+const STAGE_NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
+const STAGE_RULE = 'must be 1-16 lowercase letters, digits or dashes';
+const stageName = z.string().regex(STAGE_NAME, STAGE_RULE);
+
+/**
+ * The one check of a stage name, wherever it comes from (config, --stage, FULFILL_STAGE): stage names become
+ * folder names under .fulfill/ and parts of AWS resource names, so `..` or `/` must never get that far.
+ */
+export function checkStageName(stage: string, where = '--stage'): string {
+  if (!STAGE_NAME.test(stage)) throw new UserError(`${where} ${STAGE_RULE} (got ${JSON.stringify(stage)})`);
+  return stage;
+}
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -58,13 +70,7 @@ export function loadConfig(projectDir: string): FulfillConfig {
 }
 
 export function parseConfig(text: string, fileName = CONFIG_FILE): FulfillConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${fileName}: not valid JSON (${(error as Error).message})`, ['Fix the JSON syntax, e.g. with `npx jsonlint`.']);
-  }
-  return validateWith(configSchema, raw, fileName);
+  return validateWith(configSchema, parseUserJson(text, fileName), fileName);
 }
 
 /** Validates `raw` with a zod schema and turns the first issue into a one-line `file: "field" message`. */

@@ -11,6 +11,11 @@ export interface ApiRequest {
   body?: string;
   headers?: Record<string, string | undefined>;
   sourceIp?: string;
+  /**
+   * Apply the stage's throttling (api.throttle) to this request. `serve` does, for requests from HTTP
+   * clients; `send-order` and the bench call the API in-process and pace themselves.
+   */
+  throttle?: boolean;
 }
 
 export interface ApiResponse {
@@ -32,22 +37,35 @@ export const MAX_BODY_BYTES = 256 * 1024;
  * mapped to 400/500, and CORS with the configured origins.
  */
 export class LocalApi {
+  private readonly bucket: TokenBucket;
+
   constructor(
     private readonly model: ApiModel,
     private readonly stage: string,
     private readonly action: ServiceAction,
     private readonly recorder?: Recorder,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.bucket = new TokenBucket(model.throttle.rateLimit, model.throttle.burstLimit, now);
+  }
 
   async handle(request: ApiRequest): Promise<ApiResponse> {
     const requestId = randomUUID();
     const origin = header(request.headers, 'origin');
     const cors = this.corsFor(origin);
+    // API Gateway throttles at the stage, before routing, with this body (and no integration call).
+    if (request.throttle && !this.bucket.take()) return json(429, { message: 'Too Many Requests' }, cors, requestId);
     const path = request.path.split('?')[0]!.replace(/\/+$/, '') || '/';
     if (path !== this.model.resourcePath) return json(404, { message: 'Missing Authentication Token' }, cors, requestId);
     if (request.method === 'OPTIONS') return { statusCode: 200, headers: { ...cors, 'x-amzn-requestid': requestId }, body: '' };
     if (request.method !== 'POST') return json(403, { message: 'Missing Authentication Token' }, cors, requestId);
 
+    // The API has a request template for application/json only (passthrough NEVER): any other type is refused.
+    // API Gateway treats a request without a content type as application/json.
+    const contentType = header(request.headers, 'content-type');
+    if (contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+      return this.reject(415, { message: 'Unsupported Media Type' }, cors, requestId, undefined);
+    }
     const body = request.body ?? '';
     if (Buffer.byteLength(body) > MAX_BODY_BYTES) return this.reject(413, { message: 'Request Too Long' }, cors, requestId, undefined);
     let parsed: unknown;
@@ -116,4 +134,31 @@ function stringHeaders(headers: ApiRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers ?? {})) if (value !== undefined) out[key] = value;
   return out;
+}
+
+/**
+ * API Gateway's stage throttling: a token bucket holding `burst` tokens, refilled at `rate` per second; a
+ * request takes one or is answered 429. Hand-written: a dozen lines, and the semantics must be API Gateway's.
+ */
+class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly now: () => number,
+  ) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }

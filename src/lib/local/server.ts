@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, resolve, sep } from 'node:path';
 import { MAX_BODY_BYTES } from './api.js';
 import type { LocalBackend } from './backend.js';
 
@@ -97,7 +97,7 @@ export class FulfillServer {
         send(res, 413, { message: 'Request Too Long' });
         return;
       }
-      const response = await this.backend.api.handle({ method: req.method ?? 'GET', path, body, headers: req.headers as Record<string, string>, sourceIp: req.socket.remoteAddress ?? '127.0.0.1' });
+      const response = await this.backend.api.handle({ method: req.method ?? 'GET', path, body, headers: req.headers as Record<string, string>, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', throttle: true });
       if (req.method === 'POST' && response.statusCode === 200) this.follow(body);
       res.writeHead(response.statusCode, response.headers);
       res.end(response.body);
@@ -139,9 +139,16 @@ export class FulfillServer {
 
   private serveStatic(path: string, res: ServerResponse) {
     const root = resolve(this.options.staticDir!);
-    const file = normalize(join(root, path === '/' ? 'index.html' : decodeURIComponent(path)));
-    // Never serve outside the storefront folder.
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+    let relative: string;
+    try {
+      relative = path === '/' ? 'index.html' : decodeURIComponent(path);
+    } catch {
+      send(res, 400, { message: 'Bad Request: malformed percent-encoding in the path' });
+      return;
+    }
+    const file = resolve(root, `.${sep}${relative}`);
+    // Never serve outside the storefront folder: compare with a separator, or `storefront-private` would pass.
+    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
       send(res, 404, { message: 'Not Found' });
       return;
     }

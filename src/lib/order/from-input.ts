@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UserError, formatPath } from '../errors.js';
+import { parseUserJson } from '../json.js';
 import { DEFAULT_3P_SELLER_ID, FIRST_PARTY_SELLER_ID, orderSchema, type Order } from './model.js';
 
 export interface OrderFlags {
@@ -56,28 +57,56 @@ export function orderFromFlags(flags: OrderFlags): Order {
   throw new UserError(`${flag} ${issue.message} (got ${JSON.stringify(valueOf(candidate, field))})`);
 }
 
-/** Reads an order from a JSON file; `orderId` may be overridden (and is generated when missing). */
-export function orderFromFile(file: string, orderId?: string): Order {
+/**
+ * Reads an order from a JSON file. Flags given on the command line override the file's fields (as `--order-id`
+ * always did), so `--file base.json --payment giftCard` sends the file's order paid by gift card.
+ */
+export function orderFromFile(file: string, overrides: Partial<OrderFlags> = {}): Order {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     throw new UserError(`--file ${file}: cannot read the file`, ['Pass the path of an order JSON file, e.g. orders/credit-card-1p.json.']);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const raw = parseUserJson(text, file);
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: an order must be a JSON object`);
-  const candidate = { ...(raw as Record<string, unknown>) };
-  if (orderId) candidate.orderId = orderId;
-  else if (candidate.orderId === undefined) candidate.orderId = newOrderId();
+  const candidate = applyOverrides({ ...(raw as Record<string, unknown>) }, overrides);
+  if (candidate.orderId === undefined) candidate.orderId = newOrderId();
   const result = orderSchema.safeParse(candidate);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new UserError(`${file}: "${formatPath(issue.path)}" ${issue.message}`);
+  const field = formatPath(issue.path);
+  const flag = FLAG_FOR_FIELD[field];
+  const given = flag !== undefined && Object.keys(overrides).some((name) => `--${name}` === flag);
+  throw new UserError(given ? `${flag} ${issue.message} (got ${JSON.stringify(valueOf(candidate, field))})` : `${file}: "${field}" ${issue.message}`);
+}
+
+function applyOverrides(order: Record<string, unknown>, flags: Partial<OrderFlags>): Record<string, unknown> {
+  const set = (field: string, value: unknown) => {
+    if (value !== undefined) order[field] = value;
+  };
+  set('orderId', flags['order-id']);
+  set('customerId', flags.customer);
+  set('paymentInstrumentType', flags.payment);
+  set('currency', flags.currency);
+  set('sellerId', flags['seller-id'] ?? (flags.seller ? (flags.seller === '1P' ? FIRST_PARTY_SELLER_ID : DEFAULT_3P_SELLER_ID) : undefined));
+  if (flags['ship-to'] !== undefined || flags['postal-code'] !== undefined) {
+    const shipTo = { ...((order.shipTo as Record<string, unknown> | undefined) ?? {}) };
+    if (flags['ship-to'] !== undefined) shipTo.country = flags['ship-to'].toUpperCase();
+    if (flags['postal-code'] !== undefined) shipTo.postalCode = flags['postal-code'];
+    order.shipTo = shipTo;
+  }
+  if (flags.sku !== undefined || flags.quantity !== undefined || flags.price !== undefined) {
+    // The item flags describe one item: they override the file's first item.
+    const items = Array.isArray(order.items) ? [...(order.items as unknown[])] : [];
+    const first = { ...((items[0] as Record<string, unknown> | undefined) ?? {}) };
+    if (flags.sku !== undefined) first.sku = flags.sku;
+    if (flags.quantity !== undefined) first.quantity = parseNumber(flags.quantity, '--quantity');
+    if (flags.price !== undefined) first.unitPrice = parseNumber(flags.price, '--price');
+    items[0] = first;
+    order.items = items;
+  }
+  return order;
 }
 
 function parseNumber(text: string, flag: string): number {

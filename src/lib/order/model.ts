@@ -28,7 +28,6 @@ export const orderSchema = z.strictObject({
 });
 
 export type Order = z.output<typeof orderSchema>;
-export type OrderInput = z.input<typeof orderSchema>;
 
 /** JSON Schema (draft-04, as API Gateway models require) of an order, derived from the zod schema. */
 export function orderJsonSchema(): Record<string, unknown> {

@@ -1,4 +1,5 @@
-import { ExpectationError, UserError } from '../errors.js';
+import { ExitCode, ExpectationError, UserError } from '../errors.js';
+import { safeJson } from '../json.js';
 import { LocalBackend, type LocalBackendOptions } from '../local/backend.js';
 import { StateError } from '../local/state-error.js';
 import type { Order } from './model.js';
@@ -36,8 +37,10 @@ export interface BatchSummary {
   failed: number;
   /** Orders without an outcome in time, or rejected by the API. */
   errors: number;
+  /** Orders whose id had been submitted before: no new execution, their earlier outcome is reported. */
+  duplicates: number;
   latencyMs: { p50: number; p95: number; max: number };
-  orders: Array<{ orderId: string; status: string; durationMs: number | null; error?: string }>;
+  orders: Array<{ orderId: string; status: string; durationMs: number | null; duplicate?: boolean; error?: string; exit?: number }>;
 }
 
 /** `--count N --concurrency M`: N orders made from one template, M in flight, outcomes and latency percentiles. */
@@ -55,11 +58,13 @@ export async function sendBatch(sender: OrderSender, template: Order, count: num
           const result = await sender.send(order, true, timeoutMs);
           const latency = Date.now() - started;
           latencies.push(latency);
-          orders.push({ orderId: order.orderId, status: result.outcome?.status ?? 'UNKNOWN', durationMs: latency });
+          orders.push({ orderId: order.orderId, status: result.outcome?.status ?? 'UNKNOWN', durationMs: latency, ...(result.duplicate ? { duplicate: true } : {}) });
         } catch (error) {
           // The local state cannot take more orders (disk full, damaged): one line for the batch, not one per order.
           if (error instanceof StateError) throw error;
-          orders.push({ orderId: order.orderId, status: 'ERROR', durationMs: null, error: (error as Error).message });
+          // The exit code an error of this order alone would have had (a timeout is 4, an API 5xx is 3, a bug is 70).
+          const exit = error instanceof UserError ? error.exit : ExitCode.Internal;
+          orders.push({ orderId: order.orderId, status: 'ERROR', durationMs: null, error: (error as Error).message, exit });
         }
       }
     }),
@@ -72,6 +77,7 @@ export async function sendBatch(sender: OrderSender, template: Order, count: num
     succeeded: orders.filter((o) => o.status === 'SUCCEEDED').length,
     failed: orders.filter((o) => o.status === 'FAILED').length,
     errors: orders.filter((o) => o.status !== 'SUCCEEDED' && o.status !== 'FAILED').length,
+    duplicates: orders.filter((o) => o.duplicate).length,
     latencyMs: { p50: pct(50), p95: pct(95), max: latencies.at(-1) ?? 0 },
     orders,
   };
@@ -93,7 +99,9 @@ async function submitLocal(backend: LocalBackend, order: Order, wait: boolean, t
       return { orderId: order.orderId, api: { statusCode: response.statusCode, body }, duplicate: true, ...(previous ? { outcome: previous } : {}) };
     }
     const message = (body as { message?: string })?.message ?? response.body;
-    throw new UserError(`the API rejected order ${order.orderId} with ${response.statusCode}: ${message}${(body as { details?: string })?.details ? ` (${(body as { details: string }).details})` : ''}`);
+    const details = (body as { details?: string })?.details;
+    // As on the AWS target: a 4xx is the order's fault (2), a 5xx the service's (3).
+    throw new UserError(`the API rejected order ${order.orderId} with ${response.statusCode}: ${message}${details ? ` (${details})` : ''}`, [], response.statusCode >= 500 ? ExitCode.AwsError : ExitCode.BadInput);
   }
   // The engine runs here: the order must finish before this process exits, waited for or not.
   const outcome = await backend.waitForOutcome(order.orderId, timeoutMs);
@@ -110,10 +118,19 @@ export function checkExpectation(outcome: OrderOutcome | undefined, expect: 'suc
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+/**
+ * `--count` with `--expect`: every outcome must match (exit 1). Orders without an outcome fail the batch with
+ * the exit code of the worst kind among them: a bug (70) over AWS (3) over a timeout (4) over bad input (2).
+ */
+export function checkBatch(summary: BatchSummary, expect: 'succeeded' | 'failed' | undefined): void {
+  const duplicates = summary.duplicates > 0 ? [`${summary.duplicates} of them had been sent before (same ids): use another --order-id to start new ones.`] : [];
+  const unmet = expect ? summary.orders.filter((o) => o.status.toLowerCase() !== expect) : [];
+  if (unmet.length > 0) {
+    throw new ExpectationError(`${unmet.length} of ${summary.sent} orders did not end ${expect!.toUpperCase()} (first: ${unmet[0]!.orderId} ${unmet[0]!.status})`, duplicates);
   }
+  const failed = summary.orders.filter((o) => o.error);
+  if (failed.length === 0) return;
+  const rank = [ExitCode.Internal, ExitCode.AwsError, ExitCode.Timeout, ExitCode.BadInput];
+  const exit = rank.find((code) => failed.some((o) => o.exit === code)) ?? ExitCode.Internal;
+  throw new UserError(`${failed.length} of ${summary.sent} orders got no outcome`, [`First: ${failed[0]!.error}`], exit, ExitCode[exit]);
 }

@@ -442,7 +442,7 @@ describe('eventual consistency and throttling', () => {
     const sleeps: number[] = [];
     const error = (await deploy(fake, dirs.make('orchestration'), { sleep: async (ms) => void sleeps.push(ms), patienceMs: 20_000, concurrency: 1 }).catch((e: unknown) => e)) as UserError;
     expect(error).toBeInstanceOf(UserError);
-    expect(error.message).toMatch(/^AWS InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda\. \d+ changes were made before the failure/);
+    expect(error.message).toMatch(/^AWS lambda \w+: InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda\. \d+ changes were made before the failure/);
     expect(sleeps).toEqual([1000, 2000, 4000, 8000]);
   });
 

@@ -1,3 +1,4 @@
+import { UserError } from '../../../src/lib/errors.js';
 import { describe, expect, it } from '@jest/globals';
 import { deployFailure, isRoleNotReady } from '../../../src/lib/aws/context.js';
 import type { DeployChange } from '../../../src/lib/deploy/result.js';
@@ -27,7 +28,7 @@ describe('an AWS failure is one line the user can act on', () => {
     ['an unreachable endpoint', network('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:9'), 'AwsError', /^AWS endpoint unreachable: connect ECONNREFUSED 127\.0\.0\.1:9\. /],
     ['anything else', awsError('InternalFailure', 'We encountered an internal error.\nPlease try again.', 500), 'AwsError', /^AWS InternalFailure: We encountered an internal error\. /],
   ])('%s', (_name, error, code, message) => {
-    const failure = deployFailure(error, { changes: done }, 'fulfill deploy --target aws');
+    const failure = deployFailure(error, { changes: done }, 'fulfill deploy --target aws') as UserError;
     expect(failure.exit).toBe(3);
     expect(failure.code).toBe(code);
     expect(failure.message).toMatch(message);
@@ -35,6 +36,12 @@ describe('an AWS failure is one line the user can act on', () => {
     expect(failure.message).toMatch(/ 2 changes were made before the failure \(listed below\)\.$/);
     expect(failure.suggestions).toContain('Done before the failure: created role fulfill-shop-ci-functions-role, created function fulfill-shop-ci-calculate-fee (incomplete).');
     expect(failure.suggestions.at(-1)).toBe('Fix the cause and run `fulfill deploy --target aws` again: it converges, picking up where this run stopped.');
+  });
+
+  it('an error AWS did not send (a TypeError, the dry-run guard) is a bug: returned as it is, exit 70', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'Arn')");
+    expect(deployFailure(bug, { changes: done })).toBe(bug);
+    expect(deployFailure(bug, { changes: done })).not.toBeInstanceOf(UserError);
   });
 
   it('says so when nothing was changed', () => {

@@ -40,7 +40,7 @@ describe.each(['orchestration', 'events'] as const)('a first deploy (%s) that fa
     );
     expect(failed).toBeInstanceOf(UserError);
     const error = failed as UserError;
-    expect(error.message).toMatch(/^AWS ServiceUnavailableException: injected fault\. (Nothing was changed|\d+ changes? (was|were) made before the failure)/);
+    expect(error.message).toMatch(/^AWS \w+ \w+: ServiceUnavailableException: injected fault\. (Nothing was changed|\d+ changes? (was|were) made before the failure)/);
     expect(error.suggestions.at(-1)).toMatch(/again: it converges/);
     const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
     expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);

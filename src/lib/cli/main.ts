@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { Config, Errors, flush, handle, run } from '@oclif/core';
+import { ExitCode } from '../errors.js';
+import { describeError, type DescribedError, type JsonEnvelope } from './base-command.js';
+import { paint } from './style.js';
+
+/** @oclif/plugin-not-found ends with this exit code; fulfill documents 2 (bad input) for an unknown command. */
+const NOT_FOUND_EXIT = 127;
+
+/**
+ * The CLI's entry point around oclif's `run`: what happens before a command exists keeps the README's
+ * contract too. `--version --json` prints the envelope, and an unknown command is exit 2 with a "did you
+ * mean" suggestion (the not-found plugin only prompts on a terminal), as one envelope under --json.
+ */
+export async function main(argv: string[], root: string): Promise<void> {
+  const json = argv.includes('--json');
+  if (json && ['--version', '-v', 'version'].includes(argv[0] ?? '')) {
+    const { name, version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+    const envelope: JsonEnvelope<unknown> = { status: 0, result: { name, version, node: process.version, platform: `${process.platform}-${process.arch}` }, warnings: [] };
+    process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
+    return;
+  }
+  try {
+    await run(argv, root);
+    await flush();
+  } catch (error) {
+    const oclifExit = (error as { oclif?: { exit?: number } }).oclif?.exit;
+    // A command's own error was printed by BaseCommand.catch (as text or as the envelope): only the exit code is left.
+    if (error instanceof Errors.ExitError || (error as { skipOclifErrorHandling?: boolean }).skipOclifErrorHandling) {
+      await handle(error as Error);
+      return;
+    }
+    const described = oclifExit === NOT_FOUND_EXIT ? await notFound(argv, root) : describeError(error);
+    report(described, json);
+    if (argv.includes('--debug') && (error as Error).stack) process.stderr.write(`${(error as Error).stack}\n`);
+    process.exitCode = described.exit;
+  }
+}
+
+function report(described: DescribedError, json: boolean): void {
+  if (json) {
+    const { exit, ...error } = described;
+    const envelope: JsonEnvelope<unknown> = { status: exit, error, warnings: [] };
+    process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
+    return;
+  }
+  process.stderr.write(`${paint('red', 'Error:', process.stderr)} ${described.message}\n`);
+  for (const suggestion of described.suggestions) process.stderr.write(`  ${paint('dim', '→', process.stderr)} ${suggestion}\n`);
+}
+
+async function notFound(argv: string[], root: string): Promise<DescribedError> {
+  const words = argv.slice(0, argv.findIndex((a) => a.startsWith('-')) === -1 ? argv.length : argv.findIndex((a) => a.startsWith('-')));
+  const typed = words.join(' ');
+  const config = await Config.load(root);
+  const ids = config.commands.filter((c) => !c.hidden).map((c) => c.id.replaceAll(':', ' '));
+  const { default: levenshtein } = await import('fast-levenshtein');
+  const closest = ids.map((id) => ({ id, distance: levenshtein.get(typed, id) })).sort((a, b) => a.distance - b.distance)[0];
+  const suggestions = [
+    ...(closest && closest.distance <= Math.max(2, Math.floor(typed.length / 3)) ? [`Did you mean \`${config.bin} ${closest.id}\`?`] : []),
+    `Run \`${config.bin} help\` for the list of commands.`,
+  ];
+  return { exit: ExitCode.BadInput, name: 'CommandNotFound', code: 'CommandNotFound', message: `"${typed}" is not a ${config.bin} command`, suggestions };
+}

@@ -1,0 +1,2 @@
+export { openTarget, resolveStage, resolveTargetName } from './open.js';
+export * from './target.js';

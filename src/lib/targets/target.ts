@@ -1,0 +1,143 @@
+import type { EventFlow } from '../blueprint/event-flow.js';
+import type { FulfillConfig, Mode, TargetName } from '../config/schema.js';
+import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
+import type { FaultPlan } from '../local/faults.js';
+import type { ExecutionSummary } from '../logs/executions.js';
+import type { LogEntry, LogFilter } from '../logs/entry.js';
+import type { OrderOutcome } from '../order/outcome.js';
+import type { OrderSender } from '../order/send.js';
+
+export type { TargetName } from '../config/schema.js';
+
+/** The flags every target-aware command shares (`--dir --stage --target --region --profile --endpoint-url`). */
+export interface TargetFlags {
+  dir: string;
+  stage?: string;
+  target?: string;
+  region?: string;
+  profile?: string;
+  'endpoint-url'?: string;
+  'api-url'?: string;
+}
+
+export interface DeployRequest {
+  mode?: Mode;
+  allowCycles: boolean;
+  /** Deploy an event flow even when the flow analysis finds errors. */
+  allowFlowErrors: boolean;
+  dryRun: boolean;
+}
+
+/** A deploy as steps (shown as progress) and its result, read after the steps ran. */
+export interface DeployPlan {
+  steps: DeployStep[];
+  result: () => DeployResult;
+}
+
+export interface DestroyReport {
+  target: TargetName;
+  stage: string;
+  deleted: string[];
+  skipped?: Array<{ resource: string; reason: string }>;
+  /** One line for people. */
+  summary: string;
+}
+
+export interface StatusReport {
+  target: TargetName;
+  stage: string;
+  deployed: true;
+  mode: Mode;
+  deployedAt?: string;
+  endpoint: string;
+  /** Each resource with what `deploy` would do to it now: `unchanged` means no drift. */
+  resources: DeployChange[];
+  drift: boolean;
+  /** Where the stage lives, for the headline: "local" or "aws (123456789012, eu-central-1)". */
+  where: string;
+}
+
+export interface LogQuery extends LogFilter {
+  limit?: number;
+  /** AWS target: also the functions' own log lines. */
+  functions?: boolean;
+}
+
+/** What `logs` read, and how to keep reading after it without printing an entry twice. */
+export interface LogReading {
+  entries: LogEntry[];
+  /**
+   * Prints what comes after `entries` until `signal` aborts; with `untilOutcomeOf`, also stops once that order's
+   * outcome is read, and returns it.
+   */
+  follow(
+    onEntry: (entry: LogEntry) => void,
+    signal: AbortSignal,
+    options?: { untilOutcomeOf?: string },
+  ): Promise<OrderOutcome | undefined>;
+}
+
+/** A finished order with its latency (for `trace --slowest` and `--sla`). */
+export type OrderTiming = Pick<OrderOutcome, 'orderId' | 'status' | 'mode' | 'startedAt' | 'durationMs'>;
+
+/** Where `trace` reads an order's timeline from. */
+export interface TraceSource {
+  /** Events mode on AWS: the flow, to infer causes the event log does not record. */
+  flow?: EventFlow;
+  /** The functions' memory, for GB-seconds. */
+  memoryMb: number;
+  /** One submission of the order (`execution`, see `Target.executions`), or the latest. */
+  entries(orderId: string, execution?: number): Promise<LogEntry[]>;
+  outcome(orderId: string, execution?: number): Promise<OrderOutcome | undefined>;
+  finishedSince(since: number): Promise<OrderTiming[]>;
+}
+
+export interface ServeRequest {
+  host: string;
+  port: number;
+  graceMs: number;
+  log: (line: string) => void;
+  /** Called once the server listens (its URL and what it serves), before it waits for a signal. */
+  onListening: (info: { url: string; port: number; headline: string }) => void;
+  signal: AbortSignal;
+  /** `--inject`: faults applied to every order the server accepts. */
+  faults?: FaultPlan;
+}
+
+export interface ServeReport {
+  url: string;
+  finished: number;
+  interrupted: string[];
+}
+
+/**
+ * One stage on one target. Commands parse their flags, open a target (`openTarget`), make one call and render
+ * the answer; everything that differs between the local machine and AWS lives behind this interface.
+ * A new command adds a method here and to both implementations.
+ */
+export interface Target {
+  readonly name: TargetName;
+  readonly projectDir: string;
+  readonly config: FulfillConfig;
+  readonly stage: string;
+  /** "the local target" or "AWS (eu-central-1)": what prompts and messages call it. */
+  readonly label: string;
+  deploy(request: DeployRequest): Promise<DeployPlan>;
+  destroy(options: { keepLogs: boolean }): Promise<DestroyReport>;
+  /** The stage's resources with drift; a stage that is not deployed is a user error (exit 2). */
+  status(): Promise<StatusReport>;
+  /** Opens a sender; close it when done (the local target runs the stage in this process meanwhile). */
+  sender(options?: { faults?: FaultPlan }): Promise<OrderSender>;
+  /** The order's submissions, oldest first; undefined where a target keeps one execution per order id. */
+  executions(orderId: string): Promise<ExecutionSummary[] | undefined>;
+  /** Reads log entries; the target decides the default window when neither `since` nor `orderId` is given. */
+  logs(query: LogQuery): Promise<LogReading>;
+  traceSource(): Promise<TraceSource>;
+  /** `fulfill serve`: the stage as an HTTP API until `signal` aborts. Only the local target serves. */
+  serve(request: ServeRequest): Promise<ServeReport>;
+}
+
+/** Drift is any resource that `deploy` would change now. */
+export function hasDrift(resources: readonly DeployChange[]): boolean {
+  return resources.some((r) => r.action !== 'unchanged');
+}
