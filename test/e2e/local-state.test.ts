@@ -159,7 +159,7 @@ describe('the local state (events)', () => {
     const entries = jsonLines<LogEntry>(logs.stdout);
     expect(new Set(entries.map((e) => e.execution))).toEqual(new Set([2]));
     expect(entries.filter((e) => e.type === 'OutcomeRecorded')).toHaveLength(1);
-    expect((await cli(['logs', '--order', 're-1'])).stderr).toMatch(/submitted 3 times: 1 SUCCEEDED, 2 SUCCEEDED, 3 SUCCEEDED \(shown\)/);
+    expect((await cli(['logs', '--order', 're-1'])).stderr).toMatch(/submitted 3 times: 1 SUCCEEDED at \S+, 2 SUCCEEDED at \S+, 3 SUCCEEDED at \S+ \(shown\)/);
   });
 
   it('a flow that stops without a terminal event ends FAILED, naming the last event (never RUNNING)', async () => {
@@ -169,7 +169,8 @@ describe('the local state (events)', () => {
     flow.rules.find((r) => r.name === 'issue-invoices')!.pattern = { 'detail-type': ['NeverPublished'] };
     writeFileSync(file, JSON.stringify(flow, null, 2));
     try {
-      expect((await cli(['deploy'])).code).toBe(0);
+      // The flow analysis refuses this rule (RULE_UNSATISFIABLE): deploy it anyway to see what the runtime does.
+      expect((await cli(['deploy', '--allow-flow-errors'])).code).toBe(0);
       const run = envelope<{ outcome: OrderOutcome }>(await cli(['send-order', '--order-id', 'stop-1', '--wait', '--json', '--timeout', '60']));
       expect(run.result.outcome).toMatchObject({ status: 'FAILED', error: { error: 'FlowStopped', cause: expect.stringMatching(/after WarehouseSelected/) } });
       const trace = envelope<{ status: string }>(await cli(['trace', 'stop-1', '--json']));

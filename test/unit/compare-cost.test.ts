@@ -248,7 +248,7 @@ describe('compare building blocks', () => {
         'CalculateFee',
         'IssueInvoices',
       ]);
-      expect(ev).toMatchObject({ rules: 8, eventTypes: 10, integrationPoints: 18, fanOut: 2, fanIn: 0 });
+      expect(ev).toMatchObject({ rules: 8, eventTypes: 10, integrationPoints: 18, fanOut: 2, fanIn: 1 });
       expect(ev.eventTypeUse!.find((u) => u.eventType === 'PaymentAuthorized')!.consumers).toEqual([
         'notify-customer (rule confirm-payment)',
         'determine-seller (rule determine-seller)',

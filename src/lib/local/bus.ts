@@ -287,17 +287,13 @@ export class LocalEventBus {
     // Like an SQS dead-letter queue message: the event plus why it could not be delivered.
     this.store.deadLetter(tracker?.record.id, { orderId, rule: rule.name, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage, event: event as unknown as Record<string, unknown> });
     this.recorder.record(orderId, 'events', 'DeadLettered', { name: event['detail-type'], details: { eventId: event.id, rule: rule.name, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage } });
-    // The order cannot go on past this delivery. It fails with the handler's error and where it happened as soon
-    // as nothing else of it is in flight (see `stopped`): a dead letter on a side branch of a fan-out (e.g. a
-    // notification) must not fail an order whose main branch still reaches its terminal event.
+    // The order cannot go on past this delivery. It fails with the handler's error as soon as nothing else of it
+    // is in flight (see `stopped`): a dead letter on a side branch of a fan-out (e.g. a notification) must not
+    // fail an order whose main branch still reaches its terminal event. The outcome's error is the handler's,
+    // as a Task failure reports it in orchestration (both modes give the same answer); the rule, the target and
+    // the attempts are in the DeadLettered entry that `logs` and `trace` show.
     if (tracker && !tracker.deadLettered) {
-      tracker.deadLettered = {
-        state: event.detail,
-        failure: {
-          Error: error.errorType,
-          Cause: `${error.errorMessage} (rule ${rule.name}, target ${rule.target}: dead-lettered after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
-        },
-      };
+      tracker.deadLettered = { state: event.detail, failure: { Error: error.errorType, Cause: error.errorMessage } };
     }
   }
 

@@ -53,7 +53,7 @@ describe.each(['orchestration', 'events'] as const)(
         (error: unknown) => error,
       );
       expect(failed).toBeInstanceOf(UserError);
-      expect((failed as UserError).message).toMatch(/^AWS ServiceUnavailableException: injected fault\./);
+      expect((failed as UserError).message).toMatch(/^AWS \w+ \w+: ServiceUnavailableException: injected fault\./);
       expect((failed as UserError).suggestions.at(-1)).toMatch(/fulfill destroy --target aws` again/);
       const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
       expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);

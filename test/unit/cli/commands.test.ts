@@ -98,7 +98,7 @@ describe('commands in process, through the Target interface (local target)', () 
     const escape = await cli(['destroy', '--stage', '../..', '--yes'], { dir });
     expect(escape.exit).toBe(2);
     expect(existsSync(join(dir, 'fulfill.config.json'))).toBe(true);
-    expect(existsSync(join(dir, '.fulfill/local/test/deployment.json'))).toBe(true);
+    expect(existsSync(join(dir, '.fulfill/local/test/state.db'))).toBe(true);
     const other = templateProject(join(tmp.dir, 'other'));
     await cli(['deploy'], { dir: other });
     const first = envelope((await cli(['destroy', '--yes', '--json'], { dir: other })).stdout);
