@@ -11,7 +11,10 @@ export default {
     [`^(?:file://)?${root}/dist/(.*)\\.js$`]: '<rootDir>/src/$1.ts',
   },
   transform: {
-    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } },
+    ],
   },
   setupFiles: ['<rootDir>/test/jest.setup.ts'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],

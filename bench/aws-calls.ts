@@ -25,9 +25,18 @@ const { FakeAwsModel, fakeClients, isMutating } = await import('../test/helpers/
 /** Runs every step of a deploy against `model`; returns its calls and round trips. */
 async function run(model, blueprint, bundles, concurrency) {
   model.reset();
-  const { steps } = awsDeploySteps(blueprint, { clients: fakeClients(model), sleep: async () => {}, concurrency, bundle: async () => bundles });
+  const { steps } = awsDeploySteps(blueprint, {
+    clients: fakeClients(model),
+    sleep: async () => {},
+    concurrency,
+    bundle: async () => bundles,
+  });
   for (const step of steps) await step.run();
-  return { calls: model.calls.length, writes: model.calls.filter((c) => isMutating(c.command)).length, rounds: model.roundTrips() };
+  return {
+    calls: model.calls.length,
+    writes: model.calls.filter((c) => isMutating(c.command)).length,
+    rounds: model.roundTrips(),
+  };
 }
 
 const root = mkdtempSync(join(tmpdir(), 'fulfill-bench-aws-'));
@@ -35,7 +44,10 @@ try {
   for (const mode of ['orchestration', 'events']) {
     const dir = join(root, mode);
     cpSync(template, dir, { recursive: true });
-    writeFileSync(join(dir, 'fulfill.config.json'), JSON.stringify({ app: 'bench', stage: 'bench', mode, region: 'eu-central-1' }));
+    writeFileSync(
+      join(dir, 'fulfill.config.json'),
+      JSON.stringify({ app: 'bench', stage: 'bench', mode, region: 'eu-central-1' }),
+    );
     const blueprint = loadBlueprint(dir, { mode });
     const bundles = await bundleHandlers(dir, blueprint.handlers, mode);
 
@@ -45,10 +57,15 @@ try {
     const bounded = new FakeAwsModel({ rounds: true, settleReads: 0 });
     const firstBounded = await run(bounded, blueprint, bundles, DEFAULT_CONCURRENCY);
     const noopBounded = await run(bounded, blueprint, bundles, DEFAULT_CONCURRENCY);
-    if (first.calls !== firstBounded.calls || noop.calls !== noopBounded.calls || noop.writes !== 0) throw new Error(`bench: inconsistent runs in ${mode} mode`);
+    if (first.calls !== firstBounded.calls || noop.calls !== noopBounded.calls || noop.writes !== 0)
+      throw new Error(`bench: inconsistent runs in ${mode} mode`);
 
-    console.log(`aws calls (${mode}): first deploy ${first.calls}, no-op redeploy ${noop.calls}, critical path ${first.rounds}`);
-    console.log(`  first deploy: ${first.writes} mutating; no-op redeploy: ${noop.writes} mutating, critical path ${noop.rounds}; round trips at ${DEFAULT_CONCURRENCY} at a time: ${firstBounded.rounds} and ${noopBounded.rounds}`);
+    console.log(
+      `aws calls (${mode}): first deploy ${first.calls}, no-op redeploy ${noop.calls}, critical path ${first.rounds}`,
+    );
+    console.log(
+      `  first deploy: ${first.writes} mutating; no-op redeploy: ${noop.writes} mutating, critical path ${noop.rounds}; round trips at ${DEFAULT_CONCURRENCY} at a time: ${firstBounded.rounds} and ${noopBounded.rounds}`,
+    );
   }
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -52,7 +52,9 @@ for (const mode of modes) {
     );
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const rssMb = (process.memoryUsage().rss / 1024 / 1024).toFixed(0);
-    console.log(`orders (${mode}, local): ${count} orders in ${seconds.toFixed(2)} s = ${(count / seconds).toFixed(0)} orders/s at ${concurrency} in flight (${succeeded} succeeded, ${failed} failed; rss ${rssMb} MB, +${((process.memoryUsage().rss - memBefore) / 1024 / 1024).toFixed(0)} MB)`);
+    console.log(
+      `orders (${mode}, local): ${count} orders in ${seconds.toFixed(2)} s = ${(count / seconds).toFixed(0)} orders/s at ${concurrency} in flight (${succeeded} succeeded, ${failed} failed; rss ${rssMb} MB, +${((process.memoryUsage().rss - memBefore) / 1024 / 1024).toFixed(0)} MB)`,
+    );
     await backend.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

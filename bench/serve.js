@@ -20,10 +20,20 @@ function post(url, body) {
   return new Promise((resolve, reject) => {
     const u = new URL('/orders', url);
     const started = process.hrtime.bigint();
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -39,7 +49,11 @@ for (const mode of modes) {
   };
   run('init', '.', '--name', 'bench', '--mode', mode, '--yes', '--force');
   run('deploy');
-  const server = spawn(process.execPath, [bin, 'serve', '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NO_COLOR: '1' } });
+  const server = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const url = await new Promise((resolve) => {
     let out = '';
     server.stdout.on('data', (c) => {

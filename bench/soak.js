@@ -24,14 +24,24 @@ const agent = new Agent({ keepAlive: true, maxSockets: 20 });
 function fulfill(dir, args) {
   const started = process.hrtime.bigint();
   // /usr/bin/time is not everywhere: peak RSS comes from the child's own report (FULFILL_BENCH_RSS below).
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { ...r, ms: Number(process.hrtime.bigint() - started) / 1e6 };
 }
 
 /** Runs a command under `node --require` a preload that prints the process's peak RSS at exit. */
 function fulfillWithRss(dir, args) {
   const preload = fileURLToPath(new URL('./peak-rss.cjs', import.meta.url));
-  const r = spawnSync(process.execPath, ['--require', preload, bin, ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, ['--require', preload, bin, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const m = /peak-rss (\d+)/.exec(r.stderr);
   return { ...r, peakMb: m ? Number(m[1]) / 1024 / 1024 : NaN };
 }
@@ -45,9 +55,17 @@ function stateStats(dir) {
       executions: one('SELECT count(*) FROM executions'),
       outcomes: one('SELECT count(*) FROM outcomes'),
       running: one("SELECT count(*) FROM executions WHERE status = 'RUNNING'"),
-      lost: one('SELECT count(*) FROM executions x WHERE NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.execution_id = x.id)'),
-      duplicateExecutions: one('SELECT count(*) FROM (SELECT order_id FROM executions GROUP BY order_id HAVING count(*) > 1)'),
-      statuses: db.prepare('SELECT status, count(*) AS n FROM outcomes GROUP BY status').all().map((r) => `${r.status} ${r.n}`).join(', '),
+      lost: one(
+        'SELECT count(*) FROM executions x WHERE NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.execution_id = x.id)',
+      ),
+      duplicateExecutions: one(
+        'SELECT count(*) FROM (SELECT order_id FROM executions GROUP BY order_id HAVING count(*) > 1)',
+      ),
+      statuses: db
+        .prepare('SELECT status, count(*) AS n FROM outcomes GROUP BY status')
+        .all()
+        .map((r) => `${r.status} ${r.n}`)
+        .join(', '),
     };
   } finally {
     db.close();
@@ -56,7 +74,9 @@ function stateStats(dir) {
 
 function bytesOnDisk(dir) {
   const stage = join(dir, '.fulfill/local/dev');
-  return readdirSync(stage).filter((f) => f.startsWith('state.db')).reduce((n, f) => n + statSync(join(stage, f)).size, 0);
+  return readdirSync(stage)
+    .filter((f) => f.startsWith('state.db'))
+    .reduce((n, f) => n + statSync(join(stage, f)).size, 0);
 }
 
 function median(values) {
@@ -80,20 +100,43 @@ function get(url, path) {
 function post(url, body) {
   return new Promise((resolve) => {
     const u = new URL('/orders', url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });
 }
 
-const order = (orderId) => JSON.stringify({ orderId, customerId: 'c-1', paymentInstrumentType: 'creditCard', sellerId: 'shop', currency: 'EUR', items: [{ sku: 'sku-1', quantity: 1, unitPrice: 9.99 }], shipTo: { country: 'DE', postalCode: '10115' } });
+const order = (orderId) =>
+  JSON.stringify({
+    orderId,
+    customerId: 'c-1',
+    paymentInstrumentType: 'creditCard',
+    sellerId: 'shop',
+    currency: 'EUR',
+    items: [{ sku: 'sku-1', quantity: 1, unitPrice: 9.99 }],
+    shipTo: { country: 'DE', postalCode: '10115' },
+  });
 
 async function startServe(dir) {
   const preload = fileURLToPath(new URL('./peak-rss.cjs', import.meta.url));
-  const server = spawn(process.execPath, ['--require', preload, bin, 'serve', '--port', '0', '--grace', '120'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const server = spawn(process.execPath, ['--require', preload, bin, 'serve', '--port', '0', '--grace', '120'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let err = '';
   server.stderr.on('data', (c) => (err += c));
   const url = await new Promise((resolve) => {
@@ -137,37 +180,58 @@ for (const mode of modes) {
     const small = await orderLookups(dir, ['small-1', 'small-50', 'small-100']);
 
     const started = process.hrtime.bigint();
-    const batch = fulfillWithRss(dir, ['send-order', '--count', String(countOrders), '--concurrency', String(concurrency), '--order-id', 'soak', '--timeout', '600']);
+    const batch = fulfillWithRss(dir, [
+      'send-order',
+      '--count',
+      String(countOrders),
+      '--concurrency',
+      String(concurrency),
+      '--order-id',
+      'soak',
+      '--timeout',
+      '600',
+    ]);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const afterBatch = stateStats(dir);
     const bytesPerOrder = bytesOnDisk(dir) / afterBatch.orders;
-    console.log(`soak (${mode}) send-order --count ${countOrders}: ${seconds.toFixed(1)} s (${(countOrders / seconds).toFixed(0)} orders/s), exit ${batch.status}; `
-      + `${afterBatch.orders} orders, ${afterBatch.outcomes} terminal outcomes (${afterBatch.statuses}), lost ${afterBatch.lost}, `
-      + `duplicates ${afterBatch.duplicateExecutions}, running ${afterBatch.running}; peak RSS ${batch.peakMb.toFixed(0)} MB; `
-      + `${(bytesPerOrder / 1024).toFixed(1)} KB on disk per order`);
+    console.log(
+      `soak (${mode}) send-order --count ${countOrders}: ${seconds.toFixed(1)} s (${(countOrders / seconds).toFixed(0)} orders/s), exit ${batch.status}; ` +
+        `${afterBatch.orders} orders, ${afterBatch.outcomes} terminal outcomes (${afterBatch.statuses}), lost ${afterBatch.lost}, ` +
+        `duplicates ${afterBatch.duplicateExecutions}, running ${afterBatch.running}; peak RSS ${batch.peakMb.toFixed(0)} MB; ` +
+        `${(bytesPerOrder / 1024).toFixed(1)} KB on disk per order`,
+    );
 
     const server = await startServe(dir);
     const serveStarted = process.hrtime.bigint();
     let next = 0;
     let accepted = 0;
     let refused = 0;
-    await Promise.all(Array.from({ length: 20 }, async () => {
-      while (next < serveOrders) {
-        const status = await post(server.url, order(`http-${next++}`));
-        if (status === 200) accepted++;
-        else refused++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < serveOrders) {
+          const status = await post(server.url, order(`http-${next++}`));
+          if (status === 200) accepted++;
+          else refused++;
+        }
+      }),
+    );
     const servePeak = await server.stop(); // SIGTERM: waits for in-flight orders (--grace 120)
     const serveSeconds = Number(process.hrtime.bigint() - serveStarted) / 1e9;
     const afterServe = stateStats(dir);
-    console.log(`soak (${mode}) serve ${serveOrders} POST /orders: ${serveSeconds.toFixed(1)} s to the last outcome; ${accepted} accepted, ${refused} refused; `
-      + `stage now ${afterServe.orders} orders, ${afterServe.outcomes} terminal outcomes, lost ${afterServe.lost}, duplicates ${afterServe.duplicateExecutions}, `
-      + `running ${afterServe.running}; peak RSS ${servePeak.toFixed(0)} MB`);
+    console.log(
+      `soak (${mode}) serve ${serveOrders} POST /orders: ${serveSeconds.toFixed(1)} s to the last outcome; ${accepted} accepted, ${refused} refused; ` +
+        `stage now ${afterServe.orders} orders, ${afterServe.outcomes} terminal outcomes, lost ${afterServe.lost}, duplicates ${afterServe.duplicateExecutions}, ` +
+        `running ${afterServe.running}; peak RSS ${servePeak.toFixed(0)} MB`,
+    );
 
-    const large = await orderLookups(dir, ['small-1', 'soak-5000', `soak-${countOrders}`].filter((id) => id !== 'soak-5000' || countOrders >= 5000));
-    console.log(`soak (${mode}) look-ups (median): logs --order ${small.logsMs.toFixed(0)} ms at 100 orders vs ${large.logsMs.toFixed(0)} ms at ${afterServe.orders}; `
-      + `GET /orders/{id} ${small.httpMs.toFixed(1)} ms vs ${large.httpMs.toFixed(1)} ms`);
+    const large = await orderLookups(
+      dir,
+      ['small-1', 'soak-5000', `soak-${countOrders}`].filter((id) => id !== 'soak-5000' || countOrders >= 5000),
+    );
+    console.log(
+      `soak (${mode}) look-ups (median): logs --order ${small.logsMs.toFixed(0)} ms at 100 orders vs ${large.logsMs.toFixed(0)} ms at ${afterServe.orders}; ` +
+        `GET /orders/{id} ${small.httpMs.toFixed(1)} ms vs ${large.httpMs.toFixed(1)} ms`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -21,4 +21,6 @@ function median(args) {
 const node = median(['-e', '0']);
 const version = median([bin, '--version']);
 const help = median([bin, '--help']);
-console.log(`startup: node -e 0 ${node.toFixed(0)} ms | fulfill --version ${version.toFixed(0)} ms (${(version / node).toFixed(1)}x) | fulfill --help ${help.toFixed(0)} ms (${(help / node).toFixed(1)}x)  [median of ${runs}]`);
+console.log(
+  `startup: node -e 0 ${node.toFixed(0)} ms | fulfill --version ${version.toFixed(0)} ms (${(version / node).toFixed(1)}x) | fulfill --help ${help.toFixed(0)} ms (${(help / node).toFixed(1)}x)  [median of ${runs}]`,
+);

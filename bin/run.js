@@ -2,7 +2,9 @@
 // Before anything is loaded: on an older Node the dependencies fail with obscure errors (package.json "engines").
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
-  console.error(`Error: fulfill needs Node.js 20.19 or newer (22 recommended); this is Node.js ${process.versions.node}.`);
+  console.error(
+    `Error: fulfill needs Node.js 20.19 or newer (22 recommended); this is Node.js ${process.versions.node}.`,
+  );
   console.error('→ Install a current Node.js (https://nodejs.org), e.g. with nvm: nvm install 22');
   process.exit(2);
 }

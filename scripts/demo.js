@@ -15,7 +15,11 @@ const project = join(dir, 'shop');
 
 function fulfill(...args) {
   process.stdout.write(`\n$ fulfill ${args.join(' ')}\n`);
-  const run = spawnSync(process.execPath, [bin, ...args], { cwd: args[0] === 'init' ? dir : project, stdio: 'inherit', env: { ...process.env } });
+  const run = spawnSync(process.execPath, [bin, ...args], {
+    cwd: args[0] === 'init' ? dir : project,
+    stdio: 'inherit',
+    env: { ...process.env },
+  });
   if (run.status !== 0) {
     process.stderr.write(`demo: \`fulfill ${args.join(' ')}\` exited with ${run.status}; project left in ${project}\n`);
     process.exit(run.status ?? 1);
@@ -26,7 +30,16 @@ fulfill('init', 'shop', '--name', 'demo-shop', '--mode', mode, '--yes');
 fulfill('deploy', '--mode', mode);
 fulfill('send-order', '--payment', 'creditCard', '--order-id', 'demo-ok', '--wait', '--expect', 'succeeded');
 fulfill('send-order', '--payment', 'giftCard', '--order-id', 'demo-failed', '--wait', '--expect', 'failed');
-fulfill('send-order', '--file', 'orders/credit-card-3p.json', '--order-id', 'demo-3p', '--wait', '--expect', 'succeeded');
+fulfill(
+  'send-order',
+  '--file',
+  'orders/credit-card-3p.json',
+  '--order-id',
+  'demo-3p',
+  '--wait',
+  '--expect',
+  'succeeded',
+);
 fulfill('logs', '--order', 'demo-ok');
 fulfill('logs', '--order', 'demo-failed');
 rmSync(dir, { recursive: true, force: true });

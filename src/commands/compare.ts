@@ -67,7 +67,7 @@ export default class Compare extends BaseCommand<typeof Compare> {
     this.log(renderComparison(report));
     if (report.differences.length > 0) {
       this.errorData = report;
-      const first = report.differences[0]!;
+      const first = report.differences[0];
       throw new ExpectationError(
         `${report.differences.length} outcome difference(s) between the modes; first: order ${first.orderId} field ${first.field} (orchestration ${JSON.stringify(first.orchestration)}, events ${JSON.stringify(first.events)})`,
         [
@@ -78,7 +78,7 @@ export default class Compare extends BaseCommand<typeof Compare> {
     if (report.errors.length > 0) {
       this.errorData = report;
       throw new UserError(
-        `${report.errors.length} order(s) got no outcome in both modes; first: ${report.errors[0]!.orderId}: ${report.errors[0]!.error}`,
+        `${report.errors.length} order(s) got no outcome in both modes; first: ${report.errors[0].orderId}: ${report.errors[0].error}`,
         [],
         ExitCode.Timeout,
         'Timeout',

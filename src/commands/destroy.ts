@@ -12,8 +12,15 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
   static flags = {
     ...stageFlags,
     ...targetFlags,
-    'keep-logs': Flags.boolean({ summary: 'AWS target: keep the log groups (execution, event and function logs).', default: false }),
-    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (required without a terminal).', default: false }),
+    'keep-logs': Flags.boolean({
+      summary: 'AWS target: keep the log groups (execution, event and function logs).',
+      default: false,
+    }),
+    yes: Flags.boolean({
+      char: 'y',
+      summary: 'Do not ask for confirmation (required without a terminal).',
+      default: false,
+    }),
   };
 
   async run(): Promise<DestroyReport> {
@@ -21,7 +28,9 @@ export default class Destroy extends BaseCommand<typeof Destroy> {
     const target = await openTarget(flags);
     if (!flags.yes) {
       if (!process.stdin.isTTY || !process.stderr.isTTY || this.jsonEnabled()) {
-        throw new UserError(`destroy needs --yes when not run on a terminal (stage "${target.stage}")`, ['Add --yes to confirm in CI.']);
+        throw new UserError(`destroy needs --yes when not run on a terminal (stage "${target.stage}")`, [
+          'Add --yes to confirm in CI.',
+        ]);
       }
       const { confirm } = await import('@inquirer/prompts');
       const question = `Delete stage "${target.stage}" of ${target.config.app} on ${target.label}?`;

@@ -12,17 +12,37 @@ import { openTarget } from '../lib/targets/index.js';
 export default class Logs extends BaseCommand<typeof Logs> {
   static summary = 'Show execution history and event logs, per order or for a time window; --follow tails them.';
   static description = `Entries come from every process working on the stage (send-order, serve). With --json, each entry is printed as one JSON object per line (JSON Lines; schema in the README); errors are the usual JSON envelope.\n\n${EXIT_CODES_HELP}`;
-  static examples = ['<%= config.bin %> logs --order ord-123', '<%= config.bin %> logs --since 10m --json', '<%= config.bin %> logs --follow'];
+  static examples = [
+    '<%= config.bin %> logs --order ord-123',
+    '<%= config.bin %> logs --since 10m --json',
+    '<%= config.bin %> logs --follow',
+  ];
   static flags = {
     ...stageFlags,
     ...targetFlags,
-    functions: Flags.boolean({ summary: 'AWS target: also the Lambda functions\' own log lines.', default: false }),
+    functions: Flags.boolean({ summary: "AWS target: also the Lambda functions' own log lines.", default: false }),
     order: Flags.string({ char: 'o', summary: 'Only this order id.' }),
-    since: Flags.string({ summary: 'Only entries since a duration ago (500ms, 90s, 10m, 2h, 1d) or an ISO 8601 time (default on aws: 1h).' }),
+    since: Flags.string({
+      summary: 'Only entries since a duration ago (500ms, 90s, 10m, 2h, 1d) or an ISO 8601 time (default on aws: 1h).',
+    }),
     limit: Flags.integer({ char: 'n', summary: 'Only the last N entries (before following).', min: 1 }),
-    source: Flags.string({ summary: 'Only these streams.', options: ['execution', 'events', 'api', 'function'], multiple: true }),
-    follow: Flags.boolean({ char: 'f', summary: 'Keep printing new entries until interrupted (Ctrl-C); with --order, until the order ends (exit 1 if it did not succeed).', default: false }),
-    execution: Flags.integer({ char: 'e', summary: 'With --order: this submission of the order (1 = the first; default: the latest).', min: 1, dependsOn: ['order'] }),
+    source: Flags.string({
+      summary: 'Only these streams.',
+      options: ['execution', 'events', 'api', 'function'],
+      multiple: true,
+    }),
+    follow: Flags.boolean({
+      char: 'f',
+      summary:
+        'Keep printing new entries until interrupted (Ctrl-C); with --order, until the order ends (exit 1 if it did not succeed).',
+      default: false,
+    }),
+    execution: Flags.integer({
+      char: 'e',
+      summary: 'With --order: this submission of the order (1 = the first; default: the latest).',
+      min: 1,
+      dependsOn: ['order'],
+    }),
   };
 
   private printed = 0;

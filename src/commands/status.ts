@@ -17,7 +17,9 @@ export default class Status extends BaseCommand<typeof Status> {
     const report = await target.status();
     const redeploy = target.name === 'local' ? '`fulfill deploy`' : `\`fulfill deploy --target ${target.name}\``;
     const when = report.deployedAt ? `, deployed ${report.deployedAt}` : `, ${report.endpoint}`;
-    this.log(`${target.config.app}/${report.stage} on ${report.where}: ${report.mode} mode${when}${report.drift ? paint('yellow', ` — drift: run ${redeploy}`) : ', in sync'}`);
+    this.log(
+      `${target.config.app}/${report.stage} on ${report.where}: ${report.mode} mode${when}${report.drift ? paint('yellow', ` — drift: run ${redeploy}`) : ', in sync'}`,
+    );
     for (const line of renderResourceStates(report.resources)) this.log(line);
     return report;
   }

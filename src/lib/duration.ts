@@ -25,13 +25,19 @@ export function parseSince(text: string, now = Date.now()): number {
   const ms = durationMs(text);
   if (ms !== undefined) return now - ms;
   const time = Date.parse(text);
-  if (Number.isNaN(time)) throw new UserError(`--since must be ${DURATION_HELP}, or an ISO 8601 time (got ${JSON.stringify(text)})`);
+  if (Number.isNaN(time))
+    throw new UserError(`--since must be ${DURATION_HELP}, or an ISO 8601 time (got ${JSON.stringify(text)})`);
   return time;
 }
 
 /** A duration as people write it: `1ms`, `2s`, `1.5m`, `1h` (the largest unit that is at least 1). */
 export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', UNIT_MS.d], ['h', UNIT_MS.h], ['m', UNIT_MS.m], ['s', UNIT_MS.s]] as const) {
+  for (const [unit, size] of [
+    ['d', UNIT_MS.d],
+    ['h', UNIT_MS.h],
+    ['m', UNIT_MS.m],
+    ['s', UNIT_MS.s],
+  ] as const) {
     if (ms >= size) return `${Number((ms / size).toFixed(2))}${unit}`;
   }
   return `${ms}ms`;

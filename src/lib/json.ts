@@ -10,7 +10,9 @@ export function parseUserJson(text: string, where: string): unknown {
   try {
     return JSON.parse(withoutBom(text));
   } catch (error) {
-    throw new UserError(`${where}: not valid JSON (${firstLine((error as Error).message)})`, ['Fix the JSON syntax, e.g. with `npx jsonlint`.']);
+    throw new UserError(`${where}: not valid JSON (${firstLine((error as Error).message)})`, [
+      'Fix the JSON syntax, e.g. with `npx jsonlint`.',
+    ]);
   }
 }
 
@@ -27,7 +29,7 @@ export function safeJson(text: string): unknown {
 export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value as object)
+    return `{${Object.keys(value)
       .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
@@ -37,5 +39,5 @@ export function canonical(value: unknown): string {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n')[0]!.trim();
+  return text.split('\n')[0].trim();
 }

@@ -4,6 +4,9 @@ declare module 'asl-validator' {
     errors: Array<{ 'Error code': string; Message: string }>;
     errorsText: (separator?: string) => string;
   }
-  function aslValidator(definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }): AslValidationResult;
+  function aslValidator(
+    definition: unknown,
+    options?: { checkPaths?: boolean; checkArn?: boolean },
+  ): AslValidationResult;
   export default aslValidator;
 }

@@ -7,7 +7,13 @@ describe('deploy --target aws from the CLI', () => {
   const tmp = tempDir();
   templateProject(tmp.dir);
   afterAll(() => tmp.cleanup());
-  const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true', AWS_MAX_ATTEMPTS: '1' };
+  const env = {
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_MAX_ATTEMPTS: '1',
+  };
 
   it('an unreachable AWS is exit 3 with one line saying nothing was changed', async () => {
     const run = await runCli(['deploy', '--target', 'aws'], { cwd: tmp.dir, env });

@@ -39,7 +39,9 @@ describe('the CLI contract, as a subprocess', () => {
   it('--version --json is the envelope', async () => {
     const run = await runCli(['--version', '--json'], { cwd: tmp.dir });
     expect(run.code).toBe(0);
-    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(envelope(run)).toMatchObject({ status: 0, result: { name: 'fulfill', version } });
   });
 

@@ -39,16 +39,16 @@ describe('fulfill compare on the default project', () => {
     expect(report.differences).toEqual([]);
     const byOrigin = Object.fromEntries(report.orders.map((o) => [o.origin, o]));
     // Counted from the log: the 3P order runs decide-fulfillment and calculate-fee, the failed one stops after notify.
-    expect(byOrigin['orders/credit-card-1p.json']!.usage.orchestration).toMatchObject({
+    expect(byOrigin['orders/credit-card-1p.json'].usage.orchestration).toMatchObject({
       lambdaInvocations: 5,
       stateTransitions: 6,
     });
-    expect(byOrigin['orders/credit-card-3p.json']!.usage.events).toMatchObject({
+    expect(byOrigin['orders/credit-card-3p.json'].usage.events).toMatchObject({
       lambdaInvocations: 6,
       eventsPublished: 7,
       ruleDeliveries: 6,
     });
-    expect(byOrigin['orders/gift-card.json']!.usage.events).toMatchObject({ lambdaInvocations: 2, eventsPublished: 3 });
+    expect(byOrigin['orders/gift-card.json'].usage.events).toMatchObject({ lambdaInvocations: 2, eventsPublished: 3 });
     for (const mode of ['orchestration', 'events'] as const) {
       expect(report.modes[mode]).toMatchObject({ orders: 3, succeeded: 2, failed: 1, noOutcome: 0 });
       expect(report.modes[mode].latencyMs.max).toBeGreaterThan(0);
@@ -58,7 +58,7 @@ describe('fulfill compare on the default project', () => {
     expect(report.wiring.events.longestChain.length).toBe(6);
 
     // The same run, traced: one order's usage and estimated cost.
-    const orderId = byOrigin['orders/credit-card-3p.json']!.orderId;
+    const orderId = byOrigin['orders/credit-card-3p.json'].orderId;
     const traced = envelope<OrderTrace>(
       await runCli(['trace', orderId, '--stage', 'cmp-ev', '--json'], { cwd: tmp.dir }),
     );
@@ -111,8 +111,8 @@ describe('fulfill compare on the default project', () => {
       expect.objectContaining({ field: 'seller.type', orchestration: '1P', events: null }),
     );
     expect(report.errors).toEqual([]);
-    expect(report.orders[0]!.usage.orchestration).toMatchObject({ faultsInjected: 3, lambdaInvocations: 8 });
-    expect(report.orders[0]!.usage.events).toMatchObject({ faultsInjected: 3, deadLettered: 1 });
+    expect(report.orders[0].usage.orchestration).toMatchObject({ faultsInjected: 3, lambdaInvocations: 8 });
+    expect(report.orders[0].usage.events).toMatchObject({ faultsInjected: 3, deadLettered: 1 });
   }, 150_000);
 
   it('refuses --inject on the AWS target and a stage too long for two compare stages', async () => {
@@ -131,24 +131,41 @@ describe('fulfill compare on the default project', () => {
     });
     expect(serve.code).toBe(2);
     expect(serve.stderr).toMatch(/^Error: --inject event:OrderPlaced:drop: event faults need an events-mode stage/);
-    const typo = await runCli(['send-order', '--stage', 'cmp-ev', '--inject', 'determine-sellr:timeout'], { cwd: tmp.dir });
+    const typo = await runCli(['send-order', '--stage', 'cmp-ev', '--inject', 'determine-sellr:timeout'], {
+      cwd: tmp.dir,
+    });
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/"determine-sellr" is not a handler of this stage/);
   });
 
   it('send-order --inject: the fault shows in the outcome, in logs and in trace as injected', async () => {
-    const args = ['--stage', 'cmp-ev', '--order-id', 'inj-1', '--inject', 'authorize-payment:throw:PaymentAuthorizationFailed'];
+    const args = [
+      '--stage',
+      'cmp-ev',
+      '--order-id',
+      'inj-1',
+      '--inject',
+      'authorize-payment:throw:PaymentAuthorizationFailed',
+    ];
     const sent = envelope<{ outcome: { status: string; error: { error: string } } }>(
       await runCli(['send-order', ...args, '--json'], { cwd: tmp.dir }),
     );
     expect(sent.result.outcome).toMatchObject({ status: 'FAILED', error: { error: 'PaymentAuthorizationFailed' } });
     const logs = await runCli(['logs', '--stage', 'cmp-ev', '--order', 'inj-1', '--json'], { cwd: tmp.dir });
-    const injected = logs.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; details?: unknown });
+    const injected = logs.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; details?: unknown });
     expect(injected.filter((e) => e.type === 'FaultInjected')).toEqual([
-      expect.objectContaining({ name: 'authorize-payment', details: expect.objectContaining({ injected: true, fault: 'throw' }) }),
+      expect.objectContaining({
+        name: 'authorize-payment',
+        details: expect.objectContaining({ injected: true, fault: 'throw' }),
+      }),
     ]);
     const trace = await runCli(['trace', 'inj-1', '--stage', 'cmp-ev'], { cwd: tmp.dir });
-    expect(trace.stdout).toMatch(/injected fault: authorize-payment authorize-payment:throw:PaymentAuthorizationFailed/);
+    expect(trace.stdout).toMatch(
+      /injected fault: authorize-payment authorize-payment:throw:PaymentAuthorizationFailed/,
+    );
   });
 });
 

@@ -28,7 +28,15 @@ const ORDERS: Array<[string, Order]> = [
   ['1P creditCard GB x3', testOrder({ country: 'GB', quantity: 3 })],
   ['1P creditCard US', testOrder({ country: 'US', price: 250 })],
   ['1P creditCard JP (main hub)', testOrder({ country: 'JP' })],
-  ['1P creditCard two items', testOrder({ items: [{ sku: 'a', quantity: 2, unitPrice: 1.005 }, { sku: 'b', quantity: 1, unitPrice: 0.1 }] })],
+  [
+    '1P creditCard two items',
+    testOrder({
+      items: [
+        { sku: 'a', quantity: 2, unitPrice: 1.005 },
+        { sku: 'b', quantity: 1, unitPrice: 0.1 },
+      ],
+    }),
+  ],
   ['1P giftCard', testOrder({ paymentInstrumentType: 'giftCard' })],
   ['1P paypal', testOrder({ paymentInstrumentType: 'paypal' })],
   ['1P invoice FR', testOrder({ paymentInstrumentType: 'invoice', country: 'FR' })],
@@ -44,7 +52,18 @@ const ORDERS: Array<[string, Order]> = [
   ['3P debitCard JP', testOrder({ sellerId: 'seller-7', paymentInstrumentType: 'debitCard', country: 'JP' })],
   ['3P creditCard USD', testOrder({ sellerId: 'seller-7', currency: 'USD', country: 'US' })],
   ['1P creditCard CHF', testOrder({ currency: 'CHF', country: 'CH' })],
-  ['3P creditCard three items GB', testOrder({ sellerId: 'seller-3', country: 'GB', items: [{ sku: 'a', quantity: 3, unitPrice: 5 }, { sku: 'b', quantity: 3, unitPrice: 7.25 }, { sku: 'c', quantity: 4, unitPrice: 0.99 }] })],
+  [
+    '3P creditCard three items GB',
+    testOrder({
+      sellerId: 'seller-3',
+      country: 'GB',
+      items: [
+        { sku: 'a', quantity: 3, unitPrice: 5 },
+        { sku: 'b', quantity: 3, unitPrice: 7.25 },
+        { sku: 'c', quantity: 4, unitPrice: 0.99 },
+      ],
+    }),
+  ],
 ];
 
 describe('both modes reach the same outcome for the same order', () => {
@@ -53,7 +72,10 @@ describe('both modes reach the same outcome for the same order', () => {
 
   beforeAll(async () => {
     templateProject(tmp.dir);
-    for (const [stage, mode] of [['orch', 'orchestration'], ['ev', 'events']] as const) {
+    for (const [stage, mode] of [
+      ['orch', 'orchestration'],
+      ['ev', 'events'],
+    ] as const) {
       const { steps } = localDeploySteps(loadBlueprint(tmp.dir, { mode, stage }));
       for (const step of steps) await step.run();
       backends[mode] = await LocalBackend.start(tmp.dir, stage, { recordFunctionLogs: false });
@@ -70,15 +92,23 @@ describe('both modes reach the same outcome for the same order', () => {
     return backend.waitForOutcome(order.orderId, 30_000);
   };
 
-  it.each(ORDERS.map(([name, order], i) => [name, { ...order, orderId: `x-${i}` }] as const))('%s', async (_name, order) => {
-    const [orchestrated, choreographed] = await Promise.all([run(backends.orchestration!, order), run(backends.events!, order)]);
-    expect(orchestrated.mode).toBe('orchestration');
-    expect(choreographed.mode).toBe('events');
-    expect(comparableOutcome(choreographed)).toEqual(comparableOutcome(orchestrated));
-  });
+  it.each(ORDERS.map(([name, order], i) => [name, { ...order, orderId: `x-${i}` }] as const))(
+    '%s',
+    async (_name, order) => {
+      const [orchestrated, choreographed] = await Promise.all([
+        run(backends.orchestration, order),
+        run(backends.events, order),
+      ]);
+      expect(orchestrated.mode).toBe('orchestration');
+      expect(choreographed.mode).toBe('events');
+      expect(comparableOutcome(choreographed)).toEqual(comparableOutcome(orchestrated));
+    },
+  );
 
   it('covers both outcomes and both seller types', async () => {
-    const outcomes = await Promise.all(ORDERS.map(([, order], i) => backends.orchestration!.waitForOutcome(`x-${i}`, 30_000)));
+    const outcomes = await Promise.all(
+      ORDERS.map(([, order], i) => backends.orchestration.waitForOutcome(`x-${i}`, 30_000)),
+    );
     expect(new Set(outcomes.map((o) => o.status))).toEqual(new Set(['SUCCEEDED', 'FAILED']));
     expect(new Set(outcomes.map((o) => o.fulfilledBy))).toEqual(new Set(['shop', 'seller', null]));
   });

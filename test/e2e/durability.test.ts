@@ -23,10 +23,19 @@ const order = (orderId: string) => ({
 function post(url: string, body: unknown): Promise<number> {
   return new Promise((resolve) => {
     const u = new URL('/orders', url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     // The server was killed: no answer is not an acceptance.
     req.on('error', () => resolve(0));
     req.end(JSON.stringify(body));
@@ -44,7 +53,10 @@ async function until(condition: () => boolean, timeoutMs = 120_000): Promise<voi
 /** The invariant after a crash and a restart. */
 async function expectRecovered(project: string, stage: string, accepted: readonly string[], prefix: string) {
   // Restart: any command that opens the stage ends what the dead process left running.
-  const restart = await runCli(['logs', '--stage', stage, '--order', accepted[0] ?? 'none', '--json'], { cwd: project, timeoutMs: 120_000 });
+  const restart = await runCli(['logs', '--stage', stage, '--order', accepted[0] ?? 'none', '--json'], {
+    cwd: project,
+    timeoutMs: 120_000,
+  });
   expect(restart.code).toBe(0);
   const rows = executionRows(project, stage);
   const byOrder = new Map<string, typeof rows>();
@@ -58,16 +70,22 @@ async function expectRecovered(project: string, stage: string, accepted: readonl
   const aborted = rows.filter((r) => r.status === 'ABORTED' && r.orderId.startsWith(prefix));
   // The kill interrupted orders in flight (otherwise this test would prove nothing).
   expect(aborted.length).toBeGreaterThan(0);
-  const logs = await runCli(['logs', '--stage', stage, '--order', aborted[0]!.orderId, '--execution', String(aborted[0]!.execution), '--json'], { cwd: project });
+  const logs = await runCli(
+    ['logs', '--stage', stage, '--order', aborted[0].orderId, '--execution', String(aborted[0].execution), '--json'],
+    { cwd: project },
+  );
   expect(logs.stdout).toMatch(/interrupted: process \d+ exited/);
   // Resending works: an interrupted order starts again, a finished one answers with its outcome.
   const finished = rows.find((r) => r.status === 'SUCCEEDED' && r.orderId.startsWith(prefix));
-  for (const id of [aborted[0]!.orderId, ...(finished ? [finished.orderId] : [])]) {
-    const resent = await runCli(['send-order', '--stage', stage, '--order-id', id, '--wait', '--json', '--timeout', '120'], { cwd: project, timeoutMs: 150_000 });
+  for (const id of [aborted[0].orderId, ...(finished ? [finished.orderId] : [])]) {
+    const resent = await runCli(
+      ['send-order', '--stage', stage, '--order-id', id, '--wait', '--json', '--timeout', '120'],
+      { cwd: project, timeoutMs: 150_000 },
+    );
     expect(envelope(resent).status).toBe(0);
     expect(envelope<{ outcome: { status: string } }>(resent).result.outcome.status).toBe('SUCCEEDED');
   }
-  const after = executionRows(project, stage).filter((r) => r.orderId === aborted[0]!.orderId);
+  const after = executionRows(project, stage).filter((r) => r.orderId === aborted[0].orderId);
   expect(after.at(-1)).toMatchObject({ status: 'SUCCEEDED', outcomes: 1 });
 }
 
@@ -78,7 +96,11 @@ describe.each(['orchestration', 'events'] as const)('kill -9 mid-burst (%s)', (m
 
   it('send-order --count: every accepted order ends exactly once after a restart', async () => {
     expect((await runCli(['deploy'], { cwd: project })).code).toBe(0);
-    const child = spawn(process.execPath, [BIN, 'send-order', '--count', '400', '--concurrency', '20', '--order-id', `${mode}-k`], { cwd: project, env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' }, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'send-order', '--count', '400', '--concurrency', '20', '--order-id', `${mode}-k`],
+      { cwd: project, env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' }, stdio: 'ignore' },
+    );
     const exited = new Promise((r) => child.once('exit', r));
     await until(() => executionCount(project, 'crash') >= 40);
     child.kill('SIGKILL');
@@ -95,7 +117,7 @@ describe.each(['orchestration', 'events'] as const)('kill -9 mid-burst (%s)', (m
     const ids = Array.from({ length: 300 }, (_, i) => `${mode}-s-${i}`);
     const workers = Array.from({ length: 20 }, async () => {
       while (next < ids.length && !killed) {
-        const id = ids[next++]!;
+        const id = ids[next++];
         if ((await post(server.url, order(id))) === 200) accepted.push(id);
       }
     });

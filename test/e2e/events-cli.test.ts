@@ -11,21 +11,43 @@ describe('fulfill events test-pattern', () => {
 
   it('exits 0 on a match, 1 on no match, 2 on an invalid pattern', async () => {
     const event = JSON.stringify({ 'detail-type': 'OrderPlaced', detail: { total: 120, seller: { type: '3P' } } });
-    const match = await runCli(['events', 'test-pattern', '--pattern', '{"detail":{"total":[{"numeric":[">",100]}]}}', '--event', event, '--json'], { cwd: tmp.dir });
+    const match = await runCli(
+      [
+        'events',
+        'test-pattern',
+        '--pattern',
+        '{"detail":{"total":[{"numeric":[">",100]}]}}',
+        '--event',
+        event,
+        '--json',
+      ],
+      { cwd: tmp.dir },
+    );
     expect(match.code).toBe(0);
     expect(envelope<{ matches: boolean }>(match).result.matches).toBe(true);
-    const noMatch = await runCli(['events', 'test-pattern', '--pattern', '{"detail":{"seller":{"type":["1P"]}}}', '--event', event], { cwd: tmp.dir });
+    const noMatch = await runCli(
+      ['events', 'test-pattern', '--pattern', '{"detail":{"seller":{"type":["1P"]}}}', '--event', event],
+      { cwd: tmp.dir },
+    );
     expect(noMatch.code).toBe(1);
     expect(noMatch.stdout.trim()).toBe('no match');
-    const invalid = await runCli(['events', 'test-pattern', '--pattern', '{"detail":{"total":[{"numeric":[">"]}]}}', '--event', event], { cwd: tmp.dir });
+    const invalid = await runCli(
+      ['events', 'test-pattern', '--pattern', '{"detail":{"total":[{"numeric":[">"]}]}}', '--event', event],
+      { cwd: tmp.dir },
+    );
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toMatch(/^Error: --pattern: Event pattern is not valid\. Reason: "numeric" expects an array .* at detail\.total/);
+    expect(invalid.stderr).toMatch(
+      /^Error: --pattern: Event pattern is not valid\. Reason: "numeric" expects an array .* at detail\.total/,
+    );
   });
 
   it('reads the pattern and the event from files', async () => {
     writeFileSync(join(tmp.dir, 'pattern.json'), '{"source":[{"prefix":"fulfill."}]}');
     writeFileSync(join(tmp.dir, 'event.json'), '{"source":"fulfill.api"}');
-    expect((await runCli(['events', 'test-pattern', '--pattern', 'pattern.json', '--event', 'event.json'], { cwd: tmp.dir })).code).toBe(0);
+    expect(
+      (await runCli(['events', 'test-pattern', '--pattern', 'pattern.json', '--event', 'event.json'], { cwd: tmp.dir }))
+        .code,
+    ).toBe(0);
   });
 
   it('exports the matcher from the package entry point', async () => {
@@ -61,7 +83,9 @@ describe('fulfill graph and cycle checks at deploy', () => {
     writeFileSync(file, JSON.stringify(flow));
     const refused = await runCli(['deploy'], { cwd: tmp.dir });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^Error: events\.json: the event flow has a cycle: .*OrderCompleted -> rule reorder -> authorize-payment/);
+    expect(refused.stderr).toMatch(
+      /^Error: events\.json: the event flow has a cycle: .*OrderCompleted -> rule reorder -> authorize-payment/,
+    );
     const allowed = await runCli(['deploy', '--allow-cycles', '--json'], { cwd: tmp.dir });
     expect(allowed.code).toBe(0);
     expect(envelope(allowed).warnings.join()).toMatch(/cycle allowed by --allow-cycles/);
@@ -71,9 +95,21 @@ describe('fulfill graph and cycle checks at deploy', () => {
   }, 180_000);
 
   it.each([
-    ['an invalid pattern', (f: any) => (f.rules[0].pattern = { source: 'fulfill.api' }), /events\.json: "rules\[0\]" \(authorize-payment\)\.pattern: Event pattern is not valid\. Reason: the value of "source" must be an array/],
-    ['an invalid transformer', (f: any) => (f.rules[0].inputTransformer = { InputTemplate: '{"Input": <nope>}' }), /inputTransformer: InputTemplate uses <nope>/],
-    ['a target that is not a handler', (f: any) => (f.rules[0].target = 'charge-card'), /target "charge-card" is not a handler/],
+    [
+      'an invalid pattern',
+      (f: any) => (f.rules[0].pattern = { source: 'fulfill.api' }),
+      /events\.json: "rules\[0\]" \(authorize-payment\)\.pattern: Event pattern is not valid\. Reason: the value of "source" must be an array/,
+    ],
+    [
+      'an invalid transformer',
+      (f: any) => (f.rules[0].inputTransformer = { InputTemplate: '{"Input": <nope>}' }),
+      /inputTransformer: InputTemplate uses <nope>/,
+    ],
+    [
+      'a target that is not a handler',
+      (f: any) => (f.rules[0].target = 'charge-card'),
+      /target "charge-card" is not a handler/,
+    ],
   ])('deploy refuses %s with the reason', async (_name, mutate, reason) => {
     const dir = join(tmp.dir, `bad-${Math.random().toString(16).slice(2)}`);
     templateProject(dir, { mode: 'events' });
@@ -95,13 +131,18 @@ describe('fulfill logs --follow', () => {
   it('prints entries other processes write, once each, until interrupted', async () => {
     expect((await runCli(['deploy'], { cwd: tmp.dir })).code).toBe(0);
     expect((await runCli(['send-order', '--order-id', 'before'], { cwd: tmp.dir })).code).toBe(0);
-    const follow = spawn(process.execPath, [BIN, 'logs', '--follow', '--json', '--limit', '1'], { cwd: tmp.dir, env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' } });
+    const follow = spawn(process.execPath, [BIN, 'logs', '--follow', '--json', '--limit', '1'], {
+      cwd: tmp.dir,
+      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
+    });
     let out = '';
     follow.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => follow.once('exit', (code) => r(code)));
     await new Promise((r) => setTimeout(r, 500));
     expect((await runCli(['send-order', '--order-id', 'during-1'], { cwd: tmp.dir })).code).toBe(0);
-    expect((await runCli(['send-order', '--order-id', 'during-2', '--payment', 'giftCard'], { cwd: tmp.dir })).code).toBe(0);
+    expect(
+      (await runCli(['send-order', '--order-id', 'during-2', '--payment', 'giftCard'], { cwd: tmp.dir })).code,
+    ).toBe(0);
     const done = /"orderId":"during-2",("execution":\d+,)?"source":"events","type":"OutcomeRecorded"/;
     for (let i = 0; i < 100 && !done.test(out); i++) await new Promise((r) => setTimeout(r, 100));
     follow.kill('SIGINT');

@@ -11,7 +11,9 @@ describe('events mode on the local target, end to end', () => {
   const project = join(tmp.dir, 'shop');
 
   beforeAll(async () => {
-    expect((await runCli(['init', 'shop', '--name', 'ev-shop', '--mode', 'events', '--yes'], { cwd: tmp.dir })).code).toBe(0);
+    expect(
+      (await runCli(['init', 'shop', '--name', 'ev-shop', '--mode', 'events', '--yes'], { cwd: tmp.dir })).code,
+    ).toBe(0);
     const deploy = await runCli(['deploy', '--json'], { cwd: project });
     expect(deploy.code).toBe(0);
     const changes = envelope<{ mode: string; changes: Array<{ kind: string; action: string }> }>(deploy).result;
@@ -26,33 +28,64 @@ describe('events mode on the local target, end to end', () => {
     return envelope<{ outcome: OrderOutcome }>(run).result.outcome;
   };
   const chain = async (orderId: string) => {
-    const entries = jsonLines<LogEntry>((await runCli(['logs', '--order', orderId, '--json', '--source', 'events'], { cwd: project })).stdout);
+    const entries = jsonLines<LogEntry>(
+      (await runCli(['logs', '--order', orderId, '--json', '--source', 'events'], { cwd: project })).stdout,
+    );
     return entries.filter((e) => e.type === 'EventPublished').map((e) => e.name);
   };
 
   it('creditCard 1P: OrderPlaced -> ... -> OrderCompleted, with the warehouse', async () => {
     const outcome = await send(['--payment', 'creditCard', '--order-id', 'ev-1p']);
-    expect(outcome).toMatchObject({ mode: 'events', status: 'SUCCEEDED', seller: { type: '1P' }, warehouse: 'FRA1', fulfilledBy: 'shop', payment: { authorized: true } });
+    expect(outcome).toMatchObject({
+      mode: 'events',
+      status: 'SUCCEEDED',
+      seller: { type: '1P' },
+      warehouse: 'FRA1',
+      fulfilledBy: 'shop',
+      payment: { authorized: true },
+    });
     const events = await chain('ev-1p');
-    expect(events).toEqual(expect.arrayContaining(['OrderPlaced', 'PaymentAuthorized', 'CustomerNotified', 'SellerDetermined', 'WarehouseSelected', 'OrderCompleted']));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'OrderPlaced',
+        'PaymentAuthorized',
+        'CustomerNotified',
+        'SellerDetermined',
+        'WarehouseSelected',
+        'OrderCompleted',
+      ]),
+    );
     expect(events).not.toContain('FulfillmentDecided');
   });
 
   it('creditCard 3P: routed on detail.seller.type to the fulfillment decision and the fee', async () => {
     const outcome = await send(['--payment', 'creditCard', '--seller', '3P', '--ship-to', 'JP', '--order-id', 'ev-3p']);
     // JP is outside the network: the seller fulfills, 8% fee, minimum 0.30 -> 1.60 on 19.99.
-    expect(outcome).toMatchObject({ status: 'SUCCEEDED', seller: { type: '3P' }, fulfilledBy: 'seller', warehouse: null, fee: { rate: 0.08, amount: 1.6 } });
+    expect(outcome).toMatchObject({
+      status: 'SUCCEEDED',
+      seller: { type: '3P' },
+      fulfilledBy: 'seller',
+      warehouse: null,
+      fee: { rate: 0.08, amount: 1.6 },
+    });
     expect(outcome.invoices.map((i) => i.type)).toEqual(['customer', 'seller-fee']);
     const events = await chain('ev-3p');
-    expect(events).toEqual(expect.arrayContaining(['SellerDetermined', 'FulfillmentDecided', 'FeeCalculated', 'OrderCompleted']));
+    expect(events).toEqual(
+      expect.arrayContaining(['SellerDetermined', 'FulfillmentDecided', 'FeeCalculated', 'OrderCompleted']),
+    );
     expect(events).not.toContain('WarehouseSelected');
   });
 
   it('a failed payment ends in OrderFailed, with the matched rules in the log', async () => {
     const outcome = await send(['--payment', 'giftCard', '--order-id', 'ev-fail']);
-    expect(outcome).toMatchObject({ status: 'FAILED', error: { error: 'PaymentAuthorizationFailed', cause: 'Payment Authorization Failed' } });
+    expect(outcome).toMatchObject({
+      status: 'FAILED',
+      error: { error: 'PaymentAuthorizationFailed', cause: 'Payment Authorization Failed' },
+    });
     expect(await chain('ev-fail')).toEqual(['OrderPlaced', 'PaymentFailed', 'OrderFailed']);
-    const entries = jsonLines<LogEntry>((await runCli(['logs', '--order', 'ev-fail', '--json'], { cwd: project })).stdout);
+    const entries = jsonLines<LogEntry>(
+      (await runCli(['logs', '--order', 'ev-fail', '--json'], { cwd: project })).stdout,
+    );
     const matched = entries.filter((e) => e.type === 'RulesMatched').map((e) => e.details?.rules);
     expect(matched).toEqual([['authorize-payment'], ['payment-failed'], []]);
   });
@@ -62,10 +95,18 @@ describe('events mode on the local target, end to end', () => {
   it('a subscriber that crashes is retried, then dead-lettered, with every attempt in the log', async () => {
     const handler = join(project, 'handlers', 'select-warehouse.ts');
     const original = readFileSync(handler, 'utf8');
-    writeFileSync(handler, original.replace('return warehouseFor', "if (order.shipTo.country === 'XX') { setImmediate(() => { throw new Error('warehouse system down'); }); await new Promise(() => {}); }\n  return warehouseFor"));
+    writeFileSync(
+      handler,
+      original.replace(
+        'return warehouseFor',
+        "if (order.shipTo.country === 'XX') { setImmediate(() => { throw new Error('warehouse system down'); }); await new Promise(() => {}); }\n  return warehouseFor",
+      ),
+    );
     try {
       expect((await runCli(['deploy'], { cwd: project })).code).toBe(0);
-      const run = await runCli(['send-order', '--ship-to', 'XX', '--order-id', 'ev-dlq', '--timeout', '30', '--json'], { cwd: project });
+      const run = await runCli(['send-order', '--ship-to', 'XX', '--order-id', 'ev-dlq', '--timeout', '30', '--json'], {
+        cwd: project,
+      });
       // The dead letter ends the order FAILED at once, with the handler's error, the rule and the target.
       expect(run.code).toBe(0);
       expect(envelope<{ outcome: OrderOutcome }>(run).result.outcome).toMatchObject({
@@ -77,18 +118,34 @@ describe('events mode on the local target, end to end', () => {
       });
       const trace = await runCli(['trace', 'ev-dlq', '--json'], { cwd: project });
       expect(envelope<{ status: string }>(trace).result.status).toBe('FAILED');
-      const sla = envelope<{ orders: Array<{ orderId: string; status: string }> }>(await runCli(['trace', '--slowest', '50', '--json'], { cwd: project }));
+      const sla = envelope<{ orders: Array<{ orderId: string; status: string }> }>(
+        await runCli(['trace', '--slowest', '50', '--json'], { cwd: project }),
+      );
       expect(sla.result.orders).toContainEqual(expect.objectContaining({ orderId: 'ev-dlq', status: 'FAILED' }));
-      const entries = jsonLines<LogEntry>((await runCli(['logs', '--order', 'ev-dlq', '--json'], { cwd: project })).stdout);
+      const entries = jsonLines<LogEntry>(
+        (await runCli(['logs', '--order', 'ev-dlq', '--json'], { cwd: project })).stdout,
+      );
       const failures = entries.filter((e) => e.type === 'DeliveryFailed' && e.details?.rule === 'select-warehouse-1p');
       expect(failures.map((e) => e.details?.attempt)).toEqual([1, 2, 3]); // maximumRetryAttempts: 2
-      expect(failures[0]!.details).toMatchObject({ error: 'Runtime.ExitError', cause: expect.stringContaining('Runtime exited with error: warehouse system down') });
+      expect(failures[0].details).toMatchObject({
+        error: 'Runtime.ExitError',
+        cause: expect.stringContaining('Runtime exited with error: warehouse system down'),
+      });
       expect(entries.filter((e) => e.type === 'DeadLettered')).toHaveLength(1);
       const db = openStateDb(project, 'dev');
-      const dlq = (db.prepare("SELECT rule, attempts, event FROM dead_letters WHERE order_id = 'ev-dlq'").all() as Array<Record<string, unknown>>)
-        .map((r) => ({ rule: r.rule, attempts: r.attempts, event: JSON.parse(String(r.event)) as unknown }));
+      const dlq = (
+        db.prepare("SELECT rule, attempts, event FROM dead_letters WHERE order_id = 'ev-dlq'").all() as Array<
+          Record<string, unknown>
+        >
+      ).map((r) => ({ rule: r.rule, attempts: r.attempts, event: JSON.parse(String(r.event)) as unknown }));
       db.close();
-      expect(dlq).toEqual([expect.objectContaining({ rule: 'select-warehouse-1p', attempts: 3, event: expect.objectContaining({ detail: expect.objectContaining({ orderId: 'ev-dlq' }) }) })]);
+      expect(dlq).toEqual([
+        expect.objectContaining({
+          rule: 'select-warehouse-1p',
+          attempts: 3,
+          event: expect.objectContaining({ detail: expect.objectContaining({ orderId: 'ev-dlq' }) }),
+        }),
+      ]);
     } finally {
       writeFileSync(handler, original);
       await runCli(['deploy'], { cwd: project });

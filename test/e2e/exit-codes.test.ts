@@ -6,13 +6,25 @@ import { runCli, tempDir, templateProject } from '../helpers/cli.js';
 // The documented exit codes, one command each, as CI scripts see them.
 describe('exit codes', () => {
   const tmp = tempDir();
-  const aws = { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true', AWS_MAX_ATTEMPTS: '1' };
+  const aws = {
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_MAX_ATTEMPTS: '1',
+  };
 
   beforeAll(async () => {
     templateProject(tmp.dir);
     // A slow seller lookup, so that a short --timeout expires.
     const file = join(tmp.dir, 'handlers', 'determine-seller.ts');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('return { sellerId', "if (order.customerId === 'slow') await new Promise((r) => setTimeout(r, 3000));\n  return { sellerId"));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        'return { sellerId',
+        "if (order.customerId === 'slow') await new Promise((r) => setTimeout(r, 3000));\n  return { sellerId",
+      ),
+    );
     expect((await runCli(['deploy'], { cwd: tmp.dir })).code).toBe(0);
   });
   afterAll(() => tmp.cleanup());
@@ -27,6 +39,9 @@ describe('exit codes', () => {
     [4, 'timeout', ['send-order', '--customer', 'slow', '--timeout', '1']],
   ] as const)('%i: %s', async (code, _what, args) => {
     const run = await runCli([...args], { cwd: tmp.dir, env: aws });
-    expect({ code: run.code, stderr: run.code ? run.stderr.split('\n')[0] : '' }).toEqual({ code, stderr: code ? expect.stringMatching(/^Error: /) : '' });
+    expect({ code: run.code, stderr: run.code ? run.stderr.split('\n')[0] : '' }).toEqual({
+      code,
+      stderr: code ? expect.stringMatching(/^Error: /) : '',
+    });
   });
 });

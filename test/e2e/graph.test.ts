@@ -25,7 +25,11 @@ describe('fulfill graph: one valid document in every format', () => {
   templateProject(bad.dir, { mode: 'events' });
   editFlow(bad.dir, (flow) => {
     flow.rules.push({ name: 'reorder', pattern: { 'detail-type': ['OrderCompleted'] }, target: 'authorize-payment' });
-    flow.rules.push({ name: 'never', pattern: { source: ['fulfill.nobody'], 'detail-type': ['PaymentAuthorized'] }, target: 'notify-customer' });
+    flow.rules.push({
+      name: 'never',
+      pattern: { source: ['fulfill.nobody'], 'detail-type': ['PaymentAuthorized'] },
+      target: 'notify-customer',
+    });
   });
   afterAll(() => {
     tmp.cleanup();
@@ -97,7 +101,9 @@ describe('fulfill graph: one valid document in every format', () => {
   it('--format svg without Graphviz: one line naming what to install, exit 2', async () => {
     const run = await runCli(['graph', '--format', 'svg'], { cwd: tmp.dir, env: { PATH: '/nonexistent' } });
     expect(run.code).toBe(2);
-    expect(run.stderr.split('\n')[0]).toBe('Error: --format svg needs Graphviz\'s "dot" on PATH: install graphviz (apt-get install graphviz, brew install graphviz)');
+    expect(run.stderr.split('\n')[0]).toBe(
+      'Error: --format svg needs Graphviz\'s "dot" on PATH: install graphviz (apt-get install graphviz, brew install graphviz)',
+    );
     expect(run.stdout).toBe('');
   });
 
@@ -132,26 +138,42 @@ describe('fulfill graph --check and the deploy-time flow check', () => {
   it('the default project: only the documented dead end, and the fan-out widths; exit 0', async () => {
     const run = await runCli(['graph', '--check'], { cwd: tmp.dir });
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n')[0]).toBe('warning EVENT_DEAD_END      event CustomerNotified (published by notify-customer) is consumed by no rule and is not a terminal outcome');
+    expect(run.stdout.split('\n')[0]).toBe(
+      'warning EVENT_DEAD_END      event CustomerNotified (published by notify-customer) is consumed by no rule and is not a terminal outcome',
+    );
     expect(run.stdout).toMatch(/PaymentAuthorized +width 2 +confirm-payment, determine-seller/);
     expect(run.stdout).toMatch(/SellerDetermined +width 1 +select-warehouse-1p, decide-fulfillment-3p/);
-    const json = envelope<{ check: { findings: Array<{ code: string; severity: string }> } }>(await runCli(['graph', '--check', '--json'], { cwd: tmp.dir }));
-    expect(json.result.check.findings).toEqual([expect.objectContaining({ code: 'EVENT_DEAD_END', severity: 'warning' })]);
+    const json = envelope<{ check: { findings: Array<{ code: string; severity: string }> } }>(
+      await runCli(['graph', '--check', '--json'], { cwd: tmp.dir }),
+    );
+    expect(json.result.check.findings).toEqual([
+      expect.objectContaining({ code: 'EVENT_DEAD_END', severity: 'warning' }),
+    ]);
   });
 
   it('deploy prints warnings, refuses an unsatisfiable rule naming it, and --allow-flow-errors overrides', async () => {
     const ok = await runCli(['deploy', '--json'], { cwd: tmp.dir });
     expect(ok.code).toBe(0);
     expect(envelope(ok).warnings).toEqual([expect.stringMatching(/^EVENT_DEAD_END: event CustomerNotified/)]);
-    editFlow(tmp.dir, (flow) => flow.rules.push({ name: 'audit-failed', pattern: { 'detail-type': ['PaymentFailed'], detail: { error: { Error: ['CardExpired'] } } }, target: 'notify-customer' }));
+    editFlow(tmp.dir, (flow) =>
+      flow.rules.push({
+        name: 'audit-failed',
+        pattern: { 'detail-type': ['PaymentFailed'], detail: { error: { Error: ['CardExpired'] } } },
+        target: 'notify-customer',
+      }),
+    );
     const refused = await runCli(['deploy'], { cwd: tmp.dir });
     expect(refused.code).toBe(2);
-    expect(refused.stderr.split('\n')[0]).toBe('Error: events.json: rule audit-failed can never match: its pattern contradicts what functions.authorize-payment.onError[0] declares for PaymentFailed');
+    expect(refused.stderr.split('\n')[0]).toBe(
+      'Error: events.json: rule audit-failed can never match: its pattern contradicts what functions.authorize-payment.onError[0] declares for PaymentFailed',
+    );
     const check = await runCli(['graph', '--check', '--json'], { cwd: tmp.dir });
     expect(check.code).toBe(1);
     expect(envelope(check).status).toBe(1);
     const allowed = await runCli(['deploy', '--allow-flow-errors', '--json'], { cwd: tmp.dir });
     expect(allowed.code).toBe(0);
-    expect(envelope(allowed).warnings.join('\n')).toMatch(/^RULE_UNSATISFIABLE allowed by --allow-flow-errors: rule audit-failed can never match/m);
+    expect(envelope(allowed).warnings.join('\n')).toMatch(
+      /^RULE_UNSATISFIABLE allowed by --allow-flow-errors: rule audit-failed can never match/m,
+    );
   });
 });

@@ -22,7 +22,15 @@ const orderId = (i: number) => `${slow(i) ? 'slow' : 'fast'}-${attempt}-${i}`;
 jest.retryTimes(2);
 
 function order(i: number) {
-  return { orderId: orderId(i), customerId: 'c-1', paymentInstrumentType: 'creditCard', sellerId: i % 2 ? 'seller-7' : 'shop', currency: 'EUR', items: [{ sku: 's', quantity: 1, unitPrice: 10 }], shipTo: { country: 'DE', postalCode: '10115' } };
+  return {
+    orderId: orderId(i),
+    customerId: 'c-1',
+    paymentInstrumentType: 'creditCard',
+    sellerId: i % 2 ? 'seller-7' : 'shop',
+    currency: 'EUR',
+    items: [{ sku: 's', quantity: 1, unitPrice: 10 }],
+    shipTo: { country: 'DE', postalCode: '10115' },
+  };
 }
 
 describe.each(['orchestration', 'events'] as const)('timeouts under concurrency (%s)', (mode) => {
@@ -35,7 +43,7 @@ describe.each(['orchestration', 'events'] as const)('timeouts under concurrency 
     const file = join(tmp.dir, 'handlers', 'determine-seller.ts');
     const source = readFileSync(file, 'utf8').replace(
       'export async function handler(order: OrderState, _context?: Context): Promise<Seller> {',
-      'export async function handler(order: OrderState, _context?: Context): Promise<Seller> {\n  if (order.orderId.startsWith(\'slow-\')) await new Promise((r) => setTimeout(r, 2000));\n  else await new Promise((r) => setTimeout(r, 50));',
+      "export async function handler(order: OrderState, _context?: Context): Promise<Seller> {\n  if (order.orderId.startsWith('slow-')) await new Promise((r) => setTimeout(r, 2000));\n  else await new Promise((r) => setTimeout(r, 50));",
     );
     expect(source).toContain("startsWith('slow-')");
     writeFileSync(file, source);
@@ -59,7 +67,8 @@ describe.each(['orchestration', 'events'] as const)('timeouts under concurrency 
       for (let i = next++; i < ORDERS; i = next++) {
         const response = await backend.api.handle({ method: 'POST', path: '/orders', body: JSON.stringify(order(i)) });
         statusCodes.push(response.statusCode);
-        if (mode === 'events' && slow(i)) await until(() => of(orderId(i)).some((e) => e.type === 'DeadLettered'), 90_000);
+        if (mode === 'events' && slow(i))
+          await until(() => of(orderId(i)).some((e) => e.type === 'DeadLettered'), 90_000);
         else await backend.waitForOutcome(orderId(i), 90_000);
       }
     };
@@ -67,22 +76,39 @@ describe.each(['orchestration', 'events'] as const)('timeouts under concurrency 
     expect(statusCodes).toEqual(Array(ORDERS).fill(200));
     const fast = Array.from({ length: ORDERS }, (_, i) => i).filter((i) => !slow(i));
     const outcomes = await Promise.all(fast.map((i) => backend.waitForOutcome(orderId(i), 90_000)));
-    expect(outcomes.map((o) => [o.orderId, o.status, o.error])).toEqual(fast.map((i) => [orderId(i), 'SUCCEEDED', null]));
+    expect(outcomes.map((o) => [o.orderId, o.status, o.error])).toEqual(
+      fast.map((i) => [orderId(i), 'SUCCEEDED', null]),
+    );
 
-    const slowIds = Array.from({ length: ORDERS }, (_, i) => i).filter(slow).map(orderId);
+    const slowIds = Array.from({ length: ORDERS }, (_, i) => i)
+      .filter(slow)
+      .map(orderId);
     expect(slowIds).toEqual([0, 20, 40, 60, 80].map((i) => `slow-${attempt}-${i}`));
     if (mode === 'orchestration') {
       const slowOutcomes: OrderOutcome[] = await Promise.all(slowIds.map((id) => backend.waitForOutcome(id, 90_000)));
       for (const outcome of slowOutcomes) {
-        expect(outcome).toMatchObject({ status: 'FAILED', error: { error: 'Sandbox.Timedout', cause: 'Task timed out after 1.00 seconds' } });
-        expect(of(outcome.orderId).filter((e) => e.type === 'LambdaFunctionTimedOut').map((e) => e.name)).toEqual(['DetermineSeller']);
+        expect(outcome).toMatchObject({
+          status: 'FAILED',
+          error: { error: 'Sandbox.Timedout', cause: 'Task timed out after 1.00 seconds' },
+        });
+        expect(
+          of(outcome.orderId)
+            .filter((e) => e.type === 'LambdaFunctionTimedOut')
+            .map((e) => e.name),
+        ).toEqual(['DetermineSeller']);
       }
     } else {
       // Each slow delivery times out on every attempt and is dead-lettered; it never publishes SellerDetermined.
       for (const id of slowIds) {
         const failed = of(id).filter((e) => e.type === 'DeliveryFailed');
-        expect(failed.map((e) => [e.details!.target, e.details!.error])).toEqual(Array(3).fill(['determine-seller', 'Sandbox.Timedout']));
-        expect(of(id).filter((e) => e.type === 'EventPublished').map((e) => e.name)).not.toContain('SellerDetermined');
+        expect(failed.map((e) => [e.details!.target, e.details!.error])).toEqual(
+          Array(3).fill(['determine-seller', 'Sandbox.Timedout']),
+        );
+        expect(
+          of(id)
+            .filter((e) => e.type === 'EventPublished')
+            .map((e) => e.name),
+        ).not.toContain('SellerDetermined');
         expect(of(id).filter((e) => e.type === 'OutcomeRecorded' && e.details!.status === 'SUCCEEDED')).toEqual([]);
       }
     }
@@ -91,9 +117,13 @@ describe.each(['orchestration', 'events'] as const)('timeouts under concurrency 
     for (const i of fast) {
       const history = of(orderId(i));
       expect(history.filter((e) => /TimedOut|Failed|DeadLettered/.test(e.type))).toEqual([]);
-      const terminal = history.filter((e) => e.type === (mode === 'orchestration' ? 'ExecutionSucceeded' : 'OutcomeRecorded'));
+      const terminal = history.filter(
+        (e) => e.type === (mode === 'orchestration' ? 'ExecutionSucceeded' : 'OutcomeRecorded'),
+      );
       expect(terminal).toHaveLength(1);
-      const steps = history.filter((e) => e.type === (mode === 'orchestration' ? 'LambdaFunctionSucceeded' : 'EventPublished')).map((e) => e.name!);
+      const steps = history
+        .filter((e) => e.type === (mode === 'orchestration' ? 'LambdaFunctionSucceeded' : 'EventPublished'))
+        .map((e) => e.name!);
       expect(steps.length).toBe(new Set(steps).size);
       expect(outcomes.find((o) => o.orderId === orderId(i))!.invoices.length).toBe(i % 2 ? 2 : 1);
     }

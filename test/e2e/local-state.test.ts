@@ -48,7 +48,9 @@ describe('the local state (orchestration)', () => {
     const status = envelope<{ drift: boolean }>(await cli(['status', '--json']));
     expect(status.result.drift).toBe(true);
     const deploy = envelope<{ changes: Array<{ action: string; why?: string[] }> }>(await cli(['deploy', '--json']));
-    expect(deploy.result.changes.some((c) => c.action === 'updated' && c.why?.some((w) => /missing or damaged/.test(w)))).toBe(true);
+    expect(
+      deploy.result.changes.some((c) => c.action === 'updated' && c.why?.some((w) => /missing or damaged/.test(w))),
+    ).toBe(true);
     expect((await cli(['send-order', '--order-id', 'nb-2', '--wait', '--expect', 'succeeded'])).code).toBe(0);
   });
 
@@ -56,7 +58,11 @@ describe('the local state (orchestration)', () => {
     const db = openStateDb(project, 'st');
     db.prepare("UPDATE deployment SET spec = '{oops'").run();
     db.close();
-    expectOneLine(await cli(['send-order', '--order-id', 'dd-1']), 5, /state\.db: the recorded deployment of stage "st" is damaged/);
+    expectOneLine(
+      await cli(['send-order', '--order-id', 'dd-1']),
+      5,
+      /state\.db: the recorded deployment of stage "st" is damaged/,
+    );
     expectOneLine(await cli(['status']), 5, /is damaged/);
     expect((await cli(['deploy'])).code).toBe(0);
     expect((await cli(['send-order', '--order-id', 'dd-2', '--wait', '--expect', 'succeeded'])).code).toBe(0);
@@ -88,16 +94,22 @@ describe('the local state (orchestration)', () => {
 
   it('resending after a finished execution reports it; after an ABORTED one it starts a second execution', async () => {
     expect((await cli(['send-order', '--order-id', 'rs-1', '--wait'])).code).toBe(0);
-    const again = envelope<{ duplicate: boolean; outcome: OrderOutcome }>(await cli(['send-order', '--order-id', 'rs-1', '--wait', '--json']));
+    const again = envelope<{ duplicate: boolean; outcome: OrderOutcome }>(
+      await cli(['send-order', '--order-id', 'rs-1', '--wait', '--json']),
+    );
     expect(again.result).toMatchObject({ duplicate: true, outcome: { status: 'SUCCEEDED' } });
     // Mark it interrupted as a crashed owner would leave it after recovery.
     const db = openStateDb(project, 'st');
     db.prepare("UPDATE executions SET status = 'ABORTED' WHERE order_id = 'rs-1'").run();
     db.prepare("UPDATE outcomes SET status = 'ABORTED' WHERE order_id = 'rs-1'").run();
     db.close();
-    const restarted = envelope<{ duplicate: boolean; outcome: OrderOutcome }>(await cli(['send-order', '--order-id', 'rs-1', '--wait', '--json']));
+    const restarted = envelope<{ duplicate: boolean; outcome: OrderOutcome }>(
+      await cli(['send-order', '--order-id', 'rs-1', '--wait', '--json']),
+    );
     expect(restarted.result).toMatchObject({ duplicate: false, outcome: { status: 'SUCCEEDED' } });
-    const trace = envelope<{ execution: number; executions: unknown[]; spans: Array<{ name: string }> }>(await cli(['trace', 'rs-1', '--json']));
+    const trace = envelope<{ execution: number; executions: unknown[]; spans: Array<{ name: string }> }>(
+      await cli(['trace', 'rs-1', '--json']),
+    );
     expect(trace.result.execution).toBe(2);
     expect(trace.result.executions).toHaveLength(2);
     const first = envelope<{ execution: number }>(await cli(['trace', 'rs-1', '--execution', '1', '--json']));
@@ -115,7 +127,10 @@ describe('the local state (orchestration)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/ExecutionSucceeded|ExecutionFailed/);
     // Started before the order exists: follows it from its first entry to its outcome, then exits.
-    const follower = spawn(process.execPath, [BIN, 'logs', '--follow', '--order', 'fo-later', '--json'], { cwd: project, env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' } });
+    const follower = spawn(process.execPath, [BIN, 'logs', '--follow', '--order', 'fo-later', '--json'], {
+      cwd: project,
+      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
+    });
     let out = '';
     follower.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => follower.once('exit', r));
@@ -130,15 +145,20 @@ describe('the local state (orchestration)', () => {
   it('trace --slowest and --sla count failed and unfinished orders', async () => {
     const db = openStateDb(project, 'st');
     // An execution still running in a live process (this one): not recovered, listed with its age so far.
-    db.prepare("INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES ('slow-1', 1, 'orchestration', '{}', 'RUNNING', ?, ?, ?)")
-      .run(process.pid, Date.now(), Date.now() - 90_000);
+    db.prepare(
+      "INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES ('slow-1', 1, 'orchestration', '{}', 'RUNNING', ?, ?, ?)",
+    ).run(process.pid, Date.now(), Date.now() - 90_000);
     db.close();
-    const slowest = envelope<{ orders: Array<{ orderId: string; status: string; durationMs: number }> }>(await cli(['trace', '--slowest', '3', '--json']));
+    const slowest = envelope<{ orders: Array<{ orderId: string; status: string; durationMs: number }> }>(
+      await cli(['trace', '--slowest', '3', '--json']),
+    );
     expect(slowest.result.orders[0]).toMatchObject({ orderId: 'slow-1', status: 'RUNNING' });
-    expect(slowest.result.orders[0]!.durationMs).toBeGreaterThanOrEqual(90_000);
+    expect(slowest.result.orders[0].durationMs).toBeGreaterThanOrEqual(90_000);
     const sla = await cli(['trace', '--sla', '60s', '--json']);
     expect(sla.code).toBe(1);
-    const all = envelope<{ orders: Array<{ orderId: string; status: string }> }>(await cli(['trace', '--slowest', '100', '--json']));
+    const all = envelope<{ orders: Array<{ orderId: string; status: string }> }>(
+      await cli(['trace', '--slowest', '100', '--json']),
+    );
     expect(all.result.orders).toContainEqual(expect.objectContaining({ orderId: 'fo-bad', status: 'FAILED' }));
   });
 });
@@ -151,15 +171,20 @@ describe('the local state (events)', () => {
 
   it('resubmissions are separate executions in logs and trace: the latest by default, each selectable', async () => {
     expect((await cli(['deploy'])).code).toBe(0);
-    for (let i = 0; i < 3; i++) expect((await cli(['send-order', '--order-id', 're-1', '--wait', '--expect', 'succeeded'])).code).toBe(0);
-    const trace = envelope<{ execution: number; spans: Array<{ kind: string; name: string }>; status: string }>(await cli(['trace', 're-1', '--json']));
+    for (let i = 0; i < 3; i++)
+      expect((await cli(['send-order', '--order-id', 're-1', '--wait', '--expect', 'succeeded'])).code).toBe(0);
+    const trace = envelope<{ execution: number; spans: Array<{ kind: string; name: string }>; status: string }>(
+      await cli(['trace', 're-1', '--json']),
+    );
     expect(trace.result).toMatchObject({ execution: 3, status: 'SUCCEEDED' });
     expect(trace.result.spans.filter((s) => s.kind === 'event' && s.name === 'OrderPlaced')).toHaveLength(1);
     const logs = await cli(['logs', '--order', 're-1', '--execution', '2', '--json']);
     const entries = jsonLines<LogEntry>(logs.stdout);
     expect(new Set(entries.map((e) => e.execution))).toEqual(new Set([2]));
     expect(entries.filter((e) => e.type === 'OutcomeRecorded')).toHaveLength(1);
-    expect((await cli(['logs', '--order', 're-1'])).stderr).toMatch(/submitted 3 times: 1 SUCCEEDED at \S+, 2 SUCCEEDED at \S+, 3 SUCCEEDED at \S+ \(shown\)/);
+    expect((await cli(['logs', '--order', 're-1'])).stderr).toMatch(
+      /submitted 3 times: 1 SUCCEEDED at \S+, 2 SUCCEEDED at \S+, 3 SUCCEEDED at \S+ \(shown\)/,
+    );
   });
 
   it('a flow that stops without a terminal event ends FAILED, naming the last event (never RUNNING)', async () => {
@@ -171,8 +196,13 @@ describe('the local state (events)', () => {
     try {
       // The flow analysis refuses this rule (RULE_UNSATISFIABLE): deploy it anyway to see what the runtime does.
       expect((await cli(['deploy', '--allow-flow-errors'])).code).toBe(0);
-      const run = envelope<{ outcome: OrderOutcome }>(await cli(['send-order', '--order-id', 'stop-1', '--wait', '--json', '--timeout', '60']));
-      expect(run.result.outcome).toMatchObject({ status: 'FAILED', error: { error: 'FlowStopped', cause: expect.stringMatching(/after WarehouseSelected/) } });
+      const run = envelope<{ outcome: OrderOutcome }>(
+        await cli(['send-order', '--order-id', 'stop-1', '--wait', '--json', '--timeout', '60']),
+      );
+      expect(run.result.outcome).toMatchObject({
+        status: 'FAILED',
+        error: { error: 'FlowStopped', cause: expect.stringMatching(/after WarehouseSelected/) },
+      });
       const trace = envelope<{ status: string }>(await cli(['trace', 'stop-1', '--json']));
       expect(trace.result.status).toBe('FAILED');
     } finally {
@@ -210,7 +240,10 @@ describe('the local state on a full disk', () => {
     const burst = await cli(['send-order', '--count', '2000', '--concurrency', '20', '--order-id', 'full']);
     expectOneLine(burst, 5, /state\.db: the disk is full, so fulfill cannot record orders/);
     const db = openStateDb(project, 'full');
-    const first = (db.prepare("SELECT order_id FROM outcomes ORDER BY execution_id LIMIT 1").get() as Record<string, unknown> | undefined)?.order_id;
+    const first = (
+      db.prepare('SELECT order_id FROM outcomes ORDER BY execution_id LIMIT 1').get() as
+        Record<string, unknown> | undefined
+    )?.order_id;
     db.close();
     if (first) expect((await cli(['logs', '--order', String(first)])).code).toBe(0);
     expectOneLine(await cli(['send-order', '--order-id', 'one-more']), 5, /disk is full/);

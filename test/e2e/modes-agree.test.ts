@@ -12,7 +12,15 @@ import { tempDir, templateProject } from '../helpers/cli.js';
 // timeout}, both modes give the same outcome document apart from timing. The faults are injected by
 // editing copies of the template's handlers: each fails when the order's customerId names it
 // ("fault:<kind>:<handler>"), so one deployment per mode serves the whole table.
-const STEPS = ['authorize-payment', 'notify-customer', 'determine-seller', 'select-warehouse', 'decide-fulfillment', 'calculate-fee', 'issue-invoices'] as const;
+const STEPS = [
+  'authorize-payment',
+  'notify-customer',
+  'determine-seller',
+  'select-warehouse',
+  'decide-fulfillment',
+  'calculate-fee',
+  'issue-invoices',
+] as const;
 const FAULTS = ['business', 'unexpected', 'timeout'] as const;
 type Fault = (typeof FAULTS)[number];
 /** The seller whose orders reach the step: select-warehouse runs for 1P orders only, fee and decision for 3P. */
@@ -39,12 +47,23 @@ function injectFaults(projectDir: string) {
       `  if (step === '${step}' && kind === 'unexpected') throw new TypeError('${step} hit a bug');`,
       `  if (step === '${step}' && kind === 'timeout') await new Promise((resolve) => setTimeout(resolve, ${TIMEOUT_SECONDS * 2000}));`,
     ].join('\n');
-    writeFileSync(file, source.replace(signature, (head) => `${head}${fault}\n`));
+    writeFileSync(
+      file,
+      source.replace(signature, (head) => `${head}${fault}\n`),
+    );
   }
 }
 
 function order(orderId: string, sellerId: string, customerId: string, paymentInstrumentType = 'creditCard') {
-  return { orderId, customerId, paymentInstrumentType, sellerId, currency: 'EUR', items: [{ sku: 'sku-1', quantity: 2, unitPrice: 12.5 }], shipTo: { country: 'DE', postalCode: '10115' } };
+  return {
+    orderId,
+    customerId,
+    paymentInstrumentType,
+    sellerId,
+    currency: 'EUR',
+    items: [{ sku: 'sku-1', quantity: 2, unitPrice: 12.5 }],
+    shipTo: { country: 'DE', postalCode: '10115' },
+  };
 }
 
 type Row = { name: string; step?: (typeof STEPS)[number]; fault?: Fault; order: ReturnType<typeof order> };
@@ -56,7 +75,17 @@ const ROWS: Row[] = [
       const id = `${fault}-${step}`;
       // authorize-payment's business error is the real one: an instrument that is not authorized.
       const business = step === 'authorize-payment' && fault === 'business';
-      return { name: `${step} ${fault}`, step, fault, order: order(id, SELLER[step], business ? 'c-1' : `fault:${fault}:${step}`, business ? 'giftCard' : 'creditCard') };
+      return {
+        name: `${step} ${fault}`,
+        step,
+        fault,
+        order: order(
+          id,
+          SELLER[step],
+          business ? 'c-1' : `fault:${fault}:${step}`,
+          business ? 'giftCard' : 'creditCard',
+        ),
+      };
     }),
   ),
 ];
@@ -73,7 +102,7 @@ describe('both modes agree, step by step and fault by fault', () => {
       const { steps } = localDeploySteps(loadBlueprint(tmp.dir, { mode, stage: mode.slice(0, 4) }));
       for (const step of steps) await step.run();
       backends[mode] = await LocalBackend.start(tmp.dir, mode.slice(0, 4), { recordFunctionLogs: false });
-      backends[mode]!.recorder.subscribe((entry) => entries.push(entry));
+      backends[mode].recorder.subscribe((entry) => entries.push(entry));
     }
   }, 120_000);
   afterAll(async () => {
@@ -86,30 +115,39 @@ describe('both modes agree, step by step and fault by fault', () => {
     expect(response.statusCode).toBe(200);
   };
 
-  it.each(ROWS.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
-    await Promise.all([submit('orchestration', row.order), submit('events', row.order)]);
-    const orchestrated = await backends.orchestration!.waitForOutcome(row.order.orderId, 60_000);
-    // A timed-out function in events mode is retried by the bus and then dead-lettered (the wrapper cannot
-    // catch its own timeout); the dead letter ends the order FAILED (issue 18 item 3). Until the outcome
-    // exists, the dead letter must name the timeout; once it exists it must equal the orchestrated one.
-    const timedOutOffBranch = row.fault === 'timeout' && row.step !== 'notify-customer';
-    const choreographed = timedOutOffBranch
-      ? await deadLetteredOrOutcome(backends.events!, entries, row.order.orderId)
-      : await backends.events!.waitForOutcome(row.order.orderId, 60_000);
+  it.each(ROWS.map((row) => [row.name, row] as const))(
+    '%s',
+    async (_name, row) => {
+      await Promise.all([submit('orchestration', row.order), submit('events', row.order)]);
+      const orchestrated = await backends.orchestration!.waitForOutcome(row.order.orderId, 60_000);
+      // A timed-out function in events mode is retried by the bus and then dead-lettered (the wrapper cannot
+      // catch its own timeout); the dead letter ends the order FAILED (issue 18 item 3). Until the outcome
+      // exists, the dead letter must name the timeout; once it exists it must equal the orchestrated one.
+      const timedOutOffBranch = row.fault === 'timeout' && row.step !== 'notify-customer';
+      const choreographed = timedOutOffBranch
+        ? await deadLetteredOrOutcome(backends.events!, entries, row.order.orderId)
+        : await backends.events!.waitForOutcome(row.order.orderId, 60_000);
 
-    expect(orchestrated).toMatchObject(expected(row));
-    if (choreographed) expect(comparableOutcome(choreographed)).toEqual(comparableOutcome(orchestrated));
-    else {
-      const dead = entries.filter((e) => e.orderId === row.order.orderId && e.type === 'DeadLettered');
-      expect(dead.map((e) => [e.details!.target, e.details!.error])).toEqual([[row.step, 'Sandbox.Timedout']]);
-    }
-  }, 90_000);
+      expect(orchestrated).toMatchObject(expected(row));
+      if (choreographed) expect(comparableOutcome(choreographed)).toEqual(comparableOutcome(orchestrated));
+      else {
+        const dead = entries.filter((e) => e.orderId === row.order.orderId && e.type === 'DeadLettered');
+        expect(dead.map((e) => [e.details!.target, e.details!.error])).toEqual([[row.step, 'Sandbox.Timedout']]);
+      }
+    },
+    90_000,
+  );
 
   it('fills in what the steps before a failure added (payment, seller)', async () => {
     const outcome = await backends.orchestration!.waitForOutcome('unexpected-issue-invoices', 60_000);
     expect(outcome).toMatchObject({
       status: 'FAILED',
-      payment: { instrument: 'creditCard', authorized: true, authorizationId: 'auth-unexpected-issue-invoices', amount: 25 },
+      payment: {
+        instrument: 'creditCard',
+        authorized: true,
+        authorizationId: 'auth-unexpected-issue-invoices',
+        amount: 25,
+      },
       seller: { sellerId: 'seller-7', type: '3P' },
       fulfilledBy: 'shop',
       fee: { rate: 0.15, amount: 3.75, currency: 'EUR' },
@@ -136,7 +174,11 @@ function expected(row: Row): Partial<OrderOutcome> {
   return { status: 'FAILED', error };
 }
 
-async function deadLetteredOrOutcome(backend: LocalBackend, entries: LogEntry[], orderId: string): Promise<OrderOutcome | undefined> {
+async function deadLetteredOrOutcome(
+  backend: LocalBackend,
+  entries: LogEntry[],
+  orderId: string,
+): Promise<OrderOutcome | undefined> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const outcome = backend.orderView(orderId)?.outcome;

@@ -12,8 +12,14 @@ describe('AWS SDK clients in handlers', () => {
   const useDynamoDb = (dir: string) => {
     const file = join(dir, 'handlers', 'authorize-payment.ts');
     const source = readFileSync(file, 'utf8')
-      .replace("import { orderTotal } from './lib/rules.js';", "import { orderTotal } from './lib/rules.js';\nimport { DynamoDBClient } from '@aws-sdk/client-dynamodb';")
-      .replace('authorizationId: `auth-${order.orderId}`,', 'authorizationId: `auth-${order.orderId}-${new DynamoDBClient({}).constructor.name}-${(DynamoDBClient as unknown as { origin: string }).origin}`,');
+      .replace(
+        "import { orderTotal } from './lib/rules.js';",
+        "import { orderTotal } from './lib/rules.js';\nimport { DynamoDBClient } from '@aws-sdk/client-dynamodb';",
+      )
+      .replace(
+        'authorizationId: `auth-${order.orderId}`,',
+        'authorizationId: `auth-${order.orderId}-${new DynamoDBClient({}).constructor.name}-${(DynamoDBClient as unknown as { origin: string }).origin}`,',
+      );
     expect(source).toContain('DynamoDBClient({})');
     writeFileSync(file, source);
   };
@@ -25,23 +31,51 @@ describe('AWS SDK clients in handlers', () => {
     const result = await runCli(['deploy', '--mode', 'orchestration'], { cwd: dir });
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split('\n');
-    expect(lines[0]).toBe('Error: handlers/authorize-payment.ts: handler "authorize-payment" imports @aws-sdk/client-dynamodb, which is installed neither in the project nor with fulfill');
+    expect(lines[0]).toBe(
+      'Error: handlers/authorize-payment.ts: handler "authorize-payment" imports @aws-sdk/client-dynamodb, which is installed neither in the project nor with fulfill',
+    );
     expect(result.stderr).toContain('npm install @aws-sdk/client-dynamodb');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   }, 120_000);
 
-  it.each(['orchestration', 'events'])('runs a client that only the project installed (%s)', async (mode) => {
-    const dir = join(tmp.dir, `installed-${mode}`);
-    templateProject(dir, { mode });
-    useDynamoDb(dir);
-    // A stand-in package in the project's node_modules: it proves the project is searched first.
-    const pkg = join(dir, 'node_modules', '@aws-sdk', 'client-dynamodb');
-    mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@aws-sdk/client-dynamodb', version: '3.0.0-project', main: 'index.js' }));
-    writeFileSync(join(pkg, 'index.js'), "class DynamoDBClient {}\nDynamoDBClient.origin = 'project';\nexports.DynamoDBClient = DynamoDBClient;\n");
-    expect((await runCli(['deploy', '--mode', mode], { cwd: dir })).code).toBe(0);
-    const sent = await runCli(['send-order', '--payment', 'creditCard', '--order-id', 'ddb-1', '--expect', 'succeeded', '--json', '--timeout', '60'], { cwd: dir, timeoutMs: 120_000 });
-    expect(sent.code).toBe(0);
-    expect(envelope<{ outcome: { payment: { authorizationId: string } } }>(sent).result.outcome.payment.authorizationId).toBe('auth-ddb-1-DynamoDBClient-project');
-  }, 120_000);
+  it.each(['orchestration', 'events'])(
+    'runs a client that only the project installed (%s)',
+    async (mode) => {
+      const dir = join(tmp.dir, `installed-${mode}`);
+      templateProject(dir, { mode });
+      useDynamoDb(dir);
+      // A stand-in package in the project's node_modules: it proves the project is searched first.
+      const pkg = join(dir, 'node_modules', '@aws-sdk', 'client-dynamodb');
+      mkdirSync(pkg, { recursive: true });
+      writeFileSync(
+        join(pkg, 'package.json'),
+        JSON.stringify({ name: '@aws-sdk/client-dynamodb', version: '3.0.0-project', main: 'index.js' }),
+      );
+      writeFileSync(
+        join(pkg, 'index.js'),
+        "class DynamoDBClient {}\nDynamoDBClient.origin = 'project';\nexports.DynamoDBClient = DynamoDBClient;\n",
+      );
+      expect((await runCli(['deploy', '--mode', mode], { cwd: dir })).code).toBe(0);
+      const sent = await runCli(
+        [
+          'send-order',
+          '--payment',
+          'creditCard',
+          '--order-id',
+          'ddb-1',
+          '--expect',
+          'succeeded',
+          '--json',
+          '--timeout',
+          '60',
+        ],
+        { cwd: dir, timeoutMs: 120_000 },
+      );
+      expect(sent.code).toBe(0);
+      expect(
+        envelope<{ outcome: { payment: { authorizationId: string } } }>(sent).result.outcome.payment.authorizationId,
+      ).toBe('auth-ddb-1-DynamoDBClient-project');
+    },
+    120_000,
+  );
 });

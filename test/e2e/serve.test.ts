@@ -17,14 +17,29 @@ const order = (orderId: string, overrides: Record<string, unknown> = {}) => ({
 });
 
 /** A raw HTTP request (fetch would refuse some of the malformed ones). */
-function raw(url: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function raw(
+  url: string,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const u = new URL(path, url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -64,7 +79,10 @@ describe.each(['orchestration', 'events'] as const)('fulfill serve (%s)', (mode)
   });
 
   it('answers CORS preflight only for configured origins', async () => {
-    const allowed = await raw(server.url, 'OPTIONS', '/orders', undefined, { origin: 'http://localhost:4173', 'access-control-request-method': 'POST' });
+    const allowed = await raw(server.url, 'OPTIONS', '/orders', undefined, {
+      origin: 'http://localhost:4173',
+      'access-control-request-method': 'POST',
+    });
     expect(allowed.headers['access-control-allow-origin']).toBe('http://localhost:4173');
     const denied = await raw(server.url, 'OPTIONS', '/orders', undefined, { origin: 'http://evil.example' });
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
@@ -101,7 +119,11 @@ describe.each(['orchestration', 'events'] as const)('fulfill serve (%s)', (mode)
       ['POST', '/orders', JSON.stringify({ ...valid, sellerId: 'UPPER' })],
       ['POST', '/orders', JSON.stringify({ ...valid, customerId: '' })],
       ['POST', '/orders', JSON.stringify({ ...valid, unknown: true })],
-      ['POST', '/orders', JSON.stringify({ ...valid, __proto__: { polluted: true }, constructor: { prototype: { x: 1 } } })],
+      [
+        'POST',
+        '/orders',
+        JSON.stringify({ ...valid, __proto__: { polluted: true }, constructor: { prototype: { x: 1 } } }),
+      ],
       ['POST', '/orders', JSON.stringify({ ...valid, items: Array.from({ length: 101 }, () => valid.items[0]) })],
       ['POST', '/orders', `{"orderId": "${'a'.repeat(300 * 1024)}"}`],
       ['PUT', '/orders', JSON.stringify(valid)],
@@ -117,7 +139,9 @@ describe.each(['orchestration', 'events'] as const)('fulfill serve (%s)', (mode)
       expect([400, 403, 404, 405, 413]).toContain(res.status);
       expect(() => JSON.parse(res.body)).not.toThrow();
     }
-    const invalid = JSON.parse((await raw(server.url, 'POST', '/orders', JSON.stringify({ ...valid, items: [] }))).body);
+    const invalid = JSON.parse(
+      (await raw(server.url, 'POST', '/orders', JSON.stringify({ ...valid, items: [] }))).body,
+    );
     expect(invalid).toEqual({ message: 'Invalid request body', details: 'items: must contain at least one item' });
     const res = await raw(server.url, 'POST', '/orders', JSON.stringify(order(`${mode}-after`)));
     expect(res.status).toBe(200);
@@ -132,7 +156,16 @@ describe.each(['orchestration', 'events'] as const)('fulfill serve (%s)', (mode)
     const burst = await startServe(own.dir, ['--grace', '0']);
     try {
       const ids = Array.from({ length: 100 }, (_, i) => `${mode}-burst-${i}`);
-      const answers = await Promise.all(ids.map((id, i) => raw(burst.url, 'POST', '/orders', JSON.stringify(order(id, { paymentInstrumentType: i % 5 === 0 ? 'giftCard' : 'creditCard' })))));
+      const answers = await Promise.all(
+        ids.map((id, i) =>
+          raw(
+            burst.url,
+            'POST',
+            '/orders',
+            JSON.stringify(order(id, { paymentInstrumentType: i % 5 === 0 ? 'giftCard' : 'creditCard' })),
+          ),
+        ),
+      );
       expect(answers.every((a) => a.status === 200)).toBe(true);
       expect(await burst.stop('SIGTERM')).toBe(0);
       const outcomes = executionRows(own.dir, 'burst');

@@ -224,8 +224,8 @@ if (!haveBrowser)
   it('buys a first-party and a marketplace product from a second origin and shows both answers', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 820 } });
     await openShop(page, `${origins.shop.origin}/`);
-    const mug = products['mug-stoneware']!;
-    const lamp = products['lamp-oak']!;
+    const mug = products['mug-stoneware'];
+    const lamp = products['lamp-oak'];
     await addToCart(page, mug, 2);
     await addToCart(page, lamp, 1);
     expect(await page.textContent('#cart-count')).toBe('3');
@@ -281,7 +281,7 @@ if (!haveBrowser)
       ),
     );
     expect(viaApi.map((v) => v.outcome.mode)).toEqual([mode, mode]);
-    expect(viaApi[1]!.outcome.fee!.amount).toBe(fee);
+    expect(viaApi[1].outcome.fee!.amount).toBe(fee);
 
     // The developer timeline is behind a toggle.
     const toggle = page.locator('#dev-toggle');
@@ -304,7 +304,7 @@ if (!haveBrowser)
     const page = await browser.newPage();
     try {
       await openShop(page, `${origins.query.origin}/?api=${encodeURIComponent(serve.url)}`);
-      const headphones = products['headphones-wl2']!;
+      const headphones = products['headphones-wl2'];
       await addToCart(page, headphones, 1);
       await checkout(page, {
         email: 'grace@example.com',
@@ -342,7 +342,7 @@ if (!haveBrowser)
   it('shows a declined payment on the page fulfill serve serves; a retry with a credit card succeeds', async () => {
     const page = await browser.newPage();
     await openShop(page, `${serve.url}/`);
-    const notebook = products['notebook-a5']!;
+    const notebook = products['notebook-a5'];
     await addToCart(page, notebook, 3);
     await checkout(page, { email: 'linus@example.com', country: 'DE', postalCode: '10115', payment: 'Gift card' });
     const card = (await answers(page, 1)).first();
@@ -377,7 +377,7 @@ if (!haveBrowser)
   it('moves the progress along while the order runs, from the timeline', async () => {
     const page = await browser.newPage();
     await openShop(page, `${serve.url}/`);
-    await addToCart(page, products['book-978-0321125217']!, 1);
+    await addToCart(page, products['book-978-0321125217'], 1);
     await checkout(page, { email: 'slow@example.com', country: 'IE', postalCode: 'D02 X285', payment: 'Credit card' });
     const card = page.locator('.shipment').first();
     // While select-warehouse waits: payment done, shipping being arranged, no answer yet.
@@ -400,12 +400,12 @@ if (!haveBrowser)
     const catalog = JSON.parse(readFileSync(join(tmp.dir, 'storefront', 'catalog.json'), 'utf8')) as {
       products: Product[];
     };
-    const broken = { ...products['headphones-wl2']!, sku: 'x'.repeat(65), name: 'Broken headphones' };
+    const broken = { ...products['headphones-wl2'], sku: 'x'.repeat(65), name: 'Broken headphones' };
     shopOverrides = { '/catalog.json': JSON.stringify({ ...catalog, products: [...catalog.products, broken] }) };
     const page = await browser.newPage();
     try {
       await openShop(page, `${origins.shop.origin}/`);
-      await addToCart(page, products['mug-stoneware']!, 1);
+      await addToCart(page, products['mug-stoneware'], 1);
       await addToCart(page, broken, 1);
       await checkout(page, { email: 'ada@example.com', country: 'DE', postalCode: '10115', payment: 'Credit card' });
       expect(await (await answers(page, 1)).first().getAttribute('data-status')).toBe('SUCCEEDED');
@@ -423,7 +423,7 @@ if (!haveBrowser)
   it('refuses orders from an origin that is not in api.corsOrigins, and keeps the cart', async () => {
     const page = await browser.newPage();
     await openShop(page, `${origins.other.origin}/?api=${encodeURIComponent(serve.url)}`);
-    await addToCart(page, products['mug-stoneware']!, 1);
+    await addToCart(page, products['mug-stoneware'], 1);
     await checkout(page, { email: 'ada@example.com', country: 'DE', postalCode: '10115', payment: 'Credit card' });
     await expect(page.getByRole('alert').textContent()).resolves.toBe(
       'We could not reach the order service, so nothing was ordered or charged. Please try again. (Failed to fetch)',
@@ -474,8 +474,8 @@ if (!haveBrowser)
     const page = await browser.newPage({ viewport: { width: 375, height: 740 } });
     const fits = `document.documentElement.scrollWidth <= window.innerWidth`;
     await openShop(page, `${serve.url}/`);
-    await addToCart(page, products['plant-monstera']!, 1);
-    await addToCart(page, products['mug-stoneware']!, 1);
+    await addToCart(page, products['plant-monstera'], 1);
+    await addToCart(page, products['mug-stoneware'], 1);
     for (const check of [fits, UNLABELLED, CONTRAST_FAILURES])
       expect(await page.evaluate(check)).toEqual(check === fits ? true : []);
     await page.getByRole('link', { name: 'Go to checkout' }).click();
@@ -575,7 +575,7 @@ async function shoot(page: Page, name: string) {
         "Your order was placed. Live tracking is not available from this shop's order service (HTTP 403).",
       );
       expect(posted).toHaveLength(1);
-      const { path, order } = posted[0]!;
+      const { path, order } = posted[0];
       expect(path).toBe('/dev/orders');
       expect(orderSchema.safeParse(order).success).toBe(true);
       expect(order).toMatchObject({

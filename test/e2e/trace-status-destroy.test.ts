@@ -34,7 +34,9 @@ describe.each(['orchestration', 'events'] as const)('trace (%s)', (mode) => {
     writeFileSync(asl, readFileSync(asl, 'utf8').replaceAll('"IntervalSeconds": 1', '"IntervalSeconds": 0'));
     expect((await runCli(['deploy'], { cwd: tmp.dir })).code).toBe(0);
     expect((await runCli(['send-order', '--order-id', 't-ok', '--seller', '3P'], { cwd: tmp.dir })).code).toBe(0);
-    expect((await runCli(['send-order', '--order-id', 't-fail', '--payment', 'giftCard'], { cwd: tmp.dir })).code).toBe(0);
+    expect((await runCli(['send-order', '--order-id', 't-fail', '--payment', 'giftCard'], { cwd: tmp.dir })).code).toBe(
+      0,
+    );
   });
   afterAll(() => tmp.cleanup());
 
@@ -44,11 +46,17 @@ describe.each(['orchestration', 'events'] as const)('trace (%s)', (mode) => {
     const trace = envelope<OrderTrace>(run).result;
     expect(trace).toMatchObject({ orderId: 't-ok', mode, status: 'SUCCEEDED' });
     expect(trace.retries).toBeGreaterThanOrEqual(1);
-    const seller = trace.spans.filter((s) => s.name === 'DetermineSeller' || s.name === 'determine-seller').filter((s) => s.kind !== 'state');
+    const seller = trace.spans
+      .filter((s) => s.name === 'DetermineSeller' || s.name === 'determine-seller')
+      .filter((s) => s.kind !== 'state');
     expect(seller.map((s) => s.status)).toEqual(['failed', 'ok']);
-    expect(seller[1]!.attempt).toBe(2);
+    expect(seller[1].attempt).toBe(2);
     const path = trace.criticalPath.join(' ');
-    expect(path).toMatch(mode === 'events' ? /OrderPlaced authorize-payment PaymentAuthorized determine-seller#2 SellerDetermined .*OrderCompleted/ : /AuthorizePayment .*DetermineSeller#2 .*IssueInvoices/);
+    expect(path).toMatch(
+      mode === 'events'
+        ? /OrderPlaced authorize-payment PaymentAuthorized determine-seller#2 SellerDetermined .*OrderCompleted/
+        : /AuthorizePayment .*DetermineSeller#2 .*IssueInvoices/,
+    );
     // The notification fan-out is not on the critical path of an events order.
     if (mode === 'events') expect(trace.spans.find((s) => s.name === 'CustomerNotified')?.onCriticalPath).toBe(false);
     expect(trace.totalMs).toBeGreaterThan(0);
@@ -64,7 +72,9 @@ describe.each(['orchestration', 'events'] as const)('trace (%s)', (mode) => {
   });
 
   it('lists the slowest orders and reports SLA breaches with exit code 1', async () => {
-    const slowest = envelope<{ orders: Array<{ orderId: string; durationMs: number }> }>(await runCli(['trace', '--slowest', '1', '--json'], { cwd: tmp.dir })).result;
+    const slowest = envelope<{ orders: Array<{ orderId: string; durationMs: number }> }>(
+      await runCli(['trace', '--slowest', '1', '--json'], { cwd: tmp.dir }),
+    ).result;
     expect(slowest.orders).toHaveLength(1);
     const breached = await runCli(['trace', '--sla', '1ms', '--json'], { cwd: tmp.dir });
     expect(breached.code).toBe(1);
@@ -86,16 +96,25 @@ describe('status and destroy on the local target', () => {
   it('status reports not deployed, in sync, then drift after a change', async () => {
     const before = await runCli(['status', '--json'], { cwd: tmp.dir });
     expect(before.code).toBe(2);
-    expect(envelope(before)).toMatchObject({ status: 2, error: { message: 'stage "test" is not deployed on the local target' } });
+    expect(envelope(before)).toMatchObject({
+      status: 2,
+      error: { message: 'stage "test" is not deployed on the local target' },
+    });
     expect((await runCli(['deploy'], { cwd: tmp.dir })).code).toBe(0);
-    const inSync = envelope<{ drift: boolean; resources: unknown[] }>(await runCli(['status', '--json'], { cwd: tmp.dir })).result;
+    const inSync = envelope<{ drift: boolean; resources: unknown[] }>(
+      await runCli(['status', '--json'], { cwd: tmp.dir }),
+    ).result;
     expect(inSync.drift).toBe(false);
     expect(inSync.resources.length).toBe(9);
     const file = join(tmp.dir, 'handlers', 'calculate-fee.ts');
     writeFileSync(file, readFileSync(file, 'utf8').replace('Math.max(MINIMUM_FEE', 'Math.max(MINIMUM_FEE * 2'));
-    const drift = envelope<{ drift: boolean; resources: Array<{ resource: string; action: string; why?: string[] }> }>(await runCli(['status', '--json'], { cwd: tmp.dir })).result;
+    const drift = envelope<{ drift: boolean; resources: Array<{ resource: string; action: string; why?: string[] }> }>(
+      await runCli(['status', '--json'], { cwd: tmp.dir }),
+    ).result;
     expect(drift.drift).toBe(true);
-    expect(drift.resources.filter((r) => r.action !== 'unchanged')).toEqual([{ resource: 'fulfill-test-shop-test-calculate-fee', kind: 'function', action: 'updated', why: ['code changed'] }]);
+    expect(drift.resources.filter((r) => r.action !== 'unchanged')).toEqual([
+      { resource: 'fulfill-test-shop-test-calculate-fee', kind: 'function', action: 'updated', why: ['code changed'] },
+    ]);
   });
 
   it('destroy needs --yes without a terminal, then removes the stage, and a second run finds nothing', async () => {

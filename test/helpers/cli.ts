@@ -20,23 +20,47 @@ export interface CliResult {
 const PROGRESS_LINE = /^\s*[❯✔✖◼↓⚠ℹ]/;
 
 /** Runs the built CLI as a user does: a subprocess, no TTY, no colour. */
-export function runCli(args: string[], options: { cwd: string; env?: Record<string, string>; timeoutMs?: number }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', FULFILL_DEBUG: '', NODE_OPTIONS: '', ...options.env }, timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: options.cwd,
+        env: { ...process.env, NO_COLOR: '1', FULFILL_DEBUG: '', NODE_OPTIONS: '', ...options.env },
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
-        const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
+        const code = error
+          ? typeof (error as { code?: unknown }).code === 'number'
+            ? (error as { code: number }).code
+            : 1
+          : 0;
         const lines = stderr.split('\n');
-        resolve({ code, stdout, stderr: lines.filter((l) => !PROGRESS_LINE.test(l)).join('\n'), progress: lines.filter((l) => PROGRESS_LINE.test(l)).join('\n') });
+        resolve({
+          code,
+          stdout,
+          stderr: lines.filter((l) => !PROGRESS_LINE.test(l)).join('\n'),
+          progress: lines.filter((l) => PROGRESS_LINE.test(l)).join('\n'),
+        });
       },
     );
   });
 }
 
 /** Parses the `--json` envelope printed on stdout. */
-export function envelope<T = Record<string, unknown>>(result: CliResult): { status: number; result: T; error?: { name: string; code: string; message: string; data?: unknown }; warnings: string[] } {
+export function envelope<T = Record<string, unknown>>(
+  result: CliResult,
+): {
+  status: number;
+  result: T;
+  error?: { name: string; code: string; message: string; data?: unknown };
+  warnings: string[];
+} {
   try {
     return JSON.parse(result.stdout);
   } catch {
@@ -45,7 +69,10 @@ export function envelope<T = Record<string, unknown>>(result: CliResult): { stat
 }
 
 export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
 }
 
 /** A fresh temp folder, removed by the returned cleanup. */
@@ -57,7 +84,14 @@ export function tempDir(prefix = 'fulfill-test-'): { dir: string; cleanup: () =>
 /** A project copied from the template without running the CLI (fast, for in-process tests). */
 export function templateProject(dir: string, config: Record<string, unknown> = {}): string {
   cpSync(TEMPLATE, dir, { recursive: true });
-  const base = { app: 'test-shop', stage: 'test', mode: 'orchestration', target: 'local', region: 'eu-central-1', ...config };
+  const base = {
+    app: 'test-shop',
+    stage: 'test',
+    mode: 'orchestration',
+    target: 'local',
+    region: 'eu-central-1',
+    ...config,
+  };
   writeConfig(dir, base);
   return dir;
 }

@@ -8,7 +8,16 @@ import * as sqs from '@aws-sdk/client-sqs';
 import * as sts from '@aws-sdk/client-sts';
 import * as tagging from '@aws-sdk/client-resource-groups-tagging-api';
 import type { AwsClients } from '../../src/lib/aws/clients.js';
-import { ACCOUNT, awsError, FakeAwsModel, isMutating, REGION, type FakeAwsOptions, type FakeCall, type Service } from './fake-aws/model.js';
+import {
+  ACCOUNT,
+  awsError,
+  FakeAwsModel,
+  isMutating,
+  REGION,
+  type FakeAwsOptions,
+  type FakeCall,
+  type Service,
+} from './fake-aws/model.js';
 import { mocks, resetMocks, SDK_CLIENTS } from './mock-aws.js';
 
 // The stateful in-memory AWS of the unit tests; what it models: fake-aws/README.md.
@@ -29,7 +38,10 @@ export class FakeAws extends FakeAwsModel {
     resetMocks();
     for (const service of Object.keys(mocks) as Service[]) {
       // One mock per service class: typed loosely here, each is an AwsStub of its own client.
-      const mock = mocks[service] as unknown as { onAnyCommand(): { rejects(e: Error): void }; on(command: never): { callsFake(fn: (input: Record<string, unknown>) => unknown): void } };
+      const mock = mocks[service] as unknown as {
+        onAnyCommand(): { rejects(e: Error): void };
+        on(command: never): { callsFake(fn: (input: Record<string, unknown>) => unknown): void };
+      };
       mock.onAnyCommand().rejects(new Error(`fake AWS: a ${service} command that fake-aws does not model`));
       for (const command of Object.keys(this.handlers[service])) {
         const Command = SDK[service][`${command}Command`] as never;
@@ -37,6 +49,8 @@ export class FakeAws extends FakeAwsModel {
       }
     }
     const config = { region: REGION, credentials: { accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' } };
-    this.clients = Object.fromEntries(Object.entries(SDK_CLIENTS).map(([service, Client]) => [service, new Client(config)])) as unknown as AwsClients;
+    this.clients = Object.fromEntries(
+      Object.entries(SDK_CLIENTS).map(([service, Client]) => [service, new Client(config)]),
+    ) as unknown as AwsClients;
   }
 }

@@ -26,7 +26,17 @@ export const mocks = {
   tagging: mockClient(ResourceGroupsTaggingAPIClient),
 };
 
-export const SDK_CLIENTS = { iam: IAMClient, lambda: LambdaClient, sfn: SFNClient, events: EventBridgeClient, sqs: SQSClient, logs: CloudWatchLogsClient, apigw: APIGatewayClient, sts: STSClient, tagging: ResourceGroupsTaggingAPIClient };
+export const SDK_CLIENTS = {
+  iam: IAMClient,
+  lambda: LambdaClient,
+  sfn: SFNClient,
+  events: EventBridgeClient,
+  sqs: SQSClient,
+  logs: CloudWatchLogsClient,
+  apigw: APIGatewayClient,
+  sts: STSClient,
+  tagging: ResourceGroupsTaggingAPIClient,
+};
 
 export function resetMocks(): void {
   for (const mock of Object.values(mocks)) mock.reset();

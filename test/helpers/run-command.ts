@@ -13,7 +13,10 @@ let loaded: Promise<Config> | undefined;
  * Runs a command in this process with @oclif/test (commands load from dist/, mapped to src/ by jest): the
  * same parsing, base command and output as the CLI, without a subprocess (~1 ms instead of ~400 ms).
  */
-export async function cli(args: string[], options: { dir?: string; env?: Record<string, string | undefined> } = {}): Promise<InProcessResult> {
+export async function cli(
+  args: string[],
+  options: { dir?: string; env?: Record<string, string | undefined> } = {},
+): Promise<InProcessResult> {
   const saved: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(options.env ?? {})) {
     saved[key] = process.env[key];

@@ -11,7 +11,11 @@ export interface RunningServer {
 /** Starts `fulfill serve --port 0` in a project and resolves with its URL once it listens. */
 export function startServe(cwd: string, args: string[] = []): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd, env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 30_000);
     const onData = (chunk: Buffer) => {
@@ -19,10 +23,10 @@ export function startServe(cwd: string, args: string[] = []): Promise<RunningSer
       const match = /on (http:\/\/[^\s]+) —/.exec(out);
       if (match) {
         clearTimeout(timer);
-        child.stdout!.off('data', onData);
-        child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+        child.stdout.off('data', onData);
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
         resolve({
-          url: match[1]!,
+          url: match[1],
           child,
           output: () => out,
           stop: (signal = 'SIGTERM') =>
@@ -34,8 +38,8 @@ export function startServe(cwd: string, args: string[] = []): Promise<RunningSer
         });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`serve exited with ${code}:\n${out}`));

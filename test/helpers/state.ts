@@ -22,10 +22,14 @@ export interface ExecutionRow {
 export function executionRows(project: string, stage: string): ExecutionRow[] {
   const db = openStateDb(project, stage);
   try {
-    const rows = db.prepare(`SELECT x.id, x.order_id, x.execution, x.status,
+    const rows = db
+      .prepare(
+        `SELECT x.id, x.order_id, x.execution, x.status,
       (SELECT count(*) FROM outcomes o WHERE o.execution_id = x.id) AS outcomes,
       (SELECT o.status FROM outcomes o WHERE o.execution_id = x.id) AS outcome_status
-      FROM executions x ORDER BY x.id`).all() as Array<Record<string, unknown>>;
+      FROM executions x ORDER BY x.id`,
+      )
+      .all() as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: Number(r.id),
       orderId: String(r.order_id),

@@ -176,7 +176,7 @@ describe('compare building blocks', () => {
       orderId: 'x',
       mode: 'events',
       status: 'SUCCEEDED',
-      state: { ...state, fee: { ...state.fee, amount: 0.3 }, invoices: [{ ...state.invoices[0]!, recipient: 'd' }] },
+      state: { ...state, fee: { ...state.fee, amount: 0.3 }, invoices: [{ ...state.invoices[0], recipient: 'd' }] },
       startedAt: '2026-12-01T10:00:05.000Z',
       finishedAt: '2026-12-01T10:00:09.000Z',
     });

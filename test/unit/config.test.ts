@@ -4,7 +4,14 @@ import { UserError } from '../../src/lib/errors.js';
 
 describe('fulfill.config.json', () => {
   it('fills defaults', () => {
-    expect(parseConfig('{"app":"shop"}')).toMatchObject({ app: 'shop', stage: 'dev', mode: 'orchestration', target: 'local', region: 'eu-central-1', functions: { timeoutSeconds: 10, memoryMb: 256 } });
+    expect(parseConfig('{"app":"shop"}')).toMatchObject({
+      app: 'shop',
+      stage: 'dev',
+      mode: 'orchestration',
+      target: 'local',
+      region: 'eu-central-1',
+      functions: { timeoutSeconds: 10, memoryMb: 256 },
+    });
   });
 
   it.each([

@@ -11,82 +11,167 @@ function baseFlow(): Record<string, any> {
   return {
     outcome: { succeeded: ['OrderCompleted'], failed: ['OrderFailed'] },
     functions: {
-      'authorize-payment': { resultPath: 'payment', publishes: [{ detailType: 'PaymentAuthorized' }], onError: [{ errorEquals: ['PaymentAuthorizationFailed'], detailType: 'PaymentFailed' }] },
+      'authorize-payment': {
+        resultPath: 'payment',
+        publishes: [{ detailType: 'PaymentAuthorized' }],
+        onError: [{ errorEquals: ['PaymentAuthorizationFailed'], detailType: 'PaymentFailed' }],
+      },
       'issue-invoices': { resultPath: 'invoices', publishes: [{ detailType: 'OrderCompleted' }] },
       'notify-customer': { resultPath: 'notification', publishes: [{ detailType: 'OrderFailed' }] },
     },
     rules: [
-      { name: 'pay', pattern: { source: ['fulfill.api'], 'detail-type': ['OrderPlaced'] }, target: 'authorize-payment' },
+      {
+        name: 'pay',
+        pattern: { source: ['fulfill.api'], 'detail-type': ['OrderPlaced'] },
+        target: 'authorize-payment',
+      },
       { name: 'invoice', pattern: { 'detail-type': ['PaymentAuthorized'] }, target: 'issue-invoices' },
-      { name: 'failed', pattern: { source: ['fulfill.authorize-payment'], 'detail-type': ['PaymentFailed'] }, target: 'notify-customer' },
+      {
+        name: 'failed',
+        pattern: { source: ['fulfill.authorize-payment'], 'detail-type': ['PaymentFailed'] },
+        target: 'notify-customer',
+      },
     ],
   };
 }
 
-const rule = (name: string, pattern: Record<string, unknown>, target = 'notify-customer') => ({ name, pattern, target });
+const rule = (name: string, pattern: Record<string, unknown>, target = 'notify-customer') => ({
+  name,
+  pattern,
+  target,
+});
 
-type Case = [name: string, mutate: (flow: Record<string, any>) => void, expected: Array<[FindingCode, RegExp]>, options?: FlowCheckOptions];
+type Case = [
+  name: string,
+  mutate: (flow: Record<string, any>) => void,
+  expected: Array<[FindingCode, RegExp]>,
+  options?: FlowCheckOptions,
+];
 
 const cases: Case[] = [
   ['the base flow', () => {}, []],
   [
     'a cycle',
     (f) => f.rules.push(rule('again', { 'detail-type': ['OrderCompleted'] }, 'authorize-payment')),
-    [['FLOW_CYCLE', /^the event flow has a cycle: OrderCompleted -> rule again -> authorize-payment -> PaymentAuthorized -> rule invoice -> issue-invoices -> OrderCompleted$/]],
+    [
+      [
+        'FLOW_CYCLE',
+        /^the event flow has a cycle: OrderCompleted -> rule again -> authorize-payment -> PaymentAuthorized -> rule invoice -> issue-invoices -> OrderCompleted$/,
+      ],
+    ],
   ],
   [
     'a detail-type nobody publishes',
     (f) => f.rules.push(rule('captured', { 'detail-type': ['PaymentCaptured'] })),
-    [['RULE_UNSATISFIABLE', /^rule captured can never match: no producer publishes a detail-type it accepts \(\["PaymentCaptured"\]\)$/]],
+    [
+      [
+        'RULE_UNSATISFIABLE',
+        /^rule captured can never match: no producer publishes a detail-type it accepts \(\["PaymentCaptured"\]\)$/,
+      ],
+    ],
   ],
   [
     'a source nobody publishes from',
     (f) => f.rules.push(rule('billing', { source: ['fulfill.billing'], 'detail-type': ['PaymentAuthorized'] })),
-    [['RULE_UNSATISFIABLE', /^rule billing can never match: no producer publishes from a source it accepts \(\["fulfill\.billing"\]\)$/]],
+    [
+      [
+        'RULE_UNSATISFIABLE',
+        /^rule billing can never match: no producer publishes from a source it accepts \(\["fulfill\.billing"\]\)$/,
+      ],
+    ],
   ],
   [
     'a detail-type and a source that exist, but never together',
     (f) => f.rules.push(rule('api-authorized', { source: ['fulfill.api'], 'detail-type': ['PaymentAuthorized'] })),
-    [['RULE_UNSATISFIABLE', /^rule api-authorized can never match: no producer publishes that detail-type from that source/]],
+    [
+      [
+        'RULE_UNSATISFIABLE',
+        /^rule api-authorized can never match: no producer publishes that detail-type from that source/,
+      ],
+    ],
   ],
   [
     "a content filter contradicting the producer's `when` (an earlier entry wins)",
     (f) => {
-      f.functions['notify-customer'].publishes = [{ detailType: 'OrderFailed', when: { error: { Error: [{ exists: true }] } } }, { detailType: 'CustomerNotified' }];
-      f.rules.push(rule('notified-after-error', { 'detail-type': ['CustomerNotified'], detail: { error: { Error: [{ exists: true }] } } }, 'issue-invoices'));
+      f.functions['notify-customer'].publishes = [
+        { detailType: 'OrderFailed', when: { error: { Error: [{ exists: true }] } } },
+        { detailType: 'CustomerNotified' },
+      ];
+      f.rules.push(
+        rule(
+          'notified-after-error',
+          { 'detail-type': ['CustomerNotified'], detail: { error: { Error: [{ exists: true }] } } },
+          'issue-invoices',
+        ),
+      );
     },
     [
-      ['RULE_UNSATISFIABLE', /^rule notified-after-error can never match: its pattern contradicts what functions\.notify-customer\.publishes\[1\] declares for CustomerNotified$/],
+      [
+        'RULE_UNSATISFIABLE',
+        /^rule notified-after-error can never match: its pattern contradicts what functions\.notify-customer\.publishes\[1\] declares for CustomerNotified$/,
+      ],
       ['EVENT_DEAD_END', /^event CustomerNotified \(published by notify-customer\) is consumed by no rule/],
     ],
   ],
   [
     'a numeric filter outside the `when` range: the edge is dropped, so no cycle either',
     (f) => {
-      f.functions['issue-invoices'].publishes = [{ detailType: 'OrderCompleted', when: { total: [{ numeric: ['>=', 0] }] } }];
-      f.rules.push(rule('refund', { 'detail-type': ['OrderCompleted'], detail: { total: [{ numeric: ['<', 0] }] } }, 'authorize-payment'));
+      f.functions['issue-invoices'].publishes = [
+        { detailType: 'OrderCompleted', when: { total: [{ numeric: ['>=', 0] }] } },
+      ];
+      f.rules.push(
+        rule(
+          'refund',
+          { 'detail-type': ['OrderCompleted'], detail: { total: [{ numeric: ['<', 0] }] } },
+          'authorize-payment',
+        ),
+      );
     },
-    [['RULE_UNSATISFIABLE', /^rule refund can never match: its pattern contradicts what functions\.issue-invoices\.publishes\[0\] declares/]],
+    [
+      [
+        'RULE_UNSATISFIABLE',
+        /^rule refund can never match: its pattern contradicts what functions\.issue-invoices\.publishes\[0\] declares/,
+      ],
+    ],
   ],
   [
     'an error filter the onError entry never produces',
-    (f) => f.rules.push(rule('expired', { 'detail-type': ['PaymentFailed'], detail: { error: { Error: ['CardExpired'] } } })),
+    (f) =>
+      f.rules.push(
+        rule('expired', { 'detail-type': ['PaymentFailed'], detail: { error: { Error: ['CardExpired'] } } }),
+      ),
     [['RULE_UNSATISFIABLE', /contradicts what functions\.authorize-payment\.onError\[0\] declares for PaymentFailed$/]],
   ],
   [
     'a publishes entry after one without `when` (never chosen)',
     (f) => f.functions['notify-customer'].publishes.push({ detailType: 'CustomerNotified' }),
-    [['PUBLISH_SHADOWED', /^functions\.notify-customer\.publishes\[1\] \(CustomerNotified\) is never published: an earlier "publishes" entry always matches first$/]],
+    [
+      [
+        'PUBLISH_SHADOWED',
+        /^functions\.notify-customer\.publishes\[1\] \(CustomerNotified\) is never published: an earlier "publishes" entry always matches first$/,
+      ],
+    ],
   ],
   [
     'a dead end',
     (f) => (f.functions['notify-customer'].publishes = [{ detailType: 'CustomerNotified' }]),
-    [['EVENT_DEAD_END', /^event CustomerNotified \(published by notify-customer\) is consumed by no rule and is not a terminal outcome$/]],
+    [
+      [
+        'EVENT_DEAD_END',
+        /^event CustomerNotified \(published by notify-customer\) is consumed by no rule and is not a terminal outcome$/,
+      ],
+    ],
   ],
   [
     'a function no rule targets (its events are not dead ends: nothing publishes them)',
-    (f) => (f.functions['select-warehouse'] = { resultPath: 'warehouse', publishes: [{ detailType: 'WarehouseSelected' }] }),
-    [['HANDLER_UNREACHABLE', /^handler select-warehouse is never invoked: no chain of rules from the API's OrderPlaced leads to it$/]],
+    (f) =>
+      (f.functions['select-warehouse'] = { resultPath: 'warehouse', publishes: [{ detailType: 'WarehouseSelected' }] }),
+    [
+      [
+        'HANDLER_UNREACHABLE',
+        /^handler select-warehouse is never invoked: no chain of rules from the API's OrderPlaced leads to it$/,
+      ],
+    ],
   ],
   [
     'a handler in the project the flow never mentions',
@@ -96,15 +181,30 @@ const cases: Case[] = [
   ],
   [
     'a fan-out wider than allowed',
-    (f) => f.rules.push(rule('audit-a', { 'detail-type': ['PaymentAuthorized'] }), rule('audit-b', { 'detail-type': ['PaymentAuthorized'] })),
-    [['FAN_OUT_WIDE', /^event PaymentAuthorized is delivered to 3 rules at once \(invoice, audit-a, audit-b\), more than 2$/]],
+    (f) =>
+      f.rules.push(
+        rule('audit-a', { 'detail-type': ['PaymentAuthorized'] }),
+        rule('audit-b', { 'detail-type': ['PaymentAuthorized'] }),
+      ),
+    [
+      [
+        'FAN_OUT_WIDE',
+        /^event PaymentAuthorized is delivered to 3 rules at once \(invoice, audit-a, audit-b\), more than 2$/,
+      ],
+    ],
     { maxFanOut: 2 },
   ],
   [
     'exclusive content routes are one branch, not a fan-out',
     (f) => {
       f.rules[1].pattern = { 'detail-type': ['PaymentAuthorized'], detail: { payment: { method: ['card'] } } };
-      f.rules.push(rule('other-method', { 'detail-type': ['PaymentAuthorized'], detail: { payment: { method: [{ 'anything-but': 'card' }] } } }, 'issue-invoices'));
+      f.rules.push(
+        rule(
+          'other-method',
+          { 'detail-type': ['PaymentAuthorized'], detail: { payment: { method: [{ 'anything-but': 'card' }] } } },
+          'issue-invoices',
+        ),
+      );
     },
     [],
     { maxFanOut: 1 },
@@ -113,7 +213,13 @@ const cases: Case[] = [
     'overlapping content routes are a fan-out',
     (f) => {
       f.rules[1].pattern = { 'detail-type': ['PaymentAuthorized'], detail: { payment: { method: ['card'] } } };
-      f.rules.push(rule('c-methods', { 'detail-type': ['PaymentAuthorized'], detail: { payment: { method: [{ prefix: 'ca' }] } } }, 'issue-invoices'));
+      f.rules.push(
+        rule(
+          'c-methods',
+          { 'detail-type': ['PaymentAuthorized'], detail: { payment: { method: [{ prefix: 'ca' }] } } },
+          'issue-invoices',
+        ),
+      );
     },
     [['FAN_OUT_WIDE', /^event PaymentAuthorized is delivered to 2 rules at once/]],
     { maxFanOut: 1 },
@@ -137,13 +243,21 @@ describe('flow analysis findings', () => {
     mutate(flow);
     const { findings } = check(flow, options);
     expect(findings.map((f) => f.code)).toEqual(expected.map(([code]) => code));
-    findings.forEach((f, i) => expect(f.message).toMatch(expected[i]![1]));
-    for (const f of findings) expect(f.severity).toBe(f.code === 'FLOW_CYCLE' || f.code === 'RULE_UNSATISFIABLE' ? 'error' : 'warning');
+    findings.forEach((f, i) => expect(f.message).toMatch(expected[i][1]));
+    for (const f of findings)
+      expect(f.severity).toBe(f.code === 'FLOW_CYCLE' || f.code === 'RULE_UNSATISFIABLE' ? 'error' : 'warning');
   });
 
   it('every finding code has a crafted case', () => {
     const covered = new Set(cases.flatMap(([, , expected]) => expected.map(([code]) => code)));
-    expect([...covered].sort()).toEqual(['EVENT_DEAD_END', 'FAN_OUT_WIDE', 'FLOW_CYCLE', 'HANDLER_UNREACHABLE', 'PUBLISH_SHADOWED', 'RULE_UNSATISFIABLE']);
+    expect([...covered].sort()).toEqual([
+      'EVENT_DEAD_END',
+      'FAN_OUT_WIDE',
+      'FLOW_CYCLE',
+      'HANDLER_UNREACHABLE',
+      'PUBLISH_SHADOWED',
+      'RULE_UNSATISFIABLE',
+    ]);
   });
 
   it('the default project: only the documented dead end (CustomerNotified), and the fan-out per event', () => {
@@ -153,7 +267,13 @@ describe('flow analysis findings', () => {
       const blueprint = loadBlueprint(dir.dir);
       const result = checkFlow(blueprint.events!, { handlers: blueprint.handlers.map((h) => h.name) });
       expect(result.findings).toEqual([
-        { code: 'EVENT_DEAD_END', severity: 'warning', message: 'event CustomerNotified (published by notify-customer) is consumed by no rule and is not a terminal outcome', nodes: ['event:CustomerNotified'] },
+        {
+          code: 'EVENT_DEAD_END',
+          severity: 'warning',
+          message:
+            'event CustomerNotified (published by notify-customer) is consumed by no rule and is not a terminal outcome',
+          nodes: ['event:CustomerNotified'],
+        },
       ]);
       expect(result.fanOut).toEqual([
         { event: 'OrderPlaced', rules: ['authorize-payment'], width: 1 },

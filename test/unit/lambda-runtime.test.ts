@@ -24,33 +24,64 @@ describe('the local Lambda runtime', () => {
 
   it('passes the event and a Lambda-shaped context, and returns the result', async () => {
     lambda = new LocalLambda([
-      fn('echo', `exports.handler = async (event, context) => ({ event, requestId: context.awsRequestId, name: context.functionName, remaining: context.getRemainingTimeInMillis(), env: process.env.GREETING, fnEnv: process.env.AWS_LAMBDA_FUNCTION_NAME });`),
+      fn(
+        'echo',
+        `exports.handler = async (event, context) => ({ event, requestId: context.awsRequestId, name: context.functionName, remaining: context.getRemainingTimeInMillis(), env: process.env.GREETING, fnEnv: process.env.AWS_LAMBDA_FUNCTION_NAME });`,
+      ),
     ]);
     const result = (await lambda.invoke('echo', { a: 1 })) as Record<string, unknown>;
-    expect(result).toMatchObject({ event: { a: 1 }, name: 'fulfill-t-test-echo', env: 'hello', fnEnv: 'fulfill-t-test-echo' });
+    expect(result).toMatchObject({
+      event: { a: 1 },
+      name: 'fulfill-t-test-echo',
+      env: 'hello',
+      fnEnv: 'fulfill-t-test-echo',
+    });
     expect(result.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.remaining).toBeGreaterThan(1000);
     expect(result.remaining).toBeLessThanOrEqual(2000);
   });
 
   it('reports a thrown error with errorType and errorMessage, as Step Functions sees it', async () => {
-    lambda = new LocalLambda([fn('boom', `class PaymentAuthorizationFailed extends Error { constructor() { super('Payment Authorization Failed'); this.name = 'PaymentAuthorizationFailed'; } }\nexports.handler = async () => { throw new PaymentAuthorizationFailed(); };`)]);
+    lambda = new LocalLambda([
+      fn(
+        'boom',
+        `class PaymentAuthorizationFailed extends Error { constructor() { super('Payment Authorization Failed'); this.name = 'PaymentAuthorizationFailed'; } }\nexports.handler = async () => { throw new PaymentAuthorizationFailed(); };`,
+      ),
+    ]);
     const error = await lambda.invoke('boom', {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FunctionError);
     expect((error as FunctionError).name).toBe('PaymentAuthorizationFailed');
-    expect(JSON.parse((error as FunctionError).message)).toMatchObject({ errorType: 'PaymentAuthorizationFailed', errorMessage: 'Payment Authorization Failed' });
+    expect(JSON.parse((error as FunctionError).message)).toMatchObject({
+      errorType: 'PaymentAuthorizationFailed',
+      errorMessage: 'Payment Authorization Failed',
+    });
   });
 
   it('times out a stuck invocation with Sandbox.Timedout and gives the next one a fresh environment', async () => {
-    lambda = new LocalLambda([fn('slow', `let calls = 0; exports.handler = async (e) => { calls++; if (e.spin) { for (;;) {} } return calls; };`, { timeoutSeconds: 1 })]);
+    lambda = new LocalLambda([
+      fn(
+        'slow',
+        `let calls = 0; exports.handler = async (e) => { calls++; if (e.spin) { for (;;) {} } return calls; };`,
+        { timeoutSeconds: 1 },
+      ),
+    ]);
     const error = await lambda.invoke('slow', { spin: true }).catch((e: unknown) => e);
-    expect((error as FunctionError).payload).toMatchObject({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 1.00 seconds' });
+    expect((error as FunctionError).payload).toMatchObject({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: 'Task timed out after 1.00 seconds',
+    });
     // A fresh environment: module state starts over.
     expect(await lambda.invoke('slow', {})).toBe(1);
   });
 
   it('isolates functions: a crash in one leaves the others running', async () => {
-    lambda = new LocalLambda([fn('crash', `exports.handler = async () => { setImmediate(() => { throw new Error('uncaught'); }); await new Promise((r) => setTimeout(r, 500)); return 'never'; };`), fn('ok', `exports.handler = async () => 'fine';`)]);
+    lambda = new LocalLambda([
+      fn(
+        'crash',
+        `exports.handler = async () => { setImmediate(() => { throw new Error('uncaught'); }); await new Promise((r) => setTimeout(r, 500)); return 'never'; };`,
+      ),
+      fn('ok', `exports.handler = async () => 'fine';`),
+    ]);
     const error = await lambda.invoke('crash', {}).catch((e: unknown) => e);
     expect((error as FunctionError).payload.errorType).toBe('Runtime.ExitError');
     expect(await lambda.invoke('ok', {})).toBe('fine');
@@ -58,19 +89,33 @@ describe('the local Lambda runtime', () => {
 
   it('reports a bundle that does not export handler, and an unknown function', async () => {
     lambda = new LocalLambda([fn('nohandler', `exports.other = 1;`)]);
-    expect(((await lambda.invoke('nohandler', {}).catch((e: unknown) => e)) as FunctionError).payload.errorType).toBe('Runtime.HandlerNotFound');
-    expect(((await lambda.invoke('missing', {}).catch((e: unknown) => e)) as FunctionError).payload.errorType).toBe('ResourceNotFoundException');
+    expect(((await lambda.invoke('nohandler', {}).catch((e: unknown) => e)) as FunctionError).payload.errorType).toBe(
+      'Runtime.HandlerNotFound',
+    );
+    expect(((await lambda.invoke('missing', {}).catch((e: unknown) => e)) as FunctionError).payload.errorType).toBe(
+      'ResourceNotFoundException',
+    );
   });
 
   it('captures console output per request, tagged with the order', async () => {
     const lines: FunctionLogLine[] = [];
-    lambda = new LocalLambda([fn('talk', `exports.handler = async (e) => { console.log('processing', e.orderId); return null; };`)], { onLog: (l) => lines.push(l) });
+    lambda = new LocalLambda(
+      [fn('talk', `exports.handler = async (e) => { console.log('processing', e.orderId); return null; };`)],
+      { onLog: (l) => lines.push(l) },
+    );
     await lambda.invoke('talk', { orderId: 'o-1' }, { orderId: 'o-1' });
-    expect(lines).toEqual([expect.objectContaining({ function: 'talk', level: 'log', message: 'processing o-1', orderId: 'o-1' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ function: 'talk', level: 'log', message: 'processing o-1', orderId: 'o-1' }),
+    ]);
   });
 
   it('provides the AWS SDK to bundles, as the Lambda Node.js runtime does', async () => {
-    lambda = new LocalLambda([fn('sdk', `const { EventBridgeClient } = require('@aws-sdk/client-eventbridge'); exports.handler = async () => typeof EventBridgeClient;`)]);
+    lambda = new LocalLambda([
+      fn(
+        'sdk',
+        `const { EventBridgeClient } = require('@aws-sdk/client-eventbridge'); exports.handler = async () => typeof EventBridgeClient;`,
+      ),
+    ]);
     expect(await lambda.invoke('sdk', {})).toBe('function');
   });
 
@@ -78,25 +123,50 @@ describe('the local Lambda runtime', () => {
   const ENV_ID = `const envId = Math.random().toString(36).slice(2); const sleep = (ms) => new Promise((r) => setTimeout(r, ms));`;
 
   it('gives each concurrent invocation its own environment, up to the concurrency limit, and queues the rest', async () => {
-    lambda = new LocalLambda([fn('env', `${ENV_ID} let running = 0; exports.handler = async (e) => { running++; const overlap = running; await sleep(e.ms); running--; return { envId, overlap }; };`, { concurrency: 3, timeoutSeconds: 20 })]);
+    lambda = new LocalLambda([
+      fn(
+        'env',
+        `${ENV_ID} let running = 0; exports.handler = async (e) => { running++; const overlap = running; await sleep(e.ms); running--; return { envId, overlap }; };`,
+        { concurrency: 3, timeoutSeconds: 20 },
+      ),
+    ]);
     // Three long invocations at once: each needs an environment of its own (none finishes before the others start).
-    const long = (await Promise.all(Array.from({ length: 3 }, () => lambda!.invoke('env', { ms: 5000 })))) as Array<{ envId: string; overlap: number }>;
+    const long = (await Promise.all(Array.from({ length: 3 }, () => lambda!.invoke('env', { ms: 5000 })))) as Array<{
+      envId: string;
+      overlap: number;
+    }>;
     expect(new Set(long.map((r) => r.envId)).size).toBe(3);
     // Nine more: never more than three environments, and one invocation at a time in each, as on Lambda.
-    const short = (await Promise.all(Array.from({ length: 9 }, () => lambda!.invoke('env', { ms: 100 })))) as Array<{ envId: string; overlap: number }>;
+    const short = (await Promise.all(Array.from({ length: 9 }, () => lambda!.invoke('env', { ms: 100 })))) as Array<{
+      envId: string;
+      overlap: number;
+    }>;
     expect([...long, ...short].every((r) => r.overlap === 1)).toBe(true);
     expect(new Set([...long, ...short].map((r) => r.envId)).size).toBe(3);
     expect(lambda.stats().env).toMatchObject({ environments: 3, busy: 0, queued: 0 });
   }, 60_000);
 
   it('does not count queue time against the timeout', async () => {
-    lambda = new LocalLambda([fn('queued', `${ENV_ID} exports.handler = async () => { await sleep(600); return 'done'; };`, { timeoutSeconds: 1, concurrency: 1 })]);
+    lambda = new LocalLambda([
+      fn('queued', `${ENV_ID} exports.handler = async () => { await sleep(600); return 'done'; };`, {
+        timeoutSeconds: 1,
+        concurrency: 1,
+      }),
+    ]);
     // Three invocations of 0.6 s each through one environment: 1.8 s in all, each well inside its own second.
-    expect(await Promise.all([lambda.invoke('queued', {}), lambda.invoke('queued', {}), lambda.invoke('queued', {})])).toEqual(['done', 'done', 'done']);
+    expect(
+      await Promise.all([lambda.invoke('queued', {}), lambda.invoke('queued', {}), lambda.invoke('queued', {})]),
+    ).toEqual(['done', 'done', 'done']);
   });
 
   it('ends only the timed-out environment: invocations running beside it succeed', async () => {
-    lambda = new LocalLambda([fn('mixed', `${ENV_ID} exports.handler = async (e) => { if (e.spin) { for (;;) {} } await sleep(300); return envId; };`, { timeoutSeconds: 1, concurrency: 4 })]);
+    lambda = new LocalLambda([
+      fn(
+        'mixed',
+        `${ENV_ID} exports.handler = async (e) => { if (e.spin) { for (;;) {} } await sleep(300); return envId; };`,
+        { timeoutSeconds: 1, concurrency: 4 },
+      ),
+    ]);
     const spinning = lambda.invoke('mixed', { spin: true }).catch((e: unknown) => e);
     const others = Array.from({ length: 6 }, () => lambda!.invoke('mixed', {}));
     const error = (await spinning) as FunctionError;
@@ -108,28 +178,51 @@ describe('the local Lambda runtime', () => {
   });
 
   it('kills an environment that exceeds memoryMb and reports Runtime.OutOfMemory', async () => {
-    lambda = new LocalLambda([fn('hog', `const keep = []; exports.handler = async (e) => { if (e.hog) { for (;;) keep.push(new Array(1e6).fill(Math.random())); } return 'ok'; };`, { memoryMb: 128, timeoutSeconds: 30 })]);
+    lambda = new LocalLambda([
+      fn(
+        'hog',
+        `const keep = []; exports.handler = async (e) => { if (e.hog) { for (;;) keep.push(new Array(1e6).fill(Math.random())); } return 'ok'; };`,
+        { memoryMb: 128, timeoutSeconds: 30 },
+      ),
+    ]);
     const error = (await lambda.invoke('hog', { hog: true }).catch((e: unknown) => e)) as FunctionError;
     expect(error.payload.errorType).toBe('Runtime.OutOfMemory');
-    expect(error.payload.errorMessage).toMatch(/^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: out of memory/);
+    expect(error.payload.errorMessage).toMatch(
+      /^RequestId: [0-9a-f-]{36} Error: Runtime exited with error: out of memory/,
+    );
     expect(await lambda.invoke('hog', {})).toBe('ok');
   }, 60_000);
 
   it('fails a result that is not JSON-serializable with one clean Lambda error, and keeps the environment', async () => {
-    lambda = new LocalLambda([fn('bad', `${ENV_ID} exports.handler = async (e) => { if (e.kind === 'circular') { const a = {}; a.self = a; return a; } if (e.kind === 'bigint') return { n: 1n }; return { envId, when: new Date(0), fn: () => 1 }; };`)]);
+    lambda = new LocalLambda([
+      fn(
+        'bad',
+        `${ENV_ID} exports.handler = async (e) => { if (e.kind === 'circular') { const a = {}; a.self = a; return a; } if (e.kind === 'bigint') return { n: 1n }; return { envId, when: new Date(0), fn: () => 1 }; };`,
+      ),
+    ]);
     for (const kind of ['circular', 'bigint']) {
       const error = (await lambda.invoke('bad', { kind }).catch((e: unknown) => e)) as FunctionError;
-      expect(error.payload).toEqual({ errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body', trace: [] });
+      expect(error.payload).toEqual({
+        errorType: 'Runtime.JSONStringifyError',
+        errorMessage: 'Unable to stringify response body',
+        trace: [],
+      });
     }
     // As on Lambda the result goes through JSON: dates become strings, functions disappear.
     expect(await lambda.invoke('bad', {})).toEqual({ envId: expect.any(String), when: '1970-01-01T00:00:00.000Z' });
-    expect(lambda.stats().bad!.environments).toBe(1);
+    expect(lambda.stats().bad.environments).toBe(1);
   });
 
   it('reports code that fails to load, and a missing module, as Lambda init errors', async () => {
-    lambda = new LocalLambda([fn('broken', `throw new TypeError('boom at load');`), fn('nomod', `require('@aws-sdk/client-not-a-service'); exports.handler = async () => 1;`)]);
+    lambda = new LocalLambda([
+      fn('broken', `throw new TypeError('boom at load');`),
+      fn('nomod', `require('@aws-sdk/client-not-a-service'); exports.handler = async () => 1;`),
+    ]);
     const broken = (await lambda.invoke('broken', {}).catch((e: unknown) => e)) as FunctionError;
-    expect(broken.payload).toMatchObject({ errorType: 'Runtime.UserCodeSyntaxError', errorMessage: 'TypeError: boom at load' });
+    expect(broken.payload).toMatchObject({
+      errorType: 'Runtime.UserCodeSyntaxError',
+      errorMessage: 'TypeError: boom at load',
+    });
     const missing = (await lambda.invoke('nomod', {}).catch((e: unknown) => e)) as FunctionError;
     expect(missing.payload.errorType).toBe('Runtime.ImportModuleError');
     expect(missing.payload.errorMessage).toContain("Cannot find module '@aws-sdk/client-not-a-service'");
@@ -140,9 +233,21 @@ describe('the local Lambda runtime', () => {
     try {
       const pkg = join(tmp.dir, 'node_modules', '@aws-sdk', 'client-dynamodb');
       mkdirSync(pkg, { recursive: true });
-      writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@aws-sdk/client-dynamodb', version: '0.0.0-test', main: 'index.js' }));
-      writeFileSync(join(pkg, 'index.js'), `exports.DynamoDBClient = class DynamoDBClient {}; exports.from = 'project';`);
-      lambda = new LocalLambda([fn('ddb', `const ddb = require('@aws-sdk/client-dynamodb'); const eb = require('@aws-sdk/client-eventbridge'); exports.handler = async () => [ddb.from, typeof eb.EventBridgeClient];`, { requireFrom: [join(tmp.dir, 'package.json')] })]);
+      writeFileSync(
+        join(pkg, 'package.json'),
+        JSON.stringify({ name: '@aws-sdk/client-dynamodb', version: '0.0.0-test', main: 'index.js' }),
+      );
+      writeFileSync(
+        join(pkg, 'index.js'),
+        `exports.DynamoDBClient = class DynamoDBClient {}; exports.from = 'project';`,
+      );
+      lambda = new LocalLambda([
+        fn(
+          'ddb',
+          `const ddb = require('@aws-sdk/client-dynamodb'); const eb = require('@aws-sdk/client-eventbridge'); exports.handler = async () => [ddb.from, typeof eb.EventBridgeClient];`,
+          { requireFrom: [join(tmp.dir, 'package.json')] },
+        ),
+      ]);
       expect(await lambda.invoke('ddb', {})).toEqual(['project', 'function']);
     } finally {
       tmp.cleanup();
@@ -156,7 +261,18 @@ describe('the local Lambda runtime', () => {
       req.on('end', () => {
         requests.push({ target: req.headers['x-amz-target'] as string | undefined, auth: req.headers.authorization });
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ stateMachines: [{ name: 'from-stub', stateMachineArn: 'arn:aws:states:eu-central-1:000000000000:stateMachine:from-stub', type: 'STANDARD', creationDate: 0 }] }));
+        res.end(
+          JSON.stringify({
+            stateMachines: [
+              {
+                name: 'from-stub',
+                stateMachineArn: 'arn:aws:states:eu-central-1:000000000000:stateMachine:from-stub',
+                type: 'STANDARD',
+                creationDate: 0,
+              },
+            ],
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -165,10 +281,18 @@ describe('the local Lambda runtime', () => {
     process.env.AWS_ACCESS_KEY_ID = 'AKIDEMULATOR';
     process.env.AWS_SECRET_ACCESS_KEY = 'emulator-secret';
     try {
-      lambda = new LocalLambda([fn('sfn', `const { SFNClient, ListStateMachinesCommand } = require('@aws-sdk/client-sfn'); exports.handler = async () => (await new SFNClient({}).send(new ListStateMachinesCommand({}))).stateMachines.map((m) => m.name);`, { timeoutSeconds: 20 })]);
+      lambda = new LocalLambda([
+        fn(
+          'sfn',
+          `const { SFNClient, ListStateMachinesCommand } = require('@aws-sdk/client-sfn'); exports.handler = async () => (await new SFNClient({}).send(new ListStateMachinesCommand({}))).stateMachines.map((m) => m.name);`,
+          { timeoutSeconds: 20 },
+        ),
+      ]);
       expect(await lambda.invoke('sfn', {})).toEqual(['from-stub']);
-      expect(requests).toEqual([{ target: 'AWSStepFunctions.ListStateMachines', auth: expect.stringContaining('Credential=AKIDEMULATOR/') }]);
-      expect(requests[0]!.auth).toContain('/eu-central-1/states/');
+      expect(requests).toEqual([
+        { target: 'AWSStepFunctions.ListStateMachines', auth: expect.stringContaining('Credential=AKIDEMULATOR/') },
+      ]);
+      expect(requests[0].auth).toContain('/eu-central-1/states/');
     } finally {
       process.env = saved;
       server.close();

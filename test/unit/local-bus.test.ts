@@ -24,16 +24,42 @@ describe('the local event bus: PutEvents', () => {
     store.close();
     tmp.cleanup();
   });
-  const entry = (over: Record<string, unknown> = {}) => ({ EventBusName: names.busName(), Source: 'test.source', DetailType: 'Probe', Detail: '{"orderId":"p-1"}', ...over });
+  const entry = (over: Record<string, unknown> = {}) => ({
+    EventBusName: names.busName(),
+    Source: 'test.source',
+    DetailType: 'Probe',
+    Detail: '{"orderId":"p-1"}',
+    ...over,
+  });
 
   it.each([
     ['accepted', entry(), { EventId: expect.stringMatching(/^[0-9a-f-]{36}$/) }],
     ['bus by ARN', entry({ EventBusName: names.busArn() }), { EventId: expect.any(String) }],
-    ['unknown bus', entry({ EventBusName: 'other' }), { ErrorCode: 'ResourceNotFoundException', ErrorMessage: 'Event bus other does not exist.' }],
-    ['detail not JSON', entry({ Detail: '{oops' }), { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }],
-    ['detail an array', entry({ Detail: '[1,2]' }), { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }],
-    ['detail a string', entry({ Detail: '"x"' }), { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }],
-    ['no source', entry({ Source: undefined }), { ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringMatching(/Source, DetailType, or Detail/) }],
+    [
+      'unknown bus',
+      entry({ EventBusName: 'other' }),
+      { ErrorCode: 'ResourceNotFoundException', ErrorMessage: 'Event bus other does not exist.' },
+    ],
+    [
+      'detail not JSON',
+      entry({ Detail: '{oops' }),
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+    ],
+    [
+      'detail an array',
+      entry({ Detail: '[1,2]' }),
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+    ],
+    [
+      'detail a string',
+      entry({ Detail: '"x"' }),
+      { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
+    ],
+    [
+      'no source',
+      entry({ Source: undefined }),
+      { ErrorCode: 'InvalidArgument', ErrorMessage: expect.stringMatching(/Source, DetailType, or Detail/) },
+    ],
   ])('%s', (_name, e, expected) => {
     const response = bus.putEvents({ Entries: [e] });
     expect(response.Entries).toEqual([expected]);
@@ -41,21 +67,34 @@ describe('the local event bus: PutEvents', () => {
   });
 
   it('refuses more than 10 entries and oversized requests as a whole', () => {
-    expect(() => bus.putEvents({ Entries: Array.from({ length: 11 }, () => entry()) })).toThrow(expect.objectContaining({ name: 'ValidationException' }));
-    expect(() => bus.putEvents({ Entries: [entry({ Detail: JSON.stringify({ big: 'x'.repeat(300 * 1024) }) })] })).toThrow(/over the limit/);
+    expect(() => bus.putEvents({ Entries: Array.from({ length: 11 }, () => entry()) })).toThrow(
+      expect.objectContaining({ name: 'ValidationException' }),
+    );
+    expect(() =>
+      bus.putEvents({ Entries: [entry({ Detail: JSON.stringify({ big: 'x'.repeat(300 * 1024) }) })] }),
+    ).toThrow(/over the limit/);
     expect(() => bus.putEvents({ Entries: [] })).toThrow(expect.objectContaining({ name: 'ValidationException' }));
   });
 
   it('speaks the EventBridge JSON protocol to the real SDK client, and records the envelope', async () => {
     const endpoint = await bus.listen();
-    const client = new EventBridgeClient({ region: 'eu-central-1', endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    const out = await client.send(new PutEventsCommand({ Entries: [entry({ Detail: '{"orderId":"sdk-1"}' }), entry({ Detail: 'nope' })] }));
+    const client = new EventBridgeClient({
+      region: 'eu-central-1',
+      endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const out = await client.send(
+      new PutEventsCommand({ Entries: [entry({ Detail: '{"orderId":"sdk-1"}' }), entry({ Detail: 'nope' })] }),
+    );
     expect(out.FailedEntryCount).toBe(1);
     expect(out.Entries?.[1]).toMatchObject({ ErrorCode: 'MalformedDetail' });
     await bus.idle();
     recorder.flush(); // the recorder appends once per event-loop turn
     const published = store.readLog({ orderId: 'sdk-1' }).find((e) => e.type === 'EventPublished')!;
-    expect(published).toMatchObject({ name: 'Probe', details: { source: 'test.source', detail: { orderId: 'sdk-1' } } });
+    expect(published).toMatchObject({
+      name: 'Probe',
+      details: { source: 'test.source', detail: { orderId: 'sdk-1' } },
+    });
     const matched = store.readLog({ orderId: 'sdk-1' }).find((e) => e.type === 'RulesMatched')!;
     expect(matched.details?.rules).toEqual([]);
     client.destroy();

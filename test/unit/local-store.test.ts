@@ -13,15 +13,23 @@ describe('LocalStore', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
 
-  it('groups a turn\'s writes into one commit, and reads an order through its index', () => {
+  it("groups a turn's writes into one commit, and reads an order through its index", () => {
     const store = new LocalStore(tmp.dir, 'unit');
     const recorder = new Recorder(store);
-    const claim = store.claimExecution('o-1', 'orchestration', '{"orderId":"o-1"}', () => true, (record) => recorder.bind(record));
+    const claim = store.claimExecution(
+      'o-1',
+      'orchestration',
+      '{"orderId":"o-1"}',
+      () => true,
+      (record) => recorder.bind(record),
+    );
     expect(claim.created).toBe(true);
     recorder.record('o-1', 'execution', 'ExecutionStarted');
     recorder.record('o-2', 'api', 'ApiRequestRejected');
     recorder.flush();
-    expect(store.readLog({ orderId: 'o-1' }).map((e) => [e.type, e.execution, e.id])).toEqual([['ExecutionStarted', 1, 1]]);
+    expect(store.readLog({ orderId: 'o-1' }).map((e) => [e.type, e.execution, e.id])).toEqual([
+      ['ExecutionStarted', 1, 1],
+    ]);
     expect(store.readLog({ orderId: 'o-2' })).toHaveLength(1);
     store.close();
   });
@@ -40,8 +48,8 @@ describe('LocalStore', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(faults).toHaveLength(1);
     expect(faults[0]).toBeInstanceOf(StateError);
-    expect(faults[0]!.message).toMatch(/state\.db: the disk is full/);
-    expect(faults[0]!.exit).toBe(5);
+    expect(faults[0].message).toMatch(/state\.db: the disk is full/);
+    expect(faults[0].exit).toBe(5);
     // The transaction rolled back as a whole: none of that turn's entries is half-written.
     expect(store.readLog({ orderId: 'o-3' })).toEqual([]);
     // Every later write says the same one line.
@@ -81,14 +89,23 @@ describe('LocalStore', () => {
     const Database = require_('libsql') as typeof import('libsql');
     const db = new Database(store.dbFile);
     // pid 2^22 + 1 is above Linux's pid_max: never a live process.
-    db.prepare("INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES ('r-1', 1, 'events', '{\"orderId\":\"r-1\"}', 'RUNNING', 4194305, ?, ?)").run(Date.now(), Date.now());
-    db.prepare("INSERT INTO deliveries (execution_id, order_id, rule, event) VALUES (1, 'r-1', NULL, '{\"detail-type\":\"OrderPlaced\"}')").run();
+    db.prepare(
+      "INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES ('r-1', 1, 'events', '{\"orderId\":\"r-1\"}', 'RUNNING', 4194305, ?, ?)",
+    ).run(Date.now(), Date.now());
+    db.prepare(
+      'INSERT INTO deliveries (execution_id, order_id, rule, event) VALUES (1, \'r-1\', NULL, \'{"detail-type":"OrderPlaced"}\')',
+    ).run();
     db.close();
     const reader = new LocalStore(tmp.dir, 'recover');
-    expect(reader.readOutcome('r-1')).toMatchObject({ status: 'ABORTED', error: { error: 'Interrupted', cause: 'interrupted: process 4194305 exited' } });
+    expect(reader.readOutcome('r-1')).toMatchObject({
+      status: 'ABORTED',
+      error: { error: 'Interrupted', cause: 'interrupted: process 4194305 exited' },
+    });
     expect(reader.latestExecution('r-1')?.status).toBe('ABORTED');
     expect(reader.queuedDeliveries()).toEqual([]);
-    expect(reader.listDeadLetters('r-1')).toEqual([expect.objectContaining({ error: 'Interrupted', cause: 'interrupted: process 4194305 exited' })]);
+    expect(reader.listDeadLetters('r-1')).toEqual([
+      expect.objectContaining({ error: 'Interrupted', cause: 'interrupted: process 4194305 exited' }),
+    ]);
     expect(reader.recoverInterrupted()).toBe(0);
     reader.close();
   });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { describeLoop, LoopGuard, MAX_EVENTS_PER_ORDER, MAX_HISTORY_EVENTS, MAX_REPEATS_PER_ORDER } from '../../src/lib/local/loop-guard.js';
+import {
+  describeLoop,
+  LoopGuard,
+  MAX_EVENTS_PER_ORDER,
+  MAX_HISTORY_EVENTS,
+  MAX_REPEATS_PER_ORDER,
+} from '../../src/lib/local/loop-guard.js';
 
 describe('loop guards', () => {
   it('names the repeating part of a sequence', () => {
@@ -28,7 +34,10 @@ describe('loop guards', () => {
     const guard = new LoopGuard();
     expect(guard.eventPublished('o-1', 'OrderPlaced', true)).toBeUndefined();
     for (let i = 0; i < MAX_REPEATS_PER_ORDER; i++) expect(guard.eventPublished('o-1', 'Ping', false)).toBeUndefined();
-    expect(guard.eventPublished('o-1', 'Ping', false)).toMatchObject({ first: true, failure: { Error: 'LoopDetected' } });
+    expect(guard.eventPublished('o-1', 'Ping', false)).toMatchObject({
+      first: true,
+      failure: { Error: 'LoopDetected' },
+    });
     expect(guard.eventPublished('o-1', 'Other', false)).toMatchObject({ first: false });
     expect(guard.eventPublished('o-1', 'OrderPlaced', true)).toBeUndefined();
   });

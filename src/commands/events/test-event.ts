@@ -3,7 +3,13 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../lib/cli/base-command.js';
 import { stageFlags } from '../../lib/cli/flags.js';
 import { loadBlueprint } from '../../lib/blueprint/blueprint.js';
-import { completeEnvelope, orderPlacedEvent, readJsonArgument, testEventAgainstRules, type RuleVerdict } from '../../lib/blueprint/rule-test.js';
+import {
+  completeEnvelope,
+  orderPlacedEvent,
+  readJsonArgument,
+  testEventAgainstRules,
+  type RuleVerdict,
+} from '../../lib/blueprint/rule-test.js';
 import { ExpectationError, UserError } from '../../lib/errors.js';
 import { orderFromFile } from '../../lib/order/from-input.js';
 
@@ -16,7 +22,8 @@ interface TestEventResult {
 }
 
 export default class TestEvent extends BaseCommand<typeof TestEvent> {
-  static summary = "Test an event against every rule of the project's events.json: which match, why the others don't, what each target receives.";
+  static summary =
+    "Test an event against every rule of the project's events.json: which match, why the others don't, what each target receives.";
   static description = `The event is JSON text or a file (--event), or the OrderPlaced event the API would publish for a sample order (--order). Missing envelope fields (version, id, account, time, region, resources) are filled as EventBridge fills them on PutEvents. For each rule: matched, with the exact input its target receives after the rule's input transformer; or not matched, with the first field of the pattern that fails.
 
 EXIT CODES
@@ -36,7 +43,8 @@ EXIT CODES
 
   async run(): Promise<TestEventResult> {
     const { flags } = await this.parse(TestEvent);
-    if (!flags.event === !flags.order) throw new UserError('pass exactly one of --event and --order', ['See --help for examples.']);
+    if (!flags.event === !flags.order)
+      throw new UserError('pass exactly one of --event and --order', ['See --help for examples.']);
     const blueprint = loadBlueprint(flags.dir, { mode: 'events', ...(flags.stage ? { stage: flags.stage } : {}) });
     let event: Record<string, unknown>;
     let added: string[] = [];
@@ -63,9 +71,15 @@ function describeEvent(event: Record<string, unknown>): string {
   return `${JSON.stringify(event['detail-type'] ?? null)} from ${JSON.stringify(event.source ?? null)}`;
 }
 
-function renderVerdicts(event: Record<string, unknown>, rules: readonly RuleVerdict[], added: readonly string[]): string {
+function renderVerdicts(
+  event: Record<string, unknown>,
+  rules: readonly RuleVerdict[],
+  added: readonly string[],
+): string {
   const matched = rules.filter((r) => r.matched).length;
-  const lines = [`event ${describeEvent(event)}: ${matched} of ${rules.length} rules match${added.length ? ` (envelope fields added: ${added.join(', ')})` : ''}`];
+  const lines = [
+    `event ${describeEvent(event)}: ${matched} of ${rules.length} rules match${added.length ? ` (envelope fields added: ${added.join(', ')})` : ''}`,
+  ];
   for (const r of rules) {
     if (r.matched) {
       lines.push(`  match     ${r.rule} -> ${r.target}${r.transformed ? ' (input transformer applied)' : ''}`);
@@ -73,9 +87,10 @@ function renderVerdicts(event: Record<string, unknown>, rules: readonly RuleVerd
     } else {
       const m = r.mismatch!;
       const actual = m.present ? `is ${JSON.stringify(m.actual)}` : 'is absent';
-      lines.push(`  no match  ${r.rule}: ${m.field === '(fields together)' ? 'each field matches alone, but not in the same array element' : `${m.field} ${actual}, pattern wants ${JSON.stringify(m.expected)}`}`);
+      lines.push(
+        `  no match  ${r.rule}: ${m.field === '(fields together)' ? 'each field matches alone, but not in the same array element' : `${m.field} ${actual}, pattern wants ${JSON.stringify(m.expected)}`}`,
+      );
     }
   }
   return lines.join('\n');
 }
-

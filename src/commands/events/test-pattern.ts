@@ -39,6 +39,7 @@ export default class TestPattern extends BaseCommand<typeof TestPattern> {
 }
 
 function readJsonArg(value: string, flag: string): unknown {
-  if (!value.trimStart().startsWith('{') && existsSync(value)) return parseUserJson(readFileSync(value, 'utf8'), `${flag} ${value}`);
+  if (!value.trimStart().startsWith('{') && existsSync(value))
+    return parseUserJson(readFileSync(value, 'utf8'), `${flag} ${value}`);
   return parseUserJson(value, flag);
 }

@@ -55,7 +55,11 @@ export function apiModel(blueprint: Blueprint, account: string): ApiModel {
   return {
     ...common,
     integration: { service: 'events', action: 'PutEvents' },
-    requestTemplate: putEventsTemplate({ eventBusName: names.busName(), source: blueprint.events!.source, detailType: blueprint.events!.orderPlaced }),
+    requestTemplate: putEventsTemplate({
+      eventBusName: names.busName(),
+      source: blueprint.events!.source,
+      detailType: blueprint.events!.orderPlaced,
+    }),
     responseTemplate: putEventsResponseTemplate(),
   };
 }

@@ -75,7 +75,12 @@ export function renderMappingTemplate(
 ): string {
   const asts = parseTemplate(template);
   // Fresh objects per render: velocityjs writes an `eval` helper onto objects whose methods a template calls.
-  const variables = { input: inputVariable(request), util: utilVariable(), context: contextVariable(request, context), stageVariables: { ...stageVariables } };
+  const variables = {
+    input: inputVariable(request),
+    util: utilVariable(),
+    context: contextVariable(request, context),
+    stageVariables: { ...stageVariables },
+  };
   try {
     return new ApiGatewayVelocity(asts, { customMethodHandlers: javaMethods }).render(variables, undefined, true);
   } catch (error) {
@@ -103,7 +108,10 @@ class ApiGatewayVelocity extends Compile {
 function checkBlocks(template: string): void {
   const blank = (m: string) => m.replace(/[^\n]/g, ' ');
   // Unparsed #[[...]]# blocks and comments are not code; blanked rather than cut so that line numbers still hold.
-  const code = template.replace(/#\[\[[\s\S]*?\]\]#/g, blank).replace(/#\*[\s\S]*?\*#/g, blank).replace(/##[^\n]*/g, blank);
+  const code = template
+    .replace(/#\[\[[\s\S]*?\]\]#/g, blank)
+    .replace(/#\*[\s\S]*?\*#/g, blank)
+    .replace(/##[^\n]*/g, blank);
   const open: Array<{ name: string; line: number }> = [];
   const line = (index: number) => code.slice(0, index).split('\n').length;
   for (const m of code.matchAll(/(?<!\\)#(?:\{?(if|foreach|macro|define)\}?\s*\(|@\w+\s*\(|\{?(end)\b\}?)/g)) {
@@ -135,7 +143,11 @@ function inputVariable(request: ApiRequest) {
     }
     return root;
   };
-  const params = { path: { ...request.pathParameters }, querystring: { ...request.queryString }, header: { ...request.headers } };
+  const params = {
+    path: { ...request.pathParameters },
+    querystring: { ...request.queryString },
+    header: { ...request.headers },
+  };
   return {
     body: request.body,
     /** The JSONPath result as JSON text; a path that matches nothing gives '' (rendered empty, like a null). */
@@ -160,21 +172,26 @@ function inputVariable(request: ApiRequest) {
  * would make the local API silently disagree with AWS.
  */
 export function jsonPath(root: unknown, path: string): unknown {
-  if (typeof path !== 'string' || !path.startsWith('$')) throw new TemplateFunctionError(`unsupported JSONPath ${JSON.stringify(path)}: it must start with $`);
+  if (typeof path !== 'string' || !path.startsWith('$'))
+    throw new TemplateFunctionError(`unsupported JSONPath ${JSON.stringify(path)}: it must start with $`);
   const step = /\.([^.[\]*\s]+)|\[(-?\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/y;
   let current: unknown = root;
   for (let at = 1; at < path.length; at = step.lastIndex) {
     step.lastIndex = at;
     const m = step.exec(path);
-    if (!m) throw new TemplateFunctionError(`unsupported JSONPath ${JSON.stringify(path)} at "${path.slice(at)}": only $, .name, ['name'] and [n] are emulated`);
+    if (!m)
+      throw new TemplateFunctionError(
+        `unsupported JSONPath ${JSON.stringify(path)} at "${path.slice(at)}": only $, .name, ['name'] and [n] are emulated`,
+      );
     if (current === null || typeof current !== 'object') current = undefined;
     else if (m[2] !== undefined) {
       const index = Number(m[2]);
       current = Array.isArray(current) ? current[index < 0 ? current.length + index : index] : undefined;
     } else {
-      const key = (m[1] ?? m[3] ?? m[4])!;
+      const key = (m[1] ?? m[3] ?? m[4]);
       // Own properties only: `$.constructor` must not reach Object.prototype.
-      current = !Array.isArray(current) && Object.hasOwn(current, key) ? (current as Record<string, unknown>)[key] : undefined;
+      current =
+        !Array.isArray(current) && Object.hasOwn(current, key) ? (current as Record<string, unknown>)[key] : undefined;
     }
   }
   return current;
@@ -214,15 +231,26 @@ export function escapeJavaScript(value: unknown): string {
   const s = javaString(value);
   let out = '';
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
+    const c = s[i];
     const code = s.charCodeAt(i);
-    if (code > 0x7f || (code < 0x20 && !SHORT_ESCAPES[c])) out += `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    if (code > 0x7f || (code < 0x20 && !SHORT_ESCAPES[c]))
+      out += `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`;
     else out += SHORT_ESCAPES[c] ?? c;
   }
   return out;
 }
 
-const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', "'": "\\'", '\\': '\\\\', '/': '\\/', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const SHORT_ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  "'": "\\'",
+  '\\': '\\\\',
+  '/': '\\/',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
 
 /** $util.urlEncode: Java's URLEncoder (UTF-8), which keeps only A-Z a-z 0-9 . - * _ and writes a space as +. */
 function urlEncode(value: unknown): string {
@@ -239,7 +267,10 @@ function javaString(value: unknown): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return `[${value.map(javaString).join(', ')}]`;
-  if (typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${k}=${javaString(v)}`).join(', ')}}`;
+  if (typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}=${javaString(v)}`)
+      .join(', ')}}`;
   return String(value);
 }
 
@@ -297,26 +328,41 @@ const javaMethods: MethodHandler[] = [
   onString('contains', (s, [part]) => s.includes(javaString(part))),
   {
     uid: 'java: isEmpty',
-    match: ({ property, context }) => property === 'isEmpty' && (typeof context === 'string' || (typeof context === 'object' && context !== null)),
-    resolve: ({ context }) => (typeof context === 'string' || Array.isArray(context) ? context.length === 0 : Object.keys(context as object).length === 0),
+    match: ({ property, context }) =>
+      property === 'isEmpty' && (typeof context === 'string' || (typeof context === 'object' && context !== null)),
+    resolve: ({ context }) =>
+      typeof context === 'string' || Array.isArray(context)
+        ? context.length === 0
+        : Object.keys(context as object).length === 0,
   },
-  { uid: 'java: List.contains', match: ({ property, context }) => property === 'contains' && Array.isArray(context), resolve: ({ context, params }) => (context as unknown[]).includes(params[0]) },
+  {
+    uid: 'java: List.contains',
+    match: ({ property, context }) => property === 'contains' && Array.isArray(context),
+    resolve: ({ context, params }) => (context as unknown[]).includes(params[0]),
+  },
   {
     uid: 'java: Map.containsKey',
-    match: ({ property, context }) => property === 'containsKey' && typeof context === 'object' && context !== null && !Array.isArray(context),
+    match: ({ property, context }) =>
+      property === 'containsKey' && typeof context === 'object' && context !== null && !Array.isArray(context),
     resolve: ({ context, params }) => Object.hasOwn(context as object, javaString(params[0])),
   },
 ];
 
 function onString(name: string, fn: (s: string, args: unknown[]) => unknown): MethodHandler {
-  return { uid: `java: String.${name}`, match: ({ property, context }) => property === name && typeof context === 'string', resolve: ({ context, params }) => fn(context as string, params) };
+  return {
+    uid: `java: String.${name}`,
+    match: ({ property, context }) => property === name && typeof context === 'string',
+    resolve: ({ context, params }) => fn(context as string, params),
+  };
 }
 
 function javaRegExp(regex: unknown, flags: string): RegExp {
   try {
     return new RegExp(javaString(regex), flags);
   } catch (error) {
-    throw new TemplateFunctionError(`invalid regular expression ${JSON.stringify(javaString(regex))}: ${(error as Error).message}`);
+    throw new TemplateFunctionError(
+      `invalid regular expression ${JSON.stringify(javaString(regex))}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -324,14 +370,21 @@ function javaRegExp(regex: unknown, flags: string): RegExp {
 function javaReplacement(replacement: unknown): (...match: unknown[]) => string {
   const r = javaString(replacement);
   return (...match) => {
-    const groups = match.slice(0, match.findIndex((m, i) => i > 0 && typeof m === 'number')) as Array<string | undefined>;
+    const groups = match.slice(
+      0,
+      match.findIndex((m, i) => i > 0 && typeof m === 'number'),
+    ) as Array<string | undefined>;
     let out = '';
     for (let i = 0; i < r.length; i++) {
       if (r[i] === '\\') {
-        if (i + 1 >= r.length) throw new TemplateFunctionError(`replacement ${JSON.stringify(r)} ends with a lone backslash`);
+        if (i + 1 >= r.length)
+          throw new TemplateFunctionError(`replacement ${JSON.stringify(r)} ends with a lone backslash`);
         out += r[++i];
       } else if (r[i] === '$') {
-        if (!/\d/.test(r[i + 1] ?? '')) throw new TemplateFunctionError(`replacement ${JSON.stringify(r)}: "$" must be followed by a group number (write \\$ for a dollar)`);
+        if (!/\d/.test(r[i + 1] ?? ''))
+          throw new TemplateFunctionError(
+            `replacement ${JSON.stringify(r)}: "$" must be followed by a group number (write \\$ for a dollar)`,
+          );
         // Like Java: the first digit always counts, further digits only while they name an existing group.
         let n = Number(r[++i]);
         while (/\d/.test(r[i + 1] ?? '') && n * 10 + Number(r[i + 1]) < groups.length) n = n * 10 + Number(r[++i]);
@@ -370,7 +423,10 @@ class TemplateFunctionError extends Error {
 
 function describe(error: unknown): string {
   if (error instanceof TemplateFunctionError) {
-    const where = error.message.slice(error.reason.length).replace(/\s*at L\/N unknown:unknown\s*$/, '').trim();
+    const where = error.message
+      .slice(error.reason.length)
+      .replace(/\s*at L\/N unknown:unknown\s*$/, '')
+      .trim();
     return where ? `${error.reason} (${where})` : error.reason;
   }
   return error instanceof Error ? error.message : String(error);

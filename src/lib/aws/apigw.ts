@@ -31,7 +31,8 @@ const CORS_HEADERS = `'${CORS_ALLOWED_HEADERS}'`;
  * sets variables: the body the template renders is unchanged.
  */
 export function corsPlan(origins: readonly string[]): { staticOrigin?: string; templatePreamble: string } {
-  if (origins.includes('*') || origins.length <= 1) return { staticOrigin: `'${origins.includes('*') ? '*' : (origins[0] ?? '*')}'`, templatePreamble: '' };
+  if (origins.includes('*') || origins.length <= 1)
+    return { staticOrigin: `'${origins.includes('*') ? '*' : (origins[0] ?? '*')}'`, templatePreamble: '' };
   const allowed = origins.map((o) => `$origin == "${o}"`).join(' || ');
   return {
     templatePreamble: [
@@ -54,14 +55,24 @@ export function corsPlan(origins: readonly string[]): { staticOrigin?: string; t
  * gateway responses that say what is invalid. Imported with PutRestApi (mode overwrite), the API converges in
  * one atomic call instead of some twenty resource/method/integration writes that each can fail half-way.
  */
-export function openApiDocument(name: string, model: ApiModel, region: string, apiRoleArn: string): Record<string, unknown> {
+export function openApiDocument(
+  name: string,
+  model: ApiModel,
+  region: string,
+  apiRoleArn: string,
+): Record<string, unknown> {
   const cors = corsPlan(model.corsOrigins);
-  const originValue = cors.staticOrigin ? { 'method.response.header.Access-Control-Allow-Origin': cors.staticOrigin } : {};
+  const originValue = cors.staticOrigin
+    ? { 'method.response.header.Access-Control-Allow-Origin': cors.staticOrigin }
+    : {};
   const headerSchema = { schema: { type: 'string' } };
-  const corsHeaders = { 'Access-Control-Allow-Origin': headerSchema, ...(cors.staticOrigin ? {} : { Vary: headerSchema }) };
+  const corsHeaders = {
+    'Access-Control-Allow-Origin': headerSchema,
+    ...(cors.staticOrigin ? {} : { Vary: headerSchema }),
+  };
   const withCors = (template: string) => `${cors.templatePreamble}${template}`;
   // OpenAPI schema objects have no $schema: API Gateway stores the imported model as draft-04 JSON Schema again.
-  const { $schema: _draft, ...schema } = model.requestModel as Record<string, unknown>;
+  const { $schema: _draft, ...schema } = model.requestModel;
   const uri = serviceActionUri(region, model.integration.service, model.integration.action);
   // Gateway responses (invalid body, throttled, ...) run no VTL: several origins can only be echoed.
   const gatewayOrigin = cors.staticOrigin ?? 'method.request.header.Origin';
@@ -73,13 +84,22 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
   });
   return {
     openapi: '3.0.1',
-    info: { title: name, version: '1', description: `fulfill order API (${model.integration.service}:${model.integration.action})` },
+    info: {
+      title: name,
+      version: '1',
+      description: `fulfill order API (${model.integration.service}:${model.integration.action})`,
+    },
     paths: {
       [model.resourcePath]: {
         post: {
           'x-amazon-apigateway-request-validator': 'body',
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } } },
-          responses: Object.fromEntries(['200', '400', '500'].map((code) => [code, { description: code, headers: corsHeaders }])),
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } },
+          },
+          responses: Object.fromEntries(
+            ['200', '400', '500'].map((code) => [code, { description: code, headers: corsHeaders }]),
+          ),
           'x-amazon-apigateway-integration': {
             type: 'aws',
             httpMethod: 'POST',
@@ -89,12 +109,29 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
             requestTemplates: { 'application/json': model.requestTemplate },
             // EventBridge's JSON 1.1 protocol names the operation in a header; Step Functions' action URI is enough.
             ...(model.integration.service === 'events'
-              ? { requestParameters: { 'integration.request.header.X-Amz-Target': "'AWSEvents.PutEvents'", 'integration.request.header.Content-Type': "'application/x-amz-json-1.1'" } }
+              ? {
+                  requestParameters: {
+                    'integration.request.header.X-Amz-Target': "'AWSEvents.PutEvents'",
+                    'integration.request.header.Content-Type': "'application/x-amz-json-1.1'",
+                  },
+                }
               : {}),
             responses: {
-              default: { statusCode: '200', responseTemplates: { 'application/json': withCors(model.responseTemplate) }, responseParameters: originValue },
-              '4\\d{2}': { statusCode: '400', responseTemplates: { 'application/json': withCors(model.errorTemplate) }, responseParameters: originValue },
-              '5\\d{2}': { statusCode: '500', responseTemplates: { 'application/json': withCors(model.errorTemplate) }, responseParameters: originValue },
+              default: {
+                statusCode: '200',
+                responseTemplates: { 'application/json': withCors(model.responseTemplate) },
+                responseParameters: originValue,
+              },
+              '4\\d{2}': {
+                statusCode: '400',
+                responseTemplates: { 'application/json': withCors(model.errorTemplate) },
+                responseParameters: originValue,
+              },
+              '5\\d{2}': {
+                statusCode: '500',
+                responseTemplates: { 'application/json': withCors(model.errorTemplate) },
+                responseParameters: originValue,
+              },
             },
           },
         },
@@ -102,7 +139,11 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
           responses: {
             '200': {
               description: 'CORS preflight',
-              headers: { ...corsHeaders, 'Access-Control-Allow-Methods': headerSchema, 'Access-Control-Allow-Headers': headerSchema },
+              headers: {
+                ...corsHeaders,
+                'Access-Control-Allow-Methods': headerSchema,
+                'Access-Control-Allow-Headers': headerSchema,
+              },
             },
           },
           'x-amazon-apigateway-integration': {
@@ -112,7 +153,11 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
             responses: {
               default: {
                 statusCode: '200',
-                responseParameters: { ...originValue, 'method.response.header.Access-Control-Allow-Methods': CORS_METHODS, 'method.response.header.Access-Control-Allow-Headers': CORS_HEADERS },
+                responseParameters: {
+                  ...originValue,
+                  'method.response.header.Access-Control-Allow-Methods': CORS_METHODS,
+                  'method.response.header.Access-Control-Allow-Headers': CORS_HEADERS,
+                },
                 ...(cors.templatePreamble ? { responseTemplates: { 'application/json': cors.templatePreamble } } : {}),
               },
             },
@@ -123,7 +168,10 @@ export function openApiDocument(name: string, model: ApiModel, region: string, a
     components: { schemas: { Order: schema } },
     'x-amazon-apigateway-request-validators': { body: { validateRequestBody: true, validateRequestParameters: false } },
     'x-amazon-apigateway-gateway-responses': {
-      BAD_REQUEST_BODY: gatewayResponse('{"message": "Invalid request body", "details": "$context.error.validationErrorString"}', 400),
+      BAD_REQUEST_BODY: gatewayResponse(
+        '{"message": "Invalid request body", "details": "$context.error.validationErrorString"}',
+        400,
+      ),
       DEFAULT_4XX: gatewayResponse('{"message": $context.error.messageString}'),
       DEFAULT_5XX: gatewayResponse('{"message": $context.error.messageString}'),
     },
@@ -140,7 +188,10 @@ export function deploymentDescription(hash: string): string {
 }
 
 /** The REST APIs with this name, with their tags (API Gateway lets several APIs share a name). */
-async function restApisNamed(ctx: AwsContext, name: string): Promise<Array<{ id: string; tags: Record<string, string> | undefined }>> {
+async function restApisNamed(
+  ctx: AwsContext,
+  name: string,
+): Promise<Array<{ id: string; tags: Record<string, string> | undefined }>> {
   const found: Array<{ id: string; tags: Record<string, string> | undefined }> = [];
   let position: string | undefined;
   do {
@@ -189,18 +240,36 @@ export async function ensureApi(ctx: AwsContext, want: ApiSpec): Promise<{ chang
   const hash = specHash(want.document);
   const description = deploymentDescription(hash);
   const body = new TextEncoder().encode(JSON.stringify(want.document));
-  const putDefinition = (restApiId: string) => apigw.send(new PutRestApiCommand({ restApiId, mode: 'overwrite', failOnWarnings: true, body }));
+  const putDefinition = (restApiId: string) =>
+    apigw.send(new PutRestApiCommand({ restApiId, mode: 'overwrite', failOnWarnings: true, body }));
   const stagePatch = (stage: Stage | undefined) => stageSettingsPatch(stage, want.throttle);
 
   let apiId = await findRestApi(ctx, want.name);
   if (!apiId) {
     const change: DeployChange = { resource: want.name, kind: 'api', action: 'created' };
     const created = await apply(ctx, change, async () => {
-      const api = await apigw.send(new CreateRestApiCommand({ name: want.name, description: 'fulfill order API', endpointConfiguration: { types: ['REGIONAL'] }, tags: { ...ctx.tags } }));
+      const api = await apigw.send(
+        new CreateRestApiCommand({
+          name: want.name,
+          description: 'fulfill order API',
+          endpointConfiguration: { types: ['REGIONAL'] },
+          tags: { ...ctx.tags },
+        }),
+      );
       await putDefinition(api.id!);
       const deployment = await apigw.send(new CreateDeploymentCommand({ restApiId: api.id!, description }));
-      await apigw.send(new CreateStageCommand({ restApiId: api.id!, stageName: want.stage, deploymentId: deployment.id!, tracingEnabled: true, tags: { ...ctx.tags } }));
-      await apigw.send(new UpdateStageCommand({ restApiId: api.id!, stageName: want.stage, patchOperations: stagePatch(undefined) }));
+      await apigw.send(
+        new CreateStageCommand({
+          restApiId: api.id!,
+          stageName: want.stage,
+          deploymentId: deployment.id!,
+          tracingEnabled: true,
+          tags: { ...ctx.tags },
+        }),
+      );
+      await apigw.send(
+        new UpdateStageCommand({ restApiId: api.id!, stageName: want.stage, patchOperations: stagePatch(undefined) }),
+      );
       return api.id!;
     });
     apiId = created ?? '<new-api-id>';
@@ -209,10 +278,15 @@ export async function ensureApi(ctx: AwsContext, want: ApiSpec): Promise<{ chang
 
   const restApiId = apiId;
   const stage = await ignoreNotFound(() => apigw.send(new GetStageCommand({ restApiId, stageName: want.stage })));
-  const live = stage?.deploymentId ? await ignoreNotFound(() => apigw.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId! }))) : undefined;
+  const live = stage?.deploymentId
+    ? await ignoreNotFound(() => apigw.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId! })))
+    : undefined;
   const definitionChanged = live?.description !== description;
   const patch = stagePatch(stage);
-  const why = [...(!stage ? ['stage missing'] : definitionChanged ? ['definition changed'] : []), ...(stage && patch.length ? ['stage settings changed'] : [])];
+  const why = [
+    ...(!stage ? ['stage missing'] : definitionChanged ? ['definition changed'] : []),
+    ...(stage && patch.length ? ['stage settings changed'] : []),
+  ];
   const endpoint = invokeUrl(ctx, restApiId, want.stage);
   if (why.length === 0) return { change: unchanged(ctx, 'api', want.name), endpoint };
   const change: DeployChange = { resource: want.name, kind: 'api', action: 'updated', why };
@@ -220,37 +294,63 @@ export async function ensureApi(ctx: AwsContext, want: ApiSpec): Promise<{ chang
     if (definitionChanged || !stage) {
       await putDefinition(restApiId);
       // A deployment with a stage name moves that stage to it; a missing stage is created afterwards, with tags.
-      const deployment = await apigw.send(new CreateDeploymentCommand({ restApiId, description, ...(stage ? { stageName: want.stage } : {}) }));
-      if (!stage) await apigw.send(new CreateStageCommand({ restApiId, stageName: want.stage, deploymentId: deployment.id!, tracingEnabled: true, tags: { ...ctx.tags } }));
+      const deployment = await apigw.send(
+        new CreateDeploymentCommand({ restApiId, description, ...(stage ? { stageName: want.stage } : {}) }),
+      );
+      if (!stage)
+        await apigw.send(
+          new CreateStageCommand({
+            restApiId,
+            stageName: want.stage,
+            deploymentId: deployment.id!,
+            tracingEnabled: true,
+            tags: { ...ctx.tags },
+          }),
+        );
     }
     const operations = stage ? patch : stagePatch(undefined);
-    if (operations.length) await apigw.send(new UpdateStageCommand({ restApiId, stageName: want.stage, patchOperations: operations }));
+    if (operations.length)
+      await apigw.send(new UpdateStageCommand({ restApiId, stageName: want.stage, patchOperations: operations }));
   });
   return { change, endpoint };
 }
 
 /** The stage patch that brings throttling (all methods) and tracing to what is wanted; empty when they match. */
-export function stageSettingsPatch(stage: Stage | undefined, throttle: { rateLimit: number; burstLimit: number }): PatchOperation[] {
+export function stageSettingsPatch(
+  stage: Stage | undefined,
+  throttle: { rateLimit: number; burstLimit: number },
+): PatchOperation[] {
   const settings = stage?.methodSettings?.['*/*'];
   return [
-    ...(settings?.throttlingRateLimit !== throttle.rateLimit ? [{ op: 'replace' as const, path: '/*/*/throttling/rateLimit', value: String(throttle.rateLimit) }] : []),
-    ...(settings?.throttlingBurstLimit !== throttle.burstLimit ? [{ op: 'replace' as const, path: '/*/*/throttling/burstLimit', value: String(throttle.burstLimit) }] : []),
-    ...(stage && stage.tracingEnabled !== true ? [{ op: 'replace' as const, path: '/tracingEnabled', value: 'true' }] : []),
+    ...(settings?.throttlingRateLimit !== throttle.rateLimit
+      ? [{ op: 'replace' as const, path: '/*/*/throttling/rateLimit', value: String(throttle.rateLimit) }]
+      : []),
+    ...(settings?.throttlingBurstLimit !== throttle.burstLimit
+      ? [{ op: 'replace' as const, path: '/*/*/throttling/burstLimit', value: String(throttle.burstLimit) }]
+      : []),
+    ...(stage && stage.tracingEnabled !== true
+      ? [{ op: 'replace' as const, path: '/tracingEnabled', value: 'true' }]
+      : []),
   ];
 }
 
 /** Deletes the stage's REST API(s) of this name, and any REST API found by this stage's tags; others stay. */
 export async function deleteApi(ctx: AwsContext, name: string, taggedIds: readonly string[] = []): Promise<void> {
   const candidates = await restApisNamed(ctx, name);
-  for (const id of taggedIds) if (!candidates.some((c) => c.id === id)) candidates.push({ id, tags: await apiTags(ctx, id) });
+  for (const id of taggedIds)
+    if (!candidates.some((c) => c.id === id)) candidates.push({ id, tags: await apiTags(ctx, id) });
   for (const api of candidates) {
     if (api.tags === undefined) continue; // listed by tag, already gone
     if (!mayDelete(ctx, `${name} (${api.id})`, api.tags)) continue;
-    await apply(ctx, { resource: name, kind: 'api', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.apigw.send(new DeleteRestApiCommand({ restApiId: api.id }))));
+    await apply(ctx, { resource: name, kind: 'api', action: 'deleted' }, () =>
+      ignoreNotFound(() => ctx.clients.apigw.send(new DeleteRestApiCommand({ restApiId: api.id }))),
+    );
   }
 }
 
 async function apiTags(ctx: AwsContext, id: string): Promise<Record<string, string> | undefined> {
-  const found = await ignoreNotFound(() => ctx.clients.apigw.send(new GetTagsCommand({ resourceArn: ctx.names.restApiArn(id) })));
+  const found = await ignoreNotFound(() =>
+    ctx.clients.apigw.send(new GetTagsCommand({ resourceArn: ctx.names.restApiArn(id) })),
+  );
   return found ? (found.tags ?? {}) : undefined;
 }

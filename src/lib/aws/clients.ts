@@ -45,7 +45,12 @@ export const MAX_ATTEMPTS = 6;
  */
 export async function createClients(options: AwsOptions, overrides: Record<string, unknown> = {}): Promise<AwsClients> {
   if (!options.region) {
-    throw new UserError('no AWS region: pass --region, set AWS_REGION, or set "region" in fulfill.config.json', [], ExitCode.AwsError, 'AwsRegion');
+    throw new UserError(
+      'no AWS region: pass --region, set AWS_REGION, or set "region" in fulfill.config.json',
+      [],
+      ExitCode.AwsError,
+      'AwsRegion',
+    );
   }
   const [iam, lambda, sfn, events, sqs, logs, apigw, sts, tagging] = await Promise.all([
     import('@aws-sdk/client-iam'),
@@ -86,14 +91,23 @@ export async function createClients(options: AwsOptions, overrides: Record<strin
 export async function callerAccount(clients: Pick<AwsClients, 'sts'>): Promise<string> {
   const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   const identity = await clients.sts.send(new GetCallerIdentityCommand({}));
-  if (!identity.Account) throw new UserError('could not determine the AWS account (STS GetCallerIdentity returned none)', [], ExitCode.AwsError, 'AwsError');
+  if (!identity.Account)
+    throw new UserError(
+      'could not determine the AWS account (STS GetCallerIdentity returned none)',
+      [],
+      ExitCode.AwsError,
+      'AwsError',
+    );
   return identity.Account;
 }
 
 function packageVersion(): string {
   try {
     // src/lib/aws/ and dist/lib/aws/ are both three levels below the package root.
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    return (
+      (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string })
+        .version ?? '0.0.0'
+    );
   } catch {
     return '0.0.0';
   }

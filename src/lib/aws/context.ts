@@ -53,7 +53,12 @@ export interface AwsContextOptions {
  * The one way an AwsContext is made (deploy, status, destroy, logs, send-order, tests): the clients guarded
  * against writes under --dry-run, the stage's names bound to the account, and the owner tags.
  */
-export function awsContext(clients: AwsClients, names: StageNames, account: string, options: AwsContextOptions = {}): AwsContext {
+export function awsContext(
+  clients: AwsClients,
+  names: StageNames,
+  account: string,
+  options: AwsContextOptions = {},
+): AwsContext {
   const bound = names.inAccount(account);
   const dryRun = options.dryRun ?? false;
   return {
@@ -73,9 +78,19 @@ export function awsContext(clients: AwsClients, names: StageNames, account: stri
 }
 
 /** Clients for the options (unless injected), the caller's account, and the context: "Connect to AWS". */
-export async function connectAws(names: StageNames, options: Partial<AwsOptions> & AwsContextOptions & { clients?: AwsClients }, command?: string): Promise<AwsContext> {
+export async function connectAws(
+  names: StageNames,
+  options: Partial<AwsOptions> & AwsContextOptions & { clients?: AwsClients },
+  command?: string,
+): Promise<AwsContext> {
   try {
-    const clients = options.clients ?? (await createClients({ region: options.region ?? names.region, profile: options.profile, endpointUrl: options.endpointUrl }));
+    const clients =
+      options.clients ??
+      (await createClients({
+        region: options.region ?? names.region,
+        profile: options.profile,
+        endpointUrl: options.endpointUrl,
+      }));
     const account = await callerAccount(clients);
     const endpointUrl = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL;
     return awsContext(clients, names, account, { ...options, ...(endpointUrl ? { endpointUrl } : {}) });
@@ -112,13 +127,17 @@ export function guardClients(clients: AwsClients, dryRun: boolean): AwsClients {
         const send = Reflect.get(target, prop, receiver) as (command: unknown, ...rest: unknown[]) => Promise<unknown>;
         return async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
           const mutating = isMutatingCommand(command.constructor.name);
-          if (mutating && dryRun) throw new Error(`dry run: refused to send ${command.constructor.name} (a bug in fulfill: please report it)`);
+          if (mutating && dryRun)
+            throw new Error(
+              `dry run: refused to send ${command.constructor.name} (a bug in fulfill: please report it)`,
+            );
           let result: unknown;
           try {
             result = await send.call(target, command, ...rest);
           } catch (error) {
             // Remember which call failed, so the error line can name the service and the operation.
-            if (error && typeof error === 'object') Object.assign(error, { $call: { service, operation: command.constructor.name.replace(/Command$/, '') } });
+            if (error && typeof error === 'object')
+              Object.assign(error, { $call: { service, operation: command.constructor.name.replace(/Command$/, '') } });
             throw error;
           }
           const store = writes.getStore();
@@ -127,7 +146,9 @@ export function guardClients(clients: AwsClients, dryRun: boolean): AwsClients {
         };
       },
     });
-  return Object.fromEntries(Object.entries(clients).map(([name, client]) => [name, wrap(name, client as object)])) as unknown as AwsClients;
+  return Object.fromEntries(
+    Object.entries(clients).map(([name, client]) => [name, wrap(name, client as object)]),
+  ) as unknown as AwsClients;
 }
 
 /**
@@ -201,10 +222,14 @@ export function isRoleNotReady(error: unknown): boolean {
  * for at most ctx.patienceMs (90 s by default); then the last error propagates. Nothing else is retried here:
  * throttling and 5xx are the SDK's job (adaptive retry mode).
  */
-export async function retryWhile<T>(ctx: Pick<AwsContext, 'sleep' | 'patienceMs'>, transient: (error: unknown) => boolean, call: () => Promise<T>): Promise<T> {
+export async function retryWhile<T>(
+  ctx: Pick<AwsContext, 'sleep' | 'patienceMs'>,
+  transient: (error: unknown) => boolean,
+  call: () => Promise<T>,
+): Promise<T> {
   const patience = ctx.patienceMs ?? DEFAULT_PATIENCE_MS;
   let delay = 1000;
-  for (let waited = 0; ; ) {
+  for (let waited = 0; ;) {
     try {
       return await call();
     } catch (error) {
@@ -216,7 +241,10 @@ export async function retryWhile<T>(ctx: Pick<AwsContext, 'sleep' | 'patienceMs'
   }
 }
 
-export function retryWhileRolePropagates<T>(ctx: Pick<AwsContext, 'sleep' | 'patienceMs'>, call: () => Promise<T>): Promise<T> {
+export function retryWhileRolePropagates<T>(
+  ctx: Pick<AwsContext, 'sleep' | 'patienceMs'>,
+  call: () => Promise<T>,
+): Promise<T> {
   return retryWhile(ctx, isRoleNotReady, call);
 }
 
@@ -229,7 +257,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
     while (!failure && next < items.length) {
       const index = next++;
       try {
-        results[index] = await fn(items[index]!);
+        results[index] = await fn(items[index]);
       } catch (error) {
         failure ??= { error };
       }
@@ -256,44 +284,113 @@ export function deployFailure(error: unknown, ctx: Pick<AwsContext, 'changes'> |
   const name = errorName(error);
   const message = firstLine((error as Error)?.message ?? String(error)).replace(/\.$/, '');
   // The SDK's retry middleware puts $metadata on network errors too: only an HTTP status means AWS answered.
-  const fromAws = typeof (error as { $metadata?: { httpStatusCode?: unknown } })?.$metadata?.httpStatusCode === 'number';
+  const fromAws =
+    typeof (error as { $metadata?: { httpStatusCode?: unknown } })?.$metadata?.httpStatusCode === 'number';
   const done = (ctx?.changes ?? []).filter((c) => c.action !== 'unchanged');
-  const tail = done.length ? ` ${done.length} change${done.length === 1 ? ' was' : 's were'} made before the failure (listed below).` : ' Nothing was changed.';
-  const rerun = command ? `Fix the cause and run \`${command}\` again: it converges, picking up where this run stopped.` : 'Fix the cause and run the command again.';
-  const sofar = done.length ? [`Done before the failure: ${done.map((c) => `${c.action} ${c.kind} ${c.resource}${c.why?.includes('incomplete') ? ' (incomplete)' : ''}`).join(', ')}.`] : [];
-  const fail = (line: string, hints: string[], code: string) => new UserError(`${line}.${tail}`, [...hints, ...sofar, rerun], ExitCode.AwsError, code);
+  const tail = done.length
+    ? ` ${done.length} change${done.length === 1 ? ' was' : 's were'} made before the failure (listed below).`
+    : ' Nothing was changed.';
+  const rerun = command
+    ? `Fix the cause and run \`${command}\` again: it converges, picking up where this run stopped.`
+    : 'Fix the cause and run the command again.';
+  const sofar = done.length
+    ? [
+        `Done before the failure: ${done.map((c) => `${c.action} ${c.kind} ${c.resource}${c.why?.includes('incomplete') ? ' (incomplete)' : ''}`).join(', ')}.`,
+      ]
+    : [];
+  const fail = (line: string, hints: string[], code: string) =>
+    new UserError(`${line}.${tail}`, [...hints, ...sofar, rerun], ExitCode.AwsError, code);
 
-  if (name === 'CredentialsProviderError' || name === 'TokenProviderError' || (!fromAws && /Could not load credentials|credentials? (is|are) (missing|not found)/i.test(message))) {
-    return fail('no AWS credentials found (checked the environment, AWS_PROFILE/--profile, the shared config and credentials files, SSO and instance roles)', ['Run `aws configure` or `aws sso login`, or set AWS_PROFILE / --profile; in CI, assume a role (e.g. GitHub OIDC).'], 'AwsCredentials');
+  if (
+    name === 'CredentialsProviderError' ||
+    name === 'TokenProviderError' ||
+    (!fromAws && /Could not load credentials|credentials? (is|are) (missing|not found)/i.test(message))
+  ) {
+    return fail(
+      'no AWS credentials found (checked the environment, AWS_PROFILE/--profile, the shared config and credentials files, SSO and instance roles)',
+      [
+        'Run `aws configure` or `aws sso login`, or set AWS_PROFILE / --profile; in CI, assume a role (e.g. GitHub OIDC).',
+      ],
+      'AwsCredentials',
+    );
   }
-  if (/^(ExpiredToken|ExpiredTokenException|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|SignatureDoesNotMatch)$/.test(name)) {
-    return fail(`AWS rejected the credentials (${name}): ${message}`, ['Refresh them (`aws sso login`, new session token) or check AWS_PROFILE / --profile.'], 'AwsCredentials');
+  if (
+    /^(ExpiredToken|ExpiredTokenException|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|SignatureDoesNotMatch)$/.test(
+      name,
+    )
+  ) {
+    return fail(
+      `AWS rejected the credentials (${name}): ${message}`,
+      ['Refresh them (`aws sso login`, new session token) or check AWS_PROFILE / --profile.'],
+      'AwsCredentials',
+    );
   }
   if (/Region is missing|region.*(not|isn't) (set|configured)/i.test(message)) {
-    return fail('no AWS region: pass --region, set AWS_REGION, or set "region" in fulfill.config.json', [], 'AwsRegion');
+    return fail(
+      'no AWS region: pass --region, set AWS_REGION, or set "region" in fulfill.config.json',
+      [],
+      'AwsRegion',
+    );
   }
-  if (/AccessDenied|UnauthorizedOperation|AuthorizationError|NotAuthorized/i.test(name) || /is not authorized to perform/.test(message)) {
-    const denied = /(?:User|Role)?:?\s*(\S+) is not authorized to perform: (\S+?)(?: on resource: (\S+?))?(?: because|\s*$|\s+with)/.exec(message);
-    const line = denied ? `access denied: ${denied[1]} may not call ${denied[2]}${denied[3] ? ` on ${denied[3]}` : ''}` : `access denied (${name}): ${message}`;
-    return fail(line, [denied ? `Allow ${denied[2]}${denied[3] ? ` on ${denied[3]}` : ''} in the deploying identity's IAM policy (or ask your administrator).` : 'Check the deploying identity\'s IAM permissions.'], 'AwsAccessDenied');
+  if (
+    /AccessDenied|UnauthorizedOperation|AuthorizationError|NotAuthorized/i.test(name) ||
+    /is not authorized to perform/.test(message)
+  ) {
+    const denied =
+      /(?:User|Role)?:?\s*(\S+) is not authorized to perform: (\S+?)(?: on resource: (\S+?))?(?: because|\s*$|\s+with)/.exec(
+        message,
+      );
+    const line = denied
+      ? `access denied: ${denied[1]} may not call ${denied[2]}${denied[3] ? ` on ${denied[3]}` : ''}`
+      : `access denied (${name}): ${message}`;
+    return fail(
+      line,
+      [
+        denied
+          ? `Allow ${denied[2]}${denied[3] ? ` on ${denied[3]}` : ''} in the deploying identity's IAM policy (or ask your administrator).`
+          : "Check the deploying identity's IAM permissions.",
+      ],
+      'AwsAccessDenied',
+    );
   }
   if (/LimitExceeded|QuotaExceeded|TooManyRequests|Throttl|RequestLimitExceeded/.test(name)) {
     const throttled = /TooManyRequests|Throttl/.test(name);
     return fail(
-      throttled ? `AWS kept throttling the deploy (${name}) after retries: ${message}` : `AWS quota reached (${name}): ${message}`,
-      [throttled ? 'Retry in a minute, or deploy fewer stages at once.' : 'Remove unused resources or raise the quota in the Service Quotas console.'],
+      throttled
+        ? `AWS kept throttling the deploy (${name}) after retries: ${message}`
+        : `AWS quota reached (${name}): ${message}`,
+      [
+        throttled
+          ? 'Retry in a minute, or deploy fewer stages at once.'
+          : 'Remove unused resources or raise the quota in the Service Quotas console.',
+      ],
       'AwsQuota',
     );
   }
-  if (!fromAws && /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket hang up|TimeoutError/.test(`${name} ${(error as { code?: string })?.code ?? ''} ${message}`)) {
-    return fail(`AWS endpoint unreachable: ${message}`, ['Check the network, --region and --endpoint-url / AWS_ENDPOINT_URL.'], 'AwsError');
+  if (
+    !fromAws &&
+    /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket hang up|TimeoutError/.test(
+      `${name} ${(error as { code?: string })?.code ?? ''} ${message}`,
+    )
+  ) {
+    return fail(
+      `AWS endpoint unreachable: ${message}`,
+      ['Check the network, --region and --endpoint-url / AWS_ENDPOINT_URL.'],
+      'AwsError',
+    );
   }
   // Not an answer from AWS (a TypeError, the dry-run guard): a bug in fulfill, exit 70, not an AWS error.
-  if ((error as { $metadata?: unknown })?.$metadata === undefined) return error instanceof Error ? error : new BugError(String(error));
+  if ((error as { $metadata?: unknown })?.$metadata === undefined)
+    return error instanceof Error ? error : new BugError(String(error));
   const call = (error as { $call?: { service: string; operation: string } }).$call;
   return fail(`AWS ${call ? `${call.service} ${call.operation}: ` : ''}${name || 'error'}: ${message}`, [], 'AwsError');
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? text;
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)[0] ?? text
+  );
 }

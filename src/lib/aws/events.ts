@@ -27,7 +27,8 @@ export interface RuleSpec {
 
 export async function ensureBus(ctx: AwsContext, name: string): Promise<DeployChange> {
   const { events } = ctx.clients;
-  if (await ignoreNotFound(() => events.send(new DescribeEventBusCommand({ Name: name })))) return unchanged(ctx, 'event-bus', name);
+  if (await ignoreNotFound(() => events.send(new DescribeEventBusCommand({ Name: name }))))
+    return unchanged(ctx, 'event-bus', name);
   const change: DeployChange = { resource: name, kind: 'event-bus', action: 'created' };
   await apply(ctx, change, () => events.send(new CreateEventBusCommand({ Name: name, Tags: tagList(ctx) })));
   return change;
@@ -38,7 +39,9 @@ async function listRules(ctx: AwsContext, bus: string): Promise<Map<string, Rule
   const rules = new Map<string, Rule>();
   let NextToken: string | undefined;
   do {
-    const page = await ignoreNotFound(() => ctx.clients.events.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: ctx.names.prefix, NextToken })));
+    const page = await ignoreNotFound(() =>
+      ctx.clients.events.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: ctx.names.prefix, NextToken })),
+    );
     if (!page) return rules; // no bus yet (dry run of a first deploy)
     for (const rule of page.Rules ?? []) if (rule.Name) rules.set(rule.Name, rule);
     NextToken = page.NextToken;
@@ -50,7 +53,12 @@ async function listRules(ctx: AwsContext, bus: string): Promise<Map<string, Rule
  * The rules of the event flow, each with its targets, and nothing else of this stage on the bus: rules
  * missing from the config are deleted (targets first, as EventBridge requires).
  */
-export async function ensureRules(ctx: AwsContext, bus: string, wanted: readonly RuleSpec[], concurrency = 4): Promise<DeployChange[]> {
+export async function ensureRules(
+  ctx: AwsContext,
+  bus: string,
+  wanted: readonly RuleSpec[],
+  concurrency = 4,
+): Promise<DeployChange[]> {
   const have = await listRules(ctx, bus);
   const changes = await mapLimit(wanted, concurrency, (spec) => ensureRule(ctx, bus, spec, have.get(spec.name)));
   const keep = new Set(wanted.map((w) => w.name));
@@ -59,14 +67,32 @@ export async function ensureRules(ctx: AwsContext, bus: string, wanted: readonly
 }
 
 /** A rule with its pattern and its targets (input transformer, retry policy, dead-letter queue), as one change. */
-export async function ensureRule(ctx: AwsContext, bus: string, want: RuleSpec, have: Rule | undefined): Promise<DeployChange> {
+export async function ensureRule(
+  ctx: AwsContext,
+  bus: string,
+  want: RuleSpec,
+  have: Rule | undefined,
+): Promise<DeployChange> {
   const { events } = ctx.clients;
   const putRule = () =>
-    events.send(new PutRuleCommand({ Name: want.name, EventBusName: bus, EventPattern: JSON.stringify(want.pattern), State: 'ENABLED', ...(want.description ? { Description: want.description } : {}), Tags: tagList(ctx) }));
+    events.send(
+      new PutRuleCommand({
+        Name: want.name,
+        EventBusName: bus,
+        EventPattern: JSON.stringify(want.pattern),
+        State: 'ENABLED',
+        ...(want.description ? { Description: want.description } : {}),
+        Tags: tagList(ctx),
+      }),
+    );
   const putTargets = async () => {
-    const result = await events.send(new PutTargetsCommand({ Rule: want.name, EventBusName: bus, Targets: want.targets }));
+    const result = await events.send(
+      new PutTargetsCommand({ Rule: want.name, EventBusName: bus, Targets: want.targets }),
+    );
     if (result.FailedEntryCount) {
-      const error = new Error(`PutTargets on ${want.name} failed: ${result.FailedEntries?.map((f) => `${f.TargetId}: ${f.ErrorCode} ${f.ErrorMessage}`).join('; ')}`);
+      const error = new Error(
+        `PutTargets on ${want.name} failed: ${result.FailedEntries?.map((f) => `${f.TargetId}: ${f.ErrorCode} ${f.ErrorMessage}`).join('; ')}`,
+      );
       error.name = result.FailedEntries?.[0]?.ErrorCode ?? 'PutTargetsFailed';
       throw error;
     }
@@ -84,10 +110,15 @@ export async function ensureRule(ctx: AwsContext, bus: string, want: RuleSpec, h
     ...(have.State !== 'ENABLED' ? [`state ${have.State}`] : []),
     ...((have.Description ?? '') !== (want.description ?? '') ? ['description changed'] : []),
   ];
-  const current = (await events.send(new ListTargetsByRuleCommand({ Rule: want.name, EventBusName: bus }))).Targets ?? [];
+  const current =
+    (await events.send(new ListTargetsByRuleCommand({ Rule: want.name, EventBusName: bus }))).Targets ?? [];
   const stale = current.filter((t) => !want.targets.some((w) => w.Id === t.Id)).map((t) => t.Id!);
   const targetsChanged = want.targets.some((w) => canonical(current.find((t) => t.Id === w.Id)) !== canonical(w));
-  const why = [...ruleWhy, ...(targetsChanged ? ['targets changed'] : []), ...(stale.length ? [`stale targets ${stale.join(', ')}`] : [])];
+  const why = [
+    ...ruleWhy,
+    ...(targetsChanged ? ['targets changed'] : []),
+    ...(stale.length ? [`stale targets ${stale.join(', ')}`] : []),
+  ];
   if (why.length === 0) return unchanged(ctx, 'rule', want.name);
   const change: DeployChange = { resource: want.name, kind: 'rule', action: 'updated', why };
   await apply(ctx, change, async () => {
@@ -101,14 +132,21 @@ export async function ensureRule(ctx: AwsContext, bus: string, want: RuleSpec, h
 /** Deletes a rule of this stage with its targets (EventBridge refuses to delete a rule that has targets); one without its tags stays. */
 export async function deleteRule(ctx: AwsContext, bus: string, name: string): Promise<boolean> {
   const { events } = ctx.clients;
-  const targets = (await ignoreNotFound(() => events.send(new ListTargetsByRuleCommand({ Rule: name, EventBusName: bus }))))?.Targets;
+  const targets = (
+    await ignoreNotFound(() => events.send(new ListTargetsByRuleCommand({ Rule: name, EventBusName: bus })))
+  )?.Targets;
   if (!targets) return true;
   // Rule names are `<stage prefix><rule>`: only the stage's rules are listed (ListRules with the prefix).
-  const tags = await ignoreNotFound(() => events.send(new ListTagsForResourceCommand({ ResourceARN: ctx.names.ruleArn(name.slice(ctx.names.prefix.length)) })));
+  const tags = await ignoreNotFound(() =>
+    events.send(
+      new ListTagsForResourceCommand({ ResourceARN: ctx.names.ruleArn(name.slice(ctx.names.prefix.length)) }),
+    ),
+  );
   if (!tags) return true;
   if (!mayDelete(ctx, name, tags.Tags)) return false;
   await apply(ctx, { resource: name, kind: 'rule', action: 'deleted' }, async () => {
-    if (targets.length) await events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: bus, Ids: targets.map((t) => t.Id!) }));
+    if (targets.length)
+      await events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: bus, Ids: targets.map((t) => t.Id!) }));
     await ignoreNotFound(() => events.send(new DeleteRuleCommand({ Name: name, EventBusName: bus })));
   });
   return true;
@@ -133,5 +171,7 @@ export async function deleteBus(ctx: AwsContext, name: string): Promise<void> {
   let clear = true;
   for (const rule of (await listRules(ctx, name)).keys()) if (!(await deleteRule(ctx, name, rule))) clear = false;
   if (!clear) return leaveAlone(ctx, name, 'it still has rules that are not tagged for this stage');
-  await apply(ctx, { resource: name, kind: 'event-bus', action: 'deleted' }, () => ignoreNotFound(() => events.send(new DeleteEventBusCommand({ Name: name }))));
+  await apply(ctx, { resource: name, kind: 'event-bus', action: 'deleted' }, () =>
+    ignoreNotFound(() => events.send(new DeleteEventBusCommand({ Name: name }))),
+  );
 }

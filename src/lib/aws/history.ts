@@ -30,11 +30,22 @@ export async function readAwsLogs(stage: Stage, query: AwsLogQuery): Promise<Log
       const orderId = typeof event.detail?.orderId === 'string' ? event.detail.orderId : '-';
       const n = (sequence.get(orderId) ?? 0) + 1;
       sequence.set(orderId, n);
-      entries.push({ timestamp: new Date(timestamp).toISOString(), orderId, source: 'events', type: 'EventPublished', id: n, name: event['detail-type'], details: { eventId: event.id ?? id, source: event.source, detail: event.detail } });
+      entries.push({
+        timestamp: new Date(timestamp).toISOString(),
+        orderId,
+        source: 'events',
+        type: 'EventPublished',
+        id: n,
+        name: event['detail-type'],
+        details: { eventId: event.id ?? id, source: event.source, detail: event.detail },
+      });
     }
   }
-  if ((query.functions && wants('function')) || query.sources?.includes('function')) entries.push(...(await functionLogs(stage, query)));
-  return entries.filter((e) => matchesFilter(e, query)).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+  if ((query.functions && wants('function')) || query.sources?.includes('function'))
+    entries.push(...(await functionLogs(stage, query)));
+  return entries
+    .filter((e) => matchesFilter(e, query))
+    .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
 }
 
 async function executionsSince(stage: Stage, since: number): Promise<string[]> {
@@ -61,7 +72,9 @@ export async function executionHistory(stage: Stage, orderId: string): Promise<L
   let state: string | undefined;
   try {
     do {
-      const page = await stage.ctx.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+      const page = await stage.ctx.clients.sfn.send(
+        new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
+      );
       for (const event of page.events ?? []) {
         const entry = historyEntry(orderId, event, state);
         if (event.stateEnteredEventDetails?.name) state = event.stateEnteredEventDetails.name;
@@ -78,7 +91,9 @@ export async function executionHistory(stage: Stage, orderId: string): Promise<L
 
 /** A GetExecutionHistory event as a LogEntry (its `...EventDetails` flattened into details). */
 export function historyEntry(orderId: string, event: HistoryEvent, currentState?: string): LogEntry {
-  const detailsKey = Object.keys(event).find((k) => k.endsWith('EventDetails') && (event as unknown as Record<string, unknown>)[k]);
+  const detailsKey = Object.keys(event).find(
+    (k) => k.endsWith('EventDetails') && (event as unknown as Record<string, unknown>)[k],
+  );
   const raw = (detailsKey ? (event as unknown as Record<string, unknown>)[detailsKey] : {}) as Record<string, unknown>;
   const { name, inputDetails: _i, outputDetails: _o, ...details } = raw as Record<string, unknown> & { name?: string };
   const stateName = name ?? (/^(Lambda|Task)/.test(event.type ?? '') ? currentState : undefined);
@@ -103,14 +118,27 @@ async function functionLogs(stage: Stage, query: AwsLogQuery): Promise<LogEntry[
       let page;
       try {
         page = await stage.ctx.clients.logs.send(
-          new FilterLogEventsCommand({ logGroupName: stage.ctx.names.functionLogGroup(handler.name), ...(query.since ? { startTime: query.since } : {}), ...(query.orderId ? { filterPattern: `"${query.orderId}"` } : {}), nextToken }),
+          new FilterLogEventsCommand({
+            logGroupName: stage.ctx.names.functionLogGroup(handler.name),
+            ...(query.since ? { startTime: query.since } : {}),
+            ...(query.orderId ? { filterPattern: `"${query.orderId}"` } : {}),
+            nextToken,
+          }),
         );
       } catch (error) {
         if (errorName(error) === 'ResourceNotFoundException') break; // never invoked yet
         throw error;
       }
       for (const e of page.events ?? []) {
-        entries.push({ timestamp: new Date(e.timestamp ?? 0).toISOString(), orderId: query.orderId ?? '-', source: 'function', type: 'FunctionLog', id: ++n, name: handler.name, details: { message: (e.message ?? '').trimEnd(), logStream: e.logStreamName } });
+        entries.push({
+          timestamp: new Date(e.timestamp ?? 0).toISOString(),
+          orderId: query.orderId ?? '-',
+          source: 'function',
+          type: 'FunctionLog',
+          id: ++n,
+          name: handler.name,
+          details: { message: (e.message ?? '').trimEnd(), logStream: e.logStreamName },
+        });
       }
       nextToken = page.nextToken;
     } while (nextToken);
@@ -122,7 +150,14 @@ async function functionLogs(stage: Stage, query: AwsLogQuery): Promise<LogEntry[
  * `logs --follow` on AWS: polls with back-off (faster while entries arrive), never prints an entry twice,
  * and treats throttling as a reason to slow down, not to stop. Ends when `signal` aborts.
  */
-export async function followAwsLogs(stage: Stage, query: AwsLogQuery, seen: Set<string>, onEntry: (e: LogEntry) => void, signal: AbortSignal, intervals: [number, number] = [1000, 10_000]): Promise<void> {
+export async function followAwsLogs(
+  stage: Stage,
+  query: AwsLogQuery,
+  seen: Set<string>,
+  onEntry: (e: LogEntry) => void,
+  signal: AbortSignal,
+  intervals: [number, number] = [1000, 10_000],
+): Promise<void> {
   let delay = intervals[0];
   const window = 5 * 60_000;
   let since = query.since ?? Date.now() - window;
@@ -155,5 +190,8 @@ export function entryKey(e: LogEntry): string {
 
 function abortableSleep(sleep: (ms: number) => Promise<void>, ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
-  return Promise.race([sleep(ms), new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))]);
+  return Promise.race([
+    sleep(ms),
+    new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true })),
+  ]);
 }

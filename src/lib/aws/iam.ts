@@ -1,4 +1,12 @@
-import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import type { DeployChange } from '../deploy/result.js';
 import { canonical } from '../json.js';
 import { apply, ignoreNotFound, tagList, unchanged, type AwsContext } from './context.js';
@@ -15,22 +23,49 @@ export const INLINE_POLICY = 'fulfill';
 export async function ensureRole(ctx: AwsContext, want: RoleSpec): Promise<DeployChange> {
   const { iam } = ctx.clients;
   const role = (await ignoreNotFound(() => iam.send(new GetRoleCommand({ RoleName: want.name }))))?.Role;
-  const putPolicy = () => iam.send(new PutRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY, PolicyDocument: JSON.stringify(want.policy) }));
+  const putPolicy = () =>
+    iam.send(
+      new PutRolePolicyCommand({
+        RoleName: want.name,
+        PolicyName: INLINE_POLICY,
+        PolicyDocument: JSON.stringify(want.policy),
+      }),
+    );
   if (!role) {
     const change: DeployChange = { resource: want.name, kind: 'role', action: 'created' };
     await apply(ctx, change, async () => {
-      await iam.send(new CreateRoleCommand({ RoleName: want.name, AssumeRolePolicyDocument: JSON.stringify(want.trust), Description: `fulfill: ${want.kind} role of ${ctx.tags['fulfill:app']}/${ctx.tags['fulfill:stage']}`, Tags: tagList(ctx) }));
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: want.name,
+          AssumeRolePolicyDocument: JSON.stringify(want.trust),
+          Description: `fulfill: ${want.kind} role of ${ctx.tags['fulfill:app']}/${ctx.tags['fulfill:stage']}`,
+          Tags: tagList(ctx),
+        }),
+      );
       await putPolicy();
     });
     return change;
   }
-  const current = (await ignoreNotFound(() => iam.send(new GetRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY }))))?.PolicyDocument;
+  const current = (
+    await ignoreNotFound(() => iam.send(new GetRolePolicyCommand({ RoleName: want.name, PolicyName: INLINE_POLICY })))
+  )?.PolicyDocument;
   const trustChanged = !samePolicy(role.AssumeRolePolicyDocument, want.trust);
   const policyChanged = !samePolicy(current, want.policy);
   if (!trustChanged && !policyChanged) return unchanged(ctx, 'role', want.name);
-  const change: DeployChange = { resource: want.name, kind: 'role', action: 'updated', why: [...(trustChanged ? ['trust policy changed'] : []), ...(policyChanged ? [current === undefined ? 'inline policy missing' : 'permissions changed'] : [])] };
+  const change: DeployChange = {
+    resource: want.name,
+    kind: 'role',
+    action: 'updated',
+    why: [
+      ...(trustChanged ? ['trust policy changed'] : []),
+      ...(policyChanged ? [current === undefined ? 'inline policy missing' : 'permissions changed'] : []),
+    ],
+  };
   await apply(ctx, change, async () => {
-    if (trustChanged) await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: want.name, PolicyDocument: JSON.stringify(want.trust) }));
+    if (trustChanged)
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: want.name, PolicyDocument: JSON.stringify(want.trust) }),
+      );
     if (policyChanged) await putPolicy();
   });
   return change;

@@ -20,7 +20,14 @@ import {
 import { zipSync } from 'fflate';
 import type { DeployChange } from '../deploy/result.js';
 import { lambdaLogGroup } from '../blueprint/naming.js';
-import { apply, DEFAULT_WAITER, ignoreNotFound, retryWhileRolePropagates, unchanged, type AwsContext } from './context.js';
+import {
+  apply,
+  DEFAULT_WAITER,
+  ignoreNotFound,
+  retryWhileRolePropagates,
+  unchanged,
+  type AwsContext,
+} from './context.js';
 import { deleteLogGroup, listLogGroups } from './logs.js';
 import { mayDelete, namesOf, type TaggedResource } from './ownership.js';
 
@@ -110,15 +117,38 @@ export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promi
     MaximumEventAgeInSeconds: Math.max(60, Math.min(21600, want.events.asyncInvoke.maximumEventAgeSeconds)),
     DestinationConfig: { OnFailure: { Destination: want.events.asyncInvoke.onFailure } },
   };
-  const putAsyncInvoke = () => retryWhileRolePropagates(ctx, () => lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: want.name, ...asyncInvoke! })));
+  const putAsyncInvoke = () =>
+    retryWhileRolePropagates(ctx, () =>
+      lambda.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: want.name, ...asyncInvoke! })),
+    );
   const addPermission = (ruleArn: string) =>
-    lambda.send(new AddPermissionCommand({ FunctionName: want.name, StatementId: permissionId(ruleArn), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: ruleArn, SourceAccount: ctx.account }));
+    lambda.send(
+      new AddPermissionCommand({
+        FunctionName: want.name,
+        StatementId: permissionId(ruleArn),
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: ruleArn,
+        SourceAccount: ctx.account,
+      }),
+    );
 
-  const have = (await ignoreNotFound(() => lambda.send(new GetFunctionCommand({ FunctionName: want.name }))))?.Configuration;
+  const have = (await ignoreNotFound(() => lambda.send(new GetFunctionCommand({ FunctionName: want.name }))))
+    ?.Configuration;
   if (!have) {
     const change: DeployChange = { resource: want.name, kind: 'function', action: 'created' };
     await apply(ctx, change, async () => {
-      await retryWhileRolePropagates(ctx, () => lambda.send(new CreateFunctionCommand({ FunctionName: want.name, Code: { ZipFile: zip }, ...config, Architectures: [ARCHITECTURE], Tags: { ...ctx.tags } })));
+      await retryWhileRolePropagates(ctx, () =>
+        lambda.send(
+          new CreateFunctionCommand({
+            FunctionName: want.name,
+            Code: { ZipFile: zip },
+            ...config,
+            Architectures: [ARCHITECTURE],
+            Tags: { ...ctx.tags },
+          }),
+        ),
+      );
       await waitUntilFunctionActiveV2(waiter(ctx), { FunctionName: want.name });
       if (asyncInvoke) await putAsyncInvoke();
       for (const ruleArn of want.events?.ruleArns ?? []) await addPermission(ruleArn);
@@ -132,9 +162,12 @@ export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promi
   let invokeChanged = false;
   let permissions: { add: string[]; remove: string[] } = { add: [], remove: [] };
   if (want.events) {
-    const current = await ignoreNotFound(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: want.name })));
+    const current = await ignoreNotFound(() =>
+      lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: want.name })),
+    );
     invokeChanged = !sameAsyncInvoke(current, asyncInvoke!);
-    if (invokeChanged) why.push(current ? 'asynchronous invocation settings changed' : 'asynchronous invocation settings missing');
+    if (invokeChanged)
+      why.push(current ? 'asynchronous invocation settings changed' : 'asynchronous invocation settings missing');
     permissions = permissionDiff(ctx, await readPolicy(ctx, want.name), want.events.ruleArns);
     if (permissions.add.length) why.push(`invoke permission for ${permissions.add.map(permissionId).join(', ')}`);
     if (permissions.remove.length) why.push(`stale permission ${permissions.remove.join(', ')}`);
@@ -145,13 +178,16 @@ export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promi
   await apply(ctx, change, async () => {
     // A previous run may have stopped right after a write: let Lambda finish it first.
     if (have.State === 'Pending') await waitUntilFunctionActiveV2(waiter(ctx), { FunctionName: want.name });
-    if (have.LastUpdateStatus === 'InProgress') await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: want.name });
+    if (have.LastUpdateStatus === 'InProgress')
+      await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: want.name });
     if (codeChanged) {
       await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: want.name, ZipFile: zip }));
       await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: want.name });
     }
     if (configWhy.length) {
-      await retryWhileRolePropagates(ctx, () => lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: want.name, ...config })));
+      await retryWhileRolePropagates(ctx, () =>
+        lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: want.name, ...config })),
+      );
       await waitUntilFunctionUpdatedV2(waiter(ctx), { FunctionName: want.name });
     }
     if (invokeChanged) await putAsyncInvoke();
@@ -161,19 +197,40 @@ export async function ensureFunction(ctx: AwsContext, want: FunctionSpec): Promi
   return change;
 }
 
-function configDiff(have: FunctionConfiguration, want: { Role: string; Runtime: string; Handler: string; Timeout: number; MemorySize: number; Environment: { Variables: Record<string, string> }; TracingConfig: { Mode: string } }): string[] {
+function configDiff(
+  have: FunctionConfiguration,
+  want: {
+    Role: string;
+    Runtime: string;
+    Handler: string;
+    Timeout: number;
+    MemorySize: number;
+    Environment: { Variables: Record<string, string> };
+    TracingConfig: { Mode: string };
+  },
+): string[] {
   const why: string[] = [];
   if (have.Role !== want.Role) why.push('role changed');
   if (have.Runtime !== want.Runtime) why.push(`runtime ${have.Runtime} -> ${want.Runtime}`);
   if (have.Handler !== want.Handler) why.push('handler changed');
   if (have.Timeout !== want.Timeout) why.push(`timeout ${have.Timeout} -> ${want.Timeout} s`);
   if (have.MemorySize !== want.MemorySize) why.push(`memory ${have.MemorySize} -> ${want.MemorySize} MB`);
-  if (JSON.stringify(sortKeys(have.Environment?.Variables ?? {})) !== JSON.stringify(sortKeys(want.Environment.Variables))) why.push('environment changed');
+  if (
+    JSON.stringify(sortKeys(have.Environment?.Variables ?? {})) !== JSON.stringify(sortKeys(want.Environment.Variables))
+  )
+    why.push('environment changed');
   if ((have.TracingConfig?.Mode ?? 'PassThrough') !== want.TracingConfig.Mode) why.push('tracing changed');
   return why;
 }
 
-function sameAsyncInvoke(have: GetFunctionEventInvokeConfigCommandOutput | undefined, want: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number; DestinationConfig: { OnFailure: { Destination: string } } }): boolean {
+function sameAsyncInvoke(
+  have: GetFunctionEventInvokeConfigCommandOutput | undefined,
+  want: {
+    MaximumRetryAttempts: number;
+    MaximumEventAgeInSeconds: number;
+    DestinationConfig: { OnFailure: { Destination: string } };
+  },
+): boolean {
   return (
     have !== undefined &&
     have.MaximumRetryAttempts === want.MaximumRetryAttempts &&
@@ -188,24 +245,36 @@ function sortKeys(o: Record<string, string>): Record<string, string> {
 }
 
 async function readPolicy(ctx: AwsContext, functionName: string): Promise<PolicyStatement[]> {
-  const policy = (await ignoreNotFound(() => ctx.clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName }))))?.Policy;
+  const policy = (
+    await ignoreNotFound(() => ctx.clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName })))
+  )?.Policy;
   return policy ? (JSON.parse(policy) as { Statement: PolicyStatement[] }).Statement : [];
 }
 
 /** Which EventBridge permissions to add, and which of fulfill's (statement ids with this stage's prefix) to remove. */
-function permissionDiff(ctx: AwsContext, statements: PolicyStatement[], ruleArns: readonly string[]): { add: string[]; remove: string[] } {
+function permissionDiff(
+  ctx: AwsContext,
+  statements: PolicyStatement[],
+  ruleArns: readonly string[],
+): { add: string[]; remove: string[] } {
   const prefix = ctx.names.prefix;
   const matches = (s: PolicyStatement, arn: string) =>
-    s.Condition?.ArnLike?.['AWS:SourceArn'] === arn && s.Condition?.StringEquals?.['AWS:SourceAccount'] === ctx.account && (typeof s.Principal === 'object' ? s.Principal.Service : s.Principal) === 'events.amazonaws.com';
+    s.Condition?.ArnLike?.['AWS:SourceArn'] === arn &&
+    s.Condition?.StringEquals?.['AWS:SourceAccount'] === ctx.account &&
+    (typeof s.Principal === 'object' ? s.Principal.Service : s.Principal) === 'events.amazonaws.com';
   const wanted = new Map(ruleArns.map((arn) => [permissionId(arn), arn]));
   const add = ruleArns.filter((arn) => !statements.some((s) => s.Sid === permissionId(arn) && matches(s, arn)));
   // A statement with a wanted id but other conditions is replaced: removed first, then added.
-  const remove = statements.filter((s) => s.Sid.startsWith(prefix) && (!wanted.has(s.Sid) || !matches(s, wanted.get(s.Sid)!))).map((s) => s.Sid);
+  const remove = statements
+    .filter((s) => s.Sid.startsWith(prefix) && (!wanted.has(s.Sid) || !matches(s, wanted.get(s.Sid)!)))
+    .map((s) => s.Sid);
   return { add, remove };
 }
 
 async function removePermission(ctx: AwsContext, functionName: string, sid: string): Promise<void> {
-  await ignoreNotFound(() => ctx.clients.lambda.send(new RemovePermissionCommand({ FunctionName: functionName, StatementId: sid })));
+  await ignoreNotFound(() =>
+    ctx.clients.lambda.send(new RemovePermissionCommand({ FunctionName: functionName, StatementId: sid })),
+  );
 }
 
 /**
@@ -215,13 +284,29 @@ async function removePermission(ctx: AwsContext, functionName: string, sid: stri
 export async function removeEventsWiring(ctx: AwsContext, functionName: string): Promise<void> {
   const { lambda } = ctx.clients;
   if (!(await ignoreNotFound(() => lambda.send(new GetFunctionCommand({ FunctionName: functionName }))))) return;
-  const stale = (await readPolicy(ctx, functionName)).filter((s) => s.Sid.startsWith(ctx.names.prefix)).map((s) => s.Sid);
-  const invokeConfig = await ignoreNotFound(() => lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName })));
+  const stale = (await readPolicy(ctx, functionName))
+    .filter((s) => s.Sid.startsWith(ctx.names.prefix))
+    .map((s) => s.Sid);
+  const invokeConfig = await ignoreNotFound(() =>
+    lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: functionName })),
+  );
   if (!stale.length && !invokeConfig) return;
-  await apply(ctx, { resource: `${functionName}/events-wiring`, kind: 'permission', action: 'deleted', why: [...stale.map((s) => `permission ${s}`), ...(invokeConfig ? ['asynchronous invocation settings'] : [])] }, async () => {
-    for (const sid of stale) await removePermission(ctx, functionName, sid);
-    if (invokeConfig) await ignoreNotFound(() => lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: functionName })));
-  });
+  await apply(
+    ctx,
+    {
+      resource: `${functionName}/events-wiring`,
+      kind: 'permission',
+      action: 'deleted',
+      why: [...stale.map((s) => `permission ${s}`), ...(invokeConfig ? ['asynchronous invocation settings'] : [])],
+    },
+    async () => {
+      for (const sid of stale) await removePermission(ctx, functionName, sid);
+      if (invokeConfig)
+        await ignoreNotFound(() =>
+          lambda.send(new DeleteFunctionEventInvokeConfigCommand({ FunctionName: functionName })),
+        );
+    },
+  );
 }
 
 /** Functions named like this stage's (`fulfill-<app>-<stage>-*`) that exist in the account. */
@@ -230,7 +315,8 @@ export async function listStageFunctions(ctx: AwsContext): Promise<string[]> {
   let Marker: string | undefined;
   do {
     const page = await ctx.clients.lambda.send(new ListFunctionsCommand({ Marker, MaxItems: 50 }));
-    for (const fn of page.Functions ?? []) if (fn.FunctionName?.startsWith(ctx.names.prefix)) names.push(fn.FunctionName);
+    for (const fn of page.Functions ?? [])
+      if (fn.FunctionName?.startsWith(ctx.names.prefix)) names.push(fn.FunctionName);
     Marker = page.NextMarker;
   } while (Marker);
   return names;
@@ -242,12 +328,19 @@ export async function listStageFunctions(ctx: AwsContext): Promise<string[]> {
  * prefix and by tag), not from what this run deleted, so a run that stopped between a function and its log
  * group finishes the job when re-run. Each delete checks the resource's tags.
  */
-export async function removeStaleFunctions(ctx: AwsContext, keep: ReadonlySet<string>, tagging: Promise<readonly TaggedResource[]>): Promise<void> {
+export async function removeStaleFunctions(
+  ctx: AwsContext,
+  keep: ReadonlySet<string>,
+  tagging: Promise<readonly TaggedResource[]>,
+): Promise<void> {
   const [listed, tagged] = await Promise.all([listStageFunctions(ctx), tagging]);
   const functions = new Set([...listed, ...namesOf(tagged, 'lambda', 'function')]);
   for (const name of functions) if (!keep.has(name)) await deleteFunction(ctx, name);
   const keepGroups = new Set([...keep].map(lambdaLogGroup));
-  const groups = new Set([...(await listLogGroups(ctx, lambdaLogGroup(ctx.names.prefix))), ...namesOf(tagged, 'logs', 'log-group').filter((g) => g.startsWith(lambdaLogGroup('')))]);
+  const groups = new Set([
+    ...(await listLogGroups(ctx, lambdaLogGroup(ctx.names.prefix))),
+    ...namesOf(tagged, 'logs', 'log-group').filter((g) => g.startsWith(lambdaLogGroup(''))),
+  ]);
   for (const group of groups) if (!keepGroups.has(group)) await deleteLogGroup(ctx, group);
 }
 
@@ -255,5 +348,7 @@ export async function removeStaleFunctions(ctx: AwsContext, keep: ReadonlySet<st
 export async function deleteFunction(ctx: AwsContext, name: string): Promise<void> {
   const found = await ignoreNotFound(() => ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: name })));
   if (!found || !mayDelete(ctx, name, found.Tags)) return;
-  await apply(ctx, { resource: name, kind: 'function', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: name }))));
+  await apply(ctx, { resource: name, kind: 'function', action: 'deleted' }, () =>
+    ignoreNotFound(() => ctx.clients.lambda.send(new DeleteFunctionCommand({ FunctionName: name }))),
+  );
 }

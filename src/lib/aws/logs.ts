@@ -33,7 +33,9 @@ function listing(ctx: AwsContext, prefix: string): Promise<Map<string, LogGroup>
       const found = new Map<string, LogGroup>();
       let nextToken: string | undefined;
       do {
-        const page = await ctx.clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
+        const page = await ctx.clients.logs.send(
+          new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }),
+        );
         for (const group of page.logGroups ?? []) if (group.logGroupName) found.set(group.logGroupName, group);
         nextToken = page.nextToken;
       } while (nextToken);
@@ -77,17 +79,28 @@ export async function ensureLogGroup(ctx: AwsContext, name: string): Promise<Dep
     return change;
   }
   if (found.retentionInDays === RETENTION_DAYS) return unchanged(ctx, 'log-group', name);
-  const change: DeployChange = { resource: name, kind: 'log-group', action: 'updated', why: [`retention ${found.retentionInDays ?? 'never expires'} -> ${RETENTION_DAYS} days`] };
-  await apply(ctx, change, () => logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: RETENTION_DAYS })));
+  const change: DeployChange = {
+    resource: name,
+    kind: 'log-group',
+    action: 'updated',
+    why: [`retention ${found.retentionInDays ?? 'never expires'} -> ${RETENTION_DAYS} days`],
+  };
+  await apply(ctx, change, () =>
+    logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: RETENTION_DAYS })),
+  );
   return change;
 }
 
 /** Deletes a log group of this stage; one without its tags (created by hand, or by Lambda itself) stays. */
 export async function deleteLogGroup(ctx: AwsContext, name: string): Promise<void> {
   if (!(await findLogGroup(ctx, name))) return;
-  const tags = await ignoreNotFound(() => ctx.clients.logs.send(new ListTagsForResourceCommand({ resourceArn: ctx.names.logGroupArn(name) })));
+  const tags = await ignoreNotFound(() =>
+    ctx.clients.logs.send(new ListTagsForResourceCommand({ resourceArn: ctx.names.logGroupArn(name) })),
+  );
   if (!tags || !mayDelete(ctx, name, tags.tags)) return;
-  await apply(ctx, { resource: name, kind: 'log-group', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: name }))));
+  await apply(ctx, { resource: name, kind: 'log-group', action: 'deleted' }, () =>
+    ignoreNotFound(() => ctx.clients.logs.send(new DeleteLogGroupCommand({ logGroupName: name }))),
+  );
 }
 
 async function findResourcePolicy(ctx: AwsContext, name: string): Promise<string | undefined> {
@@ -102,11 +115,22 @@ async function findResourcePolicy(ctx: AwsContext, name: string): Promise<string
 }
 
 /** An account-level CloudWatch Logs resource policy (at most 10 per account and region: fulfill uses one per stage, in events mode). */
-export async function ensureLogsResourcePolicy(ctx: AwsContext, name: string, policy: PolicyDocument): Promise<DeployChange> {
+export async function ensureLogsResourcePolicy(
+  ctx: AwsContext,
+  name: string,
+  policy: PolicyDocument,
+): Promise<DeployChange> {
   const have = await findResourcePolicy(ctx, name);
   if (have && canonical(JSON.parse(have)) === canonical(policy)) return unchanged(ctx, 'policy', name);
-  const change: DeployChange = { resource: name, kind: 'policy', action: have === undefined ? 'created' : 'updated', ...(have === undefined ? {} : { why: ['policy changed'] }) };
-  await apply(ctx, change, () => ctx.clients.logs.send(new PutResourcePolicyCommand({ policyName: name, policyDocument: JSON.stringify(policy) })));
+  const change: DeployChange = {
+    resource: name,
+    kind: 'policy',
+    action: have === undefined ? 'created' : 'updated',
+    ...(have === undefined ? {} : { why: ['policy changed'] }),
+  };
+  await apply(ctx, change, () =>
+    ctx.clients.logs.send(new PutResourcePolicyCommand({ policyName: name, policyDocument: JSON.stringify(policy) })),
+  );
   return change;
 }
 
@@ -118,8 +142,12 @@ export async function deleteLogsResourcePolicy(ctx: AwsContext, name: string): P
   const document = await findResourcePolicy(ctx, name);
   if (document === undefined) return;
   const ours = `${ctx.names.logGroupArn(ctx.names.eventLogGroup())}:`;
-  const statements = (safeJson(document) as { Statement?: Array<{ Resource?: string | string[] }> } | undefined)?.Statement ?? [];
-  const owned = statements.length > 0 && statements.every((st) => [st.Resource ?? []].flat().every((r) => r.startsWith(ours)));
+  const statements =
+    (safeJson(document) as { Statement?: Array<{ Resource?: string | string[] }> } | undefined)?.Statement ?? [];
+  const owned =
+    statements.length > 0 && statements.every((st) => [st.Resource ?? []].flat().every((r) => r.startsWith(ours)));
   if (!owned) return leaveAlone(ctx, name, "its document grants on more than this stage's event log group");
-  await apply(ctx, { resource: name, kind: 'policy', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.logs.send(new DeleteResourcePolicyCommand({ policyName: name }))));
+  await apply(ctx, { resource: name, kind: 'policy', action: 'deleted' }, () =>
+    ignoreNotFound(() => ctx.clients.logs.send(new DeleteResourcePolicyCommand({ policyName: name }))),
+  );
 }

@@ -1,4 +1,8 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  type DescribeExecutionCommandOutput,
+} from '@aws-sdk/client-sfn';
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ExitCode, TimeoutError, UserError } from '../errors.js';
 import { safeJson } from '../json.js';
@@ -28,22 +32,45 @@ export function awsSender(stage: AwsStage, options: AwsSenderOptions = {}): Orde
     async send(order: Order, wait: boolean, timeoutMs: number): Promise<SendOrderResult> {
       let response: Response;
       try {
-        response = await doFetch(stage.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order) });
+        response = await doFetch(stage.endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(order),
+        });
       } catch (error) {
-        throw new UserError(`POST ${stage.endpoint} failed: ${(error as Error).message}`, ['Check the network and the stage with `fulfill status --target aws`.'], ExitCode.AwsError, 'AwsError');
+        throw new UserError(
+          `POST ${stage.endpoint} failed: ${(error as Error).message}`,
+          ['Check the network and the stage with `fulfill status --target aws`.'],
+          ExitCode.AwsError,
+          'AwsError',
+        );
       }
       const text = await response.text();
       const body = safeJson(text);
       const type = (body as { type?: string })?.type ?? '';
       if (response.status !== 200) {
         if (type.endsWith('ExecutionAlreadyExists')) {
-          return { orderId: order.orderId, api: { statusCode: response.status, body }, duplicate: true, ...(wait ? { outcome: await this.outcome(order.orderId, timeoutMs) } : {}) };
+          return {
+            orderId: order.orderId,
+            api: { statusCode: response.status, body },
+            duplicate: true,
+            ...(wait ? { outcome: await this.outcome(order.orderId, timeoutMs) } : {}),
+          };
         }
         const message = (body as { message?: string })?.message ?? text;
         const details = (body as { details?: string })?.details;
-        throw new UserError(`the API rejected order ${order.orderId} with ${response.status}: ${message}${details ? ` (${details})` : ''}`, [], response.status >= 500 ? ExitCode.AwsError : ExitCode.BadInput);
+        throw new UserError(
+          `the API rejected order ${order.orderId} with ${response.status}: ${message}${details ? ` (${details})` : ''}`,
+          [],
+          response.status >= 500 ? ExitCode.AwsError : ExitCode.BadInput,
+        );
       }
-      return { orderId: order.orderId, api: { statusCode: response.status, body }, duplicate: false, ...(wait ? { outcome: await this.outcome(order.orderId, timeoutMs) } : {}) };
+      return {
+        orderId: order.orderId,
+        api: { statusCode: response.status, body },
+        duplicate: false,
+        ...(wait ? { outcome: await this.outcome(order.orderId, timeoutMs) } : {}),
+      };
     },
 
     async outcome(orderId: string, timeoutMs: number): Promise<OrderOutcome> {
@@ -51,14 +78,20 @@ export function awsSender(stage: AwsStage, options: AwsSenderOptions = {}): Orde
       let delay = minPoll;
       for (;;) {
         try {
-          const outcome = stage.mode === 'orchestration' ? await executionOutcome(stage, orderId) : await eventsOutcome(stage, orderId);
+          const outcome =
+            stage.mode === 'orchestration'
+              ? await executionOutcome(stage, orderId)
+              : await eventsOutcome(stage, orderId);
           if (outcome) return outcome;
         } catch (error) {
           // Throttling while polling is not a failure: back off and ask again.
-          if (!/Throttl|TooManyRequests/.test(errorName(error)) && errorName(error) !== 'ExecutionDoesNotExist') throw error;
+          if (!/Throttl|TooManyRequests/.test(errorName(error)) && errorName(error) !== 'ExecutionDoesNotExist')
+            throw error;
         }
         if (Date.now() + delay > deadline) {
-          throw new TimeoutError(`order ${orderId}: no outcome after ${Math.round(timeoutMs / 1000)}s`, [`Look at \`fulfill logs --target aws --order ${orderId}\`, or raise --timeout.`]);
+          throw new TimeoutError(`order ${orderId}: no outcome after ${Math.round(timeoutMs / 1000)}s`, [
+            `Look at \`fulfill logs --target aws --order ${orderId}\`, or raise --timeout.`,
+          ]);
         }
         await stage.ctx.sleep(delay);
         delay = Math.min(maxPoll, Math.round(delay * 1.5));
@@ -72,7 +105,9 @@ export function awsSender(stage: AwsStage, options: AwsSenderOptions = {}): Orde
 /** The outcome of an order if it has ended, else undefined (no waiting). */
 export async function currentOutcome(stage: AwsStage, orderId: string): Promise<OrderOutcome | undefined> {
   try {
-    return stage.mode === 'orchestration' ? await executionOutcome(stage, orderId) : await eventsOutcome(stage, orderId);
+    return stage.mode === 'orchestration'
+      ? await executionOutcome(stage, orderId)
+      : await eventsOutcome(stage, orderId);
   } catch (error) {
     if (errorName(error) === 'ExecutionDoesNotExist') return undefined;
     throw error;
@@ -93,12 +128,21 @@ export async function finishedOrdersSince(stage: AwsStage, since: number): Promi
     const out: OrderTiming[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await stage.ctx.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: stage.ctx.names.stateMachineArn(), nextToken }));
+      const page = await stage.ctx.clients.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: stage.ctx.names.stateMachineArn(), nextToken }),
+      );
       let older = false;
       for (const e of page.executions ?? []) {
         const started = new Date(e.startDate ?? 0).getTime();
         if (started < since) older = true;
-        else if (e.stopDate) out.push({ orderId: e.name ?? '?', status: executionOutcomeStatus(e.status), mode: 'orchestration', startedAt: new Date(started).toISOString(), durationMs: new Date(e.stopDate).getTime() - started });
+        else if (e.stopDate)
+          out.push({
+            orderId: e.name ?? '?',
+            status: executionOutcomeStatus(e.status),
+            mode: 'orchestration',
+            startedAt: new Date(started).toISOString(),
+            durationMs: new Date(e.stopDate).getTime() - started,
+          });
       }
       nextToken = older ? undefined : page.nextToken;
     } while (nextToken);
@@ -117,38 +161,61 @@ export async function finishedOrdersSince(stage: AwsStage, since: number): Promi
   }
   return [...byOrder.entries()]
     .filter(([, o]) => o.terminal)
-    .map(([orderId, o]) => ({ orderId, status: terminalStatus(flow, o.terminal!.type)!, mode: 'events' as const, startedAt: new Date(o.first).toISOString(), durationMs: o.terminal!.at - o.first }));
+    .map(([orderId, o]) => ({
+      orderId,
+      status: terminalStatus(flow, o.terminal!.type)!,
+      mode: 'events' as const,
+      startedAt: new Date(o.first).toISOString(),
+      durationMs: o.terminal!.at - o.first,
+    }));
 }
 
 async function executionOutcome(stage: AwsStage, orderId: string): Promise<OrderOutcome | undefined> {
   const arn = stage.ctx.names.executionArn(orderId);
-  const execution: DescribeExecutionCommandOutput = await stage.ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  const execution: DescribeExecutionCommandOutput = await stage.ctx.clients.sfn.send(
+    new DescribeExecutionCommand({ executionArn: arn }),
+  );
   const status = executionOutcomeStatus(execution.status);
   if (status === 'RUNNING') return undefined;
-  const state = safeJson((status === 'SUCCEEDED' ? execution.output : execution.input) ?? '{}') as Record<string, unknown>;
+  const state = safeJson((status === 'SUCCEEDED' ? execution.output : execution.input) ?? '{}') as Record<
+    string,
+    unknown
+  >;
   return buildOutcome({
     orderId,
     mode: 'orchestration',
     status,
     state,
-    ...(status !== 'SUCCEEDED' ? { failure: { Error: execution.error ?? `States.${status}`, Cause: execution.cause ?? '' } } : {}),
+    ...(status !== 'SUCCEEDED'
+      ? { failure: { Error: execution.error ?? `States.${status}`, Cause: execution.cause ?? '' } }
+      : {}),
     startedAt: new Date(execution.startDate ?? Date.now()).toISOString(),
     ...(execution.stopDate ? { finishedAt: new Date(execution.stopDate).toISOString() } : {}),
   });
 }
 
 /** Every event of one order from the event log group (the catch-all rule writes each event as one message). */
-export async function orderEvents(stage: Pick<AwsStage, 'ctx' | 'blueprint'>, orderId: string | undefined, startTime?: number): Promise<Array<{ event: Record<string, any>; timestamp: number; id: string }>> {
+export async function orderEvents(
+  stage: Pick<AwsStage, 'ctx' | 'blueprint'>,
+  orderId: string | undefined,
+  startTime?: number,
+): Promise<Array<{ event: Record<string, any>; timestamp: number; id: string }>> {
   const logGroupName = stage.ctx.names.eventLogGroup();
   const out: Array<{ event: Record<string, any>; timestamp: number; id: string }> = [];
   let nextToken: string | undefined;
   do {
     const page = await stage.ctx.clients.logs.send(
-      new FilterLogEventsCommand({ logGroupName, ...(orderId ? { filterPattern: `{ $.detail.orderId = "${orderId}" }` } : {}), ...(startTime ? { startTime } : {}), nextToken }),
+      new FilterLogEventsCommand({
+        logGroupName,
+        ...(orderId ? { filterPattern: `{ $.detail.orderId = "${orderId}" }` } : {}),
+        ...(startTime ? { startTime } : {}),
+        nextToken,
+      }),
     );
     for (const e of page.events ?? []) {
       const event = safeJson(e.message ?? '') as Record<string, any>;
-      if (event && typeof event === 'object') out.push({ event, timestamp: e.timestamp ?? Date.parse(event.time), id: e.eventId ?? event.id });
+      if (event && typeof event === 'object')
+        out.push({ event, timestamp: e.timestamp ?? Date.parse(event.time), id: e.eventId ?? event.id });
     }
     nextToken = page.nextToken;
   } while (nextToken);
@@ -161,6 +228,9 @@ async function eventsOutcome(stage: AwsStage, orderId: string): Promise<OrderOut
   const terminal = events.find((e) => terminalStatus(flow, e.event['detail-type']));
   if (!terminal) return undefined;
   const placed = events.find((e) => e.event['detail-type'] === flow.orderPlaced);
-  const timing = { startedAt: new Date(placed?.timestamp ?? terminal.timestamp).toISOString(), finishedAt: new Date(terminal.timestamp).toISOString() };
+  const timing = {
+    startedAt: new Date(placed?.timestamp ?? terminal.timestamp).toISOString(),
+    finishedAt: new Date(terminal.timestamp).toISOString(),
+  };
   return outcomeFromTerminalEvent(flow, terminal.event as TerminalEvent, orderId, timing);
 }

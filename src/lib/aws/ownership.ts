@@ -64,12 +64,12 @@ export interface TaggedResource {
 export function parseArn(arn: string): TaggedResource | undefined {
   const parts = arn.split(':');
   if (parts.length < 6 || parts[0] !== 'arn') return undefined;
-  const service = parts[2]!;
+  const service = parts[2];
   const rest = parts.slice(5).join(':');
   switch (service) {
     case 'lambda':
     case 'states':
-      return { arn, service, type: parts[5]!, name: parts[6] ?? '' };
+      return { arn, service, type: parts[5], name: parts[6] ?? '' };
     case 'logs':
       return { arn, service, type: 'log-group', name: rest.replace(/^log-group:/, '').replace(/:\*$/, '') };
     case 'sqs':
@@ -81,7 +81,7 @@ export function parseArn(arn: string): TaggedResource | undefined {
     case 'events':
     case 'iam': {
       const [type, ...path] = rest.split('/');
-      return { arn, service, type: type!, name: path.at(-1) ?? '' };
+      return { arn, service, type: type, name: path.at(-1) ?? '' };
     }
     default:
       return undefined;

@@ -3,7 +3,14 @@ import type { Naming, RoleKind } from '../blueprint/naming.js';
 
 export interface PolicyDocument {
   Version: '2012-10-17';
-  Statement: Array<{ Sid?: string; Effect: 'Allow'; Action: string | string[]; Resource?: string | string[]; Principal?: Record<string, string | string[]>; Condition?: Record<string, Record<string, string | string[]>> }>;
+  Statement: Array<{
+    Sid?: string;
+    Effect: 'Allow';
+    Action: string | string[];
+    Resource?: string | string[];
+    Principal?: Record<string, string | string[]>;
+    Condition?: Record<string, Record<string, string | string[]>>;
+  }>;
 }
 
 export type { RoleKind };
@@ -20,7 +27,14 @@ export interface RoleSpec {
 function trust(service: string, account: string): PolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': account } } }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: service },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': account } },
+      },
+    ],
   };
 }
 
@@ -33,18 +47,44 @@ function trust(service: string, account: string): PolicyDocument {
 export function roleSpecs(blueprint: Blueprint, names: Naming): RoleSpec[] {
   const { account } = names;
   // X-Ray: PutTraceSegments and PutTelemetryRecords support no resource-level permissions; AWS requires "*".
-  const xray = { Sid: 'Tracing', Effect: 'Allow' as const, Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' };
+  const xray = {
+    Sid: 'Tracing',
+    Effect: 'Allow' as const,
+    Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+    Resource: '*',
+  };
   const functionStatements: PolicyDocument['Statement'] = [
-    { Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: blueprint.handlers.map((h) => names.logGroupStreamsArn(names.functionLogGroup(h.name))) },
+    {
+      Sid: 'OwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: blueprint.handlers.map((h) => names.logGroupStreamsArn(names.functionLogGroup(h.name))),
+    },
     xray,
   ];
   if (blueprint.mode === 'events') {
-    functionStatements.push({ Sid: 'PublishOnAppBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: names.busArn() });
+    functionStatements.push({
+      Sid: 'PublishOnAppBus',
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: names.busArn(),
+    });
     // Lambda delivers failed asynchronous invocations (the on-failure destination) with the function's role.
-    functionStatements.push({ Sid: 'AsyncFailures', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: names.deadLetterQueueArn() });
+    functionStatements.push({
+      Sid: 'AsyncFailures',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: names.deadLetterQueueArn(),
+    });
   }
   const specs: RoleSpec[] = [
-    { kind: 'functions', name: names.roleName('functions'), service: 'lambda.amazonaws.com', trust: trust('lambda.amazonaws.com', account), policy: { Version: '2012-10-17', Statement: functionStatements } },
+    {
+      kind: 'functions',
+      name: names.roleName('functions'),
+      service: 'lambda.amazonaws.com',
+      trust: trust('lambda.amazonaws.com', account),
+      policy: { Version: '2012-10-17', Statement: functionStatements },
+    },
   ];
   if (blueprint.mode === 'orchestration') {
     specs.push({
@@ -55,10 +95,29 @@ export function roleSpecs(blueprint: Blueprint, names: Naming): RoleSpec[] {
       policy: {
         Version: '2012-10-17',
         Statement: [
-          { Sid: 'InvokeAppFunctions', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: blueprint.handlers.map((h) => names.functionArn(h.name)) },
+          {
+            Sid: 'InvokeAppFunctions',
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            Resource: blueprint.handlers.map((h) => names.functionArn(h.name)),
+          },
           // Step Functions logging goes through CloudWatch Logs "log delivery": these actions support no
           // resource-level permissions, so AWS documents them with Resource "*" (the only "*" resource here).
-          { Sid: 'LogDelivery', Effect: 'Allow', Action: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'], Resource: '*' },
+          {
+            Sid: 'LogDelivery',
+            Effect: 'Allow',
+            Action: [
+              'logs:CreateLogDelivery',
+              'logs:GetLogDelivery',
+              'logs:UpdateLogDelivery',
+              'logs:DeleteLogDelivery',
+              'logs:ListLogDeliveries',
+              'logs:PutResourcePolicy',
+              'logs:DescribeResourcePolicies',
+              'logs:DescribeLogGroups',
+            ],
+            Resource: '*',
+          },
           xray,
         ],
       },

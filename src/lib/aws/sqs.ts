@@ -1,4 +1,11 @@
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueueTagsCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import type { DeployChange } from '../deploy/result.js';
 import { canonical } from '../json.js';
 import { apply, errorName, ignoreNotFound, retryWhile, unchanged, type AwsContext } from './context.js';
@@ -20,12 +27,25 @@ export async function ensureQueue(ctx: AwsContext, name: string, policy: PolicyD
   if (!url) {
     const change: DeployChange = { resource: name, kind: 'queue', action: 'created' };
     // SQS: a deleted queue's name can be reused only after 60 seconds (a mode switch back and forth).
-    await apply(ctx, change, () => retryWhile(ctx, (e) => errorName(e) === 'QueueDeletedRecently', () => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags: { ...ctx.tags } }))));
+    await apply(ctx, change, () =>
+      retryWhile(
+        ctx,
+        (e) => errorName(e) === 'QueueDeletedRecently',
+        () => sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags: { ...ctx.tags } })),
+      ),
+    );
     return change;
   }
-  const have = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['Policy', 'MessageRetentionPeriod'] }))).Attributes ?? {};
+  const have =
+    (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['Policy', 'MessageRetentionPeriod'] }),
+      )
+    ).Attributes ?? {};
   const why = [
-    ...(have.Policy === undefined || canonical(JSON.parse(have.Policy)) !== canonical(policy) ? ['queue policy changed'] : []),
+    ...(have.Policy === undefined || canonical(JSON.parse(have.Policy)) !== canonical(policy)
+      ? ['queue policy changed']
+      : []),
     ...(have.MessageRetentionPeriod !== attributes.MessageRetentionPeriod ? ['retention changed'] : []),
   ];
   if (why.length === 0) return unchanged(ctx, 'queue', name);
@@ -40,5 +60,7 @@ export async function deleteQueue(ctx: AwsContext, name: string): Promise<void> 
   if (!url) return;
   const tags = await ignoreNotFound(() => ctx.clients.sqs.send(new ListQueueTagsCommand({ QueueUrl: url })));
   if (!tags || !mayDelete(ctx, name, tags.Tags)) return;
-  await apply(ctx, { resource: name, kind: 'queue', action: 'deleted' }, () => ignoreNotFound(() => ctx.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }))));
+  await apply(ctx, { resource: name, kind: 'queue', action: 'deleted' }, () =>
+    ignoreNotFound(() => ctx.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: url }))),
+  );
 }

@@ -57,15 +57,25 @@ export interface ConnectOptions extends Partial<AwsOptions> {
 }
 
 /** Connects to AWS for a project's stage: clients, account, and the blueprint of the mode deployed there. */
-export async function connectStage(projectDir: string, options: ConnectOptions = {}): Promise<Omit<AwsStage, 'endpoint'> & { endpoint: () => Promise<string> }> {
-  const first = loadBlueprint(projectDir, { ...(options.stage ? { stage: options.stage } : {}), ...(options.region ? { region: options.region } : {}) });
+export async function connectStage(
+  projectDir: string,
+  options: ConnectOptions = {},
+): Promise<Omit<AwsStage, 'endpoint'> & { endpoint: () => Promise<string> }> {
+  const first = loadBlueprint(projectDir, {
+    ...(options.stage ? { stage: options.stage } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  });
   const ctx = await connectAws(first.names, options);
   const cached = readStageCache(projectDir, first.stage);
   const mode = options.mode ?? (await detectMode(ctx)) ?? cached?.mode;
   if (!mode) {
-    throw new UserError(`stage "${first.stage}" of ${first.config.app} is not deployed in ${first.region} (no state machine and no event bus found)`, ['Run `fulfill deploy --target aws` first, or check --region/--profile.']);
+    throw new UserError(
+      `stage "${first.stage}" of ${first.config.app} is not deployed in ${first.region} (no state machine and no event bus found)`,
+      ['Run `fulfill deploy --target aws` first, or check --region/--profile.'],
+    );
   }
-  const blueprint = mode === first.mode ? first : loadBlueprint(projectDir, { mode, stage: first.stage, region: first.region });
+  const blueprint =
+    mode === first.mode ? first : loadBlueprint(projectDir, { mode, stage: first.stage, region: first.region });
   return {
     ctx,
     blueprint,
@@ -78,13 +88,17 @@ export async function connectStage(projectDir: string, options: ConnectOptions =
 export async function stageEndpoint(ctx: AwsContext, stage: string, apiUrl?: string): Promise<string> {
   if (apiUrl) return ordersUrl(apiUrl);
   const apiId = await findRestApi(ctx, ctx.names.apiName());
-  if (!apiId) throw new UserError(`the API ${ctx.names.apiName()} does not exist in ${ctx.region}`, ['Run `fulfill deploy --target aws`.']);
+  if (!apiId)
+    throw new UserError(`the API ${ctx.names.apiName()} does not exist in ${ctx.region}`, [
+      'Run `fulfill deploy --target aws`.',
+    ]);
   return invokeUrl(ctx, apiId, stage);
 }
 
 /** Which mode is deployed: AWS is the truth (a state machine, or an event bus, of this stage). */
 export async function detectMode(ctx: AwsContext): Promise<Mode | undefined> {
   if (await findStateMachine(ctx, ctx.names.stateMachineName())) return 'orchestration';
-  if (await ignoreNotFound(() => ctx.clients.events.send(new DescribeEventBusCommand({ Name: ctx.names.busName() })))) return 'events';
+  if (await ignoreNotFound(() => ctx.clients.events.send(new DescribeEventBusCommand({ Name: ctx.names.busName() }))))
+    return 'events';
   return undefined;
 }

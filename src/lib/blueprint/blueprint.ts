@@ -49,7 +49,11 @@ export function loadBlueprint(projectDir: string, options: BlueprintOptions = {}
     handlers,
     // Validation needs only the shape of a Task's ARN; each executor resolves the Tasks in its own account.
     ...(mode === 'orchestration'
-      ? { workflow: loadWorkflow(dir, config.workflow, handlers, (h) => names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h)) }
+      ? {
+          workflow: loadWorkflow(dir, config.workflow, handlers, (h) =>
+            names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h),
+          ),
+        }
       : { events: loadEventFlow(dir, config.events, handlers) }),
   };
   return blueprint;

@@ -24,7 +24,11 @@ export type BundleKind = 'orchestration' | 'events';
  * and the local runtime provides the copy fulfill itself ships, so both run the same SDK code path.
  * In events mode the entry point wraps the handler with the events wrapper (see runtime/events-wrapper.ts).
  */
-export async function bundleHandlers(projectDir: string, handlers: readonly HandlerSpec[], kind: BundleKind): Promise<HandlerBundle[]> {
+export async function bundleHandlers(
+  projectDir: string,
+  handlers: readonly HandlerSpec[],
+  kind: BundleKind,
+): Promise<HandlerBundle[]> {
   const esbuild = await import('esbuild');
   const wrapper = eventsWrapperPath();
   return Promise.all(
@@ -57,7 +61,7 @@ export async function bundleHandlers(projectDir: string, handlers: readonly Hand
           legalComments: 'none',
           charset: 'utf8',
         });
-        const code = result.outputFiles[0]!.text;
+        const code = result.outputFiles[0].text;
         const externals = Object.entries(result.metafile.inputs).flatMap(([importer, input]) =>
           input.imports.filter((i) => i.external).map((i) => ({ module: packageName(i.path), importer })),
         );
@@ -65,8 +69,12 @@ export async function bundleHandlers(projectDir: string, handlers: readonly Hand
       } catch (error) {
         const first = (error as { errors?: Message[] }).errors?.[0];
         if (!first) throw error;
-        const where = first.location ? `${relative(projectDir, first.location.file) || first.location.file}:${first.location.line}:${first.location.column + 1}` : handler.entry;
-        throw new UserError(`${where}: handler "${handler.name}" does not compile: ${first.text}`, ['Fix the handler source and run deploy again.']);
+        const where = first.location
+          ? `${relative(projectDir, first.location.file) || first.location.file}:${first.location.line}:${first.location.column + 1}`
+          : handler.entry;
+        throw new UserError(`${where}: handler "${handler.name}" does not compile: ${first.text}`, [
+          'Fix the handler source and run deploy again.',
+        ]);
       }
     }),
   );
@@ -89,9 +97,12 @@ export function checkExternals(projectDir: string, bundles: readonly HandlerBund
   for (const bundle of bundles) {
     for (const { module, importer } of bundle.externals ?? []) {
       if (resolvable(fromProject, module) || resolvable(fromFulfill, module)) continue;
-      throw new UserError(`${importer}: handler "${bundle.name}" imports ${module}, which is installed neither in the project nor with fulfill`, [
-        `Run \`npm install ${module}\` in the project folder (on AWS, Lambda's nodejs22.x runtime provides every @aws-sdk/client-* package).`,
-      ]);
+      throw new UserError(
+        `${importer}: handler "${bundle.name}" imports ${module}, which is installed neither in the project nor with fulfill`,
+        [
+          `Run \`npm install ${module}\` in the project folder (on AWS, Lambda's nodejs22.x runtime provides every @aws-sdk/client-* package).`,
+        ],
+      );
     }
   }
 }
@@ -108,5 +119,5 @@ function resolvable(require: NodeJS.Require, module: string): boolean {
 /** `@aws-sdk/client-s3/dist-cjs/x` -> `@aws-sdk/client-s3`. */
 function packageName(path: string): string {
   const parts = path.split('/');
-  return path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  return path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }

@@ -5,10 +5,17 @@ import { validateWith } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { parseUserJson } from '../json.js';
 import { InvalidEventPatternError, validatePattern, type EventPattern } from '../events/pattern.js';
-import { applyInputTransformer, InvalidInputTransformerError, validateInputTransformer, type InputTransformer } from '../events/transformer.js';
+import {
+  applyInputTransformer,
+  InvalidInputTransformerError,
+  validateInputTransformer,
+  type InputTransformer,
+} from '../events/transformer.js';
 import type { HandlerSpec } from './handlers.js';
 
-const detailType = z.string().regex(/^[A-Za-z][A-Za-z0-9.-]{0,127}$/, 'must be an event name such as "PaymentAuthorized"');
+const detailType = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9.-]{0,127}$/, 'must be an event name such as "PaymentAuthorized"');
 
 const eventFlowSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -84,9 +91,13 @@ export function loadEventFlow(projectDir: string, file: string, handlers: readon
     text = readFileSync(join(projectDir, file), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(`${file} not found`, ['Events mode needs an event flow file: see `fulfill init`, or fix "events" in fulfill.config.json.']);
+      throw new UserError(`${file} not found`, [
+        'Events mode needs an event flow file: see `fulfill init`, or fix "events" in fulfill.config.json.',
+      ]);
     }
-    throw new UserError(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UserError(
+      `${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const raw = parseUserJson(text, file);
   const parsed = validateWith(eventFlowSchema, raw, file);
@@ -94,12 +105,18 @@ export function loadEventFlow(projectDir: string, file: string, handlers: readon
 }
 
 /** Validates what the schema cannot: patterns and transformers (as PutRule/PutTargets would), and references. */
-export function checkEventFlow(flow: z.output<typeof eventFlowSchema> & { file: string }, handlers: readonly HandlerSpec[]): EventFlow {
+export function checkEventFlow(
+  flow: z.output<typeof eventFlowSchema> & { file: string },
+  handlers: readonly HandlerSpec[],
+): EventFlow {
   const file = flow.file;
   const known = new Set(handlers.map((h) => h.name));
   const functions: Record<string, FunctionRoute> = {};
   for (const [name, route] of Object.entries(flow.functions)) {
-    if (!known.has(name)) throw new UserError(`${file}: "functions.${name}" names a handler that does not exist`, [`Known handlers: ${[...known].join(', ')}.`]);
+    if (!known.has(name))
+      throw new UserError(`${file}: "functions.${name}" names a handler that does not exist`, [
+        `Known handlers: ${[...known].join(', ')}.`,
+      ]);
     functions[name] = {
       resultPath: route.resultPath,
       onError: route.onError,
@@ -112,17 +129,23 @@ export function checkEventFlow(flow: z.output<typeof eventFlowSchema> & { file: 
   const seen = new Set<string>();
   const rules: EventRule[] = flow.rules.map((rule, i) => {
     const where = `${file}: "rules[${i}]" (${rule.name})`;
-    if (seen.has(rule.name)) throw new UserError(`${where}: a rule with this name already exists; rule names must be unique`);
+    if (seen.has(rule.name))
+      throw new UserError(`${where}: a rule with this name already exists; rule names must be unique`);
     seen.add(rule.name);
-    if (!known.has(rule.target)) throw new UserError(`${where}: target "${rule.target}" is not a handler`, [`Known handlers: ${[...known].join(', ')}.`]);
-    if (!functions[rule.target]) throw new UserError(`${where}: target "${rule.target}" has no entry in "functions" saying what it publishes`);
+    if (!known.has(rule.target))
+      throw new UserError(`${where}: target "${rule.target}" is not a handler`, [
+        `Known handlers: ${[...known].join(', ')}.`,
+      ]);
+    if (!functions[rule.target])
+      throw new UserError(`${where}: target "${rule.target}" has no entry in "functions" saying what it publishes`);
     let inputTransformer: InputTransformer | undefined;
     if (rule.inputTransformer !== undefined) {
       try {
         inputTransformer = validateInputTransformer(rule.inputTransformer);
         checkTemplateOutput(inputTransformer, rule.name);
       } catch (error) {
-        if (error instanceof InvalidInputTransformerError) throw new UserError(`${where}.inputTransformer: ${error.message}`);
+        if (error instanceof InvalidInputTransformerError)
+          throw new UserError(`${where}.inputTransformer: ${error.message}`);
         throw error;
       }
     }
@@ -134,7 +157,15 @@ export function checkEventFlow(flow: z.output<typeof eventFlowSchema> & { file: 
       ...(inputTransformer ? { inputTransformer } : {}),
     };
   });
-  return { file, source: flow.source, orderPlaced: flow.orderPlaced, outcome: flow.outcome, delivery: flow.delivery, functions, rules };
+  return {
+    file,
+    source: flow.source,
+    orderPlaced: flow.orderPlaced,
+    outcome: flow.outcome,
+    delivery: flow.delivery,
+    functions,
+    rules,
+  };
 }
 
 /**
@@ -145,11 +176,17 @@ export function checkEventFlow(flow: z.output<typeof eventFlowSchema> & { file: 
 function checkTemplateOutput(transformer: InputTransformer, ruleName: string): void {
   const first = transformer.InputTemplate.trimStart()[0];
   if (first !== '{' && first !== '[') return;
-  const rendered = applyInputTransformer(transformer, { detail: {} }, { ruleName, ruleArn: `arn:aws:events:::rule/${ruleName}`, ingestionTime: new Date(0).toISOString() });
+  const rendered = applyInputTransformer(
+    transformer,
+    { detail: {} },
+    { ruleName, ruleArn: `arn:aws:events:::rule/${ruleName}`, ingestionTime: new Date(0).toISOString() },
+  );
   try {
     JSON.parse(rendered);
   } catch (error) {
-    throw new InvalidInputTransformerError(`InputTemplate is not valid JSON after its placeholders are filled in, so PutTargets would refuse it (${(error as Error).message.split('\n')[0]})`);
+    throw new InvalidInputTransformerError(
+      `InputTemplate is not valid JSON after its placeholders are filled in, so PutTargets would refuse it (${(error as Error).message.split('\n')[0]})`,
+    );
   }
 }
 

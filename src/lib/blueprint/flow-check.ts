@@ -4,9 +4,18 @@ import { UserError } from '../errors.js';
 import type { Blueprint } from './blueprint.js';
 import type { EventFlow, EventRule } from './event-flow.js';
 import { eventFlowGraph, type FlowGraph, type NodeMark } from './flow-graph.js';
-import { API_NODE, canMatch, canPublish, envelopeCanMatch, fanOutWidth, producersOf, type Producer } from './flow-model.js';
+import {
+  API_NODE,
+  canMatch,
+  canPublish,
+  envelopeCanMatch,
+  fanOutWidth,
+  producersOf,
+  type Producer,
+} from './flow-model.js';
 
-export type FindingCode = 'FLOW_CYCLE' | 'RULE_UNSATISFIABLE' | 'EVENT_DEAD_END' | 'HANDLER_UNREACHABLE' | 'PUBLISH_SHADOWED' | 'FAN_OUT_WIDE';
+export type FindingCode =
+  'FLOW_CYCLE' | 'RULE_UNSATISFIABLE' | 'EVENT_DEAD_END' | 'HANDLER_UNREACHABLE' | 'PUBLISH_SHADOWED' | 'FAN_OUT_WIDE';
 export type Severity = 'error' | 'warning' | 'info';
 
 export const FINDING_SEVERITY: Record<FindingCode, Severity> = {
@@ -59,17 +68,28 @@ export interface FlowCheckOptions {
 
 export const DEFAULT_MAX_FAN_OUT = 5;
 
-export function checkFlow(flow: EventFlow, options: FlowCheckOptions = {}, graph: FlowGraph = eventFlowGraph(flow)): FlowCheck {
+export function checkFlow(
+  flow: EventFlow,
+  options: FlowCheckOptions = {},
+  graph: FlowGraph = eventFlowGraph(flow),
+): FlowCheck {
   const findings: FlowFinding[] = [];
-  const add = (code: FindingCode, message: string, nodes: string[]) => findings.push({ code, severity: FINDING_SEVERITY[code], message, nodes });
+  const add = (code: FindingCode, message: string, nodes: string[]) =>
+    findings.push({ code, severity: FINDING_SEVERITY[code], message, nodes });
   const producers = producersOf(flow);
-  const label = (id: string) => (id.startsWith('rule:') ? `rule ${id.slice(5)}` : id === API_NODE ? 'API' : id.replace(/^\w+:/, ''));
+  const label = (id: string) =>
+    id.startsWith('rule:') ? `rule ${id.slice(5)}` : id === API_NODE ? 'API' : id.replace(/^\w+:/, '');
 
-  for (const cycle of graph.cycles) add('FLOW_CYCLE', `the event flow has a cycle: ${cycle.map(label).join(' -> ')}`, [...new Set(cycle)]);
+  for (const cycle of graph.cycles)
+    add('FLOW_CYCLE', `the event flow has a cycle: ${cycle.map(label).join(' -> ')}`, [...new Set(cycle)]);
 
   const publishable = producers.filter((p) => {
     if (canPublish(p) !== 'no') return true;
-    add('PUBLISH_SHADOWED', `${p.declared} (${p.detailType}) is never published: an earlier "publishes" entry always matches first`, [`event:${p.detailType}`]);
+    add(
+      'PUBLISH_SHADOWED',
+      `${p.declared} (${p.detailType}) is never published: an earlier "publishes" entry always matches first`,
+      [`event:${p.detailType}`],
+    );
     return false;
   });
 
@@ -88,19 +108,39 @@ export function checkFlow(flow: EventFlow, options: FlowCheckOptions = {}, graph
       // An event only unreachable handlers publish is never on the bus: HANDLER_UNREACHABLE says why.
       if (!terminal.has(detailType) && ofType.some((p) => reachable.has(p.node))) {
         const from = [...new Set(ofType.map((p) => p.publisher))].join(', ');
-        add('EVENT_DEAD_END', `event ${detailType} (published by ${from}) is consumed by no rule and is not a terminal outcome`, [`event:${detailType}`]);
+        add(
+          'EVENT_DEAD_END',
+          `event ${detailType} (published by ${from}) is consumed by no rule and is not a terminal outcome`,
+          [`event:${detailType}`],
+        );
       }
       continue;
     }
-    const width = Math.max(...ofType.map((p) => fanOutWidth(p, rules.map((r) => r.pattern))));
+    const width = Math.max(
+      ...ofType.map((p) =>
+        fanOutWidth(
+          p,
+          rules.map((r) => r.pattern),
+        ),
+      ),
+    );
     fanOut.push({ event: detailType, rules: rules.map((r) => r.name), width });
     const max = options.maxFanOut ?? DEFAULT_MAX_FAN_OUT;
-    if (width > max) add('FAN_OUT_WIDE', `event ${detailType} is delivered to ${width} rules at once (${rules.map((r) => r.name).join(', ')}), more than ${max}`, [`event:${detailType}`]);
+    if (width > max)
+      add(
+        'FAN_OUT_WIDE',
+        `event ${detailType} is delivered to ${width} rules at once (${rules.map((r) => r.name).join(', ')}), more than ${max}`,
+        [`event:${detailType}`],
+      );
   }
 
   for (const handler of options.handlers ?? Object.keys(flow.functions)) {
     if (!reachable.has(`function:${handler}`)) {
-      add('HANDLER_UNREACHABLE', `handler ${handler} is never invoked: no chain of rules from the API's ${flow.orderPlaced} leads to it`, [`function:${handler}`]);
+      add(
+        'HANDLER_UNREACHABLE',
+        `handler ${handler} is never invoked: no chain of rules from the API's ${flow.orderPlaced} leads to it`,
+        [`function:${handler}`],
+      );
     }
   }
   return { findings, fanOut, cycles: graph.cycles };
@@ -115,13 +155,18 @@ export function findingMarks(check: FlowCheck): NodeMark[] {
  * The deploy-time check: refuses errors (naming the first) unless overridden, and returns the lines to print as
  * warnings. `allowCycles` lets cycles through (`--allow-cycles`), `allowFlowErrors` every error.
  */
-export function checkFlowForDeploy(blueprint: Blueprint, options: { allowCycles?: boolean; allowFlowErrors?: boolean }): string[] {
+export function checkFlowForDeploy(
+  blueprint: Blueprint,
+  options: { allowCycles?: boolean; allowFlowErrors?: boolean },
+): string[] {
   const flow = blueprint.events;
   if (!flow) return [];
   const { findings } = checkFlow(flow, { handlers: blueprint.handlers.map((h) => h.name) });
-  const refused = findings.filter((f) => f.severity === 'error' && !options.allowFlowErrors && !(f.code === 'FLOW_CYCLE' && options.allowCycles));
+  const refused = findings.filter(
+    (f) => f.severity === 'error' && !options.allowFlowErrors && !(f.code === 'FLOW_CYCLE' && options.allowCycles),
+  );
   if (refused.length > 0) {
-    const first = refused[0]!;
+    const first = refused[0];
     const more = refused.length > 1 ? ` (and ${refused.length - 1} more: see \`fulfill graph --check\`)` : '';
     throw new UserError(`${flow.file}: ${first.message}${more}`, [
       first.code === 'FLOW_CYCLE'
@@ -150,7 +195,8 @@ function unsatisfiable(rule: EventRule, producers: readonly Producer[]): string 
     return `no producer publishes from a source it accepts (${describe('source')})`;
   }
   const envelope = producers.filter((p) => envelopeCanMatch(p, rule.pattern));
-  if (envelope.length === 0) return `no producer publishes that detail-type from that source (${describe('detail-type')} from ${describe('source')})`;
+  if (envelope.length === 0)
+    return `no producer publishes that detail-type from that source (${describe('detail-type')} from ${describe('source')})`;
   return `its pattern contradicts what ${envelope.map((p) => `${p.declared} declares for ${p.detailType}`).join(' and ')}`;
 }
 
@@ -159,6 +205,7 @@ function reachableFrom(graph: FlowGraph, start: string): Set<string> {
   for (const e of graph.edges) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
   const seen = new Set<string>([start]);
   const queue = [start];
-  while (queue.length > 0) for (const next of out.get(queue.shift()!) ?? []) if (!seen.has(next)) seen.add(next), queue.push(next);
+  while (queue.length > 0)
+    for (const next of out.get(queue.shift()!) ?? []) if (!seen.has(next)) (seen.add(next), queue.push(next));
   return seen;
 }

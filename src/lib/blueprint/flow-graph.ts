@@ -61,7 +61,12 @@ export function eventFlowGraph(flow: EventFlow): FlowGraph {
     add({ id: `rule:${rule.name}`, kind: 'rule', label: rule.name });
     const filter = abbreviatePattern(rule.pattern, { dropEnvelope: true });
     for (const p of producers) {
-      if (canMatch(p, rule.pattern) !== 'no') pushUnique(edges, { from: `event:${p.detailType}`, to: `rule:${rule.name}`, ...(filter ? { label: filter } : {}) });
+      if (canMatch(p, rule.pattern) !== 'no')
+        pushUnique(edges, {
+          from: `event:${p.detailType}`,
+          to: `rule:${rule.name}`,
+          ...(filter ? { label: filter } : {}),
+        });
     }
     pushUnique(edges, { from: `rule:${rule.name}`, to: `function:${rule.target}` });
   }
@@ -77,9 +82,14 @@ export function workflowGraph(definition: AslDefinition): FlowGraph {
     nodes.push({ id: `state:${name}`, kind: 'state', label: `${name} (${state.Type})` });
     if (typeof state.Next === 'string') edges.push({ from: `state:${name}`, to: `state:${state.Next}` });
     for (const choice of (state.Choices as Array<{ Next: string; Variable?: string; StringEquals?: string }>) ?? []) {
-      edges.push({ from: `state:${name}`, to: `state:${choice.Next}`, label: choice.Variable && choice.StringEquals ? `${choice.Variable} == ${choice.StringEquals}` : 'choice' });
+      edges.push({
+        from: `state:${name}`,
+        to: `state:${choice.Next}`,
+        label: choice.Variable && choice.StringEquals ? `${choice.Variable} == ${choice.StringEquals}` : 'choice',
+      });
     }
-    if (typeof state.Default === 'string') edges.push({ from: `state:${name}`, to: `state:${state.Default}`, label: 'default' });
+    if (typeof state.Default === 'string')
+      edges.push({ from: `state:${name}`, to: `state:${state.Default}`, label: 'default' });
     for (const c of (state.Catch as Array<{ Next: string; ErrorEquals: string[] }>) ?? []) {
       edges.push({ from: `state:${name}`, to: `state:${c.Next}`, label: `catch ${c.ErrorEquals.join('|')}` });
     }
@@ -103,7 +113,8 @@ export function flowDiagram(
       const own = marks.filter((m) => m.node === node.id).map(({ severity, tag }) => ({ severity, tag }));
       diagram.nodes.push({ ...node, group, ...(own.length > 0 ? { marks: own } : {}) });
     }
-    for (const edge of part.graph.edges) diagram.edges.push({ ...edge, ...(onCycle.has(`${edge.from}\u0000${edge.to}`) ? { cycle: true } : {}) });
+    for (const edge of part.graph.edges)
+      diagram.edges.push({ ...edge, ...(onCycle.has(`${edge.from}\u0000${edge.to}`) ? { cycle: true } : {}) });
   }
   return diagram;
 }
@@ -115,7 +126,10 @@ const MAX_CYCLES = 50;
 function findCycles(nodes: GraphNode[], edges: GraphEdge[]): string[][] {
   const out = new Map<string, string[]>();
   for (const e of edges) out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
-  const events = nodes.filter((n) => n.kind === 'event').map((n) => n.id).sort();
+  const events = nodes
+    .filter((n) => n.kind === 'event')
+    .map((n) => n.id)
+    .sort();
   const order = new Map(events.map((id, i) => [id, i]));
   const cycles: string[][] = [];
   for (const start of events) {
@@ -215,16 +229,25 @@ export function renderMermaid(diagram: FlowDiagram): string {
   for (const severity of ['error', 'warning', 'info'] as const) {
     const marked = diagram.nodes.filter((n) => worst(n.marks) === severity).map((n) => ids.get(n.id)!);
     if (marked.length === 0) continue;
-    lines.push(`  classDef ${severity} fill:${COLORS[severity].fill},stroke:${COLORS[severity].stroke},stroke-width:2px`);
+    lines.push(
+      `  classDef ${severity} fill:${COLORS[severity].fill},stroke:${COLORS[severity].stroke},stroke-width:2px`,
+    );
     lines.push(`  class ${marked.join(',')} ${severity}`);
   }
-  if (cycleEdges.length > 0) lines.push(`  linkStyle ${cycleEdges.join(',')} stroke:${COLORS.error.stroke},stroke-width:3px`);
+  if (cycleEdges.length > 0)
+    lines.push(`  linkStyle ${cycleEdges.join(',')} stroke:${COLORS.error.stroke},stroke-width:3px`);
   return lines.join('\n');
 }
 
 /** One Graphviz digraph, each wiring a cluster; cycle edges red and bold, marked nodes filled, findings as tooltips. */
 export function renderDot(diagram: FlowDiagram): string {
-  const shapes: Record<NodeKind, string> = { publisher: 'parallelogram', event: 'ellipse', rule: 'hexagon', function: 'box', state: 'box' };
+  const shapes: Record<NodeKind, string> = {
+    publisher: 'parallelogram',
+    event: 'ellipse',
+    rule: 'hexagon',
+    function: 'box',
+    state: 'box',
+  };
   const q = (s: string) => JSON.stringify(s);
   const lines = [`digraph ${q(diagram.title)} {`, '  rankdir=LR;', `  label=${q(diagram.title)};`, '  labelloc=t;'];
   for (const group of diagram.groups) {
@@ -233,14 +256,22 @@ export function renderDot(diagram: FlowDiagram): string {
       const severity = worst(n.marks);
       const style = n.kind === 'state' ? 'rounded' : '';
       const attrs = [`label=${q(labelOf(n))}`, `shape=${n.id === 'state:__start' ? 'circle' : shapes[n.kind]}`];
-      if (severity) attrs.push(`style=${q(['filled', style].filter(Boolean).join(','))}`, `fillcolor=${q(COLORS[severity].fill)}`, `color=${q(COLORS[severity].stroke)}`);
+      if (severity)
+        attrs.push(
+          `style=${q(['filled', style].filter(Boolean).join(','))}`,
+          `fillcolor=${q(COLORS[severity].fill)}`,
+          `color=${q(COLORS[severity].stroke)}`,
+        );
       else if (style) attrs.push(`style=${q(style)}`);
       lines.push(`    ${q(n.id)} [${attrs.join(', ')}];`);
     }
     lines.push('  }');
   }
   for (const e of diagram.edges) {
-    const attrs = [...(e.label ? [`label=${q(e.label)}`] : []), ...(e.cycle ? [`color=${q(COLORS.error.stroke)}`, 'penwidth=3'] : [])];
+    const attrs = [
+      ...(e.label ? [`label=${q(e.label)}`] : []),
+      ...(e.cycle ? [`color=${q(COLORS.error.stroke)}`, 'penwidth=3'] : []),
+    ];
     lines.push(`  ${q(e.from)} -> ${q(e.to)}${attrs.length > 0 ? ` [${attrs.join(', ')}]` : ''};`);
   }
   lines.push('}');

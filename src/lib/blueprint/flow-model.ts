@@ -40,7 +40,15 @@ export function producersOf(flow: EventFlow): Producer[] {
   const known = producersByFlow.get(flow);
   if (known) return known;
   const out: Producer[] = [
-    { node: API_NODE, publisher: 'the API', source: flow.source, detailType: flow.orderPlaced, declared: 'orderPlaced', requires: [], excludes: [] },
+    {
+      node: API_NODE,
+      publisher: 'the API',
+      source: flow.source,
+      detailType: flow.orderPlaced,
+      declared: 'orderPlaced',
+      requires: [],
+      excludes: [],
+    },
   ];
   for (const [fn, route] of Object.entries(flow.functions)) {
     const earlier: Array<EventPattern | typeof ALWAYS> = [];
@@ -89,12 +97,22 @@ export function canMatch(producer: Producer, pattern: EventPattern): Decision {
   let known = decisions.get(producer);
   if (!known) decisions.set(producer, (known = new WeakMap()));
   let decision = known.get(pattern);
-  if (!decision) known.set(pattern, (decision = searchEvents(producer, [pattern], (event) => (event && matchesPattern(pattern, event) ? 'found' : undefined))));
+  if (!decision)
+    known.set(
+      pattern,
+      (decision = searchEvents(producer, [pattern], (event) =>
+        event && matchesPattern(pattern, event) ? 'found' : undefined,
+      )),
+    );
   return decision;
 }
 
 /** Whether the envelope alone (source, detail-type) can match: the pattern's other fields are ignored. */
-export function envelopeCanMatch(producer: Pick<Producer, 'source' | 'detailType'>, pattern: EventPattern, keys: ReadonlyArray<'source' | 'detail-type'> = ['source', 'detail-type']): boolean {
+export function envelopeCanMatch(
+  producer: Pick<Producer, 'source' | 'detailType'>,
+  pattern: EventPattern,
+  keys: ReadonlyArray<'source' | 'detail-type'> = ['source', 'detail-type'],
+): boolean {
   const envelope: EventPattern = {};
   for (const key of keys) if (key in pattern) envelope[key] = pattern[key];
   // A top-level $or may constrain the envelope in some branches only: the full search decides those.
@@ -131,11 +149,16 @@ type Candidate = unknown | typeof ABSENT;
  * that the given patterns and the producer's own conditions mention, and calls `visit` with each until it answers
  * 'found'. `visit(undefined)` is never called; returns 'yes' when found, 'no' when exhausted.
  */
-function searchEvents(producer: Producer, patterns: readonly EventPattern[], visit: (event: Record<string, unknown> | undefined) => 'found' | undefined): Decision {
+function searchEvents(
+  producer: Producer,
+  patterns: readonly EventPattern[],
+  visit: (event: Record<string, unknown> | undefined) => 'found' | undefined,
+): Decision {
   if (producer.excludes.includes(ALWAYS)) return 'no';
   const leaves = new Map<string, { path: string[]; values: Candidate[] }>();
   for (const pattern of patterns) collectLeaves(pattern, [], leaves);
-  for (const pattern of [...producer.requires, ...producer.excludes]) if (pattern !== ALWAYS) collectLeaves(pattern as EventPattern, ['detail'], leaves);
+  for (const pattern of [...producer.requires, ...producer.excludes])
+    if (pattern !== ALWAYS) collectLeaves(pattern, ['detail'], leaves);
   // The envelope is fixed by the producer.
   leaves.delete(JSON.stringify(['source']));
   leaves.delete(JSON.stringify(['detail-type']));
@@ -148,20 +171,24 @@ function searchEvents(producer: Producer, patterns: readonly EventPattern[], vis
   for (let n = 0; n < total; n++) {
     let rest = n;
     for (let i = 0; i < slots.length; i++) {
-      choice[i] = rest % slots[i]!.values.length;
-      rest = Math.floor(rest / slots[i]!.values.length);
+      choice[i] = rest % slots[i].values.length;
+      rest = Math.floor(rest / slots[i].values.length);
     }
     const event: Record<string, unknown> = { source: producer.source, 'detail-type': producer.detailType, detail: {} };
-    slots.forEach((slot, i) => assign(event, slot.path, slot.values[choice[i]!]));
+    slots.forEach((slot, i) => assign(event, slot.path, slot.values[choice[i]]));
     const detail = event.detail as Record<string, unknown>;
     if (!producer.requires.every((p) => matchesPattern(p, detail))) continue;
-    if (producer.excludes.some((p) => p !== ALWAYS && matchesPattern(p as EventPattern, detail))) continue;
+    if (producer.excludes.some((p) => p !== ALWAYS && matchesPattern(p, detail))) continue;
     if (visit(event) === 'found') return 'yes';
   }
   return 'no';
 }
 
-function collectLeaves(pattern: EventPattern, base: string[], out: Map<string, { path: string[]; values: Candidate[] }>): void {
+function collectLeaves(
+  pattern: EventPattern,
+  base: string[],
+  out: Map<string, { path: string[]; values: Candidate[] }>,
+): void {
   for (const [key, value] of Object.entries(pattern)) {
     if (key === '$or' && Array.isArray(value)) {
       // $or branches apply at the same level as their siblings.
@@ -193,13 +220,18 @@ function candidatesFor(matchValues: readonly unknown[]): Candidate[] {
       return;
     }
     const [op, arg] = Object.entries(m as Record<string, unknown>)[0] ?? [];
-    const text = typeof arg === 'string' ? arg : typeof (arg as { 'equals-ignore-case'?: unknown })?.['equals-ignore-case'] === 'string' ? (arg as Record<string, string>)['equals-ignore-case']! : undefined;
+    const text =
+      typeof arg === 'string'
+        ? arg
+        : typeof (arg as { 'equals-ignore-case'?: unknown })?.['equals-ignore-case'] === 'string'
+          ? (arg as Record<string, string>)['equals-ignore-case']
+          : undefined;
     switch (op) {
       case 'prefix':
-        if (text !== undefined) out.push(text, `${text}-x`, text.toUpperCase()), prefixes.push(text);
+        if (text !== undefined) (out.push(text, `${text}-x`, text.toUpperCase()), prefixes.push(text));
         break;
       case 'suffix':
-        if (text !== undefined) out.push(text, `x-${text}`, text.toUpperCase()), suffixes.push(text);
+        if (text !== undefined) (out.push(text, `x-${text}`, text.toUpperCase()), suffixes.push(text));
         break;
       case 'equals-ignore-case':
         if (text !== undefined) out.push(text, text.toUpperCase(), text.toLowerCase());
@@ -211,10 +243,15 @@ function candidatesFor(matchValues: readonly unknown[]): Candidate[] {
         visit(arg);
         break;
       case 'numeric':
-        for (const n of (arg as unknown[]).filter((v): v is number => typeof v === 'number')) out.push(n, n - 1, n + 1, n - 0.5, n + 0.5);
+        for (const n of (arg as unknown[]).filter((v): v is number => typeof v === 'number'))
+          out.push(n, n - 1, n + 1, n - 0.5, n + 0.5);
         break;
       case 'cidr':
-        if (typeof arg === 'string') out.push(arg.split('/')[0]!, arg.split('/')[0]!.replace(/\d+$/, (d) => String(Math.min(255, Number(d) + 1))));
+        if (typeof arg === 'string')
+          out.push(
+            arg.split('/')[0],
+            arg.split('/')[0].replace(/\d+$/, (d) => String(Math.min(255, Number(d) + 1))),
+          );
         break;
       default:
         break; // exists: absent and the fresh values cover it.
@@ -252,7 +289,8 @@ export function abbreviatePattern(pattern: EventPattern, options: { dropEnvelope
       } else if (Array.isArray(value)) {
         const path = [...base, key];
         if (options.dropEnvelope && path.length === 1 && key === 'detail-type') continue;
-        if (options.dropEnvelope && path.length === 1 && key === 'source' && value.every((v) => typeof v === 'string')) continue;
+        if (options.dropEnvelope && path.length === 1 && key === 'source' && value.every((v) => typeof v === 'string'))
+          continue;
         const name = (path[0] === 'detail' && path.length > 1 ? path.slice(1) : path).join('.');
         parts.push(`${name} ${describeMatchers(value)}`);
       } else if (value && typeof value === 'object') {
@@ -269,7 +307,8 @@ function describeMatchers(values: readonly unknown[]): string {
     if (m === null || typeof m !== 'object') return String(m);
     const [op, arg] = Object.entries(m as Record<string, unknown>)[0] ?? ['', ''];
     if (op === 'exists') return arg ? 'exists' : 'absent';
-    if (op === 'anything-but') return `not ${Array.isArray(arg) ? arg.join('|') : typeof arg === 'object' ? JSON.stringify(arg) : String(arg)}`;
+    if (op === 'anything-but')
+      return `not ${Array.isArray(arg) ? arg.join('|') : typeof arg === 'object' ? JSON.stringify(arg) : String(arg)}`;
     if (op === 'numeric') return (arg as unknown[]).join(' ');
     return `${op} ${typeof arg === 'string' ? arg : JSON.stringify(arg)}`;
   });

@@ -28,15 +28,23 @@ export function discoverHandlers(projectDir: string, handlersDir: string): Handl
     if (!statSync(path).isFile() || file.endsWith('.d.ts') || file.includes('.test.')) continue;
     const match = HANDLER_FILE.exec(file);
     if (!match) {
-      throw new UserError(`${relative(projectDir, path)}: handler file names must be lowercase words joined by dashes, e.g. authorize-payment.ts`);
+      throw new UserError(
+        `${relative(projectDir, path)}: handler file names must be lowercase words joined by dashes, e.g. authorize-payment.ts`,
+      );
     }
-    handlers.push({ name: match[1]!, entry: path });
+    handlers.push({ name: match[1], entry: path });
   }
   const names = new Set<string>();
   for (const handler of handlers) {
-    if (names.has(handler.name)) throw new UserError(`${handlersDir}: two files define the handler "${handler.name}" (${basename(handler.entry)})`);
+    if (names.has(handler.name))
+      throw new UserError(
+        `${handlersDir}: two files define the handler "${handler.name}" (${basename(handler.entry)})`,
+      );
     names.add(handler.name);
   }
-  if (handlers.length === 0) throw new UserError(`${handlersDir}: no handler files found`, ['Add one file per handler, e.g. handlers/authorize-payment.ts.']);
+  if (handlers.length === 0)
+    throw new UserError(`${handlersDir}: no handler files found`, [
+      'Add one file per handler, e.g. handlers/authorize-payment.ts.',
+    ]);
   return handlers;
 }

@@ -35,7 +35,11 @@ export interface RuleVerdict {
 }
 
 /** Every rule of the flow against one event, in the file's order. */
-export function testEventAgainstRules(flow: Pick<EventFlow, 'rules'>, names: Naming, event: Record<string, unknown>): RuleVerdict[] {
+export function testEventAgainstRules(
+  flow: Pick<EventFlow, 'rules'>,
+  names: Naming,
+  event: Record<string, unknown>,
+): RuleVerdict[] {
   return flow.rules.map((rule) => {
     if (!matchesPattern(rule.pattern, event)) {
       return { rule: rule.name, target: rule.target, matched: false, mismatch: firstMismatch(rule.pattern, event) };
@@ -44,15 +48,25 @@ export function testEventAgainstRules(flow: Pick<EventFlow, 'rules'>, names: Nam
       rule: rule.name,
       target: rule.target,
       matched: true,
-      input: targetInput(rule.inputTransformer, event, { ruleName: names.resource(rule.name), ruleArn: names.ruleArn(rule.name) }),
+      input: targetInput(rule.inputTransformer, event, {
+        ruleName: names.resource(rule.name),
+        ruleArn: names.ruleArn(rule.name),
+      }),
       transformed: rule.inputTransformer !== undefined,
     };
   });
 }
 
 /** What a target receives for this event, as the local bus computes it (see local/bus.ts `deliver`). */
-export function targetInput(transformer: InputTransformer | undefined, event: Record<string, unknown>, rule: { ruleName: string; ruleArn: string }): unknown {
-  return transformEventForTarget(transformer, event, { ...rule, ...(typeof event.time === 'string' ? { ingestionTime: event.time } : {}) });
+export function targetInput(
+  transformer: InputTransformer | undefined,
+  event: Record<string, unknown>,
+  rule: { ruleName: string; ruleArn: string },
+): unknown {
+  return transformEventForTarget(transformer, event, {
+    ...rule,
+    ...(typeof event.time === 'string' ? { ingestionTime: event.time } : {}),
+  });
 }
 
 /**
@@ -62,15 +76,26 @@ export function targetInput(transformer: InputTransformer | undefined, event: Re
 export function firstMismatch(pattern: EventPattern, event: Record<string, unknown>): Mismatch {
   for (const { path, sub, expected } of leafPatterns(pattern, [])) {
     if (matchesPattern(sub, event)) continue;
-    const value = valueAt(event, path.filter((p) => p !== '$or'));
-    return { field: path.join('.'), expected, present: value.present, ...(value.present ? { actual: value.value } : {}) };
+    const value = valueAt(
+      event,
+      path.filter((p) => p !== '$or'),
+    );
+    return {
+      field: path.join('.'),
+      expected,
+      present: value.present,
+      ...(value.present ? { actual: value.value } : {}),
+    };
   }
   // Unreachable while every field is matched on its own (EventBridge flattens arrays per field, and so does
   // pattern.ts); kept so that a stricter matcher can never make this report a wrong field.
   return { field: '(fields together)', expected: pattern, present: true };
 }
 
-function* leafPatterns(pattern: EventPattern, base: string[]): Generator<{ path: string[]; sub: EventPattern; expected: unknown }> {
+function* leafPatterns(
+  pattern: EventPattern,
+  base: string[],
+): Generator<{ path: string[]; sub: EventPattern; expected: unknown }> {
   for (const [key, value] of Object.entries(pattern)) {
     const path = [...base, key];
     if (Array.isArray(value)) yield { path, sub: nest(path, value), expected: value };
@@ -89,7 +114,8 @@ function valueAt(event: Record<string, unknown>, path: readonly string[]): { pre
     const next: unknown[] = [];
     const visit = (value: unknown): void => {
       if (Array.isArray(value)) value.forEach(visit);
-      else if (value && typeof value === 'object' && Object.hasOwn(value, key)) next.push((value as Record<string, unknown>)[key]);
+      else if (value && typeof value === 'object' && Object.hasOwn(value, key))
+        next.push((value as Record<string, unknown>)[key]);
     };
     current.forEach(visit);
     current = next;
@@ -105,10 +131,24 @@ function valueAt(event: Record<string, unknown>, path: readonly string[]): { pre
 export function orderPlacedEvent(blueprint: Blueprint, order: Order, now = new Date()): Record<string, unknown> {
   const model = apiModel(blueprint, LOCAL_ACCOUNT_ID);
   const body = JSON.stringify(order);
-  const request = { body, method: 'POST', resourcePath: model.resourcePath, sourceIp: '127.0.0.1', headers: { 'content-type': 'application/json' } };
-  const context = { requestId: randomUUID(), stage: blueprint.stage, requestTimeEpoch: now.getTime(), httpMethod: 'POST', resourcePath: model.resourcePath };
-  const rendered = JSON.parse(renderMappingTemplate(model.requestTemplate, request, context)) as { Entries: Array<{ Source: string; DetailType: string; Detail: string }> };
-  const entry = rendered.Entries[0]!;
+  const request = {
+    body,
+    method: 'POST',
+    resourcePath: model.resourcePath,
+    sourceIp: '127.0.0.1',
+    headers: { 'content-type': 'application/json' },
+  };
+  const context = {
+    requestId: randomUUID(),
+    stage: blueprint.stage,
+    requestTimeEpoch: now.getTime(),
+    httpMethod: 'POST',
+    resourcePath: model.resourcePath,
+  };
+  const rendered = JSON.parse(renderMappingTemplate(model.requestTemplate, request, context)) as {
+    Entries: Array<{ Source: string; DetailType: string; Detail: string }>;
+  };
+  const entry = rendered.Entries[0];
   return {
     version: '0',
     id: randomUUID(),
@@ -131,7 +171,9 @@ export function readJsonArgument(value: string, flag: string): unknown {
     try {
       text = readFileSync(value, 'utf8');
     } catch {
-      throw new UserError(`${flag}: "${value}" is neither JSON nor a readable file`, [`Pass JSON text (${flag} '{"detail-type": ...}') or the path of a JSON file.`]);
+      throw new UserError(`${flag}: "${value}" is neither JSON nor a readable file`, [
+        `Pass JSON text (${flag} '{"detail-type": ...}') or the path of a JSON file.`,
+      ]);
     }
   }
   try {
@@ -147,8 +189,14 @@ const ENVELOPE_FIELDS = ['version', 'id', 'account', 'time', 'region', 'resource
  * The event as it would be on the bus: PutEvents callers give source, detail-type and detail; EventBridge adds the
  * rest of the envelope. Missing envelope fields are filled in the same way (and listed); present ones are kept.
  */
-export function completeEnvelope(event: unknown, blueprint: Pick<Blueprint, 'names' | 'region'>, flag: string, now = new Date()): { event: Record<string, unknown>; added: string[] } {
-  if (!event || typeof event !== 'object' || Array.isArray(event)) throw new UserError(`${flag}: the event must be a JSON object (an EventBridge event: source, detail-type, detail)`);
+export function completeEnvelope(
+  event: unknown,
+  blueprint: Pick<Blueprint, 'names' | 'region'>,
+  flag: string,
+  now = new Date(),
+): { event: Record<string, unknown>; added: string[] } {
+  if (!event || typeof event !== 'object' || Array.isArray(event))
+    throw new UserError(`${flag}: the event must be a JSON object (an EventBridge event: source, detail-type, detail)`);
   const given = event as Record<string, unknown>;
   const defaults: Record<(typeof ENVELOPE_FIELDS)[number], unknown> = {
     version: '0',

@@ -20,15 +20,27 @@ export interface Workflow {
 /** `${function:authorize-payment}`: a Task's Resource naming a handler; the executors substitute the function ARN. */
 const FUNCTION_PLACEHOLDER = /^\$\{function:([a-z][a-z0-9-]*)\}$/;
 
-export function loadWorkflow(projectDir: string, file: string, handlers: readonly HandlerSpec[], resolveArn: (handler: string) => string): Workflow {
+export function loadWorkflow(
+  projectDir: string,
+  file: string,
+  handlers: readonly HandlerSpec[],
+  resolveArn: (handler: string) => string,
+): Workflow {
   let text: string;
   try {
     text = readFileSync(join(projectDir, file), 'utf8');
   } catch {
-    throw new UserError(`${file} not found`, ['Orchestration mode needs a state machine definition: restore it with `fulfill init --force` in a new folder, or fix "workflow" in fulfill.config.json.']);
+    throw new UserError(`${file} not found`, [
+      'Orchestration mode needs a state machine definition: restore it with `fulfill init --force` in a new folder, or fix "workflow" in fulfill.config.json.',
+    ]);
   }
   const definition = parseUserJson(text, file) as AslDefinition;
-  if (!definition || typeof definition !== 'object' || typeof definition.States !== 'object' || definition.States === null) {
+  if (
+    !definition ||
+    typeof definition !== 'object' ||
+    typeof definition.States !== 'object' ||
+    definition.States === null
+  ) {
     throw new UserError(`${file}: not a state machine definition ("States" object missing)`);
   }
   const known = new Set(handlers.map((h) => h.name));
@@ -37,33 +49,42 @@ export function loadWorkflow(projectDir: string, file: string, handlers: readonl
     if (state.Type !== 'Task') return;
     const match = typeof state.Resource === 'string' ? FUNCTION_PLACEHOLDER.exec(state.Resource) : null;
     if (!match) {
-      throw new UserError(`${file}: Task state "${name}" has Resource ${JSON.stringify(state.Resource)}; fulfill runs Tasks that name a handler`, [
-        'Write "Resource": "${function:HANDLER}" where HANDLER is a file in the handlers folder.',
-      ]);
+      throw new UserError(
+        `${file}: Task state "${name}" has Resource ${JSON.stringify(state.Resource)}; fulfill runs Tasks that name a handler`,
+        ['Write "Resource": "${function:HANDLER}" where HANDLER is a file in the handlers folder.'],
+      );
     }
-    const handler = match[1]!;
+    const handler = match[1];
     if (!known.has(handler)) {
       throw new UserError(`${file}: Task state "${name}" names handler "${handler}", which does not exist`, [
         `Known handlers: ${[...known].join(', ')}.`,
       ]);
     }
-    if (tasks.has(name)) throw new UserError(`${file}: two Task states are named "${name}"; state names must be unique`);
+    if (tasks.has(name))
+      throw new UserError(`${file}: two Task states are named "${name}"; state names must be unique`);
     tasks.set(name, handler);
   });
 
   const resolved = resolveWorkflow({ file, definition, tasks }, resolveArn);
-  const validate = aslValidator as unknown as (d: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+  const validate = aslValidator as unknown as (d: unknown) => {
+    isValid: boolean;
+    errorsText: (sep?: string) => string;
+  };
   const result = validate(resolved);
   if (!result.isValid) throw new UserError(`${file}: invalid Amazon States Language: ${result.errorsText('; ')}`);
   return { file, definition, tasks };
 }
 
 /** The definition with every `${function:NAME}` replaced by the function's ARN: what CreateStateMachine receives. */
-export function resolveWorkflow(workflow: Pick<Workflow, 'definition'> & Partial<Workflow>, resolveArn: (handler: string) => string): AslDefinition {
+export function resolveWorkflow(
+  workflow: Pick<Workflow, 'definition'> & Partial<Workflow>,
+  resolveArn: (handler: string) => string,
+): AslDefinition {
   const copy = structuredClone(workflow.definition);
   forEachState(copy, (_name, state) => {
-    const match = state.Type === 'Task' && typeof state.Resource === 'string' ? FUNCTION_PLACEHOLDER.exec(state.Resource) : null;
-    if (match) state.Resource = resolveArn(match[1]!);
+    const match =
+      state.Type === 'Task' && typeof state.Resource === 'string' ? FUNCTION_PLACEHOLDER.exec(state.Resource) : null;
+    if (match) state.Resource = resolveArn(match[1]);
   });
   return copy;
 }

@@ -24,8 +24,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static enableJsonFlag = true;
 
   static baseFlags = {
-    dir: Flags.directory({ char: 'C', summary: 'Project folder (with fulfill.config.json).', default: '.', env: 'FULFILL_DIR', helpGroup: 'GLOBAL' }),
-    debug: Flags.boolean({ summary: 'Print stack traces and internal details on errors.', default: false, env: 'FULFILL_DEBUG', helpGroup: 'GLOBAL' }),
+    dir: Flags.directory({
+      char: 'C',
+      summary: 'Project folder (with fulfill.config.json).',
+      default: '.',
+      env: 'FULFILL_DIR',
+      helpGroup: 'GLOBAL',
+    }),
+    debug: Flags.boolean({
+      summary: 'Print stack traces and internal details on errors.',
+      default: false,
+      env: 'FULFILL_DEBUG',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected collectedWarnings: string[] = [];
@@ -54,7 +65,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     // oclif's own exits (e.g. --help, --version) pass through untouched.
     if (error instanceof Errors.ExitError) throw error;
     const described = describeError(error);
-    const debug = this.argv.includes('--debug') || process.env.FULFILL_DEBUG === 'true' || process.env.FULFILL_DEBUG === '1';
+    const debug =
+      this.argv.includes('--debug') || process.env.FULFILL_DEBUG === 'true' || process.env.FULFILL_DEBUG === '1';
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(error));
     } else {
@@ -65,7 +77,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.exitCode = described.exit;
     throw new PrintedExit(described.exit);
   }
-
 }
 
 export interface DescribedError {
@@ -86,17 +97,45 @@ export function describeError(error: unknown): DescribedError {
     const message = error.message.startsWith('Parsing --') ? parseErrorLine(error.message) : oneLine(error.message);
     return { exit: error.exit, name: error.name, code: error.code, message, suggestions: error.suggestions };
   }
-  const e = error as { name?: string; message?: string; code?: string; oclif?: { exit?: number }; $metadata?: { httpStatusCode?: unknown } };
+  const e = error as {
+    name?: string;
+    message?: string;
+    code?: string;
+    oclif?: { exit?: number };
+    $metadata?: { httpStatusCode?: unknown };
+  };
   // oclif's flag and argument parsing errors are bad input (exit 2), with the reason oclif gave.
-  if (error instanceof Errors.CLIError || e.oclif?.exit === 2 || /Parse|Flag|Arg|Nonexistent|Required/i.test(e.name ?? '')) {
-    return { exit: ExitCode.BadInput, name: 'BadInput', code: 'BadInput', message: parseErrorLine(e.message ?? String(error)), suggestions: ['See --help for the flags.'] };
+  if (
+    error instanceof Errors.CLIError ||
+    e.oclif?.exit === 2 ||
+    /Parse|Flag|Arg|Nonexistent|Required/i.test(e.name ?? '')
+  ) {
+    return {
+      exit: ExitCode.BadInput,
+      name: 'BadInput',
+      code: 'BadInput',
+      message: parseErrorLine(e.message ?? String(error)),
+      suggestions: ['See --help for the flags.'],
+    };
   }
   // @inquirer/prompts: Ctrl-C (or a closed terminal) at a prompt.
   if (e.name === 'ExitPromptError' || e.name === 'AbortPromptError') {
-    return { exit: ExitCode.BadInput, name: 'Cancelled', code: 'Cancelled', message: 'cancelled at the prompt (Ctrl-C); nothing was changed', suggestions: ['Pass the values as flags with --yes to skip the prompts.'] };
+    return {
+      exit: ExitCode.BadInput,
+      name: 'Cancelled',
+      code: 'Cancelled',
+      message: 'cancelled at the prompt (Ctrl-C); nothing was changed',
+      suggestions: ['Pass the values as flags with --yes to skip the prompts.'],
+    };
   }
   if (typeof e.$metadata?.httpStatusCode === 'number') {
-    return { exit: ExitCode.AwsError, name: 'AwsError', code: 'AwsError', message: `AWS ${e.name ?? 'error'}: ${oneLine(e.message ?? '')}`, suggestions: [] };
+    return {
+      exit: ExitCode.AwsError,
+      name: 'AwsError',
+      code: 'AwsError',
+      message: `AWS ${e.name ?? 'error'}: ${oneLine(e.message ?? '')}`,
+      suggestions: [],
+    };
   }
   return {
     exit: ExitCode.Internal,
@@ -109,7 +148,12 @@ export function describeError(error: unknown): DescribedError {
 
 /** The first non-empty line of a message (a multi-line message would break the one-line rule). */
 function oneLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean)[0] ?? text;
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)[0] ?? text
+  );
 }
 
 /**
@@ -124,7 +168,7 @@ export function parseErrorLine(message: string): string {
   const parsing = /^Parsing (--[\w-]+)$/.exec(lines[0] ?? '');
   if (parsing && lines.length > 1) {
     const reason = lines.slice(1).join('; ');
-    return reason.startsWith(parsing[1]!) ? reason : `${parsing[1]}: ${reason}`;
+    return reason.startsWith(parsing[1]) ? reason : `${parsing[1]}: ${reason}`;
   }
   return lines.join('; ') || message;
 }

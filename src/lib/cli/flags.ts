@@ -19,11 +19,28 @@ export const durationFlag = Flags.custom<number, { min?: number }>({
 
 /** Where to deploy or look: the local target (default) or AWS; with the AWS connection settings. */
 export const targetFlags = {
-  target: Flags.string({ char: 't', summary: 'local (default: "target" in fulfill.config.json) or aws.', options: ['local', 'aws'], env: 'FULFILL_TARGET' }),
-  region: Flags.string({ summary: 'AWS region (default: AWS_REGION, else "region" in fulfill.config.json).', env: 'AWS_REGION' }),
-  profile: Flags.string({ summary: 'AWS named profile (default: AWS_PROFILE, else the default credential chain).', env: 'AWS_PROFILE' }),
-  'endpoint-url': Flags.string({ summary: 'AWS endpoint override, e.g. a local AWS emulator (default: AWS_ENDPOINT_URL).', env: 'AWS_ENDPOINT_URL' }),
-  'api-url': Flags.string({ summary: 'AWS target: post orders to <api-url>/orders (a custom domain, a VPC endpoint) instead of the invoke URL.', env: 'FULFILL_API_URL' }),
+  target: Flags.string({
+    char: 't',
+    summary: 'local (default: "target" in fulfill.config.json) or aws.',
+    options: ['local', 'aws'],
+    env: 'FULFILL_TARGET',
+  }),
+  region: Flags.string({
+    summary: 'AWS region (default: AWS_REGION, else "region" in fulfill.config.json).',
+    env: 'AWS_REGION',
+  }),
+  profile: Flags.string({
+    summary: 'AWS named profile (default: AWS_PROFILE, else the default credential chain).',
+    env: 'AWS_PROFILE',
+  }),
+  'endpoint-url': Flags.string({
+    summary: 'AWS endpoint override, e.g. a local AWS emulator (default: AWS_ENDPOINT_URL).',
+    env: 'AWS_ENDPOINT_URL',
+  }),
+  'api-url': Flags.string({
+    summary: 'AWS target: post orders to <api-url>/orders (a custom domain, a VPC endpoint) instead of the invoke URL.',
+    env: 'FULFILL_API_URL',
+  }),
 };
 
 /** Runs `work` until it ends or the user interrupts (Ctrl-C, SIGTERM): the signal aborts it cleanly. */

@@ -15,8 +15,15 @@ const NOT_FOUND_EXIT = 127;
 export async function main(argv: string[], root: string): Promise<void> {
   const json = argv.includes('--json');
   if (json && ['--version', '-v', 'version'].includes(argv[0] ?? '')) {
-    const { name, version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-    const envelope: JsonEnvelope<unknown> = { status: 0, result: { name, version, node: process.version, platform: `${process.platform}-${process.arch}` }, warnings: [] };
+    const { name, version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      name: string;
+      version: string;
+    };
+    const envelope: JsonEnvelope<unknown> = {
+      status: 0,
+      result: { name, version, node: process.version, platform: `${process.platform}-${process.arch}` },
+      warnings: [],
+    };
     process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
     return;
   }
@@ -45,19 +52,33 @@ function report(described: DescribedError, json: boolean): void {
     return;
   }
   process.stderr.write(`${paint('red', 'Error:', process.stderr)} ${described.message}\n`);
-  for (const suggestion of described.suggestions) process.stderr.write(`  ${paint('dim', '→', process.stderr)} ${suggestion}\n`);
+  for (const suggestion of described.suggestions)
+    process.stderr.write(`  ${paint('dim', '→', process.stderr)} ${suggestion}\n`);
 }
 
 async function notFound(argv: string[], root: string): Promise<DescribedError> {
-  const words = argv.slice(0, argv.findIndex((a) => a.startsWith('-')) === -1 ? argv.length : argv.findIndex((a) => a.startsWith('-')));
+  const words = argv.slice(
+    0,
+    argv.findIndex((a) => a.startsWith('-')) === -1 ? argv.length : argv.findIndex((a) => a.startsWith('-')),
+  );
   const typed = words.join(' ');
   const config = await Config.load(root);
   const ids = config.commands.filter((c) => !c.hidden).map((c) => c.id.replaceAll(':', ' '));
   const { default: levenshtein } = await import('fast-levenshtein');
-  const closest = ids.map((id) => ({ id, distance: levenshtein.get(typed, id) })).sort((a, b) => a.distance - b.distance)[0];
+  const closest = ids
+    .map((id) => ({ id, distance: levenshtein.get(typed, id) }))
+    .sort((a, b) => a.distance - b.distance)[0];
   const suggestions = [
-    ...(closest && closest.distance <= Math.max(2, Math.floor(typed.length / 3)) ? [`Did you mean \`${config.bin} ${closest.id}\`?`] : []),
+    ...(closest && closest.distance <= Math.max(2, Math.floor(typed.length / 3))
+      ? [`Did you mean \`${config.bin} ${closest.id}\`?`]
+      : []),
     `Run \`${config.bin} help\` for the list of commands.`,
   ];
-  return { exit: ExitCode.BadInput, name: 'CommandNotFound', code: 'CommandNotFound', message: `"${typed}" is not a ${config.bin} command`, suggestions };
+  return {
+    exit: ExitCode.BadInput,
+    name: 'CommandNotFound',
+    code: 'CommandNotFound',
+    message: `"${typed}" is not a ${config.bin} command`,
+    suggestions,
+  };
 }

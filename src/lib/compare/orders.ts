@@ -70,7 +70,7 @@ export const ORDER_MIX: ReadonlyArray<{ kind: string; order: Omit<Order, 'orderI
 
 export function ordersFromMix(count: number, runId: string): ComparedOrder[] {
   return Array.from({ length: count }, (_, i) => {
-    const { kind, order } = ORDER_MIX[i % ORDER_MIX.length]!;
+    const { kind, order } = ORDER_MIX[i % ORDER_MIX.length];
     return { order: { ...order, orderId: `cmp-${runId}-${i + 1}` }, origin: kind };
   });
 }

@@ -53,7 +53,7 @@ export function renderComparison(r: ComparisonReport): string {
   ];
   const width = [34, 34];
   const lines = rows.map((row) =>
-    typeof row === 'string' ? `\n${row}` : `  ${row[0].padEnd(width[0]!)} ${row[1].padEnd(width[1]!)} ${row[2]}`,
+    typeof row === 'string' ? `\n${row}` : `  ${row[0].padEnd(width[0])} ${row[1].padEnd(width[1])} ${row[2]}`,
   );
   if (we.eventTypeUse) {
     lines.push('\nevent types (events mode): producers -> consumers');

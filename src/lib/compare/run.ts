@@ -180,7 +180,7 @@ async function runMode(options: CompareOptions, stage: string, mode: Mode, memor
     await Promise.all(
       Array.from({ length: Math.min(options.concurrency, options.orders.length) }, async () => {
         while (next < options.orders.length) {
-          const { order } = options.orders[next++]!;
+          const { order } = options.orders[next++];
           results.set(order.orderId, await sendOne(sender, order, options.timeoutMs));
         }
       }),
@@ -221,7 +221,7 @@ function summarize(run: ModeRun, stage: string, mode: Mode): ModeSummary {
   const results = [...run.results.values()];
   const latencies = results.flatMap((r) => (r.latencyMs === null ? [] : [r.latencyMs])).sort((a, b) => a - b);
   const pct = (p: number) =>
-    latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]! : 0;
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] : 0;
   const usages = [...run.usage.values()];
   const mean = (pick: (u: OrderUsage) => number) =>
     round(usages.reduce((sum, u) => sum + pick(u), 0) / Math.max(1, usages.length));

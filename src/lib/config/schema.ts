@@ -11,7 +11,9 @@ export type Mode = (typeof MODES)[number];
 export type TargetName = (typeof TARGETS)[number];
 
 // Names end up in AWS resource names `fulfill-<app>-<stage>-<part>` (64 chars for Lambda/IAM): keep them short and safe.
-const appName = z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, 'must be 1-24 lowercase letters, digits or dashes, starting with a letter');
+const appName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,23}$/, 'must be 1-24 lowercase letters, digits or dashes, starting with a letter');
 const STAGE_NAME = /^[a-z0-9][a-z0-9-]{0,15}$/;
 const STAGE_RULE = 'must be 1-16 lowercase letters, digits or dashes';
 const stageName = z.string().regex(STAGE_NAME, STAGE_RULE);
@@ -31,7 +33,10 @@ export const configSchema = z.strictObject({
   stage: stageName.default('dev'),
   mode: z.enum(MODES).default('orchestration'),
   target: z.enum(TARGETS).default('local'),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-central-1"').default('eu-central-1'),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as "eu-central-1"')
+    .default('eu-central-1'),
   handlersDir: z.string().min(1).default('handlers'),
   workflow: z.string().min(1).default('workflow.asl.json'),
   events: z.string().min(1).default('events.json'),
@@ -45,7 +50,9 @@ export const configSchema = z.strictObject({
     .default({ timeoutSeconds: 10, memoryMb: 256 }),
   api: z
     .strictObject({
-      corsOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be an origin like "http://localhost:4173" or "*"')).default(['http://localhost:4173']),
+      corsOrigins: z
+        .array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'must be an origin like "http://localhost:4173" or "*"'))
+        .default(['http://localhost:4173']),
       throttle: z
         .strictObject({ rateLimit: z.number().positive().default(50), burstLimit: z.int().positive().default(100) })
         .default({ rateLimit: 50, burstLimit: 100 }),
@@ -64,7 +71,9 @@ export function loadConfig(projectDir: string): FulfillConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new UserError(`${CONFIG_FILE} not found in ${projectDir}`, ['Run `fulfill init` to create a project, or pass --dir PATH.']);
+    throw new UserError(`${CONFIG_FILE} not found in ${projectDir}`, [
+      'Run `fulfill init` to create a project, or pass --dir PATH.',
+    ]);
   }
   return parseConfig(text, CONFIG_FILE);
 }
@@ -77,7 +86,7 @@ export function parseConfig(text: string, fileName = CONFIG_FILE): FulfillConfig
 export function validateWith<S extends z.ZodType>(schema: S, raw: unknown, fileName: string): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = result.error.issues[0];
   const field = formatPath(issue.path);
   const got = issue.path.length > 0 ? describeValue(valueAt(raw, issue.path)) : '';
   throw new UserError(`${fileName}: "${field}" ${issue.message}${got ? ` (got ${got})` : ''}`);

@@ -3,7 +3,19 @@ import type { Mode } from '../config/schema.js';
 /** What a deploy did (or, under --dry-run, would do), per resource: the same shape for both targets. */
 export interface DeployChange {
   resource: string;
-  kind: 'function' | 'state-machine' | 'event-bus' | 'rule' | 'api' | 'role' | 'policy' | 'permission' | 'log-group' | 'queue' | 'target' | 'stage';
+  kind:
+    | 'function'
+    | 'state-machine'
+    | 'event-bus'
+    | 'rule'
+    | 'api'
+    | 'role'
+    | 'policy'
+    | 'permission'
+    | 'log-group'
+    | 'queue'
+    | 'target'
+    | 'stage';
   action: 'created' | 'updated' | 'unchanged' | 'deleted';
   why?: string[];
 }

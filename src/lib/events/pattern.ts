@@ -29,7 +29,8 @@ export class InvalidEventError extends Error {
 /** Validates a pattern as PutRule would and returns it as an object; accepts the object or its JSON text. */
 export function validatePattern(pattern: unknown): EventPattern {
   const value = typeof pattern === 'string' ? parsePatternJson(pattern) : pattern;
-  if (!isPlainObject(value)) throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
+  if (!isPlainObject(value))
+    throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
   compileObject(value, '', false);
   return value;
 }
@@ -82,14 +83,17 @@ export function testEventPattern(pattern: unknown, event: unknown): boolean {
       throw new InvalidEventError(`Parameter Event is not valid: not JSON (${(error as Error).message})`);
     }
   }
-  if (!isPlainObject(value)) throw new InvalidEventError('Parameter Event is not valid: the event must be a JSON object');
+  if (!isPlainObject(value))
+    throw new InvalidEventError('Parameter Event is not valid: the event must be a JSON object');
   const missing = MANDATORY_EVENT_FIELDS.filter((field) => !Object.hasOwn(value, field));
-  if (missing.length > 0) throw new InvalidEventError(`Parameter Event is not valid: missing mandatory field(s) ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new InvalidEventError(`Parameter Event is not valid: missing mandatory field(s) ${missing.join(', ')}`);
   return predicate(value);
 }
 
 function buildPredicate(pattern: unknown): Predicate {
-  if (!isPlainObject(pattern)) throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
+  if (!isPlainObject(pattern))
+    throw new InvalidEventPatternError('the pattern must be a JSON object (Filter is not an object)');
   const subRules = compileObject(pattern, '', false);
   return (event) => {
     const leaves = new EventLeaves(event);
@@ -126,9 +130,30 @@ type SubRule = FieldCondition[];
 
 // event-ruler refuses its own keywords as field names anywhere inside an $or branch (RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP).
 const RESERVED_IN_OR = new Set([
-  'equals', 'equals-ignore-case', 'prefix', 'suffix', 'anything-but', 'exists', 'wildcard', 'numeric', 'cidr',
-  '=', '<', '<=', '>', '>=', 'regex', 'not-wildcard', 'not-equals-ignore-case', 'date-after', 'date-on-or-after',
-  'date-before', 'date-on-or-before', 'in-date-range', 'ip-address-in-range', 'ip-address-not-in-range',
+  'equals',
+  'equals-ignore-case',
+  'prefix',
+  'suffix',
+  'anything-but',
+  'exists',
+  'wildcard',
+  'numeric',
+  'cidr',
+  '=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'regex',
+  'not-wildcard',
+  'not-equals-ignore-case',
+  'date-after',
+  'date-on-or-after',
+  'date-before',
+  'date-on-or-before',
+  'in-date-range',
+  'ip-address-in-range',
+  'ip-address-not-in-range',
 ]);
 
 // Our own guard, not an AWS figure: nested $or multiply into sub-rules, and a hostile pattern must not exhaust memory.
@@ -296,7 +321,7 @@ function matchSubRule(all: SubRule, event: EventLeaves): boolean {
   if (rule.length === 0) return true;
   // Conditions that share no array cannot constrain each other either: each is met on its own.
   if (!sharesArrays(leavesOf)) {
-    return rule.every((condition, i) => metByValue(condition, leavesOf[i]!));
+    return rule.every((condition, i) => metByValue(condition, leavesOf[i]));
   }
   // Array ids that can still constrain the search from step i on: those of later conditions' leaves, and of every
   // exists:false condition (deferred ones are checked at the end). Choices in other arrays cannot change the outcome,
@@ -305,19 +330,19 @@ function matchSubRule(all: SubRule, event: EventLeaves): boolean {
   const relevantFrom: Set<unknown[]>[] = [];
   const absentIds = new Set<unknown[]>();
   rule.forEach((condition, i) => {
-    if (condition.existsFalse) for (const leaf of leavesOf[i]!) for (const [id] of leaf.arrays) absentIds.add(id);
+    if (condition.existsFalse) for (const leaf of leavesOf[i]) for (const [id] of leaf.arrays) absentIds.add(id);
   });
   let later = new Set<unknown[]>(absentIds);
   for (let i = rule.length - 1; i >= 0; i--) {
     later = new Set(later);
-    for (const leaf of leavesOf[i]!) for (const [id] of leaf.arrays) later.add(id);
+    for (const leaf of leavesOf[i]) for (const [id] of leaf.arrays) later.add(id);
     relevantFrom[i] = later;
   }
   relevantFrom[rule.length] = absentIds;
   const failed = new Set<string>();
   const arrayIds = new Map<unknown[], number>();
   const stateKey = (i: number, choices: Choices, absent: readonly number[]): string => {
-    const relevant = relevantFrom[i]!;
+    const relevant = relevantFrom[i];
     const parts: string[] = [];
     for (const [array, index] of choices) {
       if (!relevant.has(array)) continue;
@@ -329,12 +354,12 @@ function matchSubRule(all: SubRule, event: EventLeaves): boolean {
   };
   const search = (i: number, choices: Choices, absent: readonly number[]): boolean => {
     if (i === rule.length) {
-      return absent.every((c) => !leavesOf[c]!.some((leaf) => consistent(choices, leaf)));
+      return absent.every((c) => !leavesOf[c].some((leaf) => consistent(choices, leaf)));
     }
     const key = stateKey(i, choices, absent);
     if (failed.has(key)) return false;
-    const condition = rule[i]!;
-    for (const leaf of leavesOf[i]!) {
+    const condition = rule[i];
+    for (const leaf of leavesOf[i]) {
       if (!consistent(choices, leaf)) continue;
       if (condition.existsTrue || condition.tests.some((test) => test(leaf.value))) {
         if (search(i + 1, choose(choices, leaf), absent)) return true;
@@ -356,7 +381,7 @@ function metByValue(condition: FieldCondition, leaves: readonly Leaf[]): boolean
 function sharesArrays(leavesOf: readonly Leaf[][]): boolean {
   const owner = new Map<unknown[], number>();
   for (let i = 0; i < leavesOf.length; i++) {
-    for (const leaf of leavesOf[i]!) {
+    for (const leaf of leavesOf[i]) {
       for (const [id] of leaf.arrays) {
         const first = owner.get(id);
         if (first === undefined) owner.set(id, i);
@@ -375,7 +400,8 @@ const OPERATORS = ['prefix', 'suffix', 'equals-ignore-case', 'wildcard', 'anythi
 
 /** A leaf array is an OR of its match values. */
 function compileLeaf(matchValues: unknown[], fieldPath: string, path: string): FieldCondition {
-  if (matchValues.length === 0) throw new InvalidEventPatternError(`the match values${at(path)} are an empty array; empty arrays are not allowed`);
+  if (matchValues.length === 0)
+    throw new InvalidEventPatternError(`the match values${at(path)} are an empty array; empty arrays are not allowed`);
   const condition: FieldCondition = { path: fieldPath, tests: [], existsTrue: false, existsFalse: false };
   for (const m of matchValues) {
     if (m === null || typeof m === 'string' || typeof m === 'boolean' || typeof m === 'number') {
@@ -383,16 +409,21 @@ function compileLeaf(matchValues: unknown[], fieldPath: string, path: string): F
       continue;
     }
     if (!isPlainObject(m)) {
-      throw new InvalidEventPatternError(`the match value ${JSON.stringify(m)}${at(path)} is not allowed; match values must be strings, numbers, true, false, null or operator objects`);
+      throw new InvalidEventPatternError(
+        `the match value ${JSON.stringify(m)}${at(path)} is not allowed; match values must be strings, numbers, true, false, null or operator objects`,
+      );
     }
     const ops = Object.keys(m);
     if (ops.length !== 1) {
-      throw new InvalidEventPatternError(`the operator object${at(path)} must hold exactly one operator (got ${ops.length ? ops.join(', ') : 'none'})`);
+      throw new InvalidEventPatternError(
+        `the operator object${at(path)} must hold exactly one operator (got ${ops.length ? ops.join(', ') : 'none'})`,
+      );
     }
-    const op = ops[0]!;
+    const op = ops[0];
     const arg = m[op];
     if (op === 'exists') {
-      if (typeof arg !== 'boolean') throw new InvalidEventPatternError(`"exists" operator${at(path)} must be true or false`);
+      if (typeof arg !== 'boolean')
+        throw new InvalidEventPatternError(`"exists" operator${at(path)} must be true or false`);
       // EventBridge: exists matches on the presence or absence of a leaf; an empty array in the event is no value.
       if (arg) condition.existsTrue = true;
       else condition.existsFalse = true;
@@ -420,12 +451,14 @@ function compileOperator(op: string, arg: unknown, path: string): ValueTest {
     case 'suffix':
       return compilePrefixSuffix(op, arg, path);
     case 'equals-ignore-case': {
-      if (typeof arg !== 'string') throw new InvalidEventPatternError(`"equals-ignore-case" operator${at(path)} expects a string`);
+      if (typeof arg !== 'string')
+        throw new InvalidEventPatternError(`"equals-ignore-case" operator${at(path)} expects a string`);
       const lower = arg.toLowerCase();
       return (v) => typeof v === 'string' && v.toLowerCase() === lower;
     }
     case 'wildcard': {
-      if (typeof arg !== 'string') throw new InvalidEventPatternError(`"wildcard" operator${at(path)} expects a string`);
+      if (typeof arg !== 'string')
+        throw new InvalidEventPatternError(`"wildcard" operator${at(path)} expects a string`);
       const re = wildcardRegExp(arg, path);
       return (v) => typeof v === 'string' && re.test(v);
     }
@@ -436,7 +469,9 @@ function compileOperator(op: string, arg: unknown, path: string): ValueTest {
     case 'anything-but':
       return compileAnythingBut(arg, path);
     default:
-      throw new InvalidEventPatternError(`unrecognized match type "${op}"${at(path)} (EventBridge supports ${OPERATORS.join(', ')})`);
+      throw new InvalidEventPatternError(
+        `unrecognized match type "${op}"${at(path)} (EventBridge supports ${OPERATORS.join(', ')})`,
+      );
   }
 }
 
@@ -448,11 +483,14 @@ function compilePrefixSuffix(op: 'prefix' | 'suffix', arg: unknown, path: string
     const keys = Object.keys(arg);
     if (keys.length === 1 && keys[0] === 'equals-ignore-case') {
       const inner = arg['equals-ignore-case'];
-      if (typeof inner !== 'string') throw new InvalidEventPatternError(`"${op}" operator${at(path)}: "equals-ignore-case" expects a string`);
+      if (typeof inner !== 'string')
+        throw new InvalidEventPatternError(`"${op}" operator${at(path)}: "equals-ignore-case" expects a string`);
       const lower = inner.toLowerCase();
       return (v) => typeof v === 'string' && test(v.toLowerCase(), lower);
     }
-    throw new InvalidEventPatternError(`"${op}" operator${at(path)} supports only {"equals-ignore-case": string} as an object (got ${keys.join(', ') || 'an empty object'})`);
+    throw new InvalidEventPatternError(
+      `"${op}" operator${at(path)} supports only {"equals-ignore-case": string} as an object (got ${keys.join(', ') || 'an empty object'})`,
+    );
   }
   throw new InvalidEventPatternError(`"${op}" operator${at(path)} expects a string or {"equals-ignore-case": string}`);
 }
@@ -471,11 +509,15 @@ function compileAnythingBut(arg: unknown, path: string): ValueTest {
   if (typeof arg === 'number') return (v) => v !== arg;
   if (Array.isArray(arg)) {
     if (arg.some((x) => typeof x !== 'string' && typeof x !== 'number')) {
-      throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: a list may hold only strings or only numbers (null, booleans and objects are not supported)`);
+      throw new InvalidEventPatternError(
+        `"anything-but" operator${at(path)}: a list may hold only strings or only numbers (null, booleans and objects are not supported)`,
+      );
     }
     const strings = arg.filter((x): x is string => typeof x === 'string');
     if (arg.length === 0 || (strings.length > 0 && strings.length < arg.length)) {
-      throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: a list must hold only strings or only numbers, and at least one`);
+      throw new InvalidEventPatternError(
+        `"anything-but" operator${at(path)}: a list must hold only strings or only numbers, and at least one`,
+      );
     }
     const excluded = new Set<unknown>(arg);
     return (v) => !excluded.has(v);
@@ -483,20 +525,36 @@ function compileAnythingBut(arg: unknown, path: string): ValueTest {
   if (isPlainObject(arg)) {
     const keys = Object.keys(arg);
     if (keys.length !== 1) {
-      throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: an object must hold exactly one of ${ANYTHING_BUT_FORMS.join(', ')}`);
+      throw new InvalidEventPatternError(
+        `"anything-but" operator${at(path)}: an object must hold exactly one of ${ANYTHING_BUT_FORMS.join(', ')}`,
+      );
     }
-    const form = keys[0]!;
+    const form = keys[0];
     if (!ANYTHING_BUT_FORMS.includes(form)) {
-      throw new InvalidEventPatternError(`"anything-but" operator${at(path)} does not support "${form}" (only ${ANYTHING_BUT_FORMS.join(', ')})`);
+      throw new InvalidEventPatternError(
+        `"anything-but" operator${at(path)} does not support "${form}" (only ${ANYTHING_BUT_FORMS.join(', ')})`,
+      );
     }
     const inner = arg[form];
-    const list = typeof inner === 'string' ? [inner] : Array.isArray(inner) && inner.every((s) => typeof s === 'string') ? (inner as string[]) : undefined;
-    if (!list) throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: "${form}" expects a string or a list of strings`);
+    const list =
+      typeof inner === 'string'
+        ? [inner]
+        : Array.isArray(inner) && inner.every((s) => typeof s === 'string')
+          ? (inner)
+          : undefined;
+    if (!list)
+      throw new InvalidEventPatternError(
+        `"anything-but" operator${at(path)}: "${form}" expects a string or a list of strings`,
+      );
     switch (form) {
       case 'prefix':
       case 'suffix': {
-        if (list.includes('')) throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: an empty "${form}" is not allowed`);
-        const hit = form === 'prefix' ? (s: string) => list.some((x) => s.startsWith(x)) : (s: string) => list.some((x) => s.endsWith(x));
+        if (list.includes(''))
+          throw new InvalidEventPatternError(`"anything-but" operator${at(path)}: an empty "${form}" is not allowed`);
+        const hit =
+          form === 'prefix'
+            ? (s: string) => list.some((x) => s.startsWith(x))
+            : (s: string) => list.some((x) => s.endsWith(x));
         return (v) => typeof v !== 'string' || !hit(v);
       }
       case 'equals-ignore-case': {
@@ -509,7 +567,9 @@ function compileAnythingBut(arg: unknown, path: string): ValueTest {
       }
     }
   }
-  throw new InvalidEventPatternError(`"anything-but" operator${at(path)} expects a string, a number, a list of strings or of numbers, or an object with one of ${ANYTHING_BUT_FORMS.join(', ')}`);
+  throw new InvalidEventPatternError(
+    `"anything-but" operator${at(path)} expects a string, a number, a list of strings or of numbers, or an object with one of ${ANYTHING_BUT_FORMS.join(', ')}`,
+  );
 }
 
 // ---- numeric -------------------------------------------------------------------------------------------------------
@@ -523,11 +583,13 @@ const NUMERIC_LIMIT = 1e9;
  * Numeric matching only works with values that are JSON numbers.
  */
 function compileNumeric(arg: unknown, path: string): ValueTest {
-  if (!Array.isArray(arg)) throw new InvalidEventPatternError(`"numeric" operator${at(path)} expects an array of comparisons`);
+  if (!Array.isArray(arg))
+    throw new InvalidEventPatternError(`"numeric" operator${at(path)} expects an array of comparisons`);
   if (arg.length === 0) throw numericError(path, 'the array is empty');
   const [op1, n1, op2, n2] = arg as unknown[];
   const bound = (op: unknown, n: unknown): number => {
-    if (typeof op !== 'string' || !COMPARISONS.has(op)) throw numericError(path, `the comparison ${JSON.stringify(op)} is unknown (expected =, <, <=, > or >=)`);
+    if (typeof op !== 'string' || !COMPARISONS.has(op))
+      throw numericError(path, `the comparison ${JSON.stringify(op)} is unknown (expected =, <, <=, > or >=)`);
     if (typeof n !== 'number' || !Number.isFinite(n)) throw numericError(path, `the comparison "${op}" needs a number`);
     if (Math.abs(n) > NUMERIC_LIMIT) {
       throw numericError(path, `${n} is out of range (numeric matching is limited to -1.0e9 to +1.0e9)`);
@@ -565,7 +627,9 @@ function compileNumeric(arg: unknown, path: string): ValueTest {
 
 /** Grammar errors inside a numeric array: the expected shape first, then what is wrong and where. */
 function numericError(path: string, problem: string): InvalidEventPatternError {
-  return new InvalidEventPatternError(`"numeric" expects an array of comparisons such as [">", 0, "<=", 5];${at(path)} ${problem}`);
+  return new InvalidEventPatternError(
+    `"numeric" expects an array of comparisons such as [">", 0, "<=", 5];${at(path)} ${problem}`,
+  );
 }
 
 // ---- wildcard ------------------------------------------------------------------------------------------------------
@@ -581,14 +645,20 @@ function wildcardRegExp(pattern: string, path: string): RegExp {
   let source = '';
   let stars = 0;
   for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
+    const c = pattern[i];
     if (c === '*') {
-      if (pattern[i + 1] === '*') throw new InvalidEventPatternError(`"wildcard" value ${JSON.stringify(pattern)}${at(path)} has consecutive wildcard characters at position ${i}`);
+      if (pattern[i + 1] === '*')
+        throw new InvalidEventPatternError(
+          `"wildcard" value ${JSON.stringify(pattern)}${at(path)} has consecutive wildcard characters at position ${i}`,
+        );
       stars++;
       source += '.*';
     } else if (c === '\\') {
       const next = pattern[i + 1];
-      if (next !== '*' && next !== '\\') throw new InvalidEventPatternError(`"wildcard" value ${JSON.stringify(pattern)}${at(path)} has an invalid escape at position ${i} (only \\* and \\\\ are allowed)`);
+      if (next !== '*' && next !== '\\')
+        throw new InvalidEventPatternError(
+          `"wildcard" value ${JSON.stringify(pattern)}${at(path)} has an invalid escape at position ${i} (only \\* and \\\\ are allowed)`,
+        );
       source += escapeRegExp(next);
       i++;
     } else {
@@ -596,7 +666,9 @@ function wildcardRegExp(pattern: string, path: string): RegExp {
     }
   }
   if (stars > MAX_WILDCARDS) {
-    throw new InvalidEventPatternError(`"wildcard" value ${JSON.stringify(pattern)}${at(path)}: rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character`);
+    throw new InvalidEventPatternError(
+      `"wildcard" value ${JSON.stringify(pattern)}${at(path)}: rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character`,
+    );
   }
   return new RegExp(`^${source}$`, 's');
 }
@@ -617,25 +689,43 @@ interface Ip {
  * 54.240.196.0 to 54.240.196.255), as event-ruler's CIDRTest.TestCorrectRanges computes the floor of the range.
  */
 function compileCidr(arg: unknown, path: string): ValueTest {
-  if (typeof arg !== 'string') throw new InvalidEventPatternError(`"cidr" operator${at(path)} expects a string such as "10.0.0.0/24"`);
+  if (typeof arg !== 'string')
+    throw new InvalidEventPatternError(`"cidr" operator${at(path)} expects a string such as "10.0.0.0/24"`);
   const parts = arg.split('/');
-  if (parts.length !== 2) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: exactly one "/" is required`);
+  if (parts.length !== 2)
+    throw new InvalidEventPatternError(
+      `"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: exactly one "/" is required`,
+    );
   const [address, maskText] = parts as [string, string];
-  if (!/^-?\d+$/.test(maskText)) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: the mask bits must be an integer`);
+  if (!/^-?\d+$/.test(maskText))
+    throw new InvalidEventPatternError(
+      `"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: the mask bits must be an integer`,
+    );
   const bits = Number(maskText);
-  if (bits < 0) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: the mask bits must not be negative`);
+  if (bits < 0)
+    throw new InvalidEventPatternError(
+      `"cidr" value ${JSON.stringify(arg)}${at(path)} is malformed: the mask bits must not be negative`,
+    );
   const ip = parseIp(address);
-  if (!ip) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)} does not hold a standard IPv4 or IPv6 address`);
+  if (!ip)
+    throw new InvalidEventPatternError(
+      `"cidr" value ${JSON.stringify(arg)}${at(path)} does not hold a standard IPv4 or IPv6 address`,
+    );
   const width = ip.version === 4 ? 32 : 128;
   // event-ruler refuses a full-length mask ("IPv4 mask bits must be < 32", "IPv6 mask bits must be < 128").
-  if (bits >= width) throw new InvalidEventPatternError(`"cidr" value ${JSON.stringify(arg)}${at(path)}: IPv${ip.version} mask bits must be < ${width}`);
+  if (bits >= width)
+    throw new InvalidEventPatternError(
+      `"cidr" value ${JSON.stringify(arg)}${at(path)}: IPv${ip.version} mask bits must be < ${width}`,
+    );
   const hostMask = (1n << BigInt(width - bits)) - 1n;
   const low = ip.value & ~hostMask;
   const high = low | hostMask;
   return (v) => {
     if (typeof v !== 'string') return false;
     const candidate = parseIp(v);
-    return candidate !== undefined && candidate.version === ip.version && candidate.value >= low && candidate.value <= high;
+    return (
+      candidate !== undefined && candidate.version === ip.version && candidate.value >= low && candidate.value <= high
+    );
   };
 }
 
@@ -652,7 +742,8 @@ function parseIp(text: string): Ip | undefined {
     const [head, tail] = text.split('::') as [string, string | undefined];
     const left = head ? head.split(':') : [];
     const right = tail ? tail.split(':') : [];
-    const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+    const groups =
+      tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
     return { version: 6, value: groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n) };
   }
   return undefined;

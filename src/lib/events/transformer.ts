@@ -32,32 +32,58 @@ const KEY = /^[A-Za-z0-9_-]+$/;
 
 const EVENT_WITHOUT_DETAIL = 'aws.events.event';
 const EVENT_JSON = 'aws.events.event.json';
-const RESERVED = new Set(['aws.events.rule-arn', 'aws.events.rule-name', 'aws.events.event.ingestion-time', EVENT_WITHOUT_DETAIL, EVENT_JSON]);
+const RESERVED = new Set([
+  'aws.events.rule-arn',
+  'aws.events.rule-name',
+  'aws.events.event.ingestion-time',
+  EVENT_WITHOUT_DETAIL,
+  EVENT_JSON,
+]);
 
 /** Validates a transformer as PutTargets would and returns a clean copy. */
 export function validateInputTransformer(value: unknown): InputTransformer {
-  if (!isPlainObject(value)) throw new InvalidInputTransformerError('InputTransformer must be an object with InputTemplate and optional InputPathsMap');
+  if (!isPlainObject(value))
+    throw new InvalidInputTransformerError(
+      'InputTransformer must be an object with InputTemplate and optional InputPathsMap',
+    );
   for (const key of Object.keys(value)) {
-    if (key !== 'InputTemplate' && key !== 'InputPathsMap') throw new InvalidInputTransformerError(`InputTransformer has an unknown field "${key}" (expected InputTemplate, InputPathsMap)`);
+    if (key !== 'InputTemplate' && key !== 'InputPathsMap')
+      throw new InvalidInputTransformerError(
+        `InputTransformer has an unknown field "${key}" (expected InputTemplate, InputPathsMap)`,
+      );
   }
   const template = value.InputTemplate;
-  if (typeof template !== 'string' || template.length === 0) throw new InvalidInputTransformerError('InputTemplate is required and must be a non-empty string');
-  if (template.length > MAX_TEMPLATE_LENGTH) throw new InvalidInputTransformerError(`InputTemplate has ${template.length} characters; the maximum is ${MAX_TEMPLATE_LENGTH}`);
+  if (typeof template !== 'string' || template.length === 0)
+    throw new InvalidInputTransformerError('InputTemplate is required and must be a non-empty string');
+  if (template.length > MAX_TEMPLATE_LENGTH)
+    throw new InvalidInputTransformerError(
+      `InputTemplate has ${template.length} characters; the maximum is ${MAX_TEMPLATE_LENGTH}`,
+    );
 
   const rawPaths = value.InputPathsMap ?? {};
-  if (!isPlainObject(rawPaths)) throw new InvalidInputTransformerError('InputPathsMap must be an object of name -> JSON path');
+  if (!isPlainObject(rawPaths))
+    throw new InvalidInputTransformerError('InputPathsMap must be an object of name -> JSON path');
   const entries = Object.entries(rawPaths);
-  if (entries.length > MAX_PATHS) throw new InvalidInputTransformerError(`InputPathsMap has ${entries.length} entries; the maximum is ${MAX_PATHS}`);
+  if (entries.length > MAX_PATHS)
+    throw new InvalidInputTransformerError(`InputPathsMap has ${entries.length} entries; the maximum is ${MAX_PATHS}`);
   const paths: Record<string, string> = {};
   for (const [key, path] of entries) {
     if (RESERVED.has(key) || key.toLowerCase().startsWith('aws.')) {
-      throw new InvalidInputTransformerError(`InputPathsMap key "${key}" is reserved: keys cannot start with "AWS." (aws.events.* are predefined variables)`);
+      throw new InvalidInputTransformerError(
+        `InputPathsMap key "${key}" is reserved: keys cannot start with "AWS." (aws.events.* are predefined variables)`,
+      );
     }
     if (!KEY.test(key) || key.length > MAX_KEY_LENGTH) {
-      throw new InvalidInputTransformerError(`InputPathsMap key "${key}" may contain only letters, digits, "-" and "_" (at most ${MAX_KEY_LENGTH})`);
+      throw new InvalidInputTransformerError(
+        `InputPathsMap key "${key}" may contain only letters, digits, "-" and "_" (at most ${MAX_KEY_LENGTH})`,
+      );
     }
-    if (typeof path !== 'string' || !path.startsWith('$')) throw new InvalidInputTransformerError(`InputPathsMap "${key}" must be a JSON path starting with "$" (got ${JSON.stringify(path)})`);
-    if (path.length > MAX_PATH_LENGTH) throw new InvalidInputTransformerError(`InputPathsMap "${key}" is longer than ${MAX_PATH_LENGTH} characters`);
+    if (typeof path !== 'string' || !path.startsWith('$'))
+      throw new InvalidInputTransformerError(
+        `InputPathsMap "${key}" must be a JSON path starting with "$" (got ${JSON.stringify(path)})`,
+      );
+    if (path.length > MAX_PATH_LENGTH)
+      throw new InvalidInputTransformerError(`InputPathsMap "${key}" is longer than ${MAX_PATH_LENGTH} characters`);
     parsePath(path, key);
     paths[key] = path;
   }
@@ -65,17 +91,27 @@ export function validateInputTransformer(value: unknown): InputTransformer {
   for (const piece of scanTemplate(template)) {
     if (typeof piece === 'string') continue;
     if (!RESERVED.has(piece.name) && !Object.hasOwn(paths, piece.name)) {
-      throw new InvalidInputTransformerError(`InputTemplate uses <${piece.name}>, which InputPathsMap does not define (invalid placeholder ${piece.name})`);
+      throw new InvalidInputTransformerError(
+        `InputTemplate uses <${piece.name}>, which InputPathsMap does not define (invalid placeholder ${piece.name})`,
+      );
     }
-    if (piece.objectKey) throw new InvalidInputTransformerError(`InputTemplate uses <${piece.name}> as an object key; a placeholder cannot be used as an object key`);
+    if (piece.objectKey)
+      throw new InvalidInputTransformerError(
+        `InputTemplate uses <${piece.name}> as an object key; a placeholder cannot be used as an object key`,
+      );
   }
   return { ...(value.InputPathsMap !== undefined ? { InputPathsMap: paths } : {}), InputTemplate: template };
 }
 
 /** The text EventBridge delivers to the target for this event. */
-export function applyInputTransformer(t: InputTransformer, event: Record<string, unknown>, ctx: TransformContext): string {
+export function applyInputTransformer(
+  t: InputTransformer,
+  event: Record<string, unknown>,
+  ctx: TransformContext,
+): string {
   const values = new Map<string, unknown>();
-  for (const [key, path] of Object.entries(t.InputPathsMap ?? {})) values.set(key, evaluate(event, parsePath(path, key)));
+  for (const [key, path] of Object.entries(t.InputPathsMap ?? {}))
+    values.set(key, evaluate(event, parsePath(path, key)));
   const ingestionTime = ctx.ingestionTime ?? (typeof event.time === 'string' ? event.time : new Date().toISOString());
   values.set('aws.events.rule-arn', ctx.ruleArn);
   values.set('aws.events.rule-name', ctx.ruleName);
@@ -99,7 +135,11 @@ export function applyInputTransformer(t: InputTransformer, event: Record<string,
 }
 
 /** The target's input: the event itself without a transformer, else the delivered text (parsed when it is JSON). */
-export function transformEventForTarget(t: InputTransformer | undefined, event: Record<string, unknown>, ctx: TransformContext): unknown {
+export function transformEventForTarget(
+  t: InputTransformer | undefined,
+  event: Record<string, unknown>,
+  ctx: TransformContext,
+): unknown {
   if (!t) return event;
   const text = applyInputTransformer(t, event, ctx);
   try {
@@ -177,7 +217,7 @@ function scanTemplate(template: string): Piece[] {
   let stringIsKey = false;
   let literalStart = 0;
   for (let i = 0; i < template.length; i++) {
-    const c = template[i]!;
+    const c = template[i];
     if (inString) {
       if (c === '\\') {
         i++;
@@ -210,7 +250,7 @@ function scanTemplate(template: string): Piece[] {
     if (!match) continue;
     if (i > literalStart) pieces.push(template.slice(literalStart, i));
     const objectKey = kind === 'json' && (inString ? stringIsKey : expectKey);
-    pieces.push({ name: match[1]!, inString, objectKey });
+    pieces.push({ name: match[1], inString, objectKey });
     i += match[0].length - 1;
     literalStart = i + 1;
   }
@@ -234,11 +274,16 @@ function parsePath(path: string, key: string): Segment[] {
   while (rest.length > 0) {
     let m: RegExpExecArray | null;
     if ((m = /^\.\*/.exec(rest)) || (m = /^\[\*\]/.exec(rest))) segments.push({ wildcard: true });
-    else if ((m = /^\.([^.[\]\s'"]+)/.exec(rest))) segments.push({ key: m[1]! });
+    else if ((m = /^\.([^.[\]\s'"]+)/.exec(rest))) segments.push({ key: m[1] });
     else if ((m = /^\[(\d+)\]/.exec(rest))) segments.push({ index: Number(m[1]) });
     else if (/^\[\s*['"]/.test(rest)) {
-      throw new InvalidInputTransformerError(`InputPathsMap "${key}" uses bracket notation (${path}); EventBridge requires JSON dot notation such as $.detail.instance-id`);
-    } else throw new InvalidInputTransformerError(`InputPathsMap "${key}" is not a valid JSON path: ${JSON.stringify(path)}`);
+      throw new InvalidInputTransformerError(
+        `InputPathsMap "${key}" uses bracket notation (${path}); EventBridge requires JSON dot notation such as $.detail.instance-id`,
+      );
+    } else
+      throw new InvalidInputTransformerError(
+        `InputPathsMap "${key}" is not a valid JSON path: ${JSON.stringify(path)}`,
+      );
     rest = rest.slice(m[0].length);
   }
   return segments;

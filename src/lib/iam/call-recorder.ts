@@ -45,25 +45,35 @@ export function createCallRecorder(options: { account: string }): CallRecorder {
       return url;
     },
     async close() {
-      await Promise.all([...servers.values()].map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await Promise.all(
+        [...servers.values()].map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      );
       servers.clear();
     },
   };
 }
 
-async function record(req: IncomingMessage, res: ServerResponse, fn: string, account: string, calls: RecordedCall[]): Promise<void> {
+async function record(
+  req: IncomingMessage,
+  res: ServerResponse,
+  fn: string,
+  account: string,
+  calls: RecordedCall[],
+): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = Buffer.concat(chunks).toString('utf8');
   // "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-central-1/dynamodb/aws4_request, SignedHeaders=..., Signature=..."
   const scope = /Credential=[^/]+\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(req.headers.authorization ?? '');
   if (!scope) {
-    res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'fulfill call recorder: request is not SigV4-signed' }));
+    res
+      .writeHead(403, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ message: 'fulfill call recorder: request is not SigV4-signed' }));
     return;
   }
   const [, region, service] = scope as unknown as [string, string, string];
   const target = req.headers['x-amz-target'];
-  const path = (req.url ?? '/').split('?')[0]!;
+  const path = (req.url ?? '/').split('?')[0];
   let operation: string;
   let params: Record<string, unknown> = {};
   let protocol: 'json' | 'query' | 'rest';
@@ -81,35 +91,60 @@ async function record(req: IncomingMessage, res: ServerResponse, fn: string, acc
     ({ operation, params } = restOperation(service, req.method ?? 'GET', path));
     params = { ...parseJson(body), ...params };
   }
-  calls.push({ function: fn, service, region, operation, action: iamAction(service, operation), resource: resourceOf(service, region, account, params) });
+  calls.push({
+    function: fn,
+    service,
+    region,
+    operation,
+    action: iamAction(service, operation),
+    resource: resourceOf(service, region, account, params),
+  });
   const requestId = randomUUID();
   if (protocol === 'query') {
     const xml = `<${operation}Response><${operation}Result/><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
     res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }).end(xml);
   } else {
     const answer = JSON.stringify(minimalResult(service, operation, params));
-    res.writeHead(200, { 'content-type': protocol === 'json' ? 'application/x-amz-json-1.1' : 'application/json', 'x-amzn-requestid': requestId }).end(answer);
+    res
+      .writeHead(200, {
+        'content-type': protocol === 'json' ? 'application/x-amz-json-1.1' : 'application/json',
+        'x-amzn-requestid': requestId,
+      })
+      .end(answer);
   }
 }
 
 /** `{}` satisfies most clients; SQS's checks the MD5 of what it sent, so its sends get one. */
 function minimalResult(service: string, operation: string, params: Record<string, unknown>): Record<string, unknown> {
-  const md5 = (text: unknown) => createHash('md5').update(String(text ?? '')).digest('hex');
-  if (service === 'sqs' && operation === 'SendMessage') return { MessageId: randomUUID(), MD5OfMessageBody: md5(params.MessageBody) };
+  const md5 = (text: unknown) =>
+    createHash('md5')
+      .update(String(text ?? ''))
+      .digest('hex');
+  if (service === 'sqs' && operation === 'SendMessage')
+    return { MessageId: randomUUID(), MD5OfMessageBody: md5(params.MessageBody) };
   if (service === 'sqs' && operation === 'SendMessageBatch') {
     const entries = (params.Entries as Array<{ Id: string; MessageBody: string }> | undefined) ?? [];
-    return { Successful: entries.map((e) => ({ Id: e.Id, MessageId: randomUUID(), MD5OfMessageBody: md5(e.MessageBody) })), Failed: [] };
+    return {
+      Successful: entries.map((e) => ({ Id: e.Id, MessageId: randomUUID(), MD5OfMessageBody: md5(e.MessageBody) })),
+      Failed: [],
+    };
   }
   return {};
 }
 
 /** The REST calls handlers commonly make; anything else is recorded as `METHOD /path`. */
-function restOperation(service: string, method: string, path: string): { operation: string; params: Record<string, unknown> } {
+function restOperation(
+  service: string,
+  method: string,
+  path: string,
+): { operation: string; params: Record<string, unknown> } {
   const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(path);
-  if (service === 'lambda' && invoke) return { operation: 'Invoke', params: { FunctionName: decodeURIComponent(invoke[1]!) } };
+  if (service === 'lambda' && invoke)
+    return { operation: 'Invoke', params: { FunctionName: decodeURIComponent(invoke[1]) } };
   if (service === 's3') {
     const [bucket, ...key] = path.slice(1).split('/');
-    const operation = { GET: 'GetObject', PUT: 'PutObject', DELETE: 'DeleteObject', HEAD: 'HeadObject' }[method] ?? `${method} ${path}`;
+    const operation =
+      { GET: 'GetObject', PUT: 'PutObject', DELETE: 'DeleteObject', HEAD: 'HeadObject' }[method] ?? `${method} ${path}`;
     return { operation, params: { Bucket: bucket, Key: key.join('/') } };
   }
   return { operation: `${method} ${path}`, params: {} };
@@ -122,8 +157,9 @@ function iamAction(service: string, operation: string): string {
 }
 
 function resourceOf(service: string, region: string, account: string, params: Record<string, unknown>): string {
-  const text = (key: string) => (typeof params[key] === 'string' ? (params[key] as string) : undefined);
-  const arnOr = (value: string | undefined, build: (name: string) => string) => (value === undefined ? '*' : value.startsWith('arn:') ? value : build(value));
+  const text = (key: string) => (typeof params[key] === 'string' ? (params[key]) : undefined);
+  const arnOr = (value: string | undefined, build: (name: string) => string) =>
+    value === undefined ? '*' : value.startsWith('arn:') ? value : build(value);
   switch (service) {
     case 'dynamodb':
       return arnOr(text('TableName'), (name) => `arn:aws:dynamodb:${region}:${account}:table/${name}`);
@@ -131,7 +167,10 @@ function resourceOf(service: string, region: string, account: string, params: Re
       return arnOr(text('QueueUrl')?.split('/').pop(), (name) => `arn:aws:sqs:${region}:${account}:${name}`);
     case 'events': {
       const entries = params.Entries as Array<{ EventBusName?: string }> | undefined;
-      return arnOr(entries?.[0]?.EventBusName ?? text('EventBusName') ?? 'default', (name) => `arn:aws:events:${region}:${account}:event-bus/${name}`);
+      return arnOr(
+        entries?.[0]?.EventBusName ?? text('EventBusName') ?? 'default',
+        (name) => `arn:aws:events:${region}:${account}:event-bus/${name}`,
+      );
     }
     case 'states':
       return text('stateMachineArn') ?? text('executionArn') ?? '*';

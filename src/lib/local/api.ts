@@ -55,36 +55,69 @@ export class LocalApi {
     const cors = this.corsFor(origin);
     // API Gateway throttles at the stage, before routing, with this body (and no integration call).
     if (request.throttle && !this.bucket.take()) return json(429, { message: 'Too Many Requests' }, cors, requestId);
-    const path = request.path.split('?')[0]!.replace(/\/+$/, '') || '/';
-    if (path !== this.model.resourcePath) return json(404, { message: 'Missing Authentication Token' }, cors, requestId);
-    if (request.method === 'OPTIONS') return { statusCode: 200, headers: { ...cors, 'x-amzn-requestid': requestId }, body: '' };
+    const path = request.path.split('?')[0].replace(/\/+$/, '') || '/';
+    if (path !== this.model.resourcePath)
+      return json(404, { message: 'Missing Authentication Token' }, cors, requestId);
+    if (request.method === 'OPTIONS')
+      return { statusCode: 200, headers: { ...cors, 'x-amzn-requestid': requestId }, body: '' };
     if (request.method !== 'POST') return json(403, { message: 'Missing Authentication Token' }, cors, requestId);
 
     // The API has a request template for application/json only (passthrough NEVER): any other type is refused.
     // API Gateway treats a request without a content type as application/json.
     const contentType = header(request.headers, 'content-type');
-    if (contentType !== undefined && contentType.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+    if (contentType !== undefined && contentType.split(';')[0].trim().toLowerCase() !== 'application/json') {
       return this.reject(415, { message: 'Unsupported Media Type' }, cors, requestId, undefined);
     }
     const body = request.body ?? '';
-    if (Buffer.byteLength(body) > MAX_BODY_BYTES) return this.reject(413, { message: 'Request Too Long' }, cors, requestId, undefined);
+    if (Buffer.byteLength(body) > MAX_BODY_BYTES)
+      return this.reject(413, { message: 'Request Too Long' }, cors, requestId, undefined);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
     } catch {
-      return this.reject(400, { message: 'Invalid request body', details: 'body is not valid JSON' }, cors, requestId, undefined);
+      return this.reject(
+        400,
+        { message: 'Invalid request body', details: 'body is not valid JSON' },
+        cors,
+        requestId,
+        undefined,
+      );
     }
-    const orderId = typeof (parsed as { orderId?: unknown })?.orderId === 'string' ? (parsed as { orderId: string }).orderId : undefined;
+    const orderId =
+      typeof (parsed as { orderId?: unknown })?.orderId === 'string'
+        ? (parsed as { orderId: string }).orderId
+        : undefined;
     const validation = orderSchema.safeParse(parsed);
     if (!validation.success) {
-      const issue = validation.error.issues[0]!;
-      return this.reject(400, { message: 'Invalid request body', details: `${formatPath(issue.path)}: ${issue.message}` }, cors, requestId, orderId);
+      const issue = validation.error.issues[0];
+      return this.reject(
+        400,
+        { message: 'Invalid request body', details: `${formatPath(issue.path)}: ${issue.message}` },
+        cors,
+        requestId,
+        orderId,
+      );
     }
 
-    const context = { requestId, stage: this.stage, requestTimeEpoch: Date.now(), httpMethod: 'POST', resourcePath: this.model.resourcePath };
-    const apiRequest = { body, headers: stringHeaders(request.headers), method: 'POST', resourcePath: this.model.resourcePath, sourceIp: request.sourceIp ?? '127.0.0.1' };
+    const context = {
+      requestId,
+      stage: this.stage,
+      requestTimeEpoch: Date.now(),
+      httpMethod: 'POST',
+      resourcePath: this.model.resourcePath,
+    };
+    const apiRequest = {
+      body,
+      headers: stringHeaders(request.headers),
+      method: 'POST',
+      resourcePath: this.model.resourcePath,
+      sourceIp: request.sourceIp ?? '127.0.0.1',
+    };
     // Recorded before the integration runs, so the order's log starts with the request.
-    this.recorder?.record(orderId!, 'api', 'ApiRequestReceived', { name: `POST ${this.model.resourcePath}`, details: { requestId, integration: this.model.integration.action } });
+    this.recorder?.record(orderId!, 'api', 'ApiRequestReceived', {
+      name: `POST ${this.model.resourcePath}`,
+      details: { requestId, integration: this.model.integration.action },
+    });
     let serviceResponse: unknown;
     try {
       const integrationRequest = JSON.parse(renderMappingTemplate(this.model.requestTemplate, apiRequest, context));
@@ -93,16 +126,37 @@ export class LocalApi {
       const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
       const status = (e.$metadata?.httpStatusCode ?? 500) >= 500 ? 500 : 400;
       // API Gateway: the integration response for 4xx/5xx renders the error template over the AWS error body.
-      const awsError = JSON.stringify({ __type: e.name ?? 'InternalFailure', message: e.message ?? 'Internal server error' });
+      const awsError = JSON.stringify({
+        __type: e.name ?? 'InternalFailure',
+        message: e.message ?? 'Internal server error',
+      });
       const rendered = renderMappingTemplate(this.model.errorTemplate, { ...apiRequest, body: awsError }, context);
       return this.reject(status, JSON.parse(rendered), cors, requestId, orderId);
     }
-    const rendered = renderMappingTemplate(this.model.responseTemplate, { ...apiRequest, body: JSON.stringify(serviceResponse) }, context);
-    return { statusCode: 200, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...cors }, body: rendered };
+    const rendered = renderMappingTemplate(
+      this.model.responseTemplate,
+      { ...apiRequest, body: JSON.stringify(serviceResponse) },
+      context,
+    );
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...cors },
+      body: rendered,
+    };
   }
 
-  private reject(statusCode: number, body: unknown, cors: Record<string, string>, requestId: string, orderId: string | undefined): ApiResponse {
-    if (orderId) this.recorder?.record(orderId, 'api', 'ApiRequestRejected', { name: `POST ${this.model.resourcePath}`, details: { requestId, statusCode, body } });
+  private reject(
+    statusCode: number,
+    body: unknown,
+    cors: Record<string, string>,
+    requestId: string,
+    orderId: string | undefined,
+  ): ApiResponse {
+    if (orderId)
+      this.recorder?.record(orderId, 'api', 'ApiRequestRejected', {
+        name: `POST ${this.model.resourcePath}`,
+        details: { requestId, statusCode, body },
+      });
     return json(statusCode, body, cors, requestId);
   }
 
@@ -121,7 +175,11 @@ export class LocalApi {
 }
 
 function json(statusCode: number, body: unknown, cors: Record<string, string>, requestId: string): ApiResponse {
-  return { statusCode, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...cors }, body: JSON.stringify(body) };
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...cors },
+    body: JSON.stringify(body),
+  };
 }
 
 function header(headers: ApiRequest['headers'], name: string): string | undefined {

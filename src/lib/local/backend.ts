@@ -30,7 +30,8 @@ export class LocalBackend {
     readonly recorder: Recorder,
     readonly api: LocalApi,
     private readonly lambda: LocalLambda,
-    private readonly engine: { kind: 'orchestration'; sfn: LocalStepFunctions } | { kind: 'events'; bus: LocalEventBus },
+    private readonly engine:
+      { kind: 'orchestration'; sfn: LocalStepFunctions } | { kind: 'events'; bus: LocalEventBus },
   ) {}
 
   static async start(projectDir: string, stage: string, options: LocalBackendOptions = {}): Promise<LocalBackend> {
@@ -38,12 +39,17 @@ export class LocalBackend {
     // Opening the stage also ends executions of processes that are gone (store.recoverInterrupted).
     const deployment = store.readDeployment() as LocalRuntimeSpec | undefined;
     if (!deployment) {
-      throw new UserError(`stage "${stage}" is not deployed on the local target`, ['Run `fulfill deploy` first (add --stage if you use another stage).']);
+      throw new UserError(`stage "${stage}" is not deployed on the local target`, [
+        'Run `fulfill deploy` first (add --stage if you use another stage).',
+      ]);
     }
     const names = naming(deployment.app, deployment.stage, deployment.region, LOCAL_ACCOUNT_ID);
     if (options.faults) checkFaults(options.faults, deployment);
     const recorder = new Recorder(store);
-    const functionSpec = (fn: LocalRuntimeSpec['functions'][number], extraEnv: Record<string, string>): LocalFunctionSpec => ({
+    const functionSpec = (
+      fn: LocalRuntimeSpec['functions'][number],
+      extraEnv: Record<string, string>,
+    ): LocalFunctionSpec => ({
       name: fn.name,
       functionName: fn.functionName,
       functionArn: names.functionArn(fn.name),
@@ -56,15 +62,41 @@ export class LocalBackend {
       environment: { ...deployment.functionsConfig.environment[fn.name], ...extraEnv },
     });
     const lambdaOptions = {
-      onLog: options.recordFunctionLogs === false ? undefined : (line: FunctionLogLine) =>
-        recorder.record(line.orderId ?? '-', 'function', 'FunctionLog', { name: line.function, timestamp: line.timestamp, details: { requestId: line.requestId, level: line.level, message: line.message } }),
+      onLog:
+        options.recordFunctionLogs === false
+          ? undefined
+          : (line: FunctionLogLine) =>
+              recorder.record(line.orderId ?? '-', 'function', 'FunctionLog', {
+                name: line.function,
+                timestamp: line.timestamp,
+                details: { requestId: line.requestId, level: line.level, message: line.message },
+              }),
     };
 
     if (deployment.mode === 'orchestration') {
       const { LocalStepFunctions } = await import('./orchestration.js');
-      const lambda = withHandlerFaults(new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, {})), lambdaOptions), options.faults, { deployment, recorder });
-      const sfn = await LocalStepFunctions.create(deployment.workflow!.definition, new Map(deployment.workflow!.tasks), names, lambda, store, recorder);
-      const api = new LocalApi(deployment.api, deployment.stage, durably(store, (request) => sfn.startExecution(request as never)), recorder);
+      const lambda = withHandlerFaults(
+        new LocalLambda(
+          deployment.functions.map((fn) => functionSpec(fn, {})),
+          lambdaOptions,
+        ),
+        options.faults,
+        { deployment, recorder },
+      );
+      const sfn = await LocalStepFunctions.create(
+        deployment.workflow!.definition,
+        new Map(deployment.workflow!.tasks),
+        names,
+        lambda,
+        store,
+        recorder,
+      );
+      const api = new LocalApi(
+        deployment.api,
+        deployment.stage,
+        durably(store, (request) => sfn.startExecution(request as never)),
+        recorder,
+      );
       return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'orchestration', sfn });
     }
     const { LocalEventBus } = await import('./bus.js');
@@ -76,10 +108,22 @@ export class LocalBackend {
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
       // Credentials and the SDK's Node-version notice: see the SDK environment in lambda.ts.
     };
-    const lambda = withHandlerFaults(new LocalLambda(deployment.functions.map((fn) => functionSpec(fn, sdkEnv)), lambdaOptions), options.faults, { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName() });
+    const lambda = withHandlerFaults(
+      new LocalLambda(
+        deployment.functions.map((fn) => functionSpec(fn, sdkEnv)),
+        lambdaOptions,
+      ),
+      options.faults,
+      { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName() },
+    );
     bus.attach(lambda);
     bus.faults = eventFaultHook(options.faults, recorder);
-    const api = new LocalApi(deployment.api, deployment.stage, durably(store, (request) => bus.putEvents(request as never)), recorder);
+    const api = new LocalApi(
+      deployment.api,
+      deployment.stage,
+      durably(store, (request) => bus.putEvents(request as never)),
+      recorder,
+    );
     return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'events', bus });
   }
 
@@ -99,7 +143,10 @@ export class LocalBackend {
   async waitForOutcome(orderId: string, timeoutMs: number): Promise<OrderOutcome> {
     const running = this.running(orderId);
     const deadline = Date.now() + timeoutMs;
-    const timedOut = () => new TimeoutError(`order ${orderId}: no outcome after ${timeoutMs / 1000}s`, [`Raise --timeout, or look at \`fulfill logs --order ${orderId}\`.`]);
+    const timedOut = () =>
+      new TimeoutError(`order ${orderId}: no outcome after ${timeoutMs / 1000}s`, [
+        `Raise --timeout, or look at \`fulfill logs --order ${orderId}\`.`,
+      ]);
     if (running) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -117,7 +164,8 @@ export class LocalBackend {
     const started = this.store.latestExecution(orderId);
     for (;;) {
       const latest = this.store.latestExecution(orderId);
-      const outcome = latest && latest.id >= (started?.id ?? 0) ? this.store.readExecutionOutcome(latest.id) : undefined;
+      const outcome =
+        latest && latest.id >= (started?.id ?? 0) ? this.store.readExecutionOutcome(latest.id) : undefined;
       if (outcome) return outcome;
       if (Date.now() >= deadline) throw timedOut();
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -128,7 +176,18 @@ export class LocalBackend {
    * What `GET /orders/{id}` answers: the latest execution's outcome when there is one, else its timeline so far;
    * `execution` is the submission shown and `executions` how many there are. Indexed reads only.
    */
-  orderView(orderId: string): { orderId: string; status: string; execution?: number; executions: number; outcome?: OrderOutcome; timeline: LogEntry[] } | undefined {
+  orderView(
+    orderId: string,
+  ):
+    | {
+        orderId: string;
+        status: string;
+        execution?: number;
+        executions: number;
+        outcome?: OrderOutcome;
+        timeline: LogEntry[];
+      }
+    | undefined {
     const latest = this.store.latestExecution(orderId);
     const timeline = this.store.readLog({ orderId, ...(latest ? { execution: latest.execution } : {}) });
     const outcome = latest ? this.store.readExecutionOutcome(latest.id) : undefined;

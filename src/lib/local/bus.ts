@@ -76,7 +76,13 @@ const STOPPED_FLOW_GRACE_MS = 50;
 export class LocalEventBus {
   private server: Server | undefined;
   private lambda: LocalLambda | undefined;
-  private readonly rules: Array<{ name: string; arn: string; target: string; matches: (event: unknown) => boolean; transformer?: Parameters<typeof transformEventForTarget>[0] }>;
+  private readonly rules: Array<{
+    name: string;
+    arn: string;
+    target: string;
+    matches: (event: unknown) => boolean;
+    transformer?: Parameters<typeof transformEventForTarget>[0];
+  }>;
   private readonly trackers = new Map<string, ExecutionTracker>();
   private readonly loops = new LoopGuard();
   private inFlight = 0;
@@ -119,11 +125,19 @@ export class LocalEventBus {
   /** PutEvents: validates the request and each entry as EventBridge does; accepted events are routed asynchronously. */
   putEvents(request: { Entries?: PutEventsRequestEntry[] }): PutEventsResponse {
     const entries = request?.Entries;
-    if (!Array.isArray(entries) || entries.length === 0) throw new LocalServiceError('ValidationException', '1 validation error detected: Value null at \'entries\' failed to satisfy constraint: Member must not be null');
+    if (!Array.isArray(entries) || entries.length === 0)
+      throw new LocalServiceError(
+        'ValidationException',
+        "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+      );
     if (entries.length > MAX_ENTRIES) {
-      throw new LocalServiceError('ValidationException', `1 validation error detected: Value '[...]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES}`);
+      throw new LocalServiceError(
+        'ValidationException',
+        `1 validation error detected: Value '[...]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES}`,
+      );
     }
-    if (Buffer.byteLength(JSON.stringify(entries)) > MAX_REQUEST_BYTES) throw new LocalServiceError('ValidationException', 'Total size of the entries in the request is over the limit.');
+    if (Buffer.byteLength(JSON.stringify(entries)) > MAX_REQUEST_BYTES)
+      throw new LocalServiceError('ValidationException', 'Total size of the entries in the request is over the limit.');
     const results: PutEventsResponse['Entries'] = [];
     let failed = 0;
     for (const entry of entries) {
@@ -158,7 +172,10 @@ export class LocalEventBus {
       return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` };
     }
     if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
-      return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter(s) Source, DetailType, or Detail must be specified.' };
+      return {
+        ErrorCode: 'InvalidArgument',
+        ErrorMessage: 'Parameter(s) Source, DetailType, or Detail must be specified.',
+      };
     }
     let detail: unknown;
     try {
@@ -167,16 +184,19 @@ export class LocalEventBus {
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
     }
     // EventBridge: Detail must be a JSON object (not an array or a scalar).
-    if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
-    if (Buffer.byteLength(JSON.stringify(entry)) > MAX_REQUEST_BYTES) return { ErrorCode: 'EntrySizeTooBig', ErrorMessage: 'Entry size too big.' };
+    if (!detail || typeof detail !== 'object' || Array.isArray(detail))
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    if (Buffer.byteLength(JSON.stringify(entry)) > MAX_REQUEST_BYTES)
+      return { ErrorCode: 'EntrySizeTooBig', ErrorMessage: 'Entry size too big.' };
     const now = new Date();
-    const time = entry.Time !== undefined ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time) : now;
+    const time =
+      entry.Time !== undefined ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time) : now;
     const event: EventEnvelope = {
       version: '0',
       id: randomUUID(),
       'detail-type': entry.DetailType,
       source: entry.Source,
-      account: this.names.busArn().split(':')[4]!,
+      account: this.names.busArn().split(':')[4],
       // EventBridge envelope time has second precision.
       time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       region: this.names.region,
@@ -184,22 +204,29 @@ export class LocalEventBus {
       detail: detail as Record<string, unknown>,
     };
     const orderId = typeof event.detail.orderId === 'string' ? event.detail.orderId : '-';
-    const published = () => this.recorder.record(orderId, 'events', 'EventPublished', {
-      name: event['detail-type'],
-      timestamp: now.getTime(),
-      details: { eventId: event.id, source: event.source, detail: event.detail },
-    });
+    const published = () =>
+      this.recorder.record(orderId, 'events', 'EventPublished', {
+        name: event['detail-type'],
+        timestamp: now.getTime(),
+        details: { eventId: event.id, source: event.source, detail: event.detail },
+      });
     let tracker = orderId === '-' ? undefined : this.trackers.get(orderId);
     const submission = event['detail-type'] === this.flow.orderPlaced && event.source === this.flow.source;
     let queued: { id?: number } | undefined;
     if (orderId !== '-' && (submission || !tracker)) {
       // A new execution, its first entry and the queued event in one transaction.
-      const claim = this.store.claimExecution(orderId, 'events', entry.Detail, () => true, (record) => {
-        this.recorder.bind(record);
-        tracker = this.startTracker(record);
-        published();
-        queued = this.store.enqueueDelivery(record.id, orderId, null, event);
-      });
+      const claim = this.store.claimExecution(
+        orderId,
+        'events',
+        entry.Detail,
+        () => true,
+        (record) => {
+          this.recorder.bind(record);
+          tracker = this.startTracker(record);
+          published();
+          queued = this.store.enqueueDelivery(record.id, orderId, null, event);
+        },
+      );
       if (!claim.created) throw new LocalServiceError('InternalException', 'the order could not be recorded');
     } else {
       if (tracker && !this.recorder.executionOf(orderId)) this.recorder.bind(tracker.record);
@@ -239,7 +266,10 @@ export class LocalEventBus {
 
   private route(orderId: string, event: EventEnvelope, ingestedAt: Date, tracker: ExecutionTracker | undefined) {
     const matched = this.rules.filter((rule) => rule.matches(event));
-    this.recorder.record(orderId, 'events', 'RulesMatched', { name: event['detail-type'], details: { eventId: event.id, rules: matched.map((r) => r.name) } });
+    this.recorder.record(orderId, 'events', 'RulesMatched', {
+      name: event['detail-type'],
+      details: { eventId: event.id, rules: matched.map((r) => r.name) },
+    });
     for (const rule of matched) {
       this.begin(tracker);
       const queued = tracker ? this.store.enqueueDelivery(tracker.record.id, orderId, rule.name, event) : undefined;
@@ -250,7 +280,13 @@ export class LocalEventBus {
     }
   }
 
-  private async deliver(orderId: string, event: EventEnvelope, rule: LocalEventBus['rules'][number], ingestedAt: Date, tracker: ExecutionTracker | undefined): Promise<void> {
+  private async deliver(
+    orderId: string,
+    event: EventEnvelope,
+    rule: LocalEventBus['rules'][number],
+    ingestedAt: Date,
+    tracker: ExecutionTracker | undefined,
+  ): Promise<void> {
     const { maximumRetryAttempts, maximumEventAgeSeconds } = this.flow.delivery;
     const input = transformEventForTarget(rule.transformer, event as unknown as Record<string, unknown>, {
       ruleName: this.names.resource(rule.name),
@@ -263,14 +299,32 @@ export class LocalEventBus {
         const result = await this.lambda!.invoke(rule.target, input, { orderId });
         this.recorder.record(orderId, 'events', 'DeliverySucceeded', {
           name: event['detail-type'],
-          details: { eventId: event.id, rule: rule.name, target: rule.target, attempt, durationMs: Date.now() - started, result },
+          details: {
+            eventId: event.id,
+            rule: rule.name,
+            target: rule.target,
+            attempt,
+            durationMs: Date.now() - started,
+            result,
+          },
         });
         return;
       } catch (error) {
-        const payload = error instanceof FunctionError ? error.payload : { errorType: 'Error', errorMessage: String(error), trace: [] };
+        const payload =
+          error instanceof FunctionError
+            ? error.payload
+            : { errorType: 'Error', errorMessage: String(error), trace: [] };
         this.recorder.record(orderId, 'events', 'DeliveryFailed', {
           name: event['detail-type'],
-          details: { eventId: event.id, rule: rule.name, target: rule.target, attempt, durationMs: Date.now() - started, error: payload.errorType, cause: payload.errorMessage },
+          details: {
+            eventId: event.id,
+            rule: rule.name,
+            target: rule.target,
+            attempt,
+            durationMs: Date.now() - started,
+            error: payload.errorType,
+            cause: payload.errorMessage,
+          },
         });
         const ageSeconds = (Date.now() - ingestedAt.getTime()) / 1000;
         // EventBridge RetryPolicy: stop after MaximumRetryAttempts retries or once the event is older than MaximumEventAgeInSeconds.
@@ -283,10 +337,35 @@ export class LocalEventBus {
     }
   }
 
-  private deadLetter(orderId: string, event: EventEnvelope, rule: LocalEventBus['rules'][number], attempts: number, error: { errorType: string; errorMessage: string }, tracker: ExecutionTracker | undefined) {
+  private deadLetter(
+    orderId: string,
+    event: EventEnvelope,
+    rule: LocalEventBus['rules'][number],
+    attempts: number,
+    error: { errorType: string; errorMessage: string },
+    tracker: ExecutionTracker | undefined,
+  ) {
     // Like an SQS dead-letter queue message: the event plus why it could not be delivered.
-    this.store.deadLetter(tracker?.record.id, { orderId, rule: rule.name, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage, event: event as unknown as Record<string, unknown> });
-    this.recorder.record(orderId, 'events', 'DeadLettered', { name: event['detail-type'], details: { eventId: event.id, rule: rule.name, target: rule.target, attempts, error: error.errorType, cause: error.errorMessage } });
+    this.store.deadLetter(tracker?.record.id, {
+      orderId,
+      rule: rule.name,
+      target: rule.target,
+      attempts,
+      error: error.errorType,
+      cause: error.errorMessage,
+      event: event as unknown as Record<string, unknown>,
+    });
+    this.recorder.record(orderId, 'events', 'DeadLettered', {
+      name: event['detail-type'],
+      details: {
+        eventId: event.id,
+        rule: rule.name,
+        target: rule.target,
+        attempts,
+        error: error.errorType,
+        cause: error.errorMessage,
+      },
+    });
     // The order cannot go on past this delivery. It fails with the handler's error as soon as nothing else of it
     // is in flight (see `stopped`): a dead letter on a side branch of a fan-out (e.g. a notification) must not
     // fail an order whose main branch still reaches its terminal event. The outcome's error is the handler's,
@@ -311,16 +390,41 @@ export class LocalEventBus {
     const failed = this.flow.outcome.failed.includes(event['detail-type']);
     if (!succeeded && !failed) return false;
     const error = event.detail.error as { Error?: unknown; Cause?: unknown } | undefined;
-    this.finish(tracker, succeeded ? 'SUCCEEDED' : 'FAILED', event.detail, at, failed ? { Error: String(error?.Error ?? event['detail-type']), Cause: String(error?.Cause ?? '') } : undefined, event['detail-type']);
+    this.finish(
+      tracker,
+      succeeded ? 'SUCCEEDED' : 'FAILED',
+      event.detail,
+      at,
+      failed ? { Error: String(error?.Error ?? event['detail-type']), Cause: String(error?.Cause ?? '') } : undefined,
+      event['detail-type'],
+    );
     return true;
   }
 
   /** Records the execution's one outcome; later terminal events or failures of the same execution change nothing. */
-  private finish(tracker: ExecutionTracker, status: 'SUCCEEDED' | 'FAILED', state: Record<string, unknown>, at: Date, failure?: { Error: string; Cause: string }, name?: string) {
+  private finish(
+    tracker: ExecutionTracker,
+    status: 'SUCCEEDED' | 'FAILED',
+    state: Record<string, unknown>,
+    at: Date,
+    failure?: { Error: string; Cause: string },
+    name?: string,
+  ) {
     if (tracker.settled) return;
     tracker.settled = true;
-    const outcome = buildOutcome({ orderId: tracker.record.orderId, mode: 'events', status, state, ...(failure ? { failure } : {}), startedAt: tracker.record.startDate, finishedAt: at.toISOString() });
-    this.recorder.record(tracker.record.orderId, 'events', 'OutcomeRecorded', { ...(name ? { name } : {}), details: { status: outcome.status } });
+    const outcome = buildOutcome({
+      orderId: tracker.record.orderId,
+      mode: 'events',
+      status,
+      state,
+      ...(failure ? { failure } : {}),
+      startedAt: tracker.record.startDate,
+      finishedAt: at.toISOString(),
+    });
+    this.recorder.record(tracker.record.orderId, 'events', 'OutcomeRecorded', {
+      ...(name ? { name } : {}),
+      details: { status: outcome.status },
+    });
     // Queued with the turn's log entries: whoever sees the outcome can read the whole history.
     this.store.finishExecution(tracker.record.id, status, outcome);
     tracker.resolve(outcome);
@@ -342,8 +446,18 @@ export class LocalEventBus {
   }
 
   /** An order past a loop bound: its event is dropped (not delivered) and the order fails once, naming the loop. */
-  private stopLoop(orderId: string, event: EventEnvelope, at: Date, loop: LoopFailure, first: boolean, tracker: ExecutionTracker | undefined) {
-    this.recorder.record(orderId, 'events', 'EventDropped', { name: event['detail-type'], details: { eventId: event.id, error: loop.Error, cause: loop.Cause } });
+  private stopLoop(
+    orderId: string,
+    event: EventEnvelope,
+    at: Date,
+    loop: LoopFailure,
+    first: boolean,
+    tracker: ExecutionTracker | undefined,
+  ) {
+    this.recorder.record(orderId, 'events', 'EventDropped', {
+      name: event['detail-type'],
+      details: { eventId: event.id, error: loop.Error, cause: loop.Cause },
+    });
     if (first && tracker) this.finish(tracker, 'FAILED', event.detail, at, loop);
   }
 
@@ -377,7 +491,8 @@ export class LocalEventBus {
     if (!tracker.settled || tracker.inFlight > 0) return;
     this.recorder.release(tracker.record.orderId, tracker.record.id);
     setTimeout(() => {
-      if (this.trackers.get(tracker.record.orderId) === tracker && tracker.inFlight === 0) this.trackers.delete(tracker.record.orderId);
+      if (this.trackers.get(tracker.record.orderId) === tracker && tracker.inFlight === 0)
+        this.trackers.delete(tracker.record.orderId);
     }, 10_000).unref();
   }
 
@@ -390,7 +505,10 @@ export class LocalEventBus {
     };
     const target = req.headers['x-amz-target'];
     if (req.method !== 'POST' || target !== 'AWSEvents.PutEvents') {
-      send(400, { __type: 'UnknownOperationException', message: `fulfill's local bus serves PutEvents only (got ${String(target)})` });
+      send(400, {
+        __type: 'UnknownOperationException',
+        message: `fulfill's local bus serves PutEvents only (got ${String(target)})`,
+      });
       return;
     }
     try {

@@ -14,11 +14,15 @@ export type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js
 /** What the local target needs at run time, recorded in the stage's state.db (bundles under build/). */
 export interface LocalRuntimeSpec extends LocalDeployment {
   api: ApiModel;
-  functionsConfig: { timeoutSeconds: number; memoryMb: number; concurrency?: number; environment: Record<string, Record<string, string>> };
+  functionsConfig: {
+    timeoutSeconds: number;
+    memoryMb: number;
+    concurrency?: number;
+    environment: Record<string, Record<string, string>>;
+  };
   workflow?: { definition: AslDefinition; tasks: Array<[string, string]> };
   events?: Omit<EventFlow, 'file'>;
 }
-
 
 export interface DeployOptions {
   allowCycles?: boolean;
@@ -32,14 +36,20 @@ export interface DeployOptions {
  * Deploys a blueprint to the local target, as a list of steps the command shows as progress.
  * Like the AWS deployer it reports per resource whether it was created, updated or unchanged.
  */
-export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = {}): { steps: DeployStep[]; result: () => DeployResult } {
+export function localDeploySteps(
+  blueprint: Blueprint,
+  options: DeployOptions = {},
+): { steps: DeployStep[]; result: () => DeployResult } {
   const store = new LocalStore(blueprint.projectDir, blueprint.stage);
   let bundles: HandlerBundle[] = [];
   let result: DeployResult | undefined;
   const warnings: string[] = [];
   const steps: DeployStep[] = [
     {
-      title: blueprint.mode === 'orchestration' ? `Validate ${blueprint.workflow!.file}` : `Validate ${blueprint.events!.file} and check the event flow`,
+      title:
+        blueprint.mode === 'orchestration'
+          ? `Validate ${blueprint.workflow!.file}`
+          : `Validate ${blueprint.events!.file} and check the event flow`,
       run: async () => {
         if (blueprint.events) {
           warnings.push(...checkFlowForDeploy(blueprint, options));
@@ -57,7 +67,9 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
       },
     },
     {
-      title: options.dryRun ? `Compare with the recorded deployment in .fulfill/local/${blueprint.stage}` : `Record the ${blueprint.mode} deployment in .fulfill/local/${blueprint.stage}`,
+      title: options.dryRun
+        ? `Compare with the recorded deployment in .fulfill/local/${blueprint.stage}`
+        : `Record the ${blueprint.mode} deployment in .fulfill/local/${blueprint.stage}`,
       run: async () => {
         // deploy repairs a damaged stage (old JSON state, a damaged database or record): it records it afresh.
         // A dry run (and `status`) reports the damage instead, as one line.
@@ -96,14 +108,24 @@ export function localDeploySteps(blueprint: Blueprint, options: DeployOptions = 
 function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], now: Date): LocalRuntimeSpec {
   const { names, config } = blueprint;
   const api = apiModel(blueprint, LOCAL_ACCOUNT_ID);
-  const environment = Object.fromEntries(blueprint.handlers.map((h) => [h.name, functionEnvironment(blueprint, h.name)]));
+  const environment = Object.fromEntries(
+    blueprint.handlers.map((h) => [h.name, functionEnvironment(blueprint, h.name)]),
+  );
   const { timeoutSeconds, memoryMb, concurrency } = config.functions;
   const functionsConfig = { timeoutSeconds, memoryMb, ...(concurrency ? { concurrency } : {}), environment };
   const workflow = blueprint.workflow
-    ? { definition: resolveWorkflow(blueprint.workflow, (h) => names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h)), tasks: [...blueprint.workflow.tasks] }
+    ? {
+        definition: resolveWorkflow(blueprint.workflow, (h) => names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h)),
+        tasks: [...blueprint.workflow.tasks],
+      }
     : undefined;
   const events = blueprint.events ? (({ file: _file, ...rest }) => rest)(blueprint.events) : undefined;
-  const functions = bundles.map((b) => ({ name: b.name, functionName: names.functionName(b.name), sha256: b.sha256, file: `${b.name}.cjs` }));
+  const functions = bundles.map((b) => ({
+    name: b.name,
+    functionName: names.functionName(b.name),
+    sha256: b.sha256,
+    file: `${b.name}.cjs`,
+  }));
   return {
     app: config.app,
     stage: blueprint.stage,
@@ -119,7 +141,12 @@ function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], no
   };
 }
 
-function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undefined, next: LocalRuntimeSpec, bundleIntact: (fn: { file: string; sha256: string }) => boolean): DeployChange[] {
+function diffDeployment(
+  blueprint: Blueprint,
+  previous: LocalRuntimeSpec | undefined,
+  next: LocalRuntimeSpec,
+  bundleIntact: (fn: { file: string; sha256: string }) => boolean,
+): DeployChange[] {
   const { names } = blueprint;
   const changes: DeployChange[] = [];
   const before = new Map((previous?.functions ?? []).map((f) => [f.name, f]));
@@ -131,17 +158,33 @@ function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undef
       ...(old && old.sha256 !== fn.sha256 ? ['code changed'] : []),
       ...(old && oldEnv !== JSON.stringify(next.functionsConfig.environment[fn.name]) ? ['environment changed'] : []),
       ...(old && old.sha256 === fn.sha256 && !bundleIntact(old) ? [`bundle build/${old.file} missing or damaged`] : []),
-      ...(old && (previous!.functionsConfig.timeoutSeconds !== next.functionsConfig.timeoutSeconds || previous!.functionsConfig.memoryMb !== next.functionsConfig.memoryMb || previous!.functionsConfig.concurrency !== next.functionsConfig.concurrency) ? ['configuration changed'] : []),
+      ...(old &&
+      (previous!.functionsConfig.timeoutSeconds !== next.functionsConfig.timeoutSeconds ||
+        previous!.functionsConfig.memoryMb !== next.functionsConfig.memoryMb ||
+        previous!.functionsConfig.concurrency !== next.functionsConfig.concurrency)
+        ? ['configuration changed']
+        : []),
     ];
-    changes.push({ resource: fn.functionName, kind: 'function', action: !old ? 'created' : why.length ? 'updated' : 'unchanged', ...(why.length ? { why } : {}) });
+    changes.push({
+      resource: fn.functionName,
+      kind: 'function',
+      action: !old ? 'created' : why.length ? 'updated' : 'unchanged',
+      ...(why.length ? { why } : {}),
+    });
   }
   for (const old of before.values()) {
-    if (!next.functions.some((f) => f.name === old.name)) changes.push({ resource: old.functionName, kind: 'function', action: 'deleted' });
+    if (!next.functions.some((f) => f.name === old.name))
+      changes.push({ resource: old.functionName, kind: 'function', action: 'deleted' });
   }
   if (next.workflow) {
     const had = sameMode ? previous?.workflow : undefined;
     const changed = had && JSON.stringify(had.definition) !== JSON.stringify(next.workflow.definition);
-    changes.push({ resource: names.stateMachineName(), kind: 'state-machine', action: !had ? 'created' : changed ? 'updated' : 'unchanged', ...(changed ? { why: ['definition changed'] } : {}) });
+    changes.push({
+      resource: names.stateMachineName(),
+      kind: 'state-machine',
+      action: !had ? 'created' : changed ? 'updated' : 'unchanged',
+      ...(changed ? { why: ['definition changed'] } : {}),
+    });
   } else if (previous?.workflow) {
     changes.push({ resource: names.stateMachineName(), kind: 'state-machine', action: 'deleted' });
   }
@@ -152,14 +195,24 @@ function diffDeployment(blueprint: Blueprint, previous: LocalRuntimeSpec | undef
     const oldRules = new Map((had?.rules ?? []).map((r) => [r.name, JSON.stringify(r)]));
     for (const rule of next.events.rules) {
       const old = oldRules.get(rule.name);
-      changes.push({ resource: names.resource(rule.name), kind: 'rule', action: old === undefined ? 'created' : old !== JSON.stringify(rule) ? 'updated' : 'unchanged' });
+      changes.push({
+        resource: names.resource(rule.name),
+        kind: 'rule',
+        action: old === undefined ? 'created' : old !== JSON.stringify(rule) ? 'updated' : 'unchanged',
+      });
       oldRules.delete(rule.name);
     }
-    for (const name of oldRules.keys()) changes.push({ resource: names.resource(name), kind: 'rule', action: 'deleted' });
+    for (const name of oldRules.keys())
+      changes.push({ resource: names.resource(name), kind: 'rule', action: 'deleted' });
   } else if (previous?.events) {
     changes.push({ resource: names.busName(), kind: 'event-bus', action: 'deleted' });
   }
   const apiChanged = previous && JSON.stringify(previous.api) !== JSON.stringify(next.api);
-  changes.push({ resource: names.apiName(), kind: 'api', action: !previous ? 'created' : apiChanged ? 'updated' : 'unchanged', ...(apiChanged ? { why: ['integration or model changed'] } : {}) });
+  changes.push({
+    resource: names.apiName(),
+    kind: 'api',
+    action: !previous ? 'created' : apiChanged ? 'updated' : 'unchanged',
+    ...(apiChanged ? { why: ['integration or model changed'] } : {}),
+  });
   return changes;
 }

@@ -24,8 +24,7 @@ export type HandlerFault =
   | { kind: 'fail'; handler: string; attempts: number };
 
 export type EventFault =
-  | { kind: 'duplicate' | 'drop'; detailType: string }
-  | { kind: 'delay'; detailType: string; ms: number };
+  { kind: 'duplicate' | 'drop'; detailType: string } | { kind: 'delay'; detailType: string; ms: number };
 
 /** A fault as given, plus (for the programmatic API and tests) an optional order it is limited to. */
 export type Fault = (HandlerFault | EventFault) & { spec: string; orderId?: string };

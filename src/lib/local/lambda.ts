@@ -214,11 +214,24 @@ export class LocalLambda {
   invoke(name: string, event: unknown, meta: { orderId?: string } = {}): Promise<unknown> {
     const pool = this.pools.get(name);
     if (!pool) {
-      return Promise.reject(new FunctionError({ errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${name}`, trace: [] }));
+      return Promise.reject(
+        new FunctionError({
+          errorType: 'ResourceNotFoundException',
+          errorMessage: `Function not found: ${name}`,
+          trace: [],
+        }),
+      );
     }
     if (this.closed) return Promise.reject(new FunctionError(SHUTDOWN));
     return new Promise((resolve, reject) => {
-      const invocation: Invocation = { id: this.nextId++, requestId: randomUUID(), event, resolve, reject, ...(meta.orderId ? { orderId: meta.orderId } : {}) };
+      const invocation: Invocation = {
+        id: this.nextId++,
+        requestId: randomUUID(),
+        event,
+        resolve,
+        reject,
+        ...(meta.orderId ? { orderId: meta.orderId } : {}),
+      };
       pool.queue.push(invocation);
       this.dispatch(pool);
     });
@@ -230,7 +243,12 @@ export class LocalLambda {
     for (const [name, pool] of this.pools) {
       const envs = [...pool.environments];
       const count = (state: Environment['state']) => envs.filter((e) => e.state === state).length;
-      out[name] = { environments: envs.length, starting: count('starting'), busy: count('busy'), queued: pool.queue.length };
+      out[name] = {
+        environments: envs.length,
+        starting: count('starting'),
+        busy: count('busy'),
+        queued: pool.queue.length,
+      };
     }
     return out;
   }
@@ -240,7 +258,8 @@ export class LocalLambda {
     this.closed = true;
     const stopping: Array<Promise<number>> = [];
     for (const pool of this.pools.values()) {
-      for (const invocation of pool.queue.splice(0)) this.finish(pool, invocation, undefined, { ok: false, error: SHUTDOWN });
+      for (const invocation of pool.queue.splice(0))
+        this.finish(pool, invocation, undefined, { ok: false, error: SHUTDOWN });
       for (const env of [...pool.environments]) stopping.push(this.discard(pool, env, SHUTDOWN));
     }
     await Promise.all(stopping);
@@ -289,7 +308,11 @@ export class LocalLambda {
   /** The timeout timer: ends the invocation (and its environment) once it has run longer than the timeout. */
   private checkTimeout(pool: FunctionPool, env: Environment, invocation: Invocation) {
     // A busy main thread runs due timers before it reads messages: look at what the worker already said.
-    for (let queued = receiveMessageOnPort(env.port); queued; queued = env.current?.invocation === invocation ? receiveMessageOnPort(env.port) : undefined) {
+    for (
+      let queued = receiveMessageOnPort(env.port);
+      queued;
+      queued = env.current?.invocation === invocation ? receiveMessageOnPort(env.port) : undefined
+    ) {
       this.onMessage(pool, env, queued.message as WorkerMessage);
     }
     const running = env.current;
@@ -307,7 +330,14 @@ export class LocalLambda {
   }
 
   private timedOut(pool: FunctionPool, env: Environment, invocation: Invocation) {
-    this.finish(pool, invocation, env, { ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${pool.spec.timeoutSeconds.toFixed(2)} seconds`, trace: [] } });
+    this.finish(pool, invocation, env, {
+      ok: false,
+      error: {
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `Task timed out after ${pool.spec.timeoutSeconds.toFixed(2)} seconds`,
+        trace: [],
+      },
+    });
     // Lambda: a timed-out invocation ends its own execution environment, and nothing else.
     void this.discard(pool, env);
   }
@@ -318,8 +348,20 @@ export class LocalLambda {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       transferList: [channel.port2],
-      workerData: { port: channel.port2, code: spec.code, functionName: spec.functionName, functionArn: spec.functionArn, memoryMb: spec.memoryMb, requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM] },
-      env: { ...sdkEnvironment(spec.functionArn.split(':')[3] ?? ''), ...spec.environment, AWS_LAMBDA_FUNCTION_NAME: spec.functionName, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb) },
+      workerData: {
+        port: channel.port2,
+        code: spec.code,
+        functionName: spec.functionName,
+        functionArn: spec.functionArn,
+        memoryMb: spec.memoryMb,
+        requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM],
+      },
+      env: {
+        ...sdkEnvironment(spec.functionArn.split(':')[3] ?? ''),
+        ...spec.environment,
+        AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+      },
       // The function's memory is the isolate's heap limit: past it the worker is killed (Runtime.OutOfMemory).
       resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
       stdout: false,
@@ -329,7 +371,11 @@ export class LocalLambda {
     this.coldStarts++;
     pool.environments.add(env);
     env.timer = setTimeout(() => {
-      this.failNext(pool, { errorType: 'Runtime.InitError', errorMessage: `Init phase timed out after ${INIT_TIMEOUT_MS / 1000} seconds`, trace: [] });
+      this.failNext(pool, {
+        errorType: 'Runtime.InitError',
+        errorMessage: `Init phase timed out after ${INIT_TIMEOUT_MS / 1000} seconds`,
+        trace: [],
+      });
       void this.discard(pool, env);
     }, INIT_TIMEOUT_MS);
     env.timer.unref();
@@ -339,15 +385,27 @@ export class LocalLambda {
       const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
       // An uncaught exception or an out-of-memory kill ends the environment and fails only what it was running.
       const payload = outOfMemory
-        ? { errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: out of memory (MemorySize ${spec.memoryMb} MB)`, trace: [] }
-        : { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${firstLine(error.message)}`, trace: [] };
+        ? {
+            errorType: 'Runtime.OutOfMemory',
+            errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: out of memory (MemorySize ${spec.memoryMb} MB)`,
+            trace: [],
+          }
+        : {
+            errorType: 'Runtime.ExitError',
+            errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${firstLine(error.message)}`,
+            trace: [],
+          };
       if (env.state === 'starting') this.failNext(pool, payload);
       void this.discard(pool, env, payload);
     });
     worker.on('exit', (code) => {
       if (env.state === 'gone') return;
       const requestId = env.current?.invocation.requestId ?? '-';
-      const payload = { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`, trace: [] };
+      const payload = {
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
+        trace: [],
+      };
       if (env.state === 'starting') this.failNext(pool, payload);
       void this.discard(pool, env, payload);
     });
@@ -357,8 +415,16 @@ export class LocalLambda {
     if (env.state === 'gone') return;
     switch (msg.kind) {
       case 'log': {
-        const orderId = env.current?.invocation.requestId === msg.requestId ? env.current.invocation.orderId : undefined;
-        this.options.onLog?.({ function: pool.spec.name, requestId: msg.requestId, level: msg.level, message: msg.message, timestamp: msg.timestamp, ...(orderId ? { orderId } : {}) });
+        const orderId =
+          env.current?.invocation.requestId === msg.requestId ? env.current.invocation.orderId : undefined;
+        this.options.onLog?.({
+          function: pool.spec.name,
+          requestId: msg.requestId,
+          level: msg.level,
+          message: msg.message,
+          timestamp: msg.timestamp,
+          ...(orderId ? { orderId } : {}),
+        });
         return;
       }
       case 'ready':
@@ -430,14 +496,24 @@ export class LocalLambda {
   }
 
   /** Ends one invocation: reports it, and resolves or rejects its caller. */
-  private finish(pool: FunctionPool, invocation: Invocation, env: Environment | undefined, outcome: { ok: true; result: unknown } | { ok: false; error: LambdaErrorPayload }) {
+  private finish(
+    pool: FunctionPool,
+    invocation: Invocation,
+    env: Environment | undefined,
+    outcome: { ok: true; result: unknown } | { ok: false; error: LambdaErrorPayload },
+  ) {
     const running = env?.current?.invocation === invocation ? env.current : undefined;
     if (env && running) {
       clearTimeout(running.timer);
       env.current = undefined;
     }
     const startedAt = running?.startedAt ?? Date.now();
-    const record = { function: pool.spec.name, requestId: invocation.requestId, startedAt, durationMs: Date.now() - startedAt };
+    const record = {
+      function: pool.spec.name,
+      requestId: invocation.requestId,
+      startedAt,
+      durationMs: Date.now() - startedAt,
+    };
     if (outcome.ok) {
       this.options.onInvocation?.(record);
       invocation.resolve(outcome.result);
@@ -448,7 +524,11 @@ export class LocalLambda {
   }
 }
 
-const SHUTDOWN: LambdaErrorPayload = { errorType: 'Lambda.ServiceException', errorMessage: 'The local Lambda runtime is shutting down', trace: [] };
+const SHUTDOWN: LambdaErrorPayload = {
+  errorType: 'Lambda.ServiceException',
+  errorMessage: 'The local Lambda runtime is shutting down',
+  trace: [],
+};
 
 type WorkerMessage =
   | { kind: 'log'; level: FunctionLogLine['level']; requestId: string; message: string; timestamp: number }
@@ -459,7 +539,7 @@ type WorkerMessage =
   | { kind: 'result'; id: number; at: number; ok: false; error: LambdaErrorPayload };
 
 function firstLine(text: string): string {
-  return text.split('\n', 1)[0]!;
+  return text.split('\n', 1)[0];
 }
 
 /**
@@ -470,12 +550,18 @@ function firstLine(text: string): string {
  */
 function sdkEnvironment(region: string): Record<string, string> {
   const env = process.env;
-  const endpoints = Object.entries(env).filter(([key, value]) => value && (key === 'AWS_ENDPOINT_URL' || key.startsWith('AWS_ENDPOINT_URL_')));
+  const endpoints = Object.entries(env).filter(
+    ([key, value]) => value && (key === 'AWS_ENDPOINT_URL' || key.startsWith('AWS_ENDPOINT_URL_')),
+  );
   // The user's own credentials go only to the user's own endpoints: without an override, a call from a local
   // function must not reach a real AWS account, so it gets placeholders (and fails to authenticate there).
   const credentials =
     endpoints.length > 0 && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { AWS_SESSION_TOKEN: env.AWS_SESSION_TOKEN } : {}) }
+      ? {
+          AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID,
+          AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+          ...(env.AWS_SESSION_TOKEN ? { AWS_SESSION_TOKEN: env.AWS_SESSION_TOKEN } : {}),
+        }
       : { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
   return {
     ...(Object.fromEntries(endpoints) as Record<string, string>),

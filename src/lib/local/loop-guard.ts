@@ -73,7 +73,12 @@ export class LoopGuard {
    * the first time, when the order is to be failed, unless a `terminal` event already ended it); events
    * after that get it too, so they are dropped.
    */
-  eventPublished(orderId: string, detailType: string, startsOrder: boolean, terminal = false): { failure: LoopFailure; first: boolean } | undefined {
+  eventPublished(
+    orderId: string,
+    detailType: string,
+    startsOrder: boolean,
+    terminal = false,
+  ): { failure: LoopFailure; first: boolean } | undefined {
     if (startsOrder) this.orders.delete(orderId);
     const track = this.track(orderId);
     if (track.failure) return { failure: track.failure, first: false };

@@ -22,7 +22,15 @@ export interface StartExecutionResponse {
   startDate: number;
 }
 
-type LibEvent = { type: string; timestamp: number; state?: { name: string; type: string; input: unknown; output?: unknown }; input?: unknown; output?: unknown; Error?: string; Cause?: unknown };
+type LibEvent = {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input: unknown; output?: unknown };
+  input?: unknown;
+  output?: unknown;
+  Error?: string;
+  Cause?: unknown;
+};
 
 /**
  * The orchestration mode on the local target: Step Functions' StartExecution semantics around
@@ -44,7 +52,14 @@ export class LocalStepFunctions {
   ) {}
 
   /** Builds the state machine once (validation costs ~90 ms) and reuses it for every execution. */
-  static async create(definition: AslDefinition, tasks: ReadonlyMap<string, string>, names: Naming, lambda: LocalLambda, store: LocalStore, recorder: Recorder): Promise<LocalStepFunctions> {
+  static async create(
+    definition: AslDefinition,
+    tasks: ReadonlyMap<string, string>,
+    names: Naming,
+    lambda: LocalLambda,
+    store: LocalStore,
+    recorder: Recorder,
+  ): Promise<LocalStepFunctions> {
     const { StateMachine } = await import('aws-local-stepfunctions');
     const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
     return new LocalStepFunctions(machine, tasks, names, lambda, store, recorder);
@@ -53,7 +68,10 @@ export class LocalStepFunctions {
   /** StartExecution, with its idempotency: same name and input while running returns the running execution. */
   startExecution(request: StartExecutionRequest): StartExecutionResponse {
     if (request.stateMachineArn !== this.names.stateMachineArn()) {
-      throw new LocalServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${request.stateMachineArn}'`);
+      throw new LocalServiceError(
+        'StateMachineDoesNotExist',
+        `State Machine Does Not Exist: '${request.stateMachineArn}'`,
+      );
     }
     let input: unknown;
     try {
@@ -64,10 +82,17 @@ export class LocalStepFunctions {
     const executionArn = this.names.executionArn(request.name);
     // StartExecution per name: a RUNNING execution with the same input is returned, a finished one refuses
     // (ExecutionAlreadyExists); after an ABORTED one (stopped, or interrupted by a crash) the name starts again.
-    const claim = this.store.claimExecution(request.name, 'orchestration', request.input, (latest) => !latest || latest.status === 'ABORTED', (record) => this.recorder.bind(record));
+    const claim = this.store.claimExecution(
+      request.name,
+      'orchestration',
+      request.input,
+      (latest) => !latest || latest.status === 'ABORTED',
+      (record) => this.recorder.bind(record),
+    );
     if (!claim.created) {
       const existing = claim.existing;
-      if (existing.status === 'RUNNING' && existing.input === request.input) return { executionArn, startDate: Date.parse(existing.startDate) / 1000 };
+      if (existing.status === 'RUNNING' && existing.input === request.input)
+        return { executionArn, startDate: Date.parse(existing.startDate) / 1000 };
       throw new LocalServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
     const record = claim.record;
@@ -103,14 +128,20 @@ export class LocalStepFunctions {
     let stopped = false;
     const history = (async () => {
       for await (let event of execution.eventLogs as AsyncGenerator<LibEvent>) {
-        if (event.type === 'ExecutionFailed') failure = { Error: String(event.Error), Cause: String(event.Cause ?? '') };
+        if (event.type === 'ExecutionFailed')
+          failure = { Error: String(event.Error), Cause: String(event.Cause ?? '') };
         latest = latestState(latest, event);
         // Stopped by the guard: the history ends with ExecutionFailed naming the loop, as on AWS.
         // Events the engine queued before it saw the abort are past the limit: only the final one is recorded.
-        if (loop && event.type === 'ExecutionAborted') event = { type: 'ExecutionFailed', timestamp: event.timestamp, ...loop };
+        if (loop && event.type === 'ExecutionAborted')
+          event = { type: 'ExecutionFailed', timestamp: event.timestamp, ...loop };
         else if (loop) continue;
         this.recordLibEvent(orderId, executionArn, event);
-        loop ??= this.loops.historyEvent(orderId, event.state?.name, event.type === 'StateEntered' && event.state?.type === 'Task' ? 4 : 1);
+        loop ??= this.loops.historyEvent(
+          orderId,
+          event.state?.name,
+          event.type === 'StateEntered' && event.state?.type === 'Task' ? 4 : 1,
+        );
         if (loop && !stopped) {
           stopped = true;
           execution.abort();
@@ -122,7 +153,12 @@ export class LocalStepFunctions {
     try {
       output = await execution.result;
     } catch (error) {
-      status = (error as Error).name === 'ExecutionTimeoutError' ? 'TIMED_OUT' : (error as Error).name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
+      status =
+        (error as Error).name === 'ExecutionTimeoutError'
+          ? 'TIMED_OUT'
+          : (error as Error).name === 'ExecutionAbortedError'
+            ? 'ABORTED'
+            : 'FAILED';
     }
     await history;
     this.aborts.delete(orderId);
@@ -140,7 +176,18 @@ export class LocalStepFunctions {
       mode: 'orchestration',
       status,
       state: (status === 'SUCCEEDED' ? output : latest) as Record<string, unknown>,
-      failure: status === 'SUCCEEDED' ? undefined : (failure ?? { Error: status === 'TIMED_OUT' ? 'States.Timeout' : status === 'ABORTED' ? 'ExecutionAborted' : 'States.Runtime', Cause: `the execution ended ${status}` }),
+      failure:
+        status === 'SUCCEEDED'
+          ? undefined
+          : (failure ?? {
+              Error:
+                status === 'TIMED_OUT'
+                  ? 'States.Timeout'
+                  : status === 'ABORTED'
+                    ? 'ExecutionAborted'
+                    : 'States.Runtime',
+              Cause: `the execution ended ${status}`,
+            }),
       startedAt: record.startDate,
       finishedAt,
     });
@@ -163,17 +210,29 @@ export class LocalStepFunctions {
     // Let the history consumer drain the library's queued StateEntered before this Task's own events.
     await new Promise((resolve) => setImmediate(resolve));
     const resource = this.names.functionArn(handler);
-    this.recorder.record(orderId, 'execution', 'LambdaFunctionScheduled', { name: stateName, details: { resource, input: JSON.stringify(input) } });
+    this.recorder.record(orderId, 'execution', 'LambdaFunctionScheduled', {
+      name: stateName,
+      details: { resource, input: JSON.stringify(input) },
+    });
     this.recorder.record(orderId, 'execution', 'LambdaFunctionStarted', { name: stateName });
     const started = Date.now();
     try {
       const output = await this.lambda.invoke(handler, input, { orderId });
-      this.recorder.record(orderId, 'execution', 'LambdaFunctionSucceeded', { name: stateName, details: { output: JSON.stringify(output), durationMs: Date.now() - started } });
+      this.recorder.record(orderId, 'execution', 'LambdaFunctionSucceeded', {
+        name: stateName,
+        details: { output: JSON.stringify(output), durationMs: Date.now() - started },
+      });
       return output;
     } catch (error) {
-      const payload = error instanceof FunctionError ? error.payload : { errorType: 'Lambda.Unknown', errorMessage: String(error), trace: [] };
+      const payload =
+        error instanceof FunctionError
+          ? error.payload
+          : { errorType: 'Lambda.Unknown', errorMessage: String(error), trace: [] };
       const type = payload.errorType === 'Sandbox.Timedout' ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed';
-      this.recorder.record(orderId, 'execution', type, { name: stateName, details: { error: payload.errorType, cause: (error as Error).message, durationMs: Date.now() - started } });
+      this.recorder.record(orderId, 'execution', type, {
+        name: stateName,
+        details: { error: payload.errorType, cause: (error as Error).message, durationMs: Date.now() - started },
+      });
       throw error;
     }
   }
@@ -182,13 +241,22 @@ export class LocalStepFunctions {
     const timestamp = event.timestamp;
     switch (event.type) {
       case 'ExecutionStarted':
-        this.recorder.record(orderId, 'execution', 'ExecutionStarted', { timestamp, details: { executionArn, input: JSON.stringify(event.input) } });
+        this.recorder.record(orderId, 'execution', 'ExecutionStarted', {
+          timestamp,
+          details: { executionArn, input: JSON.stringify(event.input) },
+        });
         return;
       case 'ExecutionSucceeded':
-        this.recorder.record(orderId, 'execution', 'ExecutionSucceeded', { timestamp, details: { output: JSON.stringify(event.output) } });
+        this.recorder.record(orderId, 'execution', 'ExecutionSucceeded', {
+          timestamp,
+          details: { output: JSON.stringify(event.output) },
+        });
         return;
       case 'ExecutionFailed':
-        this.recorder.record(orderId, 'execution', 'ExecutionFailed', { timestamp, details: { error: event.Error, cause: String(event.Cause ?? '') } });
+        this.recorder.record(orderId, 'execution', 'ExecutionFailed', {
+          timestamp,
+          details: { error: event.Error, cause: String(event.Cause ?? '') },
+        });
         return;
       case 'ExecutionAborted':
         this.recorder.record(orderId, 'execution', 'ExecutionAborted', { timestamp });
@@ -197,10 +265,18 @@ export class LocalStepFunctions {
         this.recorder.record(orderId, 'execution', 'ExecutionTimedOut', { timestamp });
         return;
       case 'StateEntered':
-        this.recorder.record(orderId, 'execution', `${event.state!.type}StateEntered`, { timestamp, name: event.state!.name, details: { input: JSON.stringify(event.state!.input) } });
+        this.recorder.record(orderId, 'execution', `${event.state!.type}StateEntered`, {
+          timestamp,
+          name: event.state!.name,
+          details: { input: JSON.stringify(event.state!.input) },
+        });
         return;
       case 'StateExited':
-        this.recorder.record(orderId, 'execution', `${event.state!.type}StateExited`, { timestamp, name: event.state!.name, details: { output: JSON.stringify(event.state!.output) } });
+        this.recorder.record(orderId, 'execution', `${event.state!.type}StateExited`, {
+          timestamp,
+          name: event.state!.name,
+          details: { output: JSON.stringify(event.state!.output) },
+        });
         return;
       default:
         // StateFailed/StateRetried/StateCaught have no GetExecutionHistory counterpart: the Lambda events above show them.
@@ -211,6 +287,7 @@ export class LocalStepFunctions {
 
 /** The state a history event shows: a state's input when entered, its output when exited (objects only). */
 function latestState(previous: unknown, event: LibEvent): unknown {
-  const value = event.type === 'StateEntered' ? event.state?.input : event.type === 'StateExited' ? event.state?.output : undefined;
+  const value =
+    event.type === 'StateEntered' ? event.state?.input : event.type === 'StateExited' ? event.state?.output : undefined;
   return value && typeof value === 'object' && !Array.isArray(value) ? value : previous;
 }

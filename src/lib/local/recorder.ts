@@ -17,7 +17,12 @@ export class Recorder {
 
   constructor(private readonly store: LocalStore) {}
 
-  record(orderId: string, source: LogSource, type: string, fields: { name?: string; details?: Record<string, unknown>; timestamp?: number } = {}): LogEntry {
+  record(
+    orderId: string,
+    source: LogSource,
+    type: string,
+    fields: { name?: string; details?: Record<string, unknown>; timestamp?: number } = {},
+  ): LogEntry {
     const execution = this.current.get(orderId);
     const entry: LogEntry = {
       timestamp: new Date(fields.timestamp ?? Date.now()).toISOString(),

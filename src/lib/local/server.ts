@@ -16,7 +16,15 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
-const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
 
 /**
  * `fulfill serve`: the local API over HTTP on loopback. POST /orders goes through the same LocalApi as
@@ -35,9 +43,12 @@ export class FulfillServer {
   async listen(): Promise<string> {
     const server = createServer((req, res) => {
       const started = Date.now();
-      res.on('finish', () => this.options.log?.(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
+      res.on('finish', () =>
+        this.options.log?.(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`),
+      );
       this.route(req, res).catch((error: unknown) => {
-        if (!res.headersSent) send(res, 500, { message: 'Internal server error', details: String((error as Error)?.message ?? error) });
+        if (!res.headersSent)
+          send(res, 500, { message: 'Internal server error', details: String((error as Error)?.message ?? error) });
         else res.end();
       });
     });
@@ -88,7 +99,13 @@ export class FulfillServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/health' && req.method === 'GET') {
-      send(res, 200, { status: 'ok', mode: this.backend.mode, stage: this.backend.deployment.stage, app: this.backend.deployment.app, inFlight: this.inFlight.size });
+      send(res, 200, {
+        status: 'ok',
+        mode: this.backend.mode,
+        stage: this.backend.deployment.stage,
+        app: this.backend.deployment.app,
+        inFlight: this.inFlight.size,
+      });
       return;
     }
     if (path === '/orders') {
@@ -97,7 +114,14 @@ export class FulfillServer {
         send(res, 413, { message: 'Request Too Long' });
         return;
       }
-      const response = await this.backend.api.handle({ method: req.method ?? 'GET', path, body, headers: req.headers as Record<string, string>, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', throttle: true });
+      const response = await this.backend.api.handle({
+        method: req.method ?? 'GET',
+        path,
+        body,
+        headers: req.headers as Record<string, string>,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        throttle: true,
+      });
       if (req.method === 'POST' && response.statusCode === 200) this.follow(body);
       res.writeHead(response.statusCode, response.headers);
       res.end(response.body);
@@ -115,7 +139,7 @@ export class FulfillServer {
         send(res, 405, { message: 'Method Not Allowed' }, cors);
         return;
       }
-      const view = this.backend.orderView(match[1]!);
+      const view = this.backend.orderView(match[1]);
       if (!view) send(res, 404, { message: `order ${match[1]} not found` }, cors);
       else send(res, 200, view, cors);
       return;
@@ -152,7 +176,10 @@ export class FulfillServer {
       send(res, 404, { message: 'Not Found' });
       return;
     }
-    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
     res.end(readFileSync(file));
   }
 }

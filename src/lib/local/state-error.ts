@@ -19,21 +19,40 @@ export function stateErrorFrom(error: unknown, file: string, stage?: string): St
   const where = shown(file);
   const redeploy = `Run \`fulfill deploy${stage ? ` --stage ${stage}` : ''}\` to repair the stage (a damaged database is moved aside).`;
   if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC') {
-    return new StateError(`${where}: the disk is full, so fulfill cannot record orders`, ['Free some disk space and run the command again.']);
+    return new StateError(`${where}: the disk is full, so fulfill cannot record orders`, [
+      'Free some disk space and run the command again.',
+    ]);
   }
-  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new StateError(`${where}: cannot write the local state (${firstLine(e.message ?? code)})`, ['Check the folder\'s permissions and free space, then run the command again.']);
+  if (
+    code.startsWith('SQLITE_READONLY') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS'
+  ) {
+    return new StateError(`${where}: cannot write the local state (${firstLine(e.message ?? code)})`, [
+      "Check the folder's permissions and free space, then run the command again.",
+    ]);
   }
   if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
-    return new StateError(`${where}: the local state database is damaged (${firstLine(e.message ?? code)})`, [redeploy]);
+    return new StateError(`${where}: the local state database is damaged (${firstLine(e.message ?? code)})`, [
+      redeploy,
+    ]);
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StateError(`${where}: the local state stayed locked by another fulfill process for 10 s`, ['Stop the other process (serve, send-order) or try again.']);
+    return new StateError(`${where}: the local state stayed locked by another fulfill process for 10 s`, [
+      'Stop the other process (serve, send-order) or try again.',
+    ]);
   }
   if (code.startsWith('SQLITE_IOERR')) {
-    return new StateError(`${where}: an I/O error while writing the local state (${firstLine(e.message ?? code)})`, ['Check the disk (space, health) and run the command again.']);
+    return new StateError(`${where}: an I/O error while writing the local state (${firstLine(e.message ?? code)})`, [
+      'Check the disk (space, health) and run the command again.',
+    ]);
   }
-  return new StateError(`${where}: the local state cannot be used (${code || 'error'}: ${firstLine(e.message ?? String(error))})`, [redeploy]);
+  return new StateError(
+    `${where}: the local state cannot be used (${code || 'error'}: ${firstLine(e.message ?? String(error))})`,
+    [redeploy],
+  );
 }
 
 function shown(path: string): string {

@@ -132,7 +132,10 @@ export class LocalStore {
    */
   onFault: (error: StateError) => void = () => {};
 
-  constructor(projectDir: string, readonly stage: string) {
+  constructor(
+    projectDir: string,
+    readonly stage: string,
+  ) {
     this.dir = join(projectDir, STATE_DIR, 'local', stage);
   }
 
@@ -165,9 +168,16 @@ export class LocalStore {
       if (legacy.length > 0 && options.repair) {
         for (const f of legacy) rmSync(join(this.dir, f), { recursive: true, force: true });
       } else if (legacy.length > 0) {
-        throw new StateError(`${shown(join(this.dir, legacy[0]!))}: stage "${this.stage}" was recorded by an older fulfill (JSON files), which this version does not read`, [`Run \`fulfill deploy --stage ${this.stage}\` to record it again (its old logs are dropped).`]);
+        throw new StateError(
+          `${shown(join(this.dir, legacy[0]))}: stage "${this.stage}" was recorded by an older fulfill (JSON files), which this version does not read`,
+          [`Run \`fulfill deploy --stage ${this.stage}\` to record it again (its old logs are dropped).`],
+        );
       } else if (!options.create && !options.repair) {
-        throw new StateError(`stage "${this.stage}" has no local state (${this.shownDb})`, ['Run `fulfill deploy` first.'], 2);
+        throw new StateError(
+          `stage "${this.stage}" has no local state (${this.shownDb})`,
+          ['Run `fulfill deploy` first.'],
+          2,
+        );
       }
     }
     try {
@@ -175,7 +185,8 @@ export class LocalStore {
     } catch (error) {
       if (!options.repair) throw error;
       for (const suffix of ['', '-wal', '-shm']) {
-        if (existsSync(this.dbFile + suffix)) renameSync(this.dbFile + suffix, `${this.dbFile}.corrupt-${Date.now()}${suffix}`);
+        if (existsSync(this.dbFile + suffix))
+          renameSync(this.dbFile + suffix, `${this.dbFile}.corrupt-${Date.now()}${suffix}`);
       }
       this.db = this.connect();
     }
@@ -204,7 +215,9 @@ export class LocalStore {
       const version = this.versionOf(db);
       if (version !== undefined && version !== SCHEMA_VERSION) {
         db.close();
-        throw new StateError(`${this.shownDb} has state schema ${version}; this fulfill uses ${SCHEMA_VERSION}`, [`Run \`fulfill deploy --stage ${this.stage}\` to record the stage again.`]);
+        throw new StateError(`${this.shownDb} has state schema ${version}; this fulfill uses ${SCHEMA_VERSION}`, [
+          `Run \`fulfill deploy --stage ${this.stage}\` to record the stage again.`,
+        ]);
       }
       db.exec(SCHEMA);
       db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
@@ -291,11 +304,14 @@ export class LocalStore {
     if (!row) return undefined;
     try {
       const spec = JSON.parse(String(row.spec)) as LocalDeployment;
-      if (!spec || typeof spec !== 'object' || !Array.isArray(spec.functions) || typeof spec.mode !== 'string') throw new Error('not a deployment');
+      if (!spec || typeof spec !== 'object' || !Array.isArray(spec.functions) || typeof spec.mode !== 'string')
+        throw new Error('not a deployment');
       return spec;
     } catch {
       if (options.repair) return undefined;
-      throw new StateError(`${this.shownDb}: the recorded deployment of stage "${this.stage}" is damaged`, [`Run \`fulfill deploy --stage ${this.stage}\` to record it again.`]);
+      throw new StateError(`${this.shownDb}: the recorded deployment of stage "${this.stage}" is damaged`, [
+        `Run \`fulfill deploy --stage ${this.stage}\` to record it again.`,
+      ]);
     }
   }
 
@@ -311,7 +327,12 @@ export class LocalStore {
     } catch (error) {
       throw stateErrorFrom(error, this.buildDir, this.stage);
     }
-    this.guard(() => this.stmt('INSERT OR REPLACE INTO deployment (id, spec, deployed_at) VALUES (1, ?, ?)').run(JSON.stringify(deployment), deployment.deployedAt));
+    this.guard(() =>
+      this.stmt('INSERT OR REPLACE INTO deployment (id, spec, deployed_at) VALUES (1, ?, ?)').run(
+        JSON.stringify(deployment),
+        deployment.deployedAt,
+      ),
+    );
   }
 
   readBundle(file: string): string {
@@ -320,14 +341,20 @@ export class LocalStore {
       return readFileSync(path, 'utf8');
     } catch (error) {
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new StateError(`${shown(path)}: the handler bundle is ${missing ? 'missing' : 'unreadable'}`, [`Run \`fulfill deploy --stage ${this.stage}\` to rebuild it.`]);
+      throw new StateError(`${shown(path)}: the handler bundle is ${missing ? 'missing' : 'unreadable'}`, [
+        `Run \`fulfill deploy --stage ${this.stage}\` to rebuild it.`,
+      ]);
     }
   }
 
   /** Whether a function's bundle on disk is the one recorded (deploy rewrites it otherwise). */
   bundleIntact(fn: { file: string; sha256: string }): boolean {
     try {
-      return createHash('sha256').update(readFileSync(join(this.buildDir, fn.file), 'utf8')).digest('hex') === fn.sha256;
+      return (
+        createHash('sha256')
+          .update(readFileSync(join(this.buildDir, fn.file), 'utf8'))
+          .digest('hex') === fn.sha256
+      );
     } catch {
       return false;
     }
@@ -389,9 +416,20 @@ export class LocalStore {
     const list = Array.isArray(entries) ? entries : [entries as LogEntry];
     if (list.length === 0) return;
     this.defer(() => {
-      const insert = this.stmt('INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      const insert = this.stmt(
+        'INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
       for (const e of list) {
-        insert.run(e.orderId, executionId?.(e) ?? null, Date.parse(e.timestamp), e.source, e.type, e.id, e.name ?? null, e.details === undefined ? null : JSON.stringify(e.details));
+        insert.run(
+          e.orderId,
+          executionId?.(e) ?? null,
+          Date.parse(e.timestamp),
+          e.source,
+          e.type,
+          e.id,
+          e.name ?? null,
+          e.details === undefined ? null : JSON.stringify(e.details),
+        );
       }
     });
   }
@@ -421,7 +459,12 @@ export class LocalStore {
     const index = filter.orderId ? 'INDEXED BY log_order' : '';
     const sql = `SELECT l.seq, l.order_id, x.execution, l.ts, l.source, l.type, l.event_id, l.name, l.details
       FROM log l ${index} LEFT JOIN executions x ON x.id = l.execution_id WHERE ${where.join(' AND ')} ORDER BY l.seq`;
-    const rows = this.guard(() => this.stmt(sql).raw(true).all(...params) as unknown[][]);
+    const rows = this.guard(
+      () =>
+        this.stmt(sql)
+          .raw(true)
+          .all(...params) as unknown[][],
+    );
     const entries = rows.map(rowToEntry);
     const last = rows.at(-1)?.[0];
     return { entries, offset: last === undefined ? offset : Number(last) };
@@ -440,7 +483,10 @@ export class LocalStore {
 
   /** The next id on an execution's stream, for an entry another process writes (recovery). */
   private nextEventId(executionId: number, source: LogSource): number {
-    const row = this.stmt('SELECT max(event_id) AS id FROM log WHERE execution_id = ? AND source = ?').get(executionId, source) as Row;
+    const row = this.stmt('SELECT max(event_id) AS id FROM log WHERE execution_id = ? AND source = ?').get(
+      executionId,
+      source,
+    ) as Row;
     return Number(row.id ?? 0) + 1;
   }
 
@@ -459,17 +505,32 @@ export class LocalStore {
   ): { created: true; record: ExecutionRecord } | { created: false; existing: ExecutionRecord } {
     return this.tx(() => {
       let latest = this.latestExecution(orderId);
-      if (latest?.status === 'RUNNING' && latest.pid !== process.pid && !ownerAlive(latest.pid, this.heartbeatOf(latest.id))) {
+      if (
+        latest?.status === 'RUNNING' &&
+        latest.pid !== process.pid &&
+        !ownerAlive(latest.pid, this.heartbeatOf(latest.id))
+      ) {
         this.interrupt(latest, `interrupted: process ${latest.pid} exited`);
         latest = this.latestExecution(orderId);
       }
       if (!accept(latest)) return { created: false as const, existing: latest! };
       const now = Date.now();
       const execution = (latest?.execution ?? 0) + 1;
-      const info = this.stmt('INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(orderId, execution, mode, input, 'RUNNING', process.pid, now, now);
+      const info = this.stmt(
+        'INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(orderId, execution, mode, input, 'RUNNING', process.pid, now, now);
       this.startHeartbeat();
-      const record: ExecutionRecord = { id: Number(info.lastInsertRowid), orderId, execution, mode, input: input ?? '', status: 'RUNNING', pid: process.pid, startDate: new Date(now).toISOString(), stopDate: null };
+      const record: ExecutionRecord = {
+        id: Number(info.lastInsertRowid),
+        orderId,
+        execution,
+        mode,
+        input: input ?? '',
+        status: 'RUNNING',
+        pid: process.pid,
+        startDate: new Date(now).toISOString(),
+        stopDate: null,
+      };
       onClaim?.(record);
       // The writes queued so far (the request's log entry, what onClaim queued) commit with the claim.
       const ops = this.ops;
@@ -481,14 +542,22 @@ export class LocalStore {
 
   latestExecution(orderId: string): ExecutionRecord | undefined {
     if (!this.exists()) return undefined;
-    const row = this.guard(() => this.stmt('SELECT * FROM executions WHERE order_id = ? ORDER BY execution DESC LIMIT 1').get(orderId) as Row | undefined);
+    const row = this.guard(
+      () =>
+        this.stmt('SELECT * FROM executions WHERE order_id = ? ORDER BY execution DESC LIMIT 1').get(orderId) as
+          Row | undefined,
+    );
     return row ? rowToExecution(row) : undefined;
   }
 
   /** Every execution (submission) of an order, oldest first. */
   listExecutions(orderId: string): ExecutionRecord[] {
     if (!this.exists()) return [];
-    return this.guard(() => (this.stmt('SELECT * FROM executions WHERE order_id = ? ORDER BY execution').all(orderId) as Row[]).map(rowToExecution));
+    return this.guard(() =>
+      (this.stmt('SELECT * FROM executions WHERE order_id = ? ORDER BY execution').all(orderId) as Row[]).map(
+        rowToExecution,
+      ),
+    );
   }
 
   /** Ends an execution (queued with the turn's commit); `false` when another process already ended it. */
@@ -497,10 +566,22 @@ export class LocalStore {
   }
 
   private writeOutcomeNow(executionId: number, status: ExecutionStatus, outcome: OrderOutcome): boolean {
-    const inserted = this.stmt('INSERT OR IGNORE INTO outcomes (execution_id, order_id, status, started_at, duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(executionId, outcome.orderId, outcome.status, Date.parse(outcome.startedAt), outcome.durationMs, JSON.stringify(outcome));
+    const inserted = this.stmt(
+      'INSERT OR IGNORE INTO outcomes (execution_id, order_id, status, started_at, duration_ms, outcome) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      executionId,
+      outcome.orderId,
+      outcome.status,
+      Date.parse(outcome.startedAt),
+      outcome.durationMs,
+      JSON.stringify(outcome),
+    );
     if (inserted.changes === 0) return false;
-    this.stmt("UPDATE executions SET status = ?, stopped_at = ? WHERE id = ? AND status = 'RUNNING'").run(status, Date.now(), executionId);
+    this.stmt("UPDATE executions SET status = ?, stopped_at = ? WHERE id = ? AND status = 'RUNNING'").run(
+      status,
+      Date.now(),
+      executionId,
+    );
     this.stmt('DELETE FROM deliveries WHERE execution_id = ?').run(executionId);
     return true;
   }
@@ -515,7 +596,10 @@ export class LocalStore {
     if (this.heartbeat) return;
     this.heartbeat = setInterval(() => {
       try {
-        this.stmt("UPDATE executions SET heartbeat = ? WHERE owner_pid = ? AND status = 'RUNNING'").run(Date.now(), process.pid);
+        this.stmt("UPDATE executions SET heartbeat = ? WHERE owner_pid = ? AND status = 'RUNNING'").run(
+          Date.now(),
+          process.pid,
+        );
       } catch {
         // A busy or failing database: the next beat tries again, and writes report the fault themselves.
       }
@@ -531,11 +615,15 @@ export class LocalStore {
    */
   recoverInterrupted(): number {
     const db = this.db!;
-    const running = this.guard(() => db.prepare("SELECT * FROM executions WHERE status = 'RUNNING' AND owner_pid != ?").all(process.pid) as Row[]);
+    const running = this.guard(
+      () =>
+        db.prepare("SELECT * FROM executions WHERE status = 'RUNNING' AND owner_pid != ?").all(process.pid) as Row[],
+    );
     const gone = running.filter((row) => !ownerAlive(Number(row.owner_pid), Number(row.heartbeat)));
     if (gone.length === 0) return 0;
     this.tx(() => {
-      for (const row of gone) this.interrupt(rowToExecution(row), `interrupted: process ${String(row.owner_pid)} exited`);
+      for (const row of gone)
+        this.interrupt(rowToExecution(row), `interrupted: process ${String(row.owner_pid)} exited`);
     });
     return gone.length;
   }
@@ -547,11 +635,32 @@ export class LocalStore {
     const source: LogSource = execution.mode === 'orchestration' ? 'execution' : 'events';
     const type = execution.mode === 'orchestration' ? 'ExecutionAborted' : 'OrderInterrupted';
     const now = Date.now();
-    this.stmt('INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(execution.orderId, execution.id, now, source, type, this.nextEventId(execution.id, source), null, JSON.stringify({ reason: cause }));
+    this.stmt(
+      'INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      execution.orderId,
+      execution.id,
+      now,
+      source,
+      type,
+      this.nextEventId(execution.id, source),
+      null,
+      JSON.stringify({ reason: cause }),
+    );
     for (const delivery of this.stmt('SELECT * FROM deliveries WHERE execution_id = ?').all(execution.id) as Row[]) {
-      this.stmt('INSERT INTO dead_letters (execution_id, order_id, ts, rule, target, attempts, error, cause, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(execution.id, execution.orderId, now, String(delivery.rule ?? '(not routed)'), '-', 0, 'Interrupted', cause, String(delivery.event));
+      this.stmt(
+        'INSERT INTO dead_letters (execution_id, order_id, ts, rule, target, attempts, error, cause, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        execution.id,
+        execution.orderId,
+        now,
+        String(delivery.rule ?? '(not routed)'),
+        '-',
+        0,
+        'Interrupted',
+        cause,
+        String(delivery.event),
+      );
     }
     let state: Record<string, unknown> = { orderId: execution.orderId };
     try {
@@ -559,7 +668,15 @@ export class LocalStore {
     } catch {
       // an input that is not JSON was never accepted; keep the order id alone
     }
-    const outcome = buildOutcome({ orderId: execution.orderId, mode: execution.mode, status: 'ABORTED', state, failure: { Error: 'Interrupted', Cause: cause }, startedAt: execution.startDate, finishedAt: new Date(now).toISOString() });
+    const outcome = buildOutcome({
+      orderId: execution.orderId,
+      mode: execution.mode,
+      status: 'ABORTED',
+      state,
+      failure: { Error: 'Interrupted', Cause: cause },
+      startedAt: execution.startDate,
+      finishedAt: new Date(now).toISOString(),
+    });
     return this.writeOutcomeNow(execution.id, 'ABORTED', outcome);
   }
 
@@ -577,31 +694,50 @@ export class LocalStore {
   /** The outcome of an order's latest execution (or of execution N). */
   readOutcome(orderId: string, execution?: number): OrderOutcome | undefined {
     if (!this.exists()) return undefined;
-    const row = this.guard(() => (execution === undefined
-      ? this.stmt('SELECT o.outcome FROM outcomes o WHERE o.order_id = ? ORDER BY o.execution_id DESC LIMIT 1').get(orderId)
-      : this.stmt('SELECT o.outcome FROM outcomes o JOIN executions x ON x.id = o.execution_id WHERE x.order_id = ? AND x.execution = ?').get(orderId, execution)) as Row | undefined);
+    const row = this.guard(
+      () =>
+        (execution === undefined
+          ? this.stmt('SELECT o.outcome FROM outcomes o WHERE o.order_id = ? ORDER BY o.execution_id DESC LIMIT 1').get(
+              orderId,
+            )
+          : this.stmt(
+              'SELECT o.outcome FROM outcomes o JOIN executions x ON x.id = o.execution_id WHERE x.order_id = ? AND x.execution = ?',
+            ).get(orderId, execution)) as Row | undefined,
+    );
     return row ? (JSON.parse(String(row.outcome)) as OrderOutcome) : undefined;
   }
 
   /** The outcome of one execution by its stage-wide id. */
   readExecutionOutcome(executionId: number): OrderOutcome | undefined {
-    const row = this.guard(() => this.stmt('SELECT outcome FROM outcomes WHERE execution_id = ?').get(executionId) as Row | undefined);
+    const row = this.guard(
+      () => this.stmt('SELECT outcome FROM outcomes WHERE execution_id = ?').get(executionId) as Row | undefined,
+    );
     return row ? (JSON.parse(String(row.outcome)) as OrderOutcome) : undefined;
   }
 
   /** The latest outcome of every order. */
   listOutcomes(): OrderOutcome[] {
     if (!this.exists()) return [];
-    const rows = this.guard(() => this.stmt('SELECT outcome FROM outcomes WHERE execution_id IN (SELECT max(execution_id) FROM outcomes GROUP BY order_id)').all() as Row[]);
+    const rows = this.guard(
+      () =>
+        this.stmt(
+          'SELECT outcome FROM outcomes WHERE execution_id IN (SELECT max(execution_id) FROM outcomes GROUP BY order_id)',
+        ).all() as Row[],
+    );
     return rows.map((r) => JSON.parse(String(r.outcome)) as OrderOutcome);
   }
 
   /** Each order's latest execution started since `since` (ms), finished or still running. */
   listOrders(since: number): OrderSummary[] {
     if (!this.exists()) return [];
-    const rows = this.guard(() => this.stmt(`SELECT x.order_id, x.execution, x.mode, x.status, x.started_at, o.status AS outcome_status, o.duration_ms
+    const rows = this.guard(
+      () =>
+        this.stmt(
+          `SELECT x.order_id, x.execution, x.mode, x.status, x.started_at, o.status AS outcome_status, o.duration_ms
       FROM executions x LEFT JOIN outcomes o ON o.execution_id = x.id
-      WHERE x.started_at >= ? AND x.execution = (SELECT max(execution) FROM executions y WHERE y.order_id = x.order_id)`).all(since) as Row[]);
+      WHERE x.started_at >= ? AND x.execution = (SELECT max(execution) FROM executions y WHERE y.order_id = x.order_id)`,
+        ).all(since) as Row[],
+    );
     const now = Date.now();
     return rows.map((r) => ({
       orderId: String(r.order_id),
@@ -610,7 +746,8 @@ export class LocalStore {
       status: String(r.outcome_status ?? r.status) as OutcomeStatus,
       startedAt: new Date(Number(r.started_at)).toISOString(),
       // Unfinished orders count with their age so far: an order that never ends is the slowest of all.
-      durationMs: r.duration_ms !== null && r.duration_ms !== undefined ? Number(r.duration_ms) : now - Number(r.started_at),
+      durationMs:
+        r.duration_ms !== null && r.duration_ms !== undefined ? Number(r.duration_ms) : now - Number(r.started_at),
     }));
   }
 
@@ -620,7 +757,14 @@ export class LocalStore {
   enqueueDelivery(executionId: number, orderId: string, rule: string | null, event: object): { id?: number } {
     const handle: { id?: number } = {};
     this.defer(() => {
-      handle.id = Number(this.stmt('INSERT INTO deliveries (execution_id, order_id, rule, event) VALUES (?, ?, ?, ?)').run(executionId, orderId, rule, JSON.stringify(event)).lastInsertRowid);
+      handle.id = Number(
+        this.stmt('INSERT INTO deliveries (execution_id, order_id, rule, event) VALUES (?, ?, ?, ?)').run(
+          executionId,
+          orderId,
+          rule,
+          JSON.stringify(event),
+        ).lastInsertRowid,
+      );
     });
     return handle;
   }
@@ -634,14 +778,36 @@ export class LocalStore {
 
   queuedDeliveries(executionId?: number): QueuedDelivery[] {
     if (!this.exists()) return [];
-    const rows = this.guard(() => (executionId === undefined ? this.stmt('SELECT * FROM deliveries ORDER BY id').all() : this.stmt('SELECT * FROM deliveries WHERE execution_id = ? ORDER BY id').all(executionId)) as Row[]);
-    return rows.map((r) => ({ id: Number(r.id), executionId: Number(r.execution_id), orderId: String(r.order_id), rule: r.rule === null ? null : String(r.rule), event: JSON.parse(String(r.event)) as Record<string, unknown> }));
+    const rows = this.guard(
+      () =>
+        (executionId === undefined
+          ? this.stmt('SELECT * FROM deliveries ORDER BY id').all()
+          : this.stmt('SELECT * FROM deliveries WHERE execution_id = ? ORDER BY id').all(executionId)) as Row[],
+    );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      executionId: Number(r.execution_id),
+      orderId: String(r.order_id),
+      rule: r.rule === null ? null : String(r.rule),
+      event: JSON.parse(String(r.event)) as Record<string, unknown>,
+    }));
   }
 
   deadLetter(executionId: number | undefined, letter: Omit<DeadLetter, 'execution' | 'timestamp'>): void {
     this.defer(() => {
-      this.stmt('INSERT INTO dead_letters (execution_id, order_id, ts, rule, target, attempts, error, cause, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(executionId ?? null, letter.orderId, Date.now(), letter.rule, letter.target, letter.attempts, letter.error, letter.cause, JSON.stringify(letter.event));
+      this.stmt(
+        'INSERT INTO dead_letters (execution_id, order_id, ts, rule, target, attempts, error, cause, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        executionId ?? null,
+        letter.orderId,
+        Date.now(),
+        letter.rule,
+        letter.target,
+        letter.attempts,
+        letter.error,
+        letter.cause,
+        JSON.stringify(letter.event),
+      );
     });
   }
 
@@ -700,7 +866,8 @@ function rowToExecution(row: Row): ExecutionRecord {
     status: String(row.status) as ExecutionStatus,
     pid: Number(row.owner_pid),
     startDate: new Date(Number(row.started_at)).toISOString(),
-    stopDate: row.stopped_at === null || row.stopped_at === undefined ? null : new Date(Number(row.stopped_at)).toISOString(),
+    stopDate:
+      row.stopped_at === null || row.stopped_at === undefined ? null : new Date(Number(row.stopped_at)).toISOString(),
   };
 }
 
@@ -717,7 +884,9 @@ function rowToEntry(row: unknown[]): LogEntry {
     // Ids count up by one per stream, so the previous id is not stored.
     ...(eventId > 1 ? { previousEventId: eventId - 1 } : {}),
     ...(name !== null && name !== undefined ? { name: String(name) } : {}),
-    ...(details !== null && details !== undefined ? { details: JSON.parse(String(details)) as Record<string, unknown> } : {}),
+    ...(details !== null && details !== undefined
+      ? { details: JSON.parse(String(details)) as Record<string, unknown> }
+      : {}),
   };
 }
 

@@ -36,7 +36,8 @@ export interface LogFilter {
 
 export function matchesFilter(entry: LogEntry, filter: LogFilter): boolean {
   if (filter.orderId && entry.orderId !== filter.orderId) return false;
-  if (filter.execution !== undefined && entry.execution !== undefined && entry.execution !== filter.execution) return false;
+  if (filter.execution !== undefined && entry.execution !== undefined && entry.execution !== filter.execution)
+    return false;
   if (filter.since !== undefined && Date.parse(entry.timestamp) < filter.since) return false;
   if (filter.sources && !filter.sources.includes(entry.source)) return false;
   return true;

@@ -22,7 +22,9 @@ export function pickExecution(orderId: string, all: ExecutionSummary[], wanted: 
     throw new UserError(`--execution: order ${orderId} has no execution ${wanted} (it has ${all.length})`, choices);
   }
   const chosen = wanted ?? all.at(-1)?.execution;
-  const listed = all.map((x) => `${x.execution} ${x.status} at ${x.startedAt}${x.execution === chosen ? ' (shown)' : ''}`);
+  const listed = all.map(
+    (x) => `${x.execution} ${x.status} at ${x.startedAt}${x.execution === chosen ? ' (shown)' : ''}`,
+  );
   const note =
     all.length > 1
       ? `order ${orderId} was submitted ${all.length} times: ${listed.join(', ')}; pick one with --execution N`

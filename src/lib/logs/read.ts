@@ -11,7 +11,9 @@ export interface LogQuery extends LogFilter {
 export function openLocalLog(projectDir: string, stage: string): LocalStore {
   const store = new LocalStore(projectDir, stage);
   if (!store.readDeployment()) {
-    throw new UserError(`stage "${stage}" is not deployed on the local target, so it has no logs`, ['Run `fulfill deploy`, then `fulfill send-order`.']);
+    throw new UserError(`stage "${stage}" is not deployed on the local target, so it has no logs`, [
+      'Run `fulfill deploy`, then `fulfill send-order`.',
+    ]);
   }
   return store;
 }
@@ -19,7 +21,10 @@ export function openLocalLog(projectDir: string, stage: string): LocalStore {
 /** Entries matching the query; `offset` is where `followLog` continues (the last row read). */
 export function queryLog(store: LocalStore, query: LogQuery): { entries: LogEntry[]; offset: number } {
   const { entries, offset } = store.readLogFrom(0, query);
-  return { entries: query.limit !== undefined ? entries.slice(-query.limit) : entries, offset: Math.max(offset, store.lastLogOffset()) };
+  return {
+    entries: query.limit !== undefined ? entries.slice(-query.limit) : entries,
+    offset: Math.max(offset, store.lastLogOffset()),
+  };
 }
 
 export interface FollowOptions {

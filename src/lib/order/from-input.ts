@@ -51,7 +51,7 @@ export function orderFromFlags(flags: OrderFlags): Order {
   };
   const result = orderSchema.safeParse(candidate);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = result.error.issues[0];
   const field = formatPath(issue.path);
   const flag = FLAG_FOR_FIELD[field] ?? field;
   throw new UserError(`${flag} ${issue.message} (got ${JSON.stringify(valueOf(candidate, field))})`);
@@ -66,19 +66,26 @@ export function orderFromFile(file: string, overrides: Partial<OrderFlags> = {})
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new UserError(`--file ${file}: cannot read the file`, ['Pass the path of an order JSON file, e.g. orders/credit-card-1p.json.']);
+    throw new UserError(`--file ${file}: cannot read the file`, [
+      'Pass the path of an order JSON file, e.g. orders/credit-card-1p.json.',
+    ]);
   }
   const raw = parseUserJson(text, file);
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`${file}: an order must be a JSON object`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new UserError(`${file}: an order must be a JSON object`);
   const candidate = applyOverrides({ ...(raw as Record<string, unknown>) }, overrides);
   if (candidate.orderId === undefined) candidate.orderId = newOrderId();
   const result = orderSchema.safeParse(candidate);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = result.error.issues[0];
   const field = formatPath(issue.path);
   const flag = FLAG_FOR_FIELD[field];
   const given = flag !== undefined && Object.keys(overrides).some((name) => `--${name}` === flag);
-  throw new UserError(given ? `${flag} ${issue.message} (got ${JSON.stringify(valueOf(candidate, field))})` : `${file}: "${field}" ${issue.message}`);
+  throw new UserError(
+    given
+      ? `${flag} ${issue.message} (got ${JSON.stringify(valueOf(candidate, field))})`
+      : `${file}: "${field}" ${issue.message}`,
+  );
 }
 
 function applyOverrides(order: Record<string, unknown>, flags: Partial<OrderFlags>): Record<string, unknown> {
@@ -89,7 +96,11 @@ function applyOverrides(order: Record<string, unknown>, flags: Partial<OrderFlag
   set('customerId', flags.customer);
   set('paymentInstrumentType', flags.payment);
   set('currency', flags.currency);
-  set('sellerId', flags['seller-id'] ?? (flags.seller ? (flags.seller === '1P' ? FIRST_PARTY_SELLER_ID : DEFAULT_3P_SELLER_ID) : undefined));
+  set(
+    'sellerId',
+    flags['seller-id'] ??
+      (flags.seller ? (flags.seller === '1P' ? FIRST_PARTY_SELLER_ID : DEFAULT_3P_SELLER_ID) : undefined),
+  );
   if (flags['ship-to'] !== undefined || flags['postal-code'] !== undefined) {
     const shipTo = { ...((order.shipTo as Record<string, unknown> | undefined) ?? {}) };
     if (flags['ship-to'] !== undefined) shipTo.country = flags['ship-to'].toUpperCase();
@@ -111,10 +122,14 @@ function applyOverrides(order: Record<string, unknown>, flags: Partial<OrderFlag
 
 function parseNumber(text: string, flag: string): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new UserError(`${flag} must be a number (got ${JSON.stringify(text)})`);
+  if (text.trim() === '' || !Number.isFinite(value))
+    throw new UserError(`${flag} must be a number (got ${JSON.stringify(text)})`);
   return value;
 }
 
 function valueOf(candidate: Record<string, unknown>, field: string): unknown {
-  return field.split(/\.|\[(\d+)\]/).filter(Boolean).reduce<unknown>((cur, key) => (cur as Record<string, unknown> | undefined)?.[key], candidate);
+  return field
+    .split(/\.|\[(\d+)\]/)
+    .filter(Boolean)
+    .reduce<unknown>((cur, key) => (cur as Record<string, unknown> | undefined)?.[key], candidate);
 }

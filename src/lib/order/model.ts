@@ -8,7 +8,9 @@ export const orderSchema = z.strictObject({
   // Step Functions execution names: 1-80 chars of letters, digits, '-' and '_' (the order id is the execution name).
   orderId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be 1-80 letters, digits, "-" or "_"'),
   customerId: z.string().min(1).max(128),
-  paymentInstrumentType: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'must be a payment instrument name such as "creditCard"'),
+  paymentInstrumentType: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,31}$/, 'must be a payment instrument name such as "creditCard"'),
   sellerId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lowercase letters, digits or dashes'),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "EUR"'),
   items: z

@@ -55,7 +55,12 @@ export function buildOutcome(source: OutcomeSource): OrderOutcome {
   const fulfillment = record(state.fulfillment);
   const fee = record(state.fee);
   const sellerType = seller.type === '1P' || seller.type === '3P' ? seller.type : null;
-  const by = fulfillment.by === 'shop' || fulfillment.by === 'seller' ? fulfillment.by : sellerType === '1P' && warehouse.id ? 'shop' : null;
+  const by =
+    fulfillment.by === 'shop' || fulfillment.by === 'seller'
+      ? fulfillment.by
+      : sellerType === '1P' && warehouse.id
+        ? 'shop'
+        : null;
   const failure = source.failure ?? (isCaught(state.error) ? state.error : undefined);
   const finishedAt = source.finishedAt ?? null;
   return {
@@ -71,7 +76,10 @@ export function buildOutcome(source: OutcomeSource): OrderOutcome {
     seller: { sellerId: str(seller.sellerId) ?? str(state.sellerId), type: sellerType },
     warehouse: str(warehouse.id) ?? str(record(fulfillment.warehouse).id),
     fulfilledBy: by,
-    fee: num(fee.amount) !== null ? { rate: num(fee.rate) ?? 0, amount: num(fee.amount)!, currency: str(fee.currency) ?? '' } : null,
+    fee:
+      num(fee.amount) !== null
+        ? { rate: num(fee.rate) ?? 0, amount: num(fee.amount)!, currency: str(fee.currency) ?? '' }
+        : null,
     invoices: Array.isArray(state.invoices) ? (state.invoices as Invoice[]) : [],
     error: failure ? { error: failure.Error, cause: causeMessage(failure.Cause) } : null,
     startedAt: source.startedAt,

@@ -22,7 +22,11 @@ export interface OrderSender {
 }
 
 /** The local target's sender: the stage runs in this process for as long as the sender is open. */
-export async function localSender(projectDir: string, stage: string, options: LocalBackendOptions = {}): Promise<OrderSender> {
+export async function localSender(
+  projectDir: string,
+  stage: string,
+  options: LocalBackendOptions = {},
+): Promise<OrderSender> {
   const backend = await LocalBackend.start(projectDir, stage, options);
   return {
     send: (order, wait, timeoutMs) => submitLocal(backend, order, wait, timeoutMs),
@@ -40,11 +44,24 @@ export interface BatchSummary {
   /** Orders whose id had been submitted before: no new execution, their earlier outcome is reported. */
   duplicates: number;
   latencyMs: { p50: number; p95: number; max: number };
-  orders: Array<{ orderId: string; status: string; durationMs: number | null; duplicate?: boolean; error?: string; exit?: number }>;
+  orders: Array<{
+    orderId: string;
+    status: string;
+    durationMs: number | null;
+    duplicate?: boolean;
+    error?: string;
+    exit?: number;
+  }>;
 }
 
 /** `--count N --concurrency M`: N orders made from one template, M in flight, outcomes and latency percentiles. */
-export async function sendBatch(sender: OrderSender, template: Order, count: number, concurrency: number, timeoutMs: number): Promise<BatchSummary> {
+export async function sendBatch(
+  sender: OrderSender,
+  template: Order,
+  count: number,
+  concurrency: number,
+  timeoutMs: number,
+): Promise<BatchSummary> {
   const orders: BatchSummary['orders'] = [];
   const latencies: number[] = [];
   let next = 0;
@@ -58,19 +75,31 @@ export async function sendBatch(sender: OrderSender, template: Order, count: num
           const result = await sender.send(order, true, timeoutMs);
           const latency = Date.now() - started;
           latencies.push(latency);
-          orders.push({ orderId: order.orderId, status: result.outcome?.status ?? 'UNKNOWN', durationMs: latency, ...(result.duplicate ? { duplicate: true } : {}) });
+          orders.push({
+            orderId: order.orderId,
+            status: result.outcome?.status ?? 'UNKNOWN',
+            durationMs: latency,
+            ...(result.duplicate ? { duplicate: true } : {}),
+          });
         } catch (error) {
           // The local state cannot take more orders (disk full, damaged): one line for the batch, not one per order.
           if (error instanceof StateError) throw error;
           // The exit code an error of this order alone would have had (a timeout is 4, an API 5xx is 3, a bug is 70).
           const exit = error instanceof UserError ? error.exit : ExitCode.Internal;
-          orders.push({ orderId: order.orderId, status: 'ERROR', durationMs: null, error: (error as Error).message, exit });
+          orders.push({
+            orderId: order.orderId,
+            status: 'ERROR',
+            durationMs: null,
+            error: (error as Error).message,
+            exit,
+          });
         }
       }
     }),
   );
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]! : 0);
+  const pct = (p: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] : 0;
   orders.sort((a, b) => a.orderId.localeCompare(b.orderId, undefined, { numeric: true }));
   return {
     sent: count,
@@ -88,33 +117,58 @@ export async function sendBatch(sender: OrderSender, template: Order, count: num
  * deployed API receives it. The engine runs in this process, so the order finishes before this returns,
  * waited for or not.
  */
-async function submitLocal(backend: LocalBackend, order: Order, wait: boolean, timeoutMs: number): Promise<SendOrderResult> {
-  const response = await backend.api.handle({ method: 'POST', path: '/orders', body: JSON.stringify(order), headers: { 'content-type': 'application/json' } });
+async function submitLocal(
+  backend: LocalBackend,
+  order: Order,
+  wait: boolean,
+  timeoutMs: number,
+): Promise<SendOrderResult> {
+  const response = await backend.api.handle({
+    method: 'POST',
+    path: '/orders',
+    body: JSON.stringify(order),
+    headers: { 'content-type': 'application/json' },
+  });
   const body = safeJson(response.body);
   if (response.statusCode !== 200) {
     if (backend.store.fault) throw backend.store.fault;
     const type = (body as { type?: string })?.type;
     if (type?.endsWith('ExecutionAlreadyExists')) {
       const previous = backend.store.readOutcome(order.orderId);
-      return { orderId: order.orderId, api: { statusCode: response.statusCode, body }, duplicate: true, ...(previous ? { outcome: previous } : {}) };
+      return {
+        orderId: order.orderId,
+        api: { statusCode: response.statusCode, body },
+        duplicate: true,
+        ...(previous ? { outcome: previous } : {}),
+      };
     }
     const message = (body as { message?: string })?.message ?? response.body;
     const details = (body as { details?: string })?.details;
     // As on the AWS target: a 4xx is the order's fault (2), a 5xx the service's (3).
-    throw new UserError(`the API rejected order ${order.orderId} with ${response.statusCode}: ${message}${details ? ` (${details})` : ''}`, [], response.statusCode >= 500 ? ExitCode.AwsError : ExitCode.BadInput);
+    throw new UserError(
+      `the API rejected order ${order.orderId} with ${response.statusCode}: ${message}${details ? ` (${details})` : ''}`,
+      [],
+      response.statusCode >= 500 ? ExitCode.AwsError : ExitCode.BadInput,
+    );
   }
   // The engine runs here: the order must finish before this process exits, waited for or not.
   const outcome = await backend.waitForOutcome(order.orderId, timeoutMs);
-  return { orderId: order.orderId, api: { statusCode: response.statusCode, body }, duplicate: false, ...(wait ? { outcome } : {}) };
+  return {
+    orderId: order.orderId,
+    api: { statusCode: response.statusCode, body },
+    duplicate: false,
+    ...(wait ? { outcome } : {}),
+  };
 }
 
 /** `--expect succeeded|failed`: throws (exit 1) when the outcome is not the expected one. */
 export function checkExpectation(outcome: OrderOutcome | undefined, expect: 'succeeded' | 'failed' | undefined): void {
   if (!expect || !outcome) return;
   if (outcome.status.toLowerCase() !== expect) {
-    throw new ExpectationError(`order ${outcome.orderId} ${outcome.status}, expected ${expect.toUpperCase()}${outcome.error ? ` (${outcome.error.error}: ${outcome.error.cause})` : ''}`, [
-      `See what happened: fulfill logs --order ${outcome.orderId}`,
-    ]);
+    throw new ExpectationError(
+      `order ${outcome.orderId} ${outcome.status}, expected ${expect.toUpperCase()}${outcome.error ? ` (${outcome.error.error}: ${outcome.error.cause})` : ''}`,
+      [`See what happened: fulfill logs --order ${outcome.orderId}`],
+    );
   }
 }
 
@@ -123,14 +177,25 @@ export function checkExpectation(outcome: OrderOutcome | undefined, expect: 'suc
  * the exit code of the worst kind among them: a bug (70) over AWS (3) over a timeout (4) over bad input (2).
  */
 export function checkBatch(summary: BatchSummary, expect: 'succeeded' | 'failed' | undefined): void {
-  const duplicates = summary.duplicates > 0 ? [`${summary.duplicates} of them had been sent before (same ids): use another --order-id to start new ones.`] : [];
+  const duplicates =
+    summary.duplicates > 0
+      ? [`${summary.duplicates} of them had been sent before (same ids): use another --order-id to start new ones.`]
+      : [];
   const unmet = expect ? summary.orders.filter((o) => o.status.toLowerCase() !== expect) : [];
   if (unmet.length > 0) {
-    throw new ExpectationError(`${unmet.length} of ${summary.sent} orders did not end ${expect!.toUpperCase()} (first: ${unmet[0]!.orderId} ${unmet[0]!.status})`, duplicates);
+    throw new ExpectationError(
+      `${unmet.length} of ${summary.sent} orders did not end ${expect!.toUpperCase()} (first: ${unmet[0].orderId} ${unmet[0].status})`,
+      duplicates,
+    );
   }
   const failed = summary.orders.filter((o) => o.error);
   if (failed.length === 0) return;
   const rank = [ExitCode.Internal, ExitCode.AwsError, ExitCode.Timeout, ExitCode.BadInput];
   const exit = rank.find((code) => failed.some((o) => o.exit === code)) ?? ExitCode.Internal;
-  throw new UserError(`${failed.length} of ${summary.sent} orders got no outcome`, [`First: ${failed[0]!.error}`], exit, ExitCode[exit]);
+  throw new UserError(
+    `${failed.length} of ${summary.sent} orders got no outcome`,
+    [`First: ${failed[0].error}`],
+    exit,
+    ExitCode[exit],
+  );
 }

@@ -44,13 +44,22 @@ export function wrapForEvents(handler: Handler) {
     }
     const response = await client.send(
       new PutEventsCommand({
-        Entries: [{ EventBusName: requiredEnv('FULFILL_BUS_NAME'), Source: requiredEnv('FULFILL_SOURCE'), DetailType: detailType, Detail: JSON.stringify(detail) }],
+        Entries: [
+          {
+            EventBusName: requiredEnv('FULFILL_BUS_NAME'),
+            Source: requiredEnv('FULFILL_SOURCE'),
+            DetailType: detailType,
+            Detail: JSON.stringify(detail),
+          },
+        ],
       }),
     );
     const entry = response.Entries?.[0];
     if (response.FailedEntryCount || !entry?.EventId) {
       // Throwing makes the delivery fail, so it is retried: a lost event would break the chain silently.
-      throw new Error(`PutEvents rejected ${detailType}: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim());
+      throw new Error(
+        `PutEvents rejected ${detailType}: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim(),
+      );
     }
     return { published: detailType, eventId: entry.EventId };
   };

@@ -7,7 +7,14 @@ export interface LambdaErrorPayload {
 
 export function toLambdaErrorPayload(error: unknown): LambdaErrorPayload {
   if (error instanceof Error) {
-    return { errorType: error.name || 'Error', errorMessage: error.message, trace: (error.stack ?? '').split('\n').slice(1, 6).map((l) => l.trim()) };
+    return {
+      errorType: error.name || 'Error',
+      errorMessage: error.message,
+      trace: (error.stack ?? '')
+        .split('\n')
+        .slice(1, 6)
+        .map((l) => l.trim()),
+    };
   }
   return { errorType: 'Error', errorMessage: typeof error === 'string' ? error : JSON.stringify(error), trace: [] };
 }

@@ -48,7 +48,11 @@ export class AwsTarget implements Target {
   async deploy(request: DeployRequest): Promise<DeployPlan> {
     const { awsDeploySteps } = await import('../aws/deploy.js');
     const { writeStageCache } = await import('../aws/stage.js');
-    const blueprint = loadBlueprint(this.projectDir, { ...(request.mode ? { mode: request.mode } : {}), stage: this.stage, ...(this.options.region ? { region: this.options.region } : {}) });
+    const blueprint = loadBlueprint(this.projectDir, {
+      ...(request.mode ? { mode: request.mode } : {}),
+      stage: this.stage,
+      ...(this.options.region ? { region: this.options.region } : {}),
+    });
     const { steps, result } = awsDeploySteps(blueprint, {
       allowCycles: request.allowCycles,
       allowFlowErrors: request.allowFlowErrors,
@@ -60,7 +64,15 @@ export class AwsTarget implements Target {
       title: `Cache the stage in .fulfill/aws/${this.stage}.json`,
       run: async () => {
         const d = result();
-        writeStageCache(this.projectDir, { app: d.app, stage: d.stage, mode: d.mode, region: d.region, account: d.account ?? '', endpoint: d.endpoint, deployedAt: d.deployedAt });
+        writeStageCache(this.projectDir, {
+          app: d.app,
+          stage: d.stage,
+          mode: d.mode,
+          region: d.region,
+          account: d.account ?? '',
+          endpoint: d.endpoint,
+          deployedAt: d.deployedAt,
+        });
       },
     };
     return { steps: [...steps, cache], result };
@@ -89,13 +101,33 @@ export class AwsTarget implements Target {
     const probe = await this.connect({ mode: this.config.mode });
     const mode = await detectMode(probe.ctx);
     if (!mode) {
-      throw new UserError(`stage "${this.stage}" of ${this.config.app} is not deployed on aws in ${probe.ctx.region}`, ['Run `fulfill deploy --target aws` first, or check --region/--profile.']);
+      throw new UserError(`stage "${this.stage}" of ${this.config.app} is not deployed on aws in ${probe.ctx.region}`, [
+        'Run `fulfill deploy --target aws` first, or check --region/--profile.',
+      ]);
     }
-    const blueprint = loadBlueprint(this.projectDir, { mode, stage: this.stage, ...(this.options.region ? { region: this.options.region } : {}) });
-    const { steps, result } = awsDeploySteps(blueprint, { dryRun: true, allowCycles: true, allowFlowErrors: true, clients: probe.ctx.clients });
+    const blueprint = loadBlueprint(this.projectDir, {
+      mode,
+      stage: this.stage,
+      ...(this.options.region ? { region: this.options.region } : {}),
+    });
+    const { steps, result } = awsDeploySteps(blueprint, {
+      dryRun: true,
+      allowCycles: true,
+      allowFlowErrors: true,
+      clients: probe.ctx.clients,
+    });
     for (const step of steps) await step.run();
     const resources = result().changes;
-    return { target: 'aws', stage: this.stage, deployed: true, mode, endpoint: result().endpoint, resources, drift: hasDrift(resources), where: `aws (${probe.ctx.account}, ${probe.ctx.region})` };
+    return {
+      target: 'aws',
+      stage: this.stage,
+      deployed: true,
+      mode,
+      endpoint: result().endpoint,
+      resources,
+      drift: hasDrift(resources),
+      where: `aws (${probe.ctx.account}, ${probe.ctx.region})`,
+    };
   }
 
   async sender(options: { faults?: FaultPlan } = {}): Promise<OrderSender> {
@@ -114,10 +146,13 @@ export class AwsTarget implements Target {
     const { readAwsLogs, followAwsLogs, entryKey } = await import('../aws/history.js');
     const stage = await this.connect();
     const { limit, ...rest } = query;
-    const windowed = rest.since === undefined && !rest.orderId ? { ...rest, since: Date.now() - DEFAULT_LOG_WINDOW_MS } : rest;
+    const windowed =
+      rest.since === undefined && !rest.orderId ? { ...rest, since: Date.now() - DEFAULT_LOG_WINDOW_MS } : rest;
     const all = await readAwsLogs(stage, windowed);
     const seen = new Set(all.map(entryKey));
-    return { entries: limit ? all.slice(-limit) : all, follow: async (onEntry, signal) => {
+    return {
+      entries: limit ? all.slice(-limit) : all,
+      follow: async (onEntry, signal) => {
         await followAwsLogs(stage, rest, seen, onEntry, signal);
         return undefined;
       },
@@ -139,12 +174,19 @@ export class AwsTarget implements Target {
   }
 
   async serve(): Promise<ServeReport> {
-    throw new UserError('serve runs the local target only; a stage on AWS is served by API Gateway', ['Deploy locally with `fulfill deploy --target local`, or send orders with `fulfill send-order --target aws`.']);
+    throw new UserError('serve runs the local target only; a stage on AWS is served by API Gateway', [
+      'Deploy locally with `fulfill deploy --target local`, or send orders with `fulfill send-order --target aws`.',
+    ]);
   }
 
   private connection(): Partial<AwsOptions> & { clients?: AwsClients } {
     const { clients, region, profile, endpointUrl } = this.options;
-    return { ...(clients ? { clients } : {}), ...(region ? { region } : {}), ...(profile ? { profile } : {}), ...(endpointUrl ? { endpointUrl } : {}) };
+    return {
+      ...(clients ? { clients } : {}),
+      ...(region ? { region } : {}),
+      ...(profile ? { profile } : {}),
+      ...(endpointUrl ? { endpointUrl } : {}),
+    };
   }
 
   private async connect(extra: { mode?: FulfillConfig['mode'] } = {}) {
@@ -156,5 +198,7 @@ export class AwsTarget implements Target {
 
 /** fulfill runs no code of its own around the functions and events on AWS, so it cannot inject faults there. */
 function faultsRefused(): UserError {
-  return new UserError('--inject works on the local target only: on AWS the real services run the functions and events');
+  return new UserError(
+    '--inject works on the local target only: on AWS the real services run the functions and events',
+  );
 }

@@ -36,8 +36,15 @@ export class LocalTarget implements Target {
 
   async deploy(request: DeployRequest): Promise<DeployPlan> {
     const { localDeploySteps } = await import('../local/deploy.js');
-    const blueprint = loadBlueprint(this.projectDir, { ...(request.mode ? { mode: request.mode } : {}), stage: this.stage });
-    return localDeploySteps(blueprint, { allowCycles: request.allowCycles, allowFlowErrors: request.allowFlowErrors, dryRun: request.dryRun });
+    const blueprint = loadBlueprint(this.projectDir, {
+      ...(request.mode ? { mode: request.mode } : {}),
+      stage: this.stage,
+    });
+    return localDeploySteps(blueprint, {
+      allowCycles: request.allowCycles,
+      allowFlowErrors: request.allowFlowErrors,
+      dryRun: request.dryRun,
+    });
   }
 
   async destroy(): Promise<DestroyReport> {
@@ -49,7 +56,9 @@ export class LocalTarget implements Target {
       target: 'local',
       stage: this.stage,
       deleted: existed ? [store.dir] : [],
-      summary: existed ? `destroyed ${app}/${this.stage} on local (${store.dir})` : `nothing to destroy: ${app}/${this.stage} has no local deployment`,
+      summary: existed
+        ? `destroyed ${app}/${this.stage} on local (${store.dir})`
+        : `nothing to destroy: ${app}/${this.stage} has no local deployment`,
     };
   }
 
@@ -81,13 +90,17 @@ export class LocalTarget implements Target {
 
   async sender(options: { faults?: FaultPlan } = {}): Promise<OrderSender> {
     const { localSender } = await import('../order/send.js');
-    return this.readingState(() => localSender(this.projectDir, this.stage, options.faults ? { faults: options.faults } : {}));
+    return this.readingState(() =>
+      localSender(this.projectDir, this.stage, options.faults ? { faults: options.faults } : {}),
+    );
   }
 
   async executions(orderId: string): Promise<ExecutionSummary[]> {
     const { openLocalLog } = await import('../logs/read.js');
     const store = openLocalLog(this.projectDir, this.stage);
-    return store.listExecutions(orderId).map((x) => ({ execution: x.execution, status: x.status, startedAt: x.startDate }));
+    return store
+      .listExecutions(orderId)
+      .map((x) => ({ execution: x.execution, status: x.status, startedAt: x.startDate }));
   }
 
   async logs(query: LogQuery): Promise<LogReading> {
@@ -127,21 +140,32 @@ export class LocalTarget implements Target {
       return await read();
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
-      throw new UserError(`.fulfill/local/${this.stage}: the local state is damaged (${error.message.split('\n')[0]})`, [
-        `Start the stage afresh: fulfill destroy --stage ${this.stage} --yes && fulfill deploy --stage ${this.stage}`,
-      ]);
+      throw new UserError(
+        `.fulfill/local/${this.stage}: the local state is damaged (${error.message.split('\n')[0]})`,
+        [`Start the stage afresh: fulfill destroy --stage ${this.stage} --yes && fulfill deploy --stage ${this.stage}`],
+      );
     }
   }
 
   async serve(request: ServeRequest): Promise<ServeReport> {
     const { LocalBackend } = await import('../local/backend.js');
     const { FulfillServer } = await import('../local/server.js');
-    const backend = await LocalBackend.start(this.projectDir, this.stage, request.faults ? { faults: request.faults } : {});
+    const backend = await LocalBackend.start(
+      this.projectDir,
+      this.stage,
+      request.faults ? { faults: request.faults } : {},
+    );
     // A write that fails in the background (disk full, ...) is said at once, in one line; requests then get 500.
-    backend.store.onFault = (error) => process.stderr.write(`Error: ${error.message}\n  → ${error.suggestions.join(' ')}\n`);
+    backend.store.onFault = (error) =>
+      process.stderr.write(`Error: ${error.message}\n  → ${error.suggestions.join(' ')}\n`);
     const storefront = join(this.projectDir, 'storefront');
     const hasStorefront = existsSync(storefront);
-    const server = new FulfillServer(backend, { host: request.host, port: request.port, ...(hasStorefront ? { staticDir: storefront } : {}), log: request.log });
+    const server = new FulfillServer(backend, {
+      host: request.host,
+      port: request.port,
+      ...(hasStorefront ? { staticDir: storefront } : {}),
+      log: request.log,
+    });
     let url: string;
     try {
       url = await server.listen();
@@ -151,8 +175,13 @@ export class LocalTarget implements Target {
     }
     const port = Number(new URL(url).port);
     const { app, stage } = backend.deployment;
-    request.onListening({ url, port, headline: `fulfill serve: ${app}/${stage} (${backend.mode}) on ${url} — POST ${url}/orders${hasStorefront ? `, storefront at ${url}/` : ''}` });
-    if (!request.signal.aborted) await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve(), { once: true }));
+    request.onListening({
+      url,
+      port,
+      headline: `fulfill serve: ${app}/${stage} (${backend.mode}) on ${url} — POST ${url}/orders${hasStorefront ? `, storefront at ${url}/` : ''}`,
+    });
+    if (!request.signal.aborted)
+      await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve(), { once: true }));
     request.log(`fulfill serve: stopping, ${server.pending.length} order(s) in flight`);
     const { finished, interrupted } = await server.close(request.graceMs);
     await backend.close({ force: interrupted.length > 0 });
@@ -162,16 +191,32 @@ export class LocalTarget implements Target {
 }
 
 function notDeployed(stage: string): UserError {
-  return new UserError(`stage "${stage}" is not deployed on the local target`, ['Run `fulfill deploy` first (add --stage if you use another stage).']);
+  return new UserError(`stage "${stage}" is not deployed on the local target`, [
+    'Run `fulfill deploy` first (add --stage if you use another stage).',
+  ]);
 }
 
 /** A port in use or an address this machine does not have is the user's to fix, not a crash. */
 function listenFailure(error: unknown, request: Pick<ServeRequest, 'host' | 'port'>): Error {
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'EADDRINUSE') return new UserError(`--port ${request.port} is already in use on ${request.host}`, ['Pick another port, or --port 0 for a free one.']);
-  if (code === 'EACCES') return new UserError(`--port ${request.port}: not allowed to listen there (ports below 1024 need privileges)`, ['Use a port above 1023, or --port 0.']);
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EINVAL' || code === 'EAI_FAIL') {
-    return new UserError(`--host ${JSON.stringify(request.host)} is not an address of this machine (${code})`, ['Use 127.0.0.1 (the default), ::1, or 0.0.0.0 for every interface.']);
+  if (code === 'EADDRINUSE')
+    return new UserError(`--port ${request.port} is already in use on ${request.host}`, [
+      'Pick another port, or --port 0 for a free one.',
+    ]);
+  if (code === 'EACCES')
+    return new UserError(`--port ${request.port}: not allowed to listen there (ports below 1024 need privileges)`, [
+      'Use a port above 1023, or --port 0.',
+    ]);
+  if (
+    code === 'EADDRNOTAVAIL' ||
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'EINVAL' ||
+    code === 'EAI_FAIL'
+  ) {
+    return new UserError(`--host ${JSON.stringify(request.host)} is not an address of this machine (${code})`, [
+      'Use 127.0.0.1 (the default), ::1, or 0.0.0.0 for every interface.',
+    ]);
   }
   return error instanceof Error ? error : new Error(String(error));
 }

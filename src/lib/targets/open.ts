@@ -4,12 +4,16 @@ import type { Target, TargetFlags } from './target.js';
 
 /** The stage a command works on: --stage / FULFILL_STAGE, else the config's; checked by the config's rule. */
 export function resolveStage(flags: Pick<TargetFlags, 'stage'>, config: FulfillConfig): string {
-  return checkStageName(flags.stage ?? config.stage, flags.stage !== undefined ? '--stage' : 'fulfill.config.json: "stage"');
+  return checkStageName(
+    flags.stage ?? config.stage,
+    flags.stage !== undefined ? '--stage' : 'fulfill.config.json: "stage"',
+  );
 }
 
 export function resolveTargetName(flags: Pick<TargetFlags, 'target'>, config: FulfillConfig): TargetName {
   const name = flags.target ?? config.target;
-  if (!(TARGETS as readonly string[]).includes(name)) throw new UserError(`--target must be one of ${TARGETS.join(', ')} (got ${JSON.stringify(name)})`);
+  if (!(TARGETS as readonly string[]).includes(name))
+    throw new UserError(`--target must be one of ${TARGETS.join(', ')} (got ${JSON.stringify(name)})`);
   return name as TargetName;
 }
 

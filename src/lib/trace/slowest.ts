@@ -11,7 +11,10 @@ export interface SlowestReport {
 }
 
 /** `trace --slowest N --sla D`: finished orders since `since`, slowest first, and those over the SLA. */
-export function rankSlowest(finished: readonly OrderTiming[], options: { since: number; slowest?: number; slaMs?: number }): SlowestReport {
+export function rankSlowest(
+  finished: readonly OrderTiming[],
+  options: { since: number; slowest?: number; slaMs?: number },
+): SlowestReport {
   const inWindow = finished.filter((o) => o.durationMs !== null && Date.parse(o.startedAt) >= options.since);
   const orders = inWindow
     .map(({ orderId, status, mode, startedAt, durationMs }) => ({ orderId, status, mode, startedAt, durationMs }))
@@ -24,5 +27,6 @@ export function rankSlowest(finished: readonly OrderTiming[], options: { since: 
 
 /** An SLA breach is an unmet expectation (exit 1). */
 export function checkSla(report: SlowestReport, summary: string): void {
-  if (report.breached && report.breached.length > 0) throw new ExpectationError(summary, [`Trace one: fulfill trace ${report.breached[0]!.orderId}`]);
+  if (report.breached && report.breached.length > 0)
+    throw new ExpectationError(summary, [`Trace one: fulfill trace ${report.breached[0].orderId}`]);
 }

@@ -5,10 +5,18 @@ import { ACCOUNT, REGION, fail, page, type Any, type Handler } from './model.js'
 export function apigwHandlers(model: FakeAwsModel): Record<string, Handler> {
   const s = model.state;
   const api = (id: string) => s.apis[id] ?? fail('NotFoundException', 'Invalid API identifier specified', 404);
-  const stage = (id: string, name: string) => api(id).stages[name] ?? fail('NotFoundException', 'Invalid stage identifier specified', 404);
-  const apiIdOf = (arn: string) => String(arn).split('/restapis/')[1]!.split('/')[0]!;
+  const stage = (id: string, name: string) =>
+    api(id).stages[name] ?? fail('NotFoundException', 'Invalid stage identifier specified', 404);
+  const apiIdOf = (arn: string) => String(arn).split('/restapis/')[1].split('/')[0];
   return {
-    GetRestApis: (i) => page(Object.entries(s.apis).map(([id, a]) => ({ id, name: a.name, tags: a.tags })), i.position, i.limit ?? 25, 'items', 'position'),
+    GetRestApis: (i) =>
+      page(
+        Object.entries(s.apis).map(([id, a]) => ({ id, name: a.name, tags: a.tags })),
+        i.position,
+        i.limit ?? 25,
+        'items',
+        'position',
+      ),
     CreateRestApi: (i) => {
       const id = model.id('api');
       s.apis[id] = { name: i.name, tags: { ...i.tags }, body: null, stages: {}, deployments: {} };
@@ -23,7 +31,9 @@ export function apigwHandlers(model: FakeAwsModel): Record<string, Handler> {
     },
     GetStage: (i) => ({ stageName: i.stageName, ...stage(i.restApiId, i.stageName) }),
     GetDeployment: (i) => {
-      const d = api(i.restApiId).deployments[i.deploymentId] ?? fail('NotFoundException', 'Invalid Deployment identifier specified', 404);
+      const d =
+        api(i.restApiId).deployments[i.deploymentId] ??
+        fail('NotFoundException', 'Invalid Deployment identifier specified', 404);
       return { id: i.deploymentId, ...d };
     },
     CreateDeployment: (i) => {
@@ -31,14 +41,23 @@ export function apigwHandlers(model: FakeAwsModel): Record<string, Handler> {
       if (!a.body) fail('BadRequestException', "The REST API doesn't contain any methods");
       const id = model.id('dep');
       a.deployments[id] = { description: i.description };
-      if (i.stageName) a.stages[i.stageName] = { ...(a.stages[i.stageName] ?? { methodSettings: {}, tracingEnabled: false, tags: {} }), deploymentId: id };
+      if (i.stageName)
+        a.stages[i.stageName] = {
+          ...(a.stages[i.stageName] ?? { methodSettings: {}, tracingEnabled: false, tags: {} }),
+          deploymentId: id,
+        };
       return { id, description: i.description };
     },
     CreateStage: (i) => {
       const a = api(i.restApiId);
       if (a.stages[i.stageName]) fail('ConflictException', 'Stage already exists', 409);
       if (!a.deployments[i.deploymentId]) fail('BadRequestException', 'Invalid deployment identifier specified');
-      a.stages[i.stageName] = { deploymentId: i.deploymentId, methodSettings: {}, tracingEnabled: Boolean(i.tracingEnabled), tags: { ...i.tags } };
+      a.stages[i.stageName] = {
+        deploymentId: i.deploymentId,
+        methodSettings: {},
+        tracingEnabled: Boolean(i.tracingEnabled),
+        tags: { ...i.tags },
+      };
       return { stageName: i.stageName, ...a.stages[i.stageName] };
     },
     UpdateStage: (i) => {

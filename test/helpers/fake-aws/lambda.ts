@@ -6,12 +6,18 @@ import { allows, assumable } from './iam.js';
 /** Lambda: functions with configuration, code hash, tags, resource policy and asynchronous invocation settings. */
 export function lambdaHandlers(model: FakeAwsModel): Record<string, Handler> {
   const s = model.state;
-  const fn = (name: string) => s.functions[String(name).split(':').at(-1)!] ?? fail('ResourceNotFoundException', `Function not found: ${functionArn(name)}`, 404);
+  const fn = (name: string) =>
+    s.functions[String(name).split(':').at(-1)!] ??
+    fail('ResourceNotFoundException', `Function not found: ${functionArn(name)}`, 404);
   const sha = (zip: Uint8Array) => createHash('sha256').update(zip).digest('base64');
   // Lambda: a function is Pending after create and InProgress after an update, and refuses further updates meanwhile.
   const ready = (f: Any) => {
     if (f.config.State === 'Pending' || f.config.LastUpdateStatus === 'InProgress') {
-      fail('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${f.config.FunctionArn}`, 409);
+      fail(
+        'ResourceConflictException',
+        `The operation cannot be performed at this time. An update is in progress for resource: ${f.config.FunctionArn}`,
+        409,
+      );
     }
   };
   const settle = (f: Any, field: 'State' | 'LastUpdateStatus', busy: string, done: string) => {
@@ -33,10 +39,23 @@ export function lambdaHandlers(model: FakeAwsModel): Record<string, Handler> {
         model.propagation.lambda--;
         fail('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.');
       }
-      if (s.functions[i.FunctionName]) fail('ResourceConflictException', `Function already exist: ${i.FunctionName}`, 409);
-      if (!assumable(model.state, i.Role, 'lambda.amazonaws.com')) fail('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.');
+      if (s.functions[i.FunctionName])
+        fail('ResourceConflictException', `Function already exist: ${i.FunctionName}`, 409);
+      if (!assumable(model.state, i.Role, 'lambda.amazonaws.com'))
+        fail('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.');
       const { Code, Tags, FunctionName, Publish: _p, ...config } = i;
-      const f = { config: { FunctionName, FunctionArn: functionArn(FunctionName), ...config, CodeSha256: sha(Code.ZipFile), LastUpdateStatus: 'Successful' }, tags: Tags ?? {}, statements: [], settling: 0 };
+      const f = {
+        config: {
+          FunctionName,
+          FunctionArn: functionArn(FunctionName),
+          ...config,
+          CodeSha256: sha(Code.ZipFile),
+          LastUpdateStatus: 'Successful',
+        },
+        tags: Tags ?? {},
+        statements: [],
+        settling: 0,
+      };
       settle(f, 'State', 'Pending', 'Active');
       s.functions[FunctionName] = f;
       return f.config;
@@ -51,7 +70,8 @@ export function lambdaHandlers(model: FakeAwsModel): Record<string, Handler> {
     UpdateFunctionConfiguration: (i) => {
       const f = fn(i.FunctionName);
       ready(f);
-      if (i.Role && !assumable(model.state, i.Role, 'lambda.amazonaws.com')) fail('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.');
+      if (i.Role && !assumable(model.state, i.Role, 'lambda.amazonaws.com'))
+        fail('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.');
       const { FunctionName: _n, ...config } = i;
       Object.assign(f.config, config);
       settle(f, 'LastUpdateStatus', 'InProgress', 'Successful');
@@ -60,11 +80,19 @@ export function lambdaHandlers(model: FakeAwsModel): Record<string, Handler> {
     GetPolicy: (i) => {
       const f = fn(i.FunctionName);
       if (!f.statements.length) fail('ResourceNotFoundException', 'The resource you requested does not exist.', 404);
-      return { Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: f.statements }), RevisionId: 'r' };
+      return {
+        Policy: JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: f.statements }),
+        RevisionId: 'r',
+      };
     },
     AddPermission: (i) => {
       const f = fn(i.FunctionName);
-      if (f.statements.some((st) => st.Sid === i.StatementId)) fail('ResourceConflictException', `The statement id (${i.StatementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`, 409);
+      if (f.statements.some((st) => st.Sid === i.StatementId))
+        fail(
+          'ResourceConflictException',
+          `The statement id (${i.StatementId}) provided already exists. Please provide a new statement id, or remove the existing statement.`,
+          409,
+        );
       // Lambda stores the SourceArn and SourceAccount conditions with capitalised AWS: keys.
       const statement = {
         Sid: i.StatementId,
@@ -72,35 +100,64 @@ export function lambdaHandlers(model: FakeAwsModel): Record<string, Handler> {
         Principal: { Service: i.Principal },
         Action: i.Action,
         Resource: f.config.FunctionArn,
-        Condition: { ...(i.SourceAccount ? { StringEquals: { 'AWS:SourceAccount': i.SourceAccount } } : {}), ...(i.SourceArn ? { ArnLike: { 'AWS:SourceArn': i.SourceArn } } : {}) },
+        Condition: {
+          ...(i.SourceAccount ? { StringEquals: { 'AWS:SourceAccount': i.SourceAccount } } : {}),
+          ...(i.SourceArn ? { ArnLike: { 'AWS:SourceArn': i.SourceArn } } : {}),
+        },
       };
       f.statements.push(statement);
       return { Statement: JSON.stringify(statement) };
     },
     RemovePermission: (i) => {
       const f = fn(i.FunctionName);
-      if (!f.statements.some((st) => st.Sid === i.StatementId)) fail('ResourceNotFoundException', 'The resource you requested does not exist.', 404);
+      if (!f.statements.some((st) => st.Sid === i.StatementId))
+        fail('ResourceNotFoundException', 'The resource you requested does not exist.', 404);
       f.statements = f.statements.filter((st) => st.Sid !== i.StatementId);
     },
     GetFunctionEventInvokeConfig: (i) => {
       const f = fn(i.FunctionName);
-      return f.invokeConfig ? { FunctionArn: f.config.FunctionArn, ...f.invokeConfig } : fail('ResourceNotFoundException', `The function ${f.config.FunctionArn} doesn't have an EventInvokeConfig`, 404);
+      return f.invokeConfig
+        ? { FunctionArn: f.config.FunctionArn, ...f.invokeConfig }
+        : fail(
+            'ResourceNotFoundException',
+            `The function ${f.config.FunctionArn} doesn't have an EventInvokeConfig`,
+            404,
+          );
     },
     PutFunctionEventInvokeConfig: (i) => {
       const f = fn(i.FunctionName);
       const destination = i.DestinationConfig?.OnFailure?.Destination;
       // Lambda checks the execution role may deliver to the destination when the config is saved.
-      if (destination && !allows(model.state, f.config.Role, 'sqs:SendMessage', destination)) fail('InvalidParameterValueException', 'The provided execution role does not have permissions to call SendMessage on SQS');
+      if (destination && !allows(model.state, f.config.Role, 'sqs:SendMessage', destination))
+        fail(
+          'InvalidParameterValueException',
+          'The provided execution role does not have permissions to call SendMessage on SQS',
+        );
       const { FunctionName: _n, ...config } = i;
       f.invokeConfig = config;
       return { FunctionArn: f.config.FunctionArn, ...config };
     },
     DeleteFunctionEventInvokeConfig: (i) => {
       const f = fn(i.FunctionName);
-      if (!f.invokeConfig) fail('ResourceNotFoundException', `The function ${f.config.FunctionArn} doesn't have an EventInvokeConfig`, 404);
+      if (!f.invokeConfig)
+        fail(
+          'ResourceNotFoundException',
+          `The function ${f.config.FunctionArn} doesn't have an EventInvokeConfig`,
+          404,
+        );
       delete f.invokeConfig;
     },
-    ListFunctions: (i) => page(Object.values(s.functions).map((f) => ({ FunctionName: f.config.FunctionName, FunctionArn: f.config.FunctionArn })), i.Marker, i.MaxItems ?? 50, 'Functions', 'NextMarker'),
+    ListFunctions: (i) =>
+      page(
+        Object.values(s.functions).map((f) => ({
+          FunctionName: f.config.FunctionName,
+          FunctionArn: f.config.FunctionArn,
+        })),
+        i.Marker,
+        i.MaxItems ?? 50,
+        'Functions',
+        'NextMarker',
+      ),
     DeleteFunction: (i) => {
       fn(i.FunctionName);
       delete s.functions[i.FunctionName];
@@ -109,5 +166,7 @@ export function lambdaHandlers(model: FakeAwsModel): Record<string, Handler> {
 }
 
 export function functionArn(nameOrArn: string): string {
-  return String(nameOrArn).startsWith('arn:') ? String(nameOrArn) : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOrArn}`;
+  return String(nameOrArn).startsWith('arn:')
+    ? String(nameOrArn)
+    : `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${nameOrArn}`;
 }

@@ -47,7 +47,10 @@ export interface FakeAwsOptions {
 export function awsError(name: string, message = name, httpStatusCode = 400): Error {
   const error = new Error(message);
   error.name = name;
-  Object.assign(error, { $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode, attempts: 1 } });
+  Object.assign(error, {
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode, attempts: 1 },
+  });
   return error;
 }
 
@@ -57,20 +60,48 @@ export function isMutating(command: string): boolean {
 }
 
 export interface FakeState {
-  roles: Record<string, { trust: string; tags: Array<{ Key: string; Value: string }>; policies: Record<string, string> }>;
-  functions: Record<string, { config: Any; tags: Record<string, string>; statements: Any[]; invokeConfig?: Any; settling?: number }>;
+  roles: Record<
+    string,
+    { trust: string; tags: Array<{ Key: string; Value: string }>; policies: Record<string, string> }
+  >;
+  functions: Record<
+    string,
+    { config: Any; tags: Record<string, string>; statements: Any[]; invokeConfig?: Any; settling?: number }
+  >;
   machines: Record<string, Any>;
   logGroups: Record<string, { retentionInDays?: number; tags?: Record<string, string> }>;
   logPolicies: Record<string, string>;
   queues: Record<string, { attributes: Record<string, string>; tags: Record<string, string> }>;
   buses: Record<string, { tags: Array<{ Key: string; Value: string }> }>;
-  rules: Record<string, { pattern: string; state: string; description?: string; tags?: Any[]; targets: Record<string, Any> }>;
-  apis: Record<string, { name: string; tags: Record<string, string>; body: unknown; stages: Record<string, Any>; deployments: Record<string, { description?: string }> }>;
+  rules: Record<
+    string,
+    { pattern: string; state: string; description?: string; tags?: Any[]; targets: Record<string, Any> }
+  >;
+  apis: Record<
+    string,
+    {
+      name: string;
+      tags: Record<string, string>;
+      body: unknown;
+      stages: Record<string, Any>;
+      deployments: Record<string, { description?: string }>;
+    }
+  >;
 }
 
 export class FakeAwsModel {
   readonly calls: FakeCall[] = [];
-  state: FakeState = { roles: {}, functions: {}, machines: {}, logGroups: {}, logPolicies: {}, queues: {}, buses: {}, rules: {}, apis: {} };
+  state: FakeState = {
+    roles: {},
+    functions: {},
+    machines: {},
+    logGroups: {},
+    logPolicies: {},
+    queues: {},
+    buses: {},
+    rules: {},
+    apis: {},
+  };
   readonly handlers: Record<Service, Record<string, Handler>>;
   readonly settleReads: number;
   private readonly rounds: boolean;
@@ -140,14 +171,32 @@ export class FakeAwsModel {
     const functions = Object.fromEntries(
       Object.entries(this.state.functions).map(([name, f]) => {
         const { State: _s, LastUpdateStatus: _l, ...config } = f.config;
-        return [name, { config, tags: f.tags, statements: [...f.statements].sort((a, b) => String(a.Sid).localeCompare(String(b.Sid))), invokeConfig: f.invokeConfig }];
+        return [
+          name,
+          {
+            config,
+            tags: f.tags,
+            statements: [...f.statements].sort((a, b) => String(a.Sid).localeCompare(String(b.Sid))),
+            invokeConfig: f.invokeConfig,
+          },
+        ];
       }),
     );
     const apis = Object.values(this.state.apis).map((a) => ({
       name: a.name,
       tags: a.tags,
       body: a.body,
-      stages: Object.fromEntries(Object.entries(a.stages).map(([name, s]) => [name, { methodSettings: s.methodSettings, tracingEnabled: s.tracingEnabled, tags: s.tags, deployment: a.deployments[s.deploymentId]?.description }])),
+      stages: Object.fromEntries(
+        Object.entries(a.stages).map(([name, s]) => [
+          name,
+          {
+            methodSettings: s.methodSettings,
+            tracingEnabled: s.tracingEnabled,
+            tags: s.tags,
+            deployment: a.deployments[s.deploymentId]?.description,
+          },
+        ]),
+      ),
     }));
     return JSON.parse(JSON.stringify({ ...this.state, functions, apis }));
   }
@@ -172,7 +221,8 @@ export class FakeAwsModel {
         throw injected.error;
       }
       const handler = this.handlers[service][command];
-      if (!handler) throw new Error(`fake AWS: ${service} ${command} is not modelled (see test/helpers/fake-aws/README.md)`);
+      if (!handler)
+        throw new Error(`fake AWS: ${service} ${command} is not modelled (see test/helpers/fake-aws/README.md)`);
       return structuredClone(handler(structuredClone(input)) ?? {});
     } catch (error) {
       call.error = (error as Error).name;
@@ -207,17 +257,18 @@ export class FakeAwsModel {
 export function fakeClients(model: FakeAwsModel): AwsClients {
   const client = (service: Service) => ({
     config: { region: async () => REGION },
-    send: (command: { constructor: { name: string }; input: Any }) => model.handle(service, command.constructor.name.replace(/Command$/, ''), command.input),
+    send: (command: { constructor: { name: string }; input: Any }) =>
+      model.handle(service, command.constructor.name.replace(/Command$/, ''), command.input),
     destroy: () => {},
   });
-  return Object.fromEntries((['iam', 'lambda', 'sfn', 'events', 'sqs', 'logs', 'apigw', 'sts', 'tagging'] as const).map((s) => [s, client(s)])) as unknown as AwsClients;
+  return Object.fromEntries(
+    (['iam', 'lambda', 'sfn', 'events', 'sqs', 'logs', 'apigw', 'sts', 'tagging'] as const).map((s) => [s, client(s)]),
+  ) as unknown as AwsClients;
 }
 
 export function fail(name: string, message: string, status = 400): never {
   throw awsError(name, message, status);
 }
-
-
 
 /** List APIs page with an opaque token: here the index of the next item. */
 export function page<T>(items: T[], token: string | undefined, size: number, itemsKey: string, tokenKey: string): Any {

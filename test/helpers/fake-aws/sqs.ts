@@ -5,18 +5,32 @@ import { ACCOUNT, REGION, fail, page, type Any, type Handler } from './model.js'
 export function sqsHandlers(model: FakeAwsModel): Record<string, Handler> {
   const s = model.state;
   const url = (name: string) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`;
-  const queue = (u: string) => s.queues[String(u).split('/').at(-1)!] ?? fail('QueueDoesNotExist', 'The specified queue does not exist.');
+  const queue = (u: string) =>
+    s.queues[String(u).split('/').at(-1)!] ?? fail('QueueDoesNotExist', 'The specified queue does not exist.');
   return {
-    GetQueueUrl: (i) => (s.queues[i.QueueName] ? { QueueUrl: url(i.QueueName) } : fail('QueueDoesNotExist', 'The specified queue does not exist.')),
+    GetQueueUrl: (i) =>
+      s.queues[i.QueueName]
+        ? { QueueUrl: url(i.QueueName) }
+        : fail('QueueDoesNotExist', 'The specified queue does not exist.'),
     CreateQueue: (i) => {
       // SQS: a queue name cannot be reused for 60 seconds after DeleteQueue (here: the first attempt after a delete).
-      if (model.recentlyDeletedQueues.delete(i.QueueName)) fail('QueueDeletedRecently', 'You must wait 60 seconds after deleting a queue before you can create another with the same name.');
+      if (model.recentlyDeletedQueues.delete(i.QueueName))
+        fail(
+          'QueueDeletedRecently',
+          'You must wait 60 seconds after deleting a queue before you can create another with the same name.',
+        );
       const existing = s.queues[i.QueueName];
-      if (existing && JSON.stringify(existing.attributes) !== JSON.stringify({ ...i.Attributes })) fail('QueueNameExists', 'A queue already exists with the same name and a different value for attribute(s)');
+      if (existing && JSON.stringify(existing.attributes) !== JSON.stringify({ ...i.Attributes }))
+        fail('QueueNameExists', 'A queue already exists with the same name and a different value for attribute(s)');
       s.queues[i.QueueName] ??= { attributes: { ...i.Attributes }, tags: i.tags ?? {} };
       return { QueueUrl: url(i.QueueName) };
     },
-    GetQueueAttributes: (i) => ({ Attributes: { ...queue(i.QueueUrl).attributes, QueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${String(i.QueueUrl).split('/').at(-1)}` } }),
+    GetQueueAttributes: (i) => ({
+      Attributes: {
+        ...queue(i.QueueUrl).attributes,
+        QueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${String(i.QueueUrl).split('/').at(-1)}`,
+      },
+    }),
     SetQueueAttributes: (i) => void Object.assign(queue(i.QueueUrl).attributes, i.Attributes),
     ListQueueTags: (i) => ({ Tags: queue(i.QueueUrl).tags }),
     DeleteQueue: (i) => {

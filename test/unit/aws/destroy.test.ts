@@ -8,7 +8,9 @@ import { deploy, projects } from './support.js';
 const dirs = projects();
 afterAll(() => dirs.cleanup());
 
-async function deployed(mode: 'orchestration' | 'events'): Promise<{ fake: FakeAws; blueprint: Blueprint; ctx: () => AwsContext }> {
+async function deployed(
+  mode: 'orchestration' | 'events',
+): Promise<{ fake: FakeAws; blueprint: Blueprint; ctx: () => AwsContext }> {
   const dir = dirs.make(mode);
   const blueprint = loadBlueprint(dir);
   const fake = new FakeAws();
@@ -36,7 +38,17 @@ describe.each(['orchestration', 'events'] as const)('destroy --target aws (%s)',
     }
     expect(result.deleted.length).toBeGreaterThan(10);
     expect(result.skipped).toEqual([]);
-    const empty = { roles: {}, functions: {}, machines: {}, logGroups: {}, logPolicies: {}, queues: {}, buses: {}, rules: {}, apis: {} };
+    const empty = {
+      roles: {},
+      functions: {},
+      machines: {},
+      logGroups: {},
+      logPolicies: {},
+      queues: {},
+      buses: {},
+      rules: {},
+      apis: {},
+    };
     expect(fake.state).toEqual(empty);
     fake.reset();
     const again = await destroyAws(ctx(), blueprint);
@@ -56,14 +68,24 @@ describe('destroy --target aws leaves look-alikes alone', () => {
   it('does not delete untagged resources that only share fulfill names', async () => {
     const { fake, blueprint, ctx } = await deployed('orchestration');
     // Someone else's function and role with the same names, and another stage's tags on the state machine.
-    fake.state.functions['fulfill-shop-ci-calculate-fee']!.tags = {};
-    fake.state.logGroups['/aws/lambda/fulfill-shop-ci-calculate-fee']!.tags = {};
-    fake.state.roles['fulfill-shop-ci-api-role']!.tags = [];
-    const sm = Object.values(fake.state.machines)[0]!;
-    sm.tags = [{ key: 'fulfill:app', value: 'shop' }, { key: 'fulfill:stage', value: 'prod' }];
+    fake.state.functions['fulfill-shop-ci-calculate-fee'].tags = {};
+    fake.state.logGroups['/aws/lambda/fulfill-shop-ci-calculate-fee'].tags = {};
+    fake.state.roles['fulfill-shop-ci-api-role'].tags = [];
+    const sm = Object.values(fake.state.machines)[0];
+    sm.tags = [
+      { key: 'fulfill:app', value: 'shop' },
+      { key: 'fulfill:stage', value: 'prod' },
+    ];
     const result = await destroyAws(ctx(), blueprint);
-    expect(result.skipped.map((s) => s.resource).sort()).toEqual(['/aws/lambda/fulfill-shop-ci-calculate-fee', 'fulfill-shop-ci-api-role', 'fulfill-shop-ci-calculate-fee', 'fulfill-shop-ci-workflow']);
-    expect(new Set(result.skipped.map((s) => s.reason))).toEqual(new Set(['not tagged fulfill:app/fulfill:stage for this stage']));
+    expect(result.skipped.map((s) => s.resource).sort()).toEqual([
+      '/aws/lambda/fulfill-shop-ci-calculate-fee',
+      'fulfill-shop-ci-api-role',
+      'fulfill-shop-ci-calculate-fee',
+      'fulfill-shop-ci-workflow',
+    ]);
+    expect(new Set(result.skipped.map((s) => s.reason))).toEqual(
+      new Set(['not tagged fulfill:app/fulfill:stage for this stage']),
+    );
     expect(Object.keys(fake.state.functions)).toEqual(['fulfill-shop-ci-calculate-fee']);
     expect(Object.keys(fake.state.roles)).toEqual(['fulfill-shop-ci-api-role']);
     expect(Object.keys(fake.state.machines)).toHaveLength(1);

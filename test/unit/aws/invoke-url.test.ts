@@ -56,7 +56,7 @@ describe('send-order --target aws against an emulator', () => {
   it("deploy prints, and send-order posts to, the emulator's URL for the stage; --api-url overrides it", async () => {
     const fake = new FakeAws();
     const deployed = await deploy(fake, dir, { endpointUrl: EMULATOR });
-    const apiId = Object.keys(fake.state.apis)[0]!;
+    const apiId = Object.keys(fake.state.apis)[0];
     expect(deployed.endpoint).toBe(`${EMULATOR}/restapis/${apiId}/ci/_user_request_/orders`);
 
     const stage = await connectStage(dir, { clients: fake.clients, endpointUrl: EMULATOR });

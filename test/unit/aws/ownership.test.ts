@@ -129,12 +129,12 @@ describe('a mode switch leaves look-alikes alone', () => {
     const fake = new FakeAws();
     await deploy(fake, dir);
     // Someone took over three of the stage's resources (re-tagged, or replaced by hand under the same name).
-    fake.state.queues['fulfill-shop-ci-dlq']!.tags = { ...OTHER_STAGE };
-    fake.state.logGroups['/aws/events/fulfill-shop-ci-events']!.tags = {};
-    const policy = JSON.parse(fake.state.logPolicies['fulfill-shop-ci-events-to-logs']!) as {
+    fake.state.queues['fulfill-shop-ci-dlq'].tags = { ...OTHER_STAGE };
+    fake.state.logGroups['/aws/events/fulfill-shop-ci-events'].tags = {};
+    const policy = JSON.parse(fake.state.logPolicies['fulfill-shop-ci-events-to-logs']) as {
       Statement: Array<{ Resource: string }>;
     };
-    policy.Statement[0]!.Resource = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/events/other:*`;
+    policy.Statement[0].Resource = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/events/other:*`;
     fake.state.logPolicies['fulfill-shop-ci-events-to-logs'] = JSON.stringify(policy);
 
     const result = await deploy(fake, dir, { mode: 'orchestration' });
@@ -156,8 +156,8 @@ describe('a mode switch leaves look-alikes alone', () => {
     const dir = dirs.make('orchestration');
     const fake = new FakeAws();
     await deploy(fake, dir);
-    fake.state.roles['fulfill-shop-ci-states-role']!.tags = asList(OTHER_STAGE);
-    fake.state.logGroups['/aws/vendedlogs/states/fulfill-shop-ci-workflow']!.tags = {};
+    fake.state.roles['fulfill-shop-ci-states-role'].tags = asList(OTHER_STAGE);
+    fake.state.logGroups['/aws/vendedlogs/states/fulfill-shop-ci-workflow'].tags = {};
 
     const result = await deploy(fake, dir, { mode: 'events' });
     expect(fake.state.machines).toEqual({});

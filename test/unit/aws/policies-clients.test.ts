@@ -4,7 +4,12 @@ import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { readFileSync } from 'node:fs';
 import { createClients, USER_AGENT } from '../../../src/lib/aws/clients.js';
-import { deadLetterQueuePolicy, eventLogsResourcePolicy, roleSpecs, type PolicyDocument } from '../../../src/lib/aws/policies.js';
+import {
+  deadLetterQueuePolicy,
+  eventLogsResourcePolicy,
+  roleSpecs,
+  type PolicyDocument,
+} from '../../../src/lib/aws/policies.js';
 import { loadBlueprint } from '../../../src/lib/blueprint/blueprint.js';
 import { tempDir, templateProject } from '../../helpers/cli.js';
 
@@ -32,22 +37,31 @@ describe('generated IAM documents are least privilege', () => {
     }
   });
 
-  it.each(docs.filter(([name]) => name.endsWith('trust')))('%s: names one service principal, with an aws:SourceAccount condition', (_name, doc) => {
-    for (const statement of doc.Statement) {
-      expect(Object.keys(statement.Principal ?? {})).toEqual(['Service']);
-      expect(statement.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': ACCOUNT } });
-    }
-  });
+  it.each(docs.filter(([name]) => name.endsWith('trust')))(
+    '%s: names one service principal, with an aws:SourceAccount condition',
+    (_name, doc) => {
+      for (const statement of doc.Statement) {
+        expect(Object.keys(statement.Principal ?? {})).toEqual(['Service']);
+        expect(statement.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': ACCOUNT } });
+      }
+    },
+  );
 
-  it.each(docs.filter(([name]) => !name.endsWith('trust')))('%s: a "*" resource only for X-Ray and Step Functions log delivery', (_name, doc) => {
-    for (const statement of doc.Statement) {
-      if ([statement.Resource].flat().includes('*')) expect(['Tracing', 'LogDelivery']).toContain(statement.Sid);
-    }
-  });
+  it.each(docs.filter(([name]) => !name.endsWith('trust')))(
+    '%s: a "*" resource only for X-Ray and Step Functions log delivery',
+    (_name, doc) => {
+      for (const statement of doc.Statement) {
+        if ([statement.Resource].flat().includes('*')) expect(['Tracing', 'LogDelivery']).toContain(statement.Sid);
+      }
+    },
+  );
 
   it('resource policies for other services are scoped by aws:SourceArn', () => {
     for (const [name, doc] of docs.filter(([n]) => /queue|resource policy/.test(n))) {
-      expect({ name, condition: Object.values(doc.Statement[0]!.Condition ?? {}).map((c) => Object.keys(c)) }).toEqual({ name, condition: [['aws:SourceArn']] });
+      expect({ name, condition: Object.values(doc.Statement[0].Condition ?? {}).map((c) => Object.keys(c)) }).toEqual({
+        name,
+        condition: [['aws:SourceArn']],
+      });
     }
   });
 });
@@ -55,11 +69,17 @@ describe('generated IAM documents are least privilege', () => {
 describe('the AWS clients', () => {
   it('share region, endpoint, adaptive retries and the user agent', async () => {
     const clients = await createClients({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:4566' });
-    const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const version = (
+      JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
     expect(USER_AGENT).toBe(`fulfill/${version}`);
     for (const client of Object.values(clients)) {
       expect(await client.config.region()).toBe('eu-west-1');
-      const config = client.config as unknown as { maxAttempts: () => Promise<number>; retryStrategy: () => Promise<{ mode: string }>; customUserAgent?: unknown };
+      const config = client.config as unknown as {
+        maxAttempts: () => Promise<number>;
+        retryStrategy: () => Promise<{ mode: string }>;
+        customUserAgent?: unknown;
+      };
       expect((await config.retryStrategy()).mode).toBe('adaptive');
       expect(await config.maxAttempts()).toBe(6);
       expect(JSON.stringify(config.customUserAgent)).toContain(`fulfill/${version}`);
@@ -75,22 +95,48 @@ describe('the AWS clients', () => {
   // The shared configuration, with a request handler standing in for the network: AWS answers "throttled"
   // twice, then succeeds; the SDK retries by itself (the deployer has no retry loop of its own for this).
   it.each([
-    ['Step Functions (JSON 1.0)', 'sfn', 400, { 'content-type': 'application/x-amz-json-1.0' }, '{"__type":"ThrottlingException","message":"Rate exceeded"}', '{"stateMachines":[]}'],
-    ['Lambda (REST JSON)', 'lambda', 429, { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' }, '{"message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}', '{"Functions":[]}'],
+    [
+      'Step Functions (JSON 1.0)',
+      'sfn',
+      400,
+      { 'content-type': 'application/x-amz-json-1.0' },
+      '{"__type":"ThrottlingException","message":"Rate exceeded"}',
+      '{"stateMachines":[]}',
+    ],
+    [
+      'Lambda (REST JSON)',
+      'lambda',
+      429,
+      { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' },
+      '{"message":"Rate exceeded","Reason":"CallerRateLimitExceeded"}',
+      '{"Functions":[]}',
+    ],
   ] as const)('%s: throttling is retried by the SDK', async (_name, service, status, headers, throttled, ok) => {
     let attempts = 0;
     const requestHandler = {
       handle: async () => {
         attempts++;
         const fail = attempts < 3;
-        return { response: { statusCode: fail ? status : 200, headers: fail ? headers : { 'content-type': headers['content-type'] }, body: Readable.from([Buffer.from(fail ? throttled : ok)]) } };
+        return {
+          response: {
+            statusCode: fail ? status : 200,
+            headers: fail ? headers : { 'content-type': headers['content-type'] },
+            body: Readable.from([Buffer.from(fail ? throttled : ok)]),
+          },
+        };
       },
     };
-    const clients = await createClients({ region: 'eu-west-1' }, { requestHandler, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const clients = await createClients(
+      { region: 'eu-west-1' },
+      { requestHandler, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } },
+    );
     // The SDK's back-off waits real seconds: let fake timers pass them.
     jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
     try {
-      const sent = service === 'sfn' ? clients.sfn.send(new ListStateMachinesCommand({})) : clients.lambda.send(new ListFunctionsCommand({}));
+      const sent =
+        service === 'sfn'
+          ? clients.sfn.send(new ListStateMachinesCommand({}))
+          : clients.lambda.send(new ListFunctionsCommand({}));
       let settled = false;
       void sent.finally(() => (settled = true)).catch(() => {});
       // Real I/O (config files) and fake time interleave: turn the event loop, then move the clock.

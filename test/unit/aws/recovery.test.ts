@@ -21,35 +21,43 @@ for (const mode of ['orchestration', 'events'] as const) {
   const dir = dirs.make(mode);
   const fake = new FakeAws();
   await deploy(fake, dir);
-  recorded[mode] = { dir, state: fake.snapshot(), table: fake.mutatingCalls().map((c, i) => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]) };
+  recorded[mode] = {
+    dir,
+    state: fake.snapshot(),
+    table: fake.mutatingCalls().map((c, i) => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]),
+  };
 }
 
-describe.each(['orchestration', 'events'] as const)('a first deploy (%s) that fails at one call converges when re-run', (mode) => {
-  const { dir, state, table } = recorded[mode];
+describe.each(['orchestration', 'events'] as const)(
+  'a first deploy (%s) that fails at one call converges when re-run',
+  (mode) => {
+    const { dir, state, table } = recorded[mode];
 
-  it('has a table of every mutating call', () => {
-    expect(table.length).toBeGreaterThan(mode === 'events' ? 60 : 30);
-  });
+    it('has a table of every mutating call', () => {
+      expect(table.length).toBeGreaterThan(mode === 'events' ? 60 : 30);
+    });
 
-  it.each(table)('call %i (%s) fails once', async (k, call) => {
-    const fake = new FakeAws();
-    fake.failAt(k);
-    const failed = await deploy(fake, dir).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(failed).toBeInstanceOf(UserError);
-    const error = failed as UserError;
-    expect(error.message).toMatch(/^AWS \w+ \w+: ServiceUnavailableException: injected fault\. (Nothing was changed|\d+ changes? (was|were) made before the failure)/);
-    expect(error.suggestions.at(-1)).toMatch(/again: it converges/);
-    const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
-    expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
+    it.each(table)('call %i (%s) fails once', async (k, call) => {
+      const fake = new FakeAws();
+      fake.failAt(k);
+      const failed = await deploy(fake, dir).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failed).toBeInstanceOf(UserError);
+      const error = failed as UserError;
+      expect(error.message).toMatch(
+        /^AWS \w+ \w+: ServiceUnavailableException: injected fault\. (Nothing was changed|\d+ changes? (was|were) made before the failure)/,
+      );
+      expect(error.suggestions.at(-1)).toMatch(/again: it converges/);
+      const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
+      expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
 
-    await deploy(fake, dir);
-    expect(fake.snapshot()).toEqual(state);
-    fake.reset();
-    await deploy(fake, dir);
-    expect(writes(fake)).toEqual([]);
-  });
-});
-
+      await deploy(fake, dir);
+      expect(fake.snapshot()).toEqual(state);
+      fake.reset();
+      await deploy(fake, dir);
+      expect(writes(fake)).toEqual([]);
+    });
+  },
+);

@@ -33,7 +33,10 @@ export function projects() {
 // across the many deploys of a project in a test file.
 const bundleCache = new Map<string, Promise<HandlerBundle[]>>();
 const cachedBundles: typeof bundleHandlers = (projectDir, handlers, mode) => {
-  const key = createHash('sha256').update(`${projectDir}\0${mode}`).update(handlers.map((h) => `${h.name}\0${readFileSync(h.entry, 'utf8')}`).join('\0')).digest('hex');
+  const key = createHash('sha256')
+    .update(`${projectDir}\0${mode}`)
+    .update(handlers.map((h) => `${h.name}\0${readFileSync(h.entry, 'utf8')}`).join('\0'))
+    .digest('hex');
   if (!bundleCache.has(key)) bundleCache.set(key, bundleHandlers(projectDir, handlers, mode));
   return bundleCache.get(key)!;
 };
@@ -41,17 +44,29 @@ const cachedBundles: typeof bundleHandlers = (projectDir, handlers, mode) => {
 // Loading a blueprint validates the ASL (asl-validator: ~90 ms): reuse it while the project files are unchanged.
 const blueprintCache = new Map<string, Blueprint>();
 function blueprintOf(dir: string, mode: Mode | undefined): Blueprint {
-  const files = ['fulfill.config.json', 'workflow.asl.json', 'events.json'].map((f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : ''));
+  const files = ['fulfill.config.json', 'workflow.asl.json', 'events.json'].map((f) =>
+    existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '',
+  );
   const key = [dir, mode ?? '', ...files, ...readdirSync(join(dir, 'handlers'))].join('\0');
   if (!blueprintCache.has(key)) blueprintCache.set(key, loadBlueprint(dir, mode ? { mode } : {}));
   return blueprintCache.get(key)!;
 }
 
 /** Deploys like the command does (all steps in order), against the fake, with no real waiting. */
-export async function deploy(fake: FakeAws, dir: string, options: AwsDeployOptions & { mode?: Mode } = {}): Promise<DeployResult> {
+export async function deploy(
+  fake: FakeAws,
+  dir: string,
+  options: AwsDeployOptions & { mode?: Mode } = {},
+): Promise<DeployResult> {
   const { mode, ...rest } = options;
   const blueprint = blueprintOf(dir, mode);
-  const { steps, result } = awsDeploySteps(blueprint, { clients: fake.clients, sleep: async () => {}, waiter: { minDelay: 0.001, maxDelay: 0.002, maxWaitTime: 5 }, bundle: cachedBundles, ...rest });
+  const { steps, result } = awsDeploySteps(blueprint, {
+    clients: fake.clients,
+    sleep: async () => {},
+    waiter: { minDelay: 0.001, maxDelay: 0.002, maxWaitTime: 5 },
+    bundle: cachedBundles,
+    ...rest,
+  });
   for (const step of steps) await step.run();
   return result();
 }
@@ -73,12 +88,28 @@ export function changed(result: DeployResult): string[] {
 /** What a recorded call acts on (role, function, log group, rule, ...), without the stage prefix. */
 export function targetOf(call: FakeCall): string {
   const i = call.input;
-  const name = i.RoleName ?? i.FunctionName ?? i.logGroupName ?? i.policyName ?? i.QueueName ?? i.Rule ?? i.Name ?? i.name ?? i.stageName ?? i.QueueUrl?.split('/').at(-1) ?? i.restApiId ?? '';
+  const name =
+    i.RoleName ??
+    i.FunctionName ??
+    i.logGroupName ??
+    i.policyName ??
+    i.QueueName ??
+    i.Rule ??
+    i.Name ??
+    i.name ??
+    i.stageName ??
+    i.QueueUrl?.split('/').at(-1) ??
+    i.restApiId ??
+    '';
   return String(name).replace(/^fulfill-shop-ci-/, '');
 }
 
 /** Destroys the project's stage like the command does, against the fake. */
-export async function destroy(fake: FakeAws, dir: string, options: { keepLogs?: boolean } = {}): Promise<DestroyResult> {
+export async function destroy(
+  fake: FakeAws,
+  dir: string,
+  options: { keepLogs?: boolean } = {},
+): Promise<DestroyResult> {
   const blueprint = blueprintOf(dir, undefined);
   return destroyAws(awsContext(fake.clients, blueprint.names, ACCOUNT, { sleep: async () => {} }), blueprint, options);
 }
@@ -88,7 +119,11 @@ export async function destroy(fake: FakeAws, dir: string, options: { keepLogs?: 
  * cannot be tagged) that grant on the stage's event log group.
  */
 export function ownedByStage(fake: FakeAws): string[] {
-  const tagged = taggedResources(fake).filter((r) => r.tags['fulfill:app'] === 'shop' && r.tags['fulfill:stage'] === 'ci').map((r) => r.arn);
-  const policies = Object.entries(fake.state.logPolicies).filter(([, doc]) => doc.includes(':log-group:/aws/events/fulfill-shop-ci-events:')).map(([name]) => name);
+  const tagged = taggedResources(fake)
+    .filter((r) => r.tags['fulfill:app'] === 'shop' && r.tags['fulfill:stage'] === 'ci')
+    .map((r) => r.arn);
+  const policies = Object.entries(fake.state.logPolicies)
+    .filter(([, doc]) => doc.includes(':log-group:/aws/events/fulfill-shop-ci-events:'))
+    .map(([name]) => name);
   return [...tagged, ...policies].sort();
 }

@@ -16,7 +16,13 @@ const model = (rateLimit: number, burstLimit: number): ApiModel => ({
 describe('the local API throttles like an API Gateway stage', () => {
   it('lets a burst through, answers 429 with API Gateway’s body, and refills at the rate', async () => {
     let now = 1_000_000;
-    const api = new LocalApi(model(2, 3), 'test', () => ({}), undefined, () => now);
+    const api = new LocalApi(
+      model(2, 3),
+      'test',
+      () => ({}),
+      undefined,
+      () => now,
+    );
     // OPTIONS needs no integration: each request is only the throttle decision.
     const ask = async () => (await api.handle({ method: 'OPTIONS', path: '/orders', throttle: true })).statusCode;
     expect([await ask(), await ask(), await ask()]).toEqual([200, 200, 200]);
@@ -30,16 +36,30 @@ describe('the local API throttles like an API Gateway stage', () => {
   });
 
   it('does not throttle in-process callers (send-order, the bench)', async () => {
-    const api = new LocalApi(model(1, 1), 'test', () => ({}), undefined, () => 0);
+    const api = new LocalApi(
+      model(1, 1),
+      'test',
+      () => ({}),
+      undefined,
+      () => 0,
+    );
     for (let i = 0; i < 5; i++) expect((await api.handle({ method: 'OPTIONS', path: '/orders' })).statusCode).toBe(200);
   });
 
-  it.each([['text/plain'], ['application/xml'], ['multipart/form-data; boundary=x']])('refuses %s with 415', async (type) => {
-    const api = new LocalApi(model(50, 100), 'test', () => ({}));
-    const response = await api.handle({ method: 'POST', path: '/orders', body: '{}', headers: { 'Content-Type': type } });
-    expect(response.statusCode).toBe(415);
-    expect(JSON.parse(response.body)).toEqual({ message: 'Unsupported Media Type' });
-  });
+  it.each([['text/plain'], ['application/xml'], ['multipart/form-data; boundary=x']])(
+    'refuses %s with 415',
+    async (type) => {
+      const api = new LocalApi(model(50, 100), 'test', () => ({}));
+      const response = await api.handle({
+        method: 'POST',
+        path: '/orders',
+        body: '{}',
+        headers: { 'Content-Type': type },
+      });
+      expect(response.statusCode).toBe(415);
+      expect(JSON.parse(response.body)).toEqual({ message: 'Unsupported Media Type' });
+    },
+  );
 
   it('takes application/json with a charset, and no content type, as JSON', async () => {
     const api = new LocalApi(model(50, 100), 'test', () => ({}));

@@ -31,8 +31,15 @@ describe('event-ruler conformance: patterns PutRule accepts or refuses', () => {
 
 describe('the conformance table', () => {
   it('cites a test class and method for every case', () => {
-    const classes = ['RulerTest', 'MachineTest', 'ACMachineTest', 'GenericMachineTest', 'AnythingButSharedDeleteTest',
-      'JsonRuleCompilerTest', 'CIDRTest'];
+    const classes = [
+      'RulerTest',
+      'MachineTest',
+      'ACMachineTest',
+      'GenericMachineTest',
+      'AnythingButSharedDeleteTest',
+      'JsonRuleCompilerTest',
+      'CIDRTest',
+    ];
     const cited = new RegExp(`^(${classes.join('|')})\\.\\w+|^EventBridge User Guide`);
     for (const c of eventRulerCases) expect(c.source).toMatch(cited);
   });

@@ -18,7 +18,11 @@ export const guideEvent = {
 export const guidePaths = { timestamp: '$.time', instance: '$.detail.instance-id', state: '$.detail.state' };
 
 /** The guide's outputs name a rule "example" in us-east-2. */
-export const guideRule = { ruleName: 'example', ruleArn: 'arn:aws:events:us-east-2:123456789012:rule/example', ingestionTime: '2015-11-11T21:29:55Z' };
+export const guideRule = {
+  ruleName: 'example',
+  ruleArn: 'arn:aws:events:us-east-2:123456789012:rule/example',
+  ingestionTime: '2015-11-11T21:29:55Z',
+};
 
 export interface TransformCase {
   /** The guide's row description, or the predefined variable. */
@@ -34,17 +38,36 @@ export interface TransformCase {
 
 /** <aws.events.event>: the event without detail (the guide: "original event payload ... without the detail field"). */
 const eventWithoutDetail = {
-  version: '0', id: guideEvent.id, detailType: 'EC2 Instance State-change Notification', source: 'aws.ec2', account: '123456789012',
-  time: guideRule.ingestionTime, region: 'us-east-1', resources: guideEvent.resources,
+  version: '0',
+  id: guideEvent.id,
+  detailType: 'EC2 Instance State-change Notification',
+  source: 'aws.ec2',
+  account: '123456789012',
+  time: guideRule.ingestionTime,
+  region: 'us-east-1',
+  resources: guideEvent.resources,
 };
 
 export const inputTransformCases: readonly TransformCase[] = [
-  { row: 'Simple string', template: '"instance <instance> is in <state>"', text: '"instance i-0123456789 is in RUNNING"' },
-  { row: 'String with escaped quotes', template: '"instance \\"<instance>\\" is in <state>"', text: '"instance \\"i-0123456789\\" is in RUNNING"' },
-  { row: 'Simple JSON', template: '{\n  "instance" : <instance>,\n  "state": <state>\n}', json: { instance: 'i-0123456789', state: 'RUNNING' } },
+  {
+    row: 'Simple string',
+    template: '"instance <instance> is in <state>"',
+    text: '"instance i-0123456789 is in RUNNING"',
+  },
+  {
+    row: 'String with escaped quotes',
+    template: '"instance \\"<instance>\\" is in <state>"',
+    text: '"instance \\"i-0123456789\\" is in RUNNING"',
+  },
+  {
+    row: 'Simple JSON',
+    template: '{\n  "instance" : <instance>,\n  "state": <state>\n}',
+    json: { instance: 'i-0123456789', state: 'RUNNING' },
+  },
   {
     row: 'JSON with strings and variables',
-    template: '{\n "instance" : <instance>,\n "state": "<state>",\n "instanceStatus": "instance \\"<instance>\\" is in <state>"\n}',
+    template:
+      '{\n "instance" : <instance>,\n "state": "<state>",\n "instanceStatus": "instance \\"<instance>\\" is in <state>"\n}',
     json: { instance: 'i-0123456789', state: 'RUNNING', instanceStatus: 'instance "i-0123456789" is in RUNNING' },
   },
   {
@@ -54,10 +77,21 @@ export const inputTransformCases: readonly TransformCase[] = [
   },
   {
     row: 'Including reserved variables in JSON',
-    template: '{\n  "instance" : <instance>,\n  "state": <state>,\n  "ruleArn" : <aws.events.rule-arn>,\n  "ruleName" : <aws.events.rule-name>,\n  "originalEvent" : <aws.events.event>\n}',
-    json: { instance: 'i-0123456789', state: 'RUNNING', ruleArn: guideRule.ruleArn, ruleName: 'example', originalEvent: eventWithoutDetail },
+    template:
+      '{\n  "instance" : <instance>,\n  "state": <state>,\n  "ruleArn" : <aws.events.rule-arn>,\n  "ruleName" : <aws.events.rule-name>,\n  "originalEvent" : <aws.events.event>\n}',
+    json: {
+      instance: 'i-0123456789',
+      state: 'RUNNING',
+      ruleArn: guideRule.ruleArn,
+      ruleName: 'example',
+      originalEvent: eventWithoutDetail,
+    },
   },
-  { row: 'Including reserved variables in a string', template: '"<aws.events.rule-name> triggered"', text: '"example triggered"' },
+  {
+    row: 'Including reserved variables in a string',
+    template: '"<aws.events.rule-name> triggered"',
+    text: '"example triggered"',
+  },
   {
     row: 'Amazon CloudWatch log group',
     template: '{\n  "timestamp" : <timestamp>,\n  "message": "instance \\"<instance>\\" is in <state>"\n}',
@@ -67,7 +101,11 @@ export const inputTransformCases: readonly TransformCase[] = [
   // Predefined variables.
   { row: 'aws.events.rule-arn', template: '{"arn": <aws.events.rule-arn>}', json: { arn: guideRule.ruleArn } },
   { row: 'aws.events.rule-name', template: '"rule <aws.events.rule-name>"', text: '"rule example"' },
-  { row: 'aws.events.event.ingestion-time', template: '{"at": <aws.events.event.ingestion-time>}', json: { at: guideRule.ingestionTime } },
+  {
+    row: 'aws.events.event.ingestion-time',
+    template: '{"at": <aws.events.event.ingestion-time>}',
+    json: { at: guideRule.ingestionTime },
+  },
   { row: 'aws.events.event', template: '{"e": <aws.events.event>}', json: { e: eventWithoutDetail } },
   { row: 'aws.events.event.json', template: '{"e": <aws.events.event.json>}', json: { e: guideEvent } },
 ];

@@ -19,12 +19,22 @@ describe('input transformer conformance: the User Guide examples and predefined 
 
   it('covers every row of the guide table and every predefined variable', () => {
     const rows = inputTransformCases.map((c) => c.row);
-    expect(rows).toEqual(expect.arrayContaining([
-      'Simple string', 'String with escaped quotes', 'Simple JSON', 'JSON with strings and variables',
-      'JSON with a mix of variables and static information', 'Including reserved variables in JSON',
-      'Including reserved variables in a string', 'Amazon CloudWatch log group',
-      'aws.events.rule-arn', 'aws.events.rule-name', 'aws.events.event.ingestion-time', 'aws.events.event',
-      'aws.events.event.json',
-    ]));
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        'Simple string',
+        'String with escaped quotes',
+        'Simple JSON',
+        'JSON with strings and variables',
+        'JSON with a mix of variables and static information',
+        'Including reserved variables in JSON',
+        'Including reserved variables in a string',
+        'Amazon CloudWatch log group',
+        'aws.events.rule-arn',
+        'aws.events.rule-name',
+        'aws.events.event.ingestion-time',
+        'aws.events.event',
+        'aws.events.event.json',
+      ]),
+    );
   });
 });
