@@ -124,7 +124,8 @@ function render(diagram: GraphResult, format: string): string | Buffer {
   if (format === 'dot') return renderDot(diagram);
   if (format === 'mermaid') return renderMermaid(diagram);
   const dot = spawnSync('dot', [`-T${format}`], { input: renderDot(diagram), maxBuffer: 64 * 1024 * 1024 });
-  if ((dot.error)?.code === 'ENOENT') {
+  const spawnError: NodeJS.ErrnoException | undefined = dot.error;
+  if (spawnError?.code === 'ENOENT') {
     throw new UserError(
       `--format ${format} needs Graphviz's "dot" on PATH: install graphviz (apt-get install graphviz, brew install graphviz)`,
       [
