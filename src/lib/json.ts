@@ -41,3 +41,19 @@ export function canonical(value: unknown): string {
 function firstLine(text: string): string {
   return text.split('\n')[0].trim();
 }
+
+/**
+ * A value rendered as text: a string unchanged, an object (or array) as JSON, anything else as `String()` makes
+ * of it. Where `String()` would say "[object Object]", this shows what is there.
+ */
+export function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object') {
+    try {
+      return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
+}

@@ -14,6 +14,7 @@
 // Java number formatting (a double renders as 1.7E9 on AWS and 1700000000 here: both are JSON), and
 // Velocity 1.7's "#set with a null right-hand side keeps the old value" (velocityjs assigns the null).
 import { Compile, parse, type render } from 'velocityjs';
+import { text } from '../json.js';
 
 export interface ApiRequest {
   body: string;
@@ -188,7 +189,7 @@ export function jsonPath(root: unknown, path: string): unknown {
       const index = Number(m[2]);
       current = Array.isArray(current) ? current[index < 0 ? current.length + index : index] : undefined;
     } else {
-      const key = (m[1] ?? m[3] ?? m[4]);
+      const key = m[1] ?? m[3] ?? m[4];
       // Own properties only: `$.constructor` must not reach Object.prototype.
       current =
         !Array.isArray(current) && Object.hasOwn(current, key) ? (current as Record<string, unknown>)[key] : undefined;
@@ -204,7 +205,7 @@ function utilVariable() {
     escapeJavaScript: (value: unknown) => escapeJavaScript(value),
     parseJson: (text: unknown) => {
       try {
-        return JSON.parse(javaString(text));
+        return JSON.parse(javaString(text)) as unknown;
       } catch (error) {
         throw new TemplateFunctionError(`$util.parseJson: not JSON (${(error as Error).message})`);
       }
@@ -271,7 +272,7 @@ function javaString(value: unknown): string {
     return `{${Object.entries(value)
       .map(([k, v]) => `${k}=${javaString(v)}`)
       .join(', ')}}`;
-  return String(value);
+  return text(value);
 }
 
 // -------------------------------------------------------------------------------------------------- $context

@@ -8,6 +8,7 @@
 import { matchesPattern, type EventPattern } from '../events/pattern.js';
 import type { EventFlow } from './event-flow.js';
 import { eventSource } from './functions.js';
+import { text } from '../json.js';
 
 export const API_NODE = 'publisher:api';
 
@@ -142,7 +143,8 @@ export function fanOutWidth(producer: Producer, patterns: readonly EventPattern[
 /** Beyond this many candidate events the answer is `undecided` (it never is for flows of a realistic size). */
 const MAX_CANDIDATES = 50_000;
 const ABSENT = Symbol('absent');
-type Candidate = unknown | typeof ABSENT;
+/** A value to try at a path, or ABSENT (leave the path out); `unknown` already includes the symbol. */
+type Candidate = unknown;
 
 /**
  * Enumerates events of the producer (its envelope, and details satisfying what it declares), built from the values
@@ -197,7 +199,7 @@ function collectLeaves(
       const path = [...base, key];
       const id = JSON.stringify(path);
       const leaf = out.get(id) ?? { path, values: [] };
-      leaf.values.push(...value);
+      leaf.values.push(...(value as unknown[]));
       out.set(id, leaf);
     } else if (value && typeof value === 'object') {
       collectLeaves(value as EventPattern, [...base, key], out);
@@ -228,10 +230,16 @@ function candidatesFor(matchValues: readonly unknown[]): Candidate[] {
           : undefined;
     switch (op) {
       case 'prefix':
-        if (text !== undefined) (out.push(text, `${text}-x`, text.toUpperCase()), prefixes.push(text));
+        if (text !== undefined) {
+          out.push(text, `${text}-x`, text.toUpperCase());
+          prefixes.push(text);
+        }
         break;
       case 'suffix':
-        if (text !== undefined) (out.push(text, `x-${text}`, text.toUpperCase()), suffixes.push(text));
+        if (text !== undefined) {
+          out.push(text, `x-${text}`, text.toUpperCase());
+          suffixes.push(text);
+        }
         break;
       case 'equals-ignore-case':
         if (text !== undefined) out.push(text, text.toUpperCase(), text.toLowerCase());
@@ -308,7 +316,7 @@ function describeMatchers(values: readonly unknown[]): string {
     const [op, arg] = Object.entries(m as Record<string, unknown>)[0] ?? ['', ''];
     if (op === 'exists') return arg ? 'exists' : 'absent';
     if (op === 'anything-but')
-      return `not ${Array.isArray(arg) ? arg.join('|') : typeof arg === 'object' ? JSON.stringify(arg) : String(arg)}`;
+      return `not ${Array.isArray(arg) ? arg.join('|') : typeof arg === 'object' ? JSON.stringify(arg) : text(arg)}`;
     if (op === 'numeric') return (arg as unknown[]).join(' ');
     return `${op} ${typeof arg === 'string' ? arg : JSON.stringify(arg)}`;
   });

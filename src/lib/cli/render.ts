@@ -2,6 +2,7 @@ import type { LogEntry } from '../logs/entry.js';
 import { causeMessage, type OrderOutcome } from '../order/outcome.js';
 import type { DeployResult } from '../deploy/result.js';
 import { paint } from './style.js';
+import { text } from '../json.js';
 
 const money = (amount: number | null, currency: string | null | undefined) =>
   amount === null ? '-' : `${amount.toFixed(2)} ${currency ?? ''}`.trim();
@@ -37,10 +38,10 @@ export function renderOutcome(o: OrderOutcome): string {
 export function renderLogEntry(e: LogEntry): string {
   const d = e.details ?? {};
   let extra = '';
-  if (typeof d.error === 'string') extra = `${d.error}${d.cause ? `: ${shorten(causeMessage(String(d.cause)))}` : ''}`;
+  if (typeof d.error === 'string') extra = `${d.error}${d.cause ? `: ${shorten(causeMessage(text(d.cause)))}` : ''}`;
   else if (Array.isArray(d.rules)) extra = d.rules.length ? `-> ${d.rules.join(', ')}` : '(no rule matched)';
   else if (d.rule)
-    extra = `rule ${d.rule} -> ${d.target}${d.attempt && Number(d.attempt) > 1 ? ` (attempt ${d.attempt})` : ''}`;
+    extra = `rule ${text(d.rule)} -> ${text(d.target)}${d.attempt && Number(d.attempt) > 1 ? ` (attempt ${text(d.attempt)})` : ''}`;
   else if (typeof d.message === 'string') extra = shorten(d.message);
   else if (typeof d.status === 'string' || typeof d.statusCode === 'number') extra = String(d.status ?? d.statusCode);
   else if (typeof d.integration === 'string') extra = `-> ${d.integration}`;

@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { text } from '../json.js';
 
 export interface RecordedCall {
   /** The function whose environment made the call (one endpoint per function). */
@@ -75,7 +76,7 @@ async function record(
   const target = req.headers['x-amz-target'];
   const path = (req.url ?? '/').split('?')[0];
   let operation: string;
-  let params: Record<string, unknown> = {};
+  let params: Record<string, unknown>;
   let protocol: 'json' | 'query' | 'rest';
   if (typeof target === 'string') {
     protocol = 'json';
@@ -116,9 +117,9 @@ async function record(
 
 /** `{}` satisfies most clients; SQS's checks the MD5 of what it sent, so its sends get one. */
 function minimalResult(service: string, operation: string, params: Record<string, unknown>): Record<string, unknown> {
-  const md5 = (text: unknown) =>
+  const md5 = (body: unknown) =>
     createHash('md5')
-      .update(String(text ?? ''))
+      .update(text(body ?? ''))
       .digest('hex');
   if (service === 'sqs' && operation === 'SendMessage')
     return { MessageId: randomUUID(), MD5OfMessageBody: md5(params.MessageBody) };
@@ -157,7 +158,7 @@ function iamAction(service: string, operation: string): string {
 }
 
 function resourceOf(service: string, region: string, account: string, params: Record<string, unknown>): string {
-  const text = (key: string) => (typeof params[key] === 'string' ? (params[key]) : undefined);
+  const text = (key: string) => (typeof params[key] === 'string' ? params[key] : undefined);
   const arnOr = (value: string | undefined, build: (name: string) => string) =>
     value === undefined ? '*' : value.startsWith('arn:') ? value : build(value);
   switch (service) {

@@ -12,6 +12,7 @@ import type { LocalLambda } from './lambda.js';
 import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
 import type { ExecutionRecord, LocalStore } from './store.js';
+import { text } from '../json.js';
 
 export interface PutEventsRequestEntry {
   Source?: string;
@@ -395,7 +396,7 @@ export class LocalEventBus {
       succeeded ? 'SUCCEEDED' : 'FAILED',
       event.detail,
       at,
-      failed ? { Error: String(error?.Error ?? event['detail-type']), Cause: String(error?.Cause ?? '') } : undefined,
+      failed ? { Error: text(error?.Error ?? event['detail-type']), Cause: text(error?.Cause ?? '') } : undefined,
       event['detail-type'],
     );
     return true;
@@ -512,7 +513,10 @@ export class LocalEventBus {
       return;
     }
     try {
-      send(200, this.putEvents(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+      send(
+        200,
+        this.putEvents(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: PutEventsRequestEntry[] }),
+      );
     } catch (error) {
       const e = error as LocalServiceError;
       send(e.$metadata?.httpStatusCode ?? 500, { __type: e.name ?? 'InternalException', message: e.message });

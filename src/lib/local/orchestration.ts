@@ -9,6 +9,7 @@ import type { LocalLambda } from './lambda.js';
 import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
 import type { ExecutionRecord, LocalStore } from './store.js';
+import { text } from '../json.js';
 
 export interface StartExecutionRequest {
   stateMachineArn: string;
@@ -128,8 +129,7 @@ export class LocalStepFunctions {
     let stopped = false;
     const history = (async () => {
       for await (let event of execution.eventLogs as AsyncGenerator<LibEvent>) {
-        if (event.type === 'ExecutionFailed')
-          failure = { Error: String(event.Error), Cause: String(event.Cause ?? '') };
+        if (event.type === 'ExecutionFailed') failure = { Error: String(event.Error), Cause: text(event.Cause ?? '') };
         latest = latestState(latest, event);
         // Stopped by the guard: the history ends with ExecutionFailed naming the loop, as on AWS.
         // Events the engine queued before it saw the abort are past the limit: only the final one is recorded.
@@ -255,7 +255,7 @@ export class LocalStepFunctions {
       case 'ExecutionFailed':
         this.recorder.record(orderId, 'execution', 'ExecutionFailed', {
           timestamp,
-          details: { error: event.Error, cause: String(event.Cause ?? '') },
+          details: { error: event.Error, cause: text(event.Cause ?? '') },
         });
         return;
       case 'ExecutionAborted':

@@ -7,6 +7,7 @@ import type { LogEntry, LogFilter, LogSource } from '../logs/entry.js';
 import { buildOutcome, type OrderOutcome, type OutcomeStatus } from '../order/outcome.js';
 import { StateError, stateErrorFrom } from './state-error.js';
 import { STATE_DIR } from '../project/state.js';
+import { text } from '../json.js';
 /** Bumped when the tables change incompatibly; an older database then asks for `fulfill deploy`. */
 const SCHEMA_VERSION = 1;
 /** An owner whose heartbeat is older than this is gone even if its pid was reused by another process. */
@@ -413,7 +414,7 @@ export class LocalStore {
   // ---- log ----
 
   appendLog(entries: LogEntry | readonly LogEntry[], executionId?: (entry: LogEntry) => number | undefined): void {
-    const list = Array.isArray(entries) ? entries : [entries as LogEntry];
+    const list = isList(entries) ? entries : [entries];
     if (list.length === 0) return;
     this.defer(() => {
       const insert = this.stmt(
@@ -654,7 +655,7 @@ export class LocalStore {
         execution.id,
         execution.orderId,
         now,
-        String(delivery.rule ?? '(not routed)'),
+        text(delivery.rule ?? '(not routed)'),
         '-',
         0,
         'Interrupted',
@@ -788,7 +789,7 @@ export class LocalStore {
       id: Number(r.id),
       executionId: Number(r.execution_id),
       orderId: String(r.order_id),
-      rule: r.rule === null ? null : String(r.rule),
+      rule: r.rule === null ? null : text(r.rule),
       event: JSON.parse(String(r.event)) as Record<string, unknown>,
     }));
   }
@@ -862,13 +863,18 @@ function rowToExecution(row: Row): ExecutionRecord {
     orderId: String(row.order_id),
     execution: Number(row.execution),
     mode: String(row.mode) as Mode,
-    input: row.input === null || row.input === undefined ? '' : String(row.input),
+    input: row.input === null || row.input === undefined ? '' : text(row.input),
     status: String(row.status) as ExecutionStatus,
     pid: Number(row.owner_pid),
     startDate: new Date(Number(row.started_at)).toISOString(),
     stopDate:
       row.stopped_at === null || row.stopped_at === undefined ? null : new Date(Number(row.stopped_at)).toISOString(),
   };
+}
+
+/** Array.isArray narrows a `readonly T[]` to `any[]`; this keeps the element type. */
+function isList<T>(value: T | readonly T[]): value is readonly T[] {
+  return Array.isArray(value);
 }
 
 function rowToEntry(row: unknown[]): LogEntry {
@@ -883,9 +889,9 @@ function rowToEntry(row: unknown[]): LogEntry {
     id: eventId,
     // Ids count up by one per stream, so the previous id is not stored.
     ...(eventId > 1 ? { previousEventId: eventId - 1 } : {}),
-    ...(name !== null && name !== undefined ? { name: String(name) } : {}),
+    ...(name !== null && name !== undefined ? { name: text(name) } : {}),
     ...(details !== null && details !== undefined
-      ? { details: JSON.parse(String(details)) as Record<string, unknown> }
+      ? { details: JSON.parse(text(details)) as Record<string, unknown> }
       : {}),
   };
 }

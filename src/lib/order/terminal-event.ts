@@ -1,5 +1,6 @@
 import type { EventFlow } from '../blueprint/event-flow.js';
 import { buildOutcome, type OrderOutcome } from './outcome.js';
+import { text } from '../json.js';
 
 /**
  * Events mode: an order ends with the first of the flow's terminal events (`outcome.succeeded` /
@@ -38,7 +39,7 @@ export function outcomeFromTerminalEvent(
     status,
     state: event.detail,
     ...(status === 'FAILED'
-      ? { failure: { Error: String(error?.Error ?? event['detail-type']), Cause: String(error?.Cause ?? '') } }
+      ? { failure: { Error: text(error?.Error ?? event['detail-type']), Cause: text(error?.Cause ?? '') } }
       : {}),
     ...timing,
   });

@@ -3,6 +3,7 @@ import type { OrderOutcome } from '../order/outcome.js';
 import type { EventFlow } from '../blueprint/event-flow.js';
 import { compilePattern } from '../events/pattern.js';
 import { orderCost, type OrderCost } from '../compare/usage.js';
+import { text } from '../json.js';
 
 export interface TraceSpan {
   /** What ran: an API request, a state, a handler invocation, an event, a delivery to a rule's target. */
@@ -61,7 +62,7 @@ export function buildTrace(
   for (const e of sorted.filter((x) => x.type === 'FaultInjected')) {
     spans.push({
       kind: 'fault',
-      name: `${e.name ?? '?'} ${String(e.details?.spec ?? e.details?.fault ?? '')}`.trim(),
+      name: `${e.name ?? '?'} ${text(e.details?.spec ?? e.details?.fault ?? '')}`.trim(),
       startMs: at(e),
       durationMs: 0,
       status: 'failed',
@@ -71,7 +72,7 @@ export function buildTrace(
   for (const e of sorted.filter((x) => x.source === 'api')) {
     spans.push({
       kind: 'api',
-      name: `${e.name ?? 'request'} ${String(e.details?.statusCode ?? '')}`.trim(),
+      name: `${e.name ?? 'request'} ${text(e.details?.statusCode ?? '')}`.trim(),
       startMs: at(e),
       durationMs: 0,
       status: e.type === 'ApiRequestReceived' ? 'ok' : 'failed',
@@ -156,7 +157,7 @@ export function buildTrace(
       if (attempt > 1) retries++;
       const failed = e.type === 'DeliveryFailed';
       if (failed)
-        errors.push(`${String(d.target)} (rule ${String(d.rule)}): ${String(d.error)}: ${String(d.cause ?? '')}`);
+        errors.push(`${String(d.target)} (rule ${String(d.rule)}): ${String(d.error)}: ${text(d.cause ?? '')}`);
       const span: TraceSpan = {
         kind: 'delivery',
         name: String(d.target),
@@ -251,7 +252,7 @@ function inferCause(
 ): string | undefined {
   const index = published.findIndex((e) => String(e.details?.eventId) === eventId);
   const event = published[index];
-  const source = String(event?.details?.source ?? '');
+  const source = text(event?.details?.source ?? '');
   if (!event || !source.startsWith('fulfill.')) return undefined;
   const fn = source.slice('fulfill.'.length);
   const rules = flow.rules.filter((r) => r.target === fn).map((r) => compilePattern(r.pattern));
