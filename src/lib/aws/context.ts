@@ -250,7 +250,7 @@ export function retryWhileRolePropagates<T>(
 
 /** Runs `fn` over `items`, at most `limit` at a time. After a failure no new item starts; the first error is thrown once the started ones settle. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results = new Array<R>(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {

@@ -194,14 +194,23 @@ async function executionOutcome(stage: AwsStage, orderId: string): Promise<Order
   });
 }
 
+/** An event as the catch-all rule logs it (the EventBridge envelope, as parsed from the log message). */
+export interface LoggedEvent {
+  'detail-type': string;
+  id?: string;
+  source?: string;
+  time: string;
+  detail?: Record<string, unknown>;
+}
+
 /** Every event of one order from the event log group (the catch-all rule writes each event as one message). */
 export async function orderEvents(
   stage: Pick<AwsStage, 'ctx' | 'blueprint'>,
   orderId: string | undefined,
   startTime?: number,
-): Promise<Array<{ event: Record<string, any>; timestamp: number; id: string }>> {
+): Promise<Array<{ event: LoggedEvent; timestamp: number; id: string }>> {
   const logGroupName = stage.ctx.names.eventLogGroup();
-  const out: Array<{ event: Record<string, any>; timestamp: number; id: string }> = [];
+  const out: Array<{ event: LoggedEvent; timestamp: number; id: string }> = [];
   let nextToken: string | undefined;
   do {
     const page = await stage.ctx.clients.logs.send(
@@ -213,9 +222,9 @@ export async function orderEvents(
       }),
     );
     for (const e of page.events ?? []) {
-      const event = safeJson(e.message ?? '') as Record<string, any>;
+      const event = safeJson(e.message ?? '') as LoggedEvent;
       if (event && typeof event === 'object')
-        out.push({ event, timestamp: e.timestamp ?? Date.parse(event.time), id: e.eventId ?? event.id });
+        out.push({ event, timestamp: e.timestamp ?? Date.parse(event.time), id: e.eventId ?? event.id! });
     }
     nextToken = page.nextToken;
   } while (nextToken);

@@ -206,6 +206,10 @@ function reachableFrom(graph: FlowGraph, start: string): Set<string> {
   const seen = new Set<string>([start]);
   const queue = [start];
   while (queue.length > 0)
-    for (const next of out.get(queue.shift()!) ?? []) if (!seen.has(next)) (seen.add(next), queue.push(next));
+    for (const next of out.get(queue.shift()!) ?? [])
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
   return seen;
 }

@@ -20,7 +20,7 @@ class PrintedExit extends Errors.ExitError {
  * envelope, and errors rendered as one line (plus suggestions) with a documented exit code. As in the `sf`
  * base command, `catch` rethrows after printing, so the exit code is the same with and without `--json`.
  */
-export abstract class BaseCommand<T extends typeof Command> extends Command {
+export abstract class BaseCommand<_T extends typeof Command> extends Command {
   static enableJsonFlag = true;
 
   static baseFlags = {

@@ -297,7 +297,7 @@ function evaluate(root: unknown, segments: Segment[]): unknown {
     const next: unknown[] = [];
     for (const node of current) {
       if ('wildcard' in segment) {
-        if (Array.isArray(node)) next.push(...node);
+        if (Array.isArray(node)) next.push(...(node as unknown[]));
         else if (isPlainObject(node)) next.push(...Object.values(node));
       } else if ('index' in segment) {
         if (Array.isArray(node) && segment.index < node.length) next.push(node[segment.index]);

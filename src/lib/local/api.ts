@@ -25,7 +25,7 @@ export interface ApiResponse {
 }
 
 /** The AWS service behind the API's POST /orders: StartExecution or PutEvents, taking the rendered request. */
-export type ServiceAction = (request: unknown) => unknown | Promise<unknown>;
+export type ServiceAction = (request: unknown) => unknown; // the response, or a Promise of it
 
 /** API Gateway rejects bodies over 10 MB; the order model is small, so the local API holds the line lower. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -120,7 +120,9 @@ export class LocalApi {
     });
     let serviceResponse: unknown;
     try {
-      const integrationRequest = JSON.parse(renderMappingTemplate(this.model.requestTemplate, apiRequest, context));
+      const integrationRequest = JSON.parse(
+        renderMappingTemplate(this.model.requestTemplate, apiRequest, context),
+      ) as unknown;
       serviceResponse = await this.action(integrationRequest);
     } catch (error) {
       const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
