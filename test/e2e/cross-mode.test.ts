@@ -107,7 +107,7 @@ describe('both modes reach the same outcome for the same order', () => {
 
   it('covers both outcomes and both seller types', async () => {
     const outcomes = await Promise.all(
-      ORDERS.map(([, order], i) => backends.orchestration.waitForOutcome(`x-${i}`, 30_000)),
+      ORDERS.map((_entry, i) => backends.orchestration.waitForOutcome(`x-${i}`, 30_000)),
     );
     expect(new Set(outcomes.map((o) => o.status))).toEqual(new Set(['SUCCEEDED', 'FAILED']));
     expect(new Set(outcomes.map((o) => o.fulfilledBy))).toEqual(new Set(['shop', 'seller', null]));

@@ -1,5 +1,5 @@
 import type { FakeAwsModel } from './model.js';
-import { ACCOUNT, REGION, fail, page, type Any, type Handler } from './model.js';
+import { fail, page, type Handler } from './model.js';
 
 /** API Gateway: REST APIs with their imported document, deployments and stages. */
 export function apigwHandlers(model: FakeAwsModel): Record<string, Handler> {

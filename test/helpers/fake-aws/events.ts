@@ -1,5 +1,5 @@
 import type { FakeAwsModel } from './model.js';
-import { ACCOUNT, REGION, fail, page, type Any, type Handler } from './model.js';
+import { ACCOUNT, REGION, fail, page, type Handler } from './model.js';
 
 /** EventBridge: buses and their rules with targets, both tagged. */
 export function eventsHandlers(model: FakeAwsModel): Record<string, Handler> {

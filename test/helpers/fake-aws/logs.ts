@@ -1,5 +1,5 @@
 import type { FakeAwsModel } from './model.js';
-import { ACCOUNT, REGION, fail, page, type Any, type Handler } from './model.js';
+import { ACCOUNT, REGION, fail, page, type Handler } from './model.js';
 
 /** CloudWatch Logs: log groups (retention, tags) and the account's resource policies. */
 export function logsHandlers(model: FakeAwsModel): Record<string, Handler> {

@@ -1,5 +1,5 @@
 import type { FakeAwsModel } from './model.js';
-import { ACCOUNT, REGION, fail, page, type Any, type Handler } from './model.js';
+import { ACCOUNT, REGION, fail, page, type Handler } from './model.js';
 import { allows, assumable } from './iam.js';
 
 /** Step Functions: state machines by ARN, with tags. */

@@ -1,5 +1,5 @@
 import type { FakeAwsModel } from './model.js';
-import { ACCOUNT, REGION, fail, page, type Any, type Handler } from './model.js';
+import { ACCOUNT, REGION, fail, type Handler } from './model.js';
 
 /** SQS: queues with attributes and tags. */
 export function sqsHandlers(model: FakeAwsModel): Record<string, Handler> {

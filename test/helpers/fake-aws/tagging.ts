@@ -43,9 +43,7 @@ export function taggingHandlers(model: FakeAwsModel): Record<string, Handler> {
     GetResources: (i) => {
       const filters: Array<{ Key: string; Values?: string[] }> = i.TagFilters ?? [];
       const matching = taggedResources(model)
-        .filter((r) =>
-          filters.every((f) => f.Key in r.tags && (!f.Values?.length || f.Values.includes(r.tags[f.Key]))),
-        )
+        .filter((r) => filters.every((f) => f.Key in r.tags && (!f.Values?.length || f.Values.includes(r.tags[f.Key]))))
         .map((r) => ({ ResourceARN: r.arn, Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })) }));
       const result = page(
         matching,

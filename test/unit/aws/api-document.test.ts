@@ -23,7 +23,7 @@ describe('CORS on a REST API', () => {
     expect(corsPlan(origins)).toEqual({ staticOrigin: header, templatePreamble: '' });
     const doc = documentFor(origins);
     const post = doc.paths['/orders'].post['x-amazon-apigateway-integration'];
-    for (const response of Object.values(post.responses) as Doc[])
+    for (const response of Object.values<Doc>(post.responses))
       expect(response.responseParameters['method.response.header.Access-Control-Allow-Origin']).toBe(header);
     const preflight = doc.paths['/orders'].options['x-amazon-apigateway-integration'];
     expect(preflight.type).toBe('mock');
