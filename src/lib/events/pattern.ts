@@ -540,7 +540,7 @@ function compileAnythingBut(arg: unknown, path: string): ValueTest {
       typeof inner === 'string'
         ? [inner]
         : Array.isArray(inner) && inner.every((s) => typeof s === 'string')
-          ? (inner)
+          ? inner
           : undefined;
     if (!list)
       throw new InvalidEventPatternError(

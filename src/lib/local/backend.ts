@@ -176,9 +176,7 @@ export class LocalBackend {
    * What `GET /orders/{id}` answers: the latest execution's outcome when there is one, else its timeline so far;
    * `execution` is the submission shown and `executions` how many there are. Indexed reads only.
    */
-  orderView(
-    orderId: string,
-  ):
+  orderView(orderId: string):
     | {
         orderId: string;
         status: string;

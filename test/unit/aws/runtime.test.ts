@@ -392,18 +392,16 @@ describe('trace --target aws', () => {
       timestamp: 20_000 + n * 100,
       message: JSON.stringify({ id: `ev-${n}`, 'detail-type': type, source, detail: { orderId: 'o-1', ...detail } }),
     });
-    logsMock
-      .on(FilterLogEventsCommand)
-      .resolves({
-        events: [
-          ev(1, 'OrderPlaced', 'fulfill.api'),
-          ev(2, 'PaymentAuthorized', 'fulfill.authorize-payment'),
-          ev(3, 'SellerDetermined', 'fulfill.determine-seller', { seller: { type: '1P' } }),
-          ev(4, 'CustomerNotified', 'fulfill.notify-customer'),
-          ev(5, 'WarehouseSelected', 'fulfill.select-warehouse'),
-          ev(6, 'OrderCompleted', 'fulfill.issue-invoices'),
-        ],
-      });
+    logsMock.on(FilterLogEventsCommand).resolves({
+      events: [
+        ev(1, 'OrderPlaced', 'fulfill.api'),
+        ev(2, 'PaymentAuthorized', 'fulfill.authorize-payment'),
+        ev(3, 'SellerDetermined', 'fulfill.determine-seller', { seller: { type: '1P' } }),
+        ev(4, 'CustomerNotified', 'fulfill.notify-customer'),
+        ev(5, 'WarehouseSelected', 'fulfill.select-warehouse'),
+        ev(6, 'OrderCompleted', 'fulfill.issue-invoices'),
+      ],
+    });
     const s = stage('events');
     const trace = buildTrace('o-1', await readAwsLogs(s, { orderId: 'o-1' }), undefined, s.blueprint.events);
     expect(trace.criticalPath).toEqual([
@@ -443,16 +441,14 @@ describe('trace --target aws', () => {
       timestamp: t,
       message: JSON.stringify({ id: `${type}-${orderId}`, 'detail-type': type, source: 's', detail: { orderId } }),
     });
-    logsMock
-      .on(FilterLogEventsCommand)
-      .resolves({
-        events: [
-          ev('OrderPlaced', 'a', 100),
-          ev('OrderPlaced', 'b', 150),
-          ev('OrderCompleted', 'a', 400),
-          ev('OrderFailed', 'c', 500),
-        ],
-      });
+    logsMock.on(FilterLogEventsCommand).resolves({
+      events: [
+        ev('OrderPlaced', 'a', 100),
+        ev('OrderPlaced', 'b', 150),
+        ev('OrderCompleted', 'a', 400),
+        ev('OrderFailed', 'c', 500),
+      ],
+    });
     expect(await finishedOrdersSince(stage('events'), 0)).toEqual([
       { orderId: 'a', status: 'SUCCEEDED', mode: 'events', startedAt: new Date(100).toISOString(), durationMs: 300 },
       { orderId: 'c', status: 'FAILED', mode: 'events', startedAt: new Date(500).toISOString(), durationMs: 0 },
