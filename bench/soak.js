@@ -6,7 +6,7 @@
 // - `logs --order` and `GET /orders/{id}` latency with 100 orders in the stage and with all of them.
 // BENCH_SOAK_ORDERS / BENCH_SOAK_SERVE / BENCH_MODES shrink it for a quick look.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -168,11 +168,20 @@ async function orderLookups(dir, ids) {
   return { logsMs: median(logs), httpMs: median(http) };
 }
 
+/** The soak measures the runtime, not the API's throttle (`api.throttle`, 429 beyond it): lift it for the burst. */
+function unthrottled(dir) {
+  const file = join(dir, 'fulfill.config.json');
+  const config = JSON.parse(readFileSync(file, 'utf8'));
+  config.api = { ...config.api, throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 } };
+  writeFileSync(file, JSON.stringify(config, null, 2));
+}
+
 for (const mode of modes) {
   const dir = mkdtempSync(join(tmpdir(), `fulfill-soak-${mode}-`));
   try {
     const init = fulfill(dir, ['init', '.', '--name', 'soak', '--mode', mode, '--yes', '--force']);
     if (init.status !== 0) throw new Error(init.stderr);
+    unthrottled(dir);
     if (fulfill(dir, ['deploy']).status !== 0) throw new Error('deploy failed');
 
     // 100 orders first: the look-up latency with a small stage.
