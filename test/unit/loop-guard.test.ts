@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   describeLoop,
+  describeRepeatingEvents,
   LoopGuard,
   MAX_EVENTS_PER_ORDER,
   MAX_HISTORY_EVENTS,
@@ -12,6 +13,13 @@ describe('loop guards', () => {
     expect(describeLoop(['Start', 'A', 'B', 'A', 'B'])).toBe('A → B → A');
     expect(describeLoop(['X', 'Y', 'Y'])).toBe('Y → Y');
     expect(describeLoop(['P', 'Q', 'R'])).toBe('P → Q → R');
+  });
+
+  it('names the events that repeat in an order, however concurrent branches interleave them', () => {
+    const interleaved = ['OrderPlaced', 'A', 'B', 'B', 'A', 'A', 'B', 'B', 'B', 'A'];
+    expect(describeRepeatingEvents(interleaved)).toBe('A → B → A');
+    expect(describeRepeatingEvents(['OrderPlaced', 'B', 'A', 'A', 'B'])).toBe('B → A → B');
+    expect(describeRepeatingEvents(['P', 'Q', 'R'])).toBe('P → Q → R');
   });
 
   it('fails an execution at the history limit, once per order, and forgets it when asked', () => {

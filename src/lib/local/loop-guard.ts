@@ -45,6 +45,19 @@ export function describeLoop(names: readonly string[]): string {
   return names.slice(-5).join(' → ');
 }
 
+/**
+ * Events mode: the event types that repeat at the end of an order's events, as "A → B → A", in the order they
+ * first appear there. Unlike a state machine's history, a cycle through a fan-out publishes from concurrent
+ * branches, so its events interleave differently from one round to the next and are not strictly periodic.
+ */
+export function describeRepeatingEvents(names: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  const repeating = [...new Set(names.filter((name) => counts.get(name)! > 1))];
+  if (repeating.length === 0) return describeLoop(names);
+  return [...repeating, repeating[0]].join(' → ');
+}
+
 /** Counts what each order does; the first count past a bound returns the failure, and it sticks. */
 export class LoopGuard {
   private readonly orders = new Map<string, Track>();
@@ -89,7 +102,7 @@ export class LoopGuard {
     if (repeats > MAX_REPEATS_PER_ORDER) {
       track.failure = {
         Error: 'LoopDetected',
-        Cause: `recursive loop detected: ${detailType} was published ${repeats} times for this order (more than ${MAX_REPEATS_PER_ORDER}, Lambda's recursion limit); the events ${describeLoop(track.tail)} repeat, so the event was dropped`,
+        Cause: `recursive loop detected: ${detailType} was published ${repeats} times for this order (more than ${MAX_REPEATS_PER_ORDER}, Lambda's recursion limit); the events ${describeRepeatingEvents(track.tail)} repeat, so the event was dropped`,
       };
     } else if (track.count > MAX_EVENTS_PER_ORDER) {
       track.failure = {
