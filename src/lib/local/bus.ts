@@ -296,9 +296,9 @@ export class LocalEventBus {
     });
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
-      try {
-        const result = await this.lambda!.invoke(rule.target, input, { orderId });
-        this.recorder.record(orderId, 'events', 'DeliverySucceeded', {
+      // One attempt's entry: DeliverySucceeded with the result, or DeliveryFailed with the error.
+      const recordAttempt = (type: 'DeliverySucceeded' | 'DeliveryFailed', outcome: Record<string, unknown>) =>
+        this.recorder.record(orderId, 'events', type, {
           name: event['detail-type'],
           details: {
             eventId: event.id,
@@ -306,27 +306,19 @@ export class LocalEventBus {
             target: rule.target,
             attempt,
             durationMs: Date.now() - started,
-            result,
+            ...outcome,
           },
         });
+      try {
+        const result = await this.lambda!.invoke(rule.target, input, { orderId });
+        recordAttempt('DeliverySucceeded', { result });
         return;
       } catch (error) {
         const payload =
           error instanceof FunctionError
             ? error.payload
             : { errorType: 'Error', errorMessage: String(error), trace: [] };
-        this.recorder.record(orderId, 'events', 'DeliveryFailed', {
-          name: event['detail-type'],
-          details: {
-            eventId: event.id,
-            rule: rule.name,
-            target: rule.target,
-            attempt,
-            durationMs: Date.now() - started,
-            error: payload.errorType,
-            cause: payload.errorMessage,
-          },
-        });
+        recordAttempt('DeliveryFailed', { error: payload.errorType, cause: payload.errorMessage });
         const ageSeconds = (Date.now() - ingestedAt.getTime()) / 1000;
         // EventBridge RetryPolicy: stop after MaximumRetryAttempts retries or once the event is older than MaximumEventAgeInSeconds.
         if (attempt > maximumRetryAttempts || ageSeconds >= maximumEventAgeSeconds) {
