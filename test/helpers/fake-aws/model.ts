@@ -89,9 +89,9 @@ export interface FakeState {
   >;
 }
 
-export class FakeAwsModel {
-  readonly calls: FakeCall[] = [];
-  state: FakeState = {
+/** An account with nothing in it: what the fake starts from, and what a converged destroy leaves. */
+export function emptyFakeState(): FakeState {
+  return {
     roles: {},
     functions: {},
     machines: {},
@@ -102,6 +102,11 @@ export class FakeAwsModel {
     rules: {},
     apis: {},
   };
+}
+
+export class FakeAwsModel {
+  readonly calls: FakeCall[] = [];
+  state: FakeState = emptyFakeState();
   readonly handlers: Record<Service, Record<string, Handler>>;
   readonly settleReads: number;
   private readonly rounds: boolean;

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Mode } from '../../../src/lib/config/schema.js';
 import { UserError } from '../../../src/lib/errors.js';
-import type { FakeState } from '../../helpers/fake-aws/model.js';
+import { emptyFakeState, type FakeState } from '../../helpers/fake-aws/model.js';
 import { FakeAws } from '../../helpers/fake-aws.js';
 import { deploy, destroy, ownedByStage, projects, targetOf, writes } from './support.js';
 
@@ -62,17 +62,7 @@ describe.each(['orchestration', 'events'] as const)(
       const rerun = await destroy(fake, dir);
       expect(ownedByStage(fake)).toEqual([]);
       expect(rerun.skipped).toEqual([]);
-      expect(fake.state).toEqual({
-        roles: {},
-        functions: {},
-        machines: {},
-        logGroups: {},
-        logPolicies: {},
-        queues: {},
-        buses: {},
-        rules: {},
-        apis: {},
-      });
+      expect(fake.state).toEqual(emptyFakeState());
       fake.reset();
       expect((await destroy(fake, dir)).deleted).toEqual([]);
       expect(writes(fake)).toEqual([]);

@@ -3,6 +3,7 @@ import { destroyAws } from '../../../src/lib/aws/destroy.js';
 import { awsContext, type AwsContext } from '../../../src/lib/aws/context.js';
 import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
 import { ACCOUNT, FakeAws } from '../../helpers/fake-aws.js';
+import { emptyFakeState } from '../../helpers/fake-aws/model.js';
 import { deploy, projects } from './support.js';
 
 const dirs = projects();
@@ -38,18 +39,7 @@ describe.each(['orchestration', 'events'] as const)('destroy --target aws (%s)',
     }
     expect(result.deleted.length).toBeGreaterThan(10);
     expect(result.skipped).toEqual([]);
-    const empty = {
-      roles: {},
-      functions: {},
-      machines: {},
-      logGroups: {},
-      logPolicies: {},
-      queues: {},
-      buses: {},
-      rules: {},
-      apis: {},
-    };
-    expect(fake.state).toEqual(empty);
+    expect(fake.state).toEqual(emptyFakeState());
     fake.reset();
     const again = await destroyAws(ctx(), blueprint);
     expect(again.deleted).toEqual([]);
