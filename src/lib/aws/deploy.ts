@@ -14,6 +14,7 @@ import { ensureFunction, removeEventsWiring, removeStaleFunctions } from './lamb
 import { deleteLogGroup, deleteLogsResourcePolicy, ensureLogGroup, ensureLogsResourcePolicy } from './logs.js';
 import { taggedResources } from './ownership.js';
 import { deadLetterQueuePolicy, eventLogsResourcePolicy, roleSpecs } from './policies.js';
+import { lastCheckWarning } from '../iam/last-check.js';
 import { deleteStateMachine, ensureStateMachine } from './sfn.js';
 import { deleteQueue, ensureQueue } from './sqs.js';
 
@@ -121,6 +122,9 @@ async function validateAndBundle(run: DeployRun): Promise<string> {
   // An event flow with a cycle or another flow error is refused unless allowed.
   if (blueprint.events) run.warnings.push(...checkFlowForDeploy(blueprint, options));
   run.bundles = await (options.bundle ?? bundleHandlers)(blueprint.projectDir, blueprint.handlers, blueprint.mode);
+  // `fulfill iam check` missing, stale or failed: a warning, never a failed deploy.
+  const iamCheck = lastCheckWarning(blueprint, run.bundles);
+  if (iamCheck) run.warnings.push(iamCheck);
   return `${(run.bundles.reduce((n, b) => n + b.code.length, 0) / 1024).toFixed(1)} KiB`;
 }
 

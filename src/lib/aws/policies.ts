@@ -62,6 +62,7 @@ export function roleSpecs(blueprint: Blueprint, names: Naming): RoleSpec[] {
     },
     xray,
   ];
+  functionStatements.push(...handlerPermissions(blueprint, names));
   if (blueprint.mode === 'events') {
     functionStatements.push({
       Sid: 'PublishOnAppBus',
@@ -138,6 +139,49 @@ export function roleSpecs(blueprint: Blueprint, names: Naming): RoleSpec[] {
     },
   });
   return specs;
+}
+
+/**
+ * The permissions `functions.permissions` in fulfill.config.json asks for, one statement per entry, named after
+ * its handler. `${account}` and `${region}` in a resource are the stage's.
+ */
+function handlerPermissions(blueprint: Blueprint, names: Naming): PolicyDocument['Statement'] {
+  return Object.entries(blueprint.config.functions.permissions ?? {}).flatMap(([handler, entries]) =>
+    entries.map((entry, i) => ({
+      Sid: handlerPermissionSid(handler, i),
+      Effect: 'Allow' as const,
+      Action: entry.actions.length === 1 ? entry.actions[0] : entry.actions,
+      Resource: entry.resources.map((r) =>
+        r.replaceAll('${account}', names.account).replaceAll('${region}', names.region),
+      ),
+    })),
+  );
+}
+
+/** The Sid of the `i`th `functions.permissions.<handler>` entry: `AuthorizePayment1` (Sids are alphanumeric). */
+export function handlerPermissionSid(handler: string, i: number): string {
+  return `${handler.replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_, _sep: string, c: string) => c.toUpperCase())}${i + 1}`;
+}
+
+/**
+ * What the functions' resource-based policies let EventBridge do, as one document (the deployer adds each
+ * statement with AddPermission): each rule invokes its target, from this account.
+ */
+export function eventBridgeInvokePolicy(blueprint: Blueprint, names: Naming): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: (blueprint.events?.rules ?? []).map((rule) => ({
+      Sid: names.resource(rule.name),
+      Effect: 'Allow' as const,
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'lambda:InvokeFunction',
+      Resource: names.functionArn(rule.target),
+      Condition: {
+        ArnLike: { 'AWS:SourceArn': names.ruleArn(rule.name) },
+        StringEquals: { 'AWS:SourceAccount': names.account },
+      },
+    })),
+  };
 }
 
 /** Queue policy: only EventBridge, only for this app's rules, may send dead letters. */

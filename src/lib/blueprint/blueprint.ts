@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { checkStageName, loadConfig, type FulfillConfig, type Mode } from '../config/schema.js';
+import { CONFIG_FILE, checkStageName, loadConfig, type FulfillConfig, type Mode } from '../config/schema.js';
+import { UserError } from '../errors.js';
 import { discoverHandlers, type HandlerSpec } from './handlers.js';
 import { LOCAL_ACCOUNT_ID, stageNames, type StageNames } from './naming.js';
 import { loadWorkflow, type Workflow } from './workflow.js';
@@ -39,6 +40,13 @@ export function loadBlueprint(projectDir: string, options: BlueprintOptions = {}
   const region = options.region ?? config.region;
   const names = stageNames(config.app, stage, region);
   const handlers = discoverHandlers(dir, config.handlersDir);
+  for (const handler of Object.keys(config.functions.permissions ?? {})) {
+    if (!handlers.some((h) => h.name === handler))
+      throw new UserError(
+        `${CONFIG_FILE}: "functions.permissions.${handler}" names no handler in ${config.handlersDir}/`,
+        [`Handlers: ${handlers.map((h) => h.name).join(', ')}.`],
+      );
+  }
   const blueprint: Blueprint = {
     projectDir: dir,
     config,

@@ -46,6 +46,31 @@ export const configSchema = z.strictObject({
       memoryMb: z.int().min(128).max(10240).default(256),
       /** Local target: execution environments per function (concurrent invocations); the rest wait. */
       concurrency: z.int().min(1).max(64).optional(),
+      /**
+       * AWS permissions the handlers' own SDK calls need, by handler, added to the functions' role on AWS (all
+       * functions share that role). `fulfill iam check` names what is missing.
+       */
+      permissions: z
+        .record(
+          z.string(),
+          z.array(
+            z.strictObject({
+              actions: z
+                .array(
+                  z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, 'must be IAM actions such as "dynamodb:GetItem"'),
+                )
+                .min(1),
+              resources: z
+                .array(
+                  z
+                    .string()
+                    .regex(/^(\*|arn:\S+)$/, 'must be ARNs (with "${account}" and "${region}" filled in) or "*"'),
+                )
+                .min(1),
+            }),
+          ),
+        )
+        .optional(),
     })
     .default({ timeoutSeconds: 10, memoryMb: 256 }),
   api: z

@@ -5,10 +5,10 @@ import type { OrderOutcome } from '../order/outcome.js';
 import type { LogEntry } from '../logs/entry.js';
 import { LocalApi } from './api.js';
 import type { LocalRuntimeSpec } from './deploy.js';
-import { LocalLambda, type FunctionLogLine, type LocalFunctionSpec } from './lambda.js';
+import { LocalLambda, type FunctionLogLine, type LocalFunctionSpec, type LocalLambdaOptions } from './lambda.js';
 import { Recorder } from './recorder.js';
 import { LocalStore } from './store.js';
-import type { LocalEventBus } from './bus.js';
+import type { BusObserver, LocalEventBus } from './bus.js';
 import type { LocalStepFunctions } from './orchestration.js';
 import { checkFaults, eventFaultHook, withHandlerFaults, type FaultPlan } from './faults.js';
 
@@ -17,6 +17,22 @@ export interface LocalBackendOptions {
   recordFunctionLogs?: boolean;
   /** Injected faults (`--inject`, faults.ts): handler faults in both modes, event faults in events mode. */
   faults?: FaultPlan;
+  /** Keep the stage's state in this folder instead of `.fulfill/local/<stage>` (`iam check`'s throwaway run). */
+  stateDir?: string;
+  /** More environment per function, under the runtime's own (`iam check`: the call recorder's endpoint). */
+  functionEnvironment?: (handler: string) => Record<string, string>;
+  /** Told what the engines do on the functions' behalf (`iam check` compares it with the AWS policies). */
+  observer?: EngineObserver;
+}
+
+/** What the local engines do that AWS would authorize: the bus's part, Step Functions' Tasks, the API, Lambda. */
+export interface EngineObserver extends BusObserver {
+  /** Step Functions invoked a Task's function. */
+  taskInvoked?(handler: string): void;
+  /** The API called its integration (StartExecution or PutEvents) with the rendered request. */
+  integrationCalled?(request: unknown): void;
+  /** A function ran an invocation (Lambda writes its log with the function's role). */
+  invoked?(handler: string): void;
 }
 
 /**
@@ -35,7 +51,7 @@ export class LocalBackend {
   ) {}
 
   static async start(projectDir: string, stage: string, options: LocalBackendOptions = {}): Promise<LocalBackend> {
-    const store = new LocalStore(projectDir, stage);
+    const store = new LocalStore(projectDir, stage, options.stateDir);
     // Opening the stage also ends executions of processes that are gone (store.recoverInterrupted).
     const deployment = store.readDeployment() as LocalRuntimeSpec | undefined;
     if (!deployment) {
@@ -59,7 +75,11 @@ export class LocalBackend {
       ...(deployment.functionsConfig.concurrency ? { concurrency: deployment.functionsConfig.concurrency } : {}),
       // SDK clients the project installed come first, then fulfill's (see LocalLambda).
       requireFrom: [resolve(projectDir, 'package.json')],
-      environment: { ...deployment.functionsConfig.environment[fn.name], ...extraEnv },
+      environment: {
+        ...deployment.functionsConfig.environment[fn.name],
+        ...options.functionEnvironment?.(fn.name),
+        ...extraEnv,
+      },
     });
     const lambdaOptions = {
       onLog:
@@ -71,7 +91,8 @@ export class LocalBackend {
                 timestamp: line.timestamp,
                 details: { requestId: line.requestId, level: line.level, message: line.message },
               }),
-    };
+      ...(options.observer?.invoked ? { onInvocation: ({ function: fn }) => options.observer!.invoked!(fn) } : {}),
+    } satisfies LocalLambdaOptions;
 
     if (deployment.mode === 'orchestration') {
       const { LocalStepFunctions } = await import('./orchestration.js');
@@ -87,30 +108,34 @@ export class LocalBackend {
         deployment.workflow!.definition,
         new Map(deployment.workflow!.tasks),
         names,
-        lambda,
+        observedInvocations(lambda, options.observer),
         store,
         recorder,
       );
       const api = new LocalApi(
         deployment.api,
         deployment.stage,
-        durably(store, (request) => sfn.startExecution(request as never)),
+        durably(store, (request) => {
+          options.observer?.integrationCalled?.(request);
+          return sfn.startExecution(request as never);
+        }),
         recorder,
       );
       return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'orchestration', sfn });
     }
     const { LocalEventBus } = await import('./bus.js');
     const bus = new LocalEventBus(deployment, names, store, recorder);
-    const endpoint = await bus.listen();
-    // The functions' events wrapper publishes with the real EventBridge client, pointed at the local bus.
-    const sdkEnv = {
+    await bus.listen();
+    // The functions' events wrapper publishes with the real EventBridge client, pointed at the local bus; each
+    // function at its own path of the bus endpoint, so the bus knows who published.
+    // Credentials and the SDK's Node-version notice: see the SDK environment in lambda.ts.
+    const sdkEnv = (fn: string) => ({
       AWS_REGION: deployment.region,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
-      // Credentials and the SDK's Node-version notice: see the SDK environment in lambda.ts.
-    };
+      AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpointFor(fn),
+    });
     const lambda = withHandlerFaults(
       new LocalLambda(
-        deployment.functions.map((fn) => functionSpec(fn, sdkEnv)),
+        deployment.functions.map((fn) => functionSpec(fn, sdkEnv(fn.name))),
         lambdaOptions,
       ),
       options.faults,
@@ -118,10 +143,14 @@ export class LocalBackend {
     );
     bus.attach(lambda);
     bus.faults = eventFaultHook(options.faults, recorder);
+    bus.observer = options.observer;
     const api = new LocalApi(
       deployment.api,
       deployment.stage,
-      durably(store, (request) => bus.putEvents(request as never)),
+      durably(store, (request) => {
+        options.observer?.integrationCalled?.(request);
+        return bus.putEvents(request as never);
+      }),
       recorder,
     );
     return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'events', bus });
@@ -217,6 +246,22 @@ export class LocalBackend {
     // Writes that failed in the background (disk full, ...) fail the command that made them, in one line.
     if (this.store.fault) throw this.store.fault;
   }
+}
+
+/** `lambda`, telling `observe` of each invocation before it runs (Step Functions invoking a Task's function). */
+function observedInvocations(lambda: LocalLambda, observer: EngineObserver | undefined): LocalLambda {
+  if (!observer?.taskInvoked) return lambda;
+  return new Proxy(lambda, {
+    get(target, property) {
+      if (property === 'invoke')
+        return (name: string, event: unknown, meta?: { orderId?: string }) => {
+          observer.taskInvoked?.(name);
+          return target.invoke(name, event, meta);
+        };
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** The API answers 200 only once the accepted order is committed (the execution row, its input, the event). */

@@ -48,6 +48,16 @@ const MAX_REQUEST_BYTES = 256 * 1024;
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 2000;
 
+/**
+ * What the bus does, as AWS would be asked for it (`iam check` compares it with the policies): a function's
+ * PutEvents through its endpoint (`endpointFor`), each attempt of a rule to invoke its target, dead letters.
+ */
+export interface BusObserver {
+  published?(publisher: string, request: unknown): void;
+  delivering?(rule: string, target: string): void;
+  deadLettered?(rule: string, target: string): void;
+}
+
 /** One execution (submission) of an order as it passes through this process's bus. */
 interface ExecutionTracker {
   record: ExecutionRecord;
@@ -76,6 +86,7 @@ const STOPPED_FLOW_GRACE_MS = 50;
  */
 export class LocalEventBus {
   private server: Server | undefined;
+  private endpoint = '';
   private lambda: LocalLambda | undefined;
   private readonly rules: Array<{
     name: string;
@@ -93,6 +104,7 @@ export class LocalEventBus {
   private readonly flow: NonNullable<LocalRuntimeSpec['events']>;
   /** Fault injection (faults.ts): how often and how late each accepted event is routed. */
   faults: ((orderId: string, event: EventEnvelope) => { copies: number; delayMs: number }) | undefined;
+  observer: BusObserver | undefined;
 
   constructor(
     private readonly deployment: LocalRuntimeSpec,
@@ -120,7 +132,13 @@ export class LocalEventBus {
     this.server = server;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     server.unref();
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.endpoint;
+  }
+
+  /** The endpoint one function publishes to: the path names the publisher (the SDK keeps an endpoint's path). */
+  endpointFor(fn: string): string {
+    return `${this.endpoint}/functions/${encodeURIComponent(fn)}`;
   }
 
   /** PutEvents: validates the request and each entry as EventBridge does; accepted events are routed asynchronously. */
@@ -310,6 +328,7 @@ export class LocalEventBus {
           },
         });
       try {
+        this.observer?.delivering?.(rule.name, rule.target);
         const result = await this.lambda!.invoke(rule.target, input, { orderId });
         recordAttempt('DeliverySucceeded', { result });
         return;
@@ -338,6 +357,7 @@ export class LocalEventBus {
     error: { errorType: string; errorMessage: string },
     tracker: ExecutionTracker | undefined,
   ) {
+    this.observer?.deadLettered?.(rule.name, rule.target);
     // Like an SQS dead-letter queue message: the event plus why it could not be delivered.
     this.store.deadLetter(tracker?.record.id, {
       orderId,
@@ -505,10 +525,11 @@ export class LocalEventBus {
       return;
     }
     try {
-      send(
-        200,
-        this.putEvents(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: PutEventsRequestEntry[] }),
-      );
+      const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: PutEventsRequestEntry[] };
+      const publisher = /^\/functions\/([^/?]+)/.exec(req.url ?? '')?.[1];
+      // Observed before validation: AWS authorizes a call before it looks at the entries.
+      if (publisher) this.observer?.published?.(decodeURIComponent(publisher), request);
+      send(200, this.putEvents(request));
     } catch (error) {
       const e = error as LocalServiceError;
       send(e.$metadata?.httpStatusCode ?? 500, { __type: e.name ?? 'InternalException', message: e.message });

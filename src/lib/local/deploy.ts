@@ -30,6 +30,8 @@ export interface DeployOptions {
   /** Compute what would change, write nothing (`--dry-run`, and `status` for drift). */
   dryRun?: boolean;
   now?: () => Date;
+  /** Record the stage in this folder instead of `.fulfill/local/<stage>` (`iam check`'s throwaway run). */
+  stateDir?: string;
 }
 
 /**
@@ -40,7 +42,7 @@ export function localDeploySteps(
   blueprint: Blueprint,
   options: DeployOptions = {},
 ): { steps: DeployStep[]; result: () => DeployResult } {
-  const store = new LocalStore(blueprint.projectDir, blueprint.stage);
+  const store = new LocalStore(blueprint.projectDir, blueprint.stage, options.stateDir);
   let bundles: HandlerBundle[] = [];
   let result: DeployResult | undefined;
   const warnings: string[] = [];

@@ -136,8 +136,10 @@ export class LocalStore {
   constructor(
     projectDir: string,
     readonly stage: string,
+    /** Another folder than `.fulfill/local/<stage>` for the same stage (`iam check`'s throwaway run). */
+    dir?: string,
   ) {
-    this.dir = join(projectDir, STATE_DIR, 'local', stage);
+    this.dir = dir ?? join(projectDir, STATE_DIR, 'local', stage);
   }
 
   get buildDir(): string {
@@ -367,6 +369,22 @@ export class LocalStore {
     this.close();
     rmSync(this.dir, { recursive: true, force: true });
     return existed;
+  }
+
+  // ---- meta ----
+
+  /** A small value kept with the stage (`iam check`'s last result); undefined when the stage has no state. */
+  readMeta(key: string): string | undefined {
+    if (!this.exists()) return undefined;
+    this.open();
+    const row = this.guard(() => this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as Row | undefined);
+    return row ? String(row.value) : undefined;
+  }
+
+  /** Writes a meta value at once (creating the stage's database if needed). */
+  writeMeta(key: string, value: string): void {
+    this.open({ create: true });
+    this.guard(() => this.stmt('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value));
   }
 
   // ---- grouped writes ----
