@@ -5,6 +5,7 @@ import { LOCAL_ACCOUNT_ID } from '../blueprint/naming.js';
 import { handlerPermissionSid } from '../aws/policies.js';
 import type { ComparedOrder } from '../compare/orders.js';
 import type { Mode } from '../config/schema.js';
+import { UserError } from '../errors.js';
 import { localDeploySteps } from '../local/deploy.js';
 import { LocalStore } from '../local/store.js';
 import { localSender } from '../order/send.js';
@@ -92,6 +93,9 @@ const FAILURE_PATH_SIDS = new Set(['AsyncFailures']);
  * policies `deploy --target aws` would create, per role. The result is kept for `deploy --target aws`.
  */
 export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckReport> {
+  // No order, no call: a check that ran nothing would pass without having looked.
+  if (options.orders.length === 0)
+    throw new UserError('iam check needs at least one order', ['Pass --file or --order, or keep orders/*.json.']);
   const blueprint = loadBlueprint(options.projectDir, {
     stage: options.stage,
     ...(options.mode ? { mode: options.mode } : {}),
