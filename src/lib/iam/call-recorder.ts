@@ -1,8 +1,9 @@
-// Records the AWS API calls a handler makes, for `fulfill iam check` (issue 15, item 4; the command itself is not
-// built yet). A loopback HTTP endpoint, set as AWS_ENDPOINT_URL for one function's local run, reads each signed
-// request the SDK sends: the service from the SigV4 credential scope, the action from the protocol (X-Amz-Target for
-// the JSON protocols, Action= for the query protocol, the route for the few REST calls handlers make), and the
-// resource from the request's parameters; it answers a minimal success so the handler carries on. Written by hand:
+// Records the AWS API calls a handler makes, for `fulfill iam check` (src/lib/iam/check.ts). A loopback HTTP
+// endpoint, set as AWS_ENDPOINT_URL for one function's local run, reads each signed request the SDK sends: the
+// service from the SigV4 credential scope, the action from the protocol (X-Amz-Target for the JSON protocols,
+// Action= for the query protocol, the route for the few REST calls handlers make), and the resource from the
+// request's parameters; it answers an empty success (README, "What a recorded call gets back"), so the handler
+// carries on to its later calls, where an error would stop it at the first. Written by hand:
 // no library records SDK calls at the HTTP level (aws-sdk-client-mock works in-process, not inside a worker).
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
