@@ -28,13 +28,19 @@ describe('AWS SDK clients in handlers', () => {
     const dir = join(tmp.dir, 'missing');
     templateProject(dir);
     useDynamoDb(dir);
+    // fulfill's checkout has client-dynamodb as a dev dependency (the iam check test): name one it lacks.
+    const handler = join(dir, 'handlers', 'authorize-payment.ts');
+    writeFileSync(
+      handler,
+      readFileSync(handler, 'utf8').replace("'@aws-sdk/client-dynamodb'", "'@aws-sdk/client-kinesis'"),
+    );
     const result = await runCli(['deploy', '--mode', 'orchestration'], { cwd: dir });
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toBe(
-      'Error: handlers/authorize-payment.ts: handler "authorize-payment" imports @aws-sdk/client-dynamodb, which is installed neither in the project nor with fulfill',
+      'Error: handlers/authorize-payment.ts: handler "authorize-payment" imports @aws-sdk/client-kinesis, which is installed neither in the project nor with fulfill',
     );
-    expect(result.stderr).toContain('npm install @aws-sdk/client-dynamodb');
+    expect(result.stderr).toContain('npm install @aws-sdk/client-kinesis');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   }, 120_000);
 

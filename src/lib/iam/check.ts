@@ -198,7 +198,10 @@ export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckRep
   for (const role of comparedPolicies(blueprint)) {
     const calls = log.calls.filter((c) => c.principal === role.principal);
     const { missing, unused } = comparePolicy(calls, role.policy);
-    const denied = new Set(missing.map((m) => `${m.action}\u0000${m.resource}`));
+    // A call is denied when its action, resource and condition context match a missing one.
+    const key = (c: { action: string; resource: string; context?: Readonly<Record<string, string>> }) =>
+      JSON.stringify([c.action, c.resource, c.context?.['aws:SourceArn'] ?? null]);
+    const denied = new Set(missing.map((m) => key({ ...m, context: sourceArnOf(m.statement) })));
     report.roles.push({
       principal: role.principal,
       name: role.name,
@@ -208,7 +211,7 @@ export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckRep
         action: c.action,
         resource: c.resource,
         count: c.count,
-        allowed: !denied.has(`${c.action}\u0000${c.resource}`),
+        allowed: !denied.has(key(c)),
       })),
     });
     for (const m of missing) {
@@ -277,4 +280,10 @@ export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckRep
   };
   recordLastCheck(blueprint.projectDir, blueprint.stage, kept);
   return report;
+}
+
+/** The `aws:SourceArn` a statement to add is conditioned on (EventBridge invoking a rule's target). */
+function sourceArnOf(statement: MissingPermission['statement']): Record<string, string> | undefined {
+  const arn = statement.Condition?.ArnLike?.['aws:SourceArn'];
+  return typeof arn === 'string' ? { 'aws:SourceArn': arn } : undefined;
 }

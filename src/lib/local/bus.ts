@@ -167,6 +167,15 @@ export class LocalEventBus {
     return { FailedEntryCount: failed, Entries: results };
   }
 
+  /**
+   * PutEvents by a function (whatever carried it to the bus): observed as that function's call before it is
+   * validated, as AWS authorizes a call before it looks at the entries.
+   */
+  putEventsFrom(publisher: string, request: { Entries?: PutEventsRequestEntry[] }): PutEventsResponse {
+    this.observer?.published?.(publisher, request);
+    return this.putEvents(request);
+  }
+
   /** The outcome of an order whose events pass through this process. */
   outcome(orderId: string): Promise<OrderOutcome> | undefined {
     return this.trackers.get(orderId)?.done;
@@ -527,9 +536,7 @@ export class LocalEventBus {
     try {
       const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: PutEventsRequestEntry[] };
       const publisher = /^\/functions\/([^/?]+)/.exec(req.url ?? '')?.[1];
-      // Observed before validation: AWS authorizes a call before it looks at the entries.
-      if (publisher) this.observer?.published?.(decodeURIComponent(publisher), request);
-      send(200, this.putEvents(request));
+      send(200, publisher ? this.putEventsFrom(decodeURIComponent(publisher), request) : this.putEvents(request));
     } catch (error) {
       const e = error as LocalServiceError;
       send(e.$metadata?.httpStatusCode ?? 500, { __type: e.name ?? 'InternalException', message: e.message });
