@@ -148,6 +148,23 @@ describe('fulfill iam check', () => {
     ]);
   }, 180_000);
 
+  it('an order without an outcome in time leaves the check incomplete: exit 4, kept as not passed', async () => {
+    const dir = templateProject(join(tmp.dir, 'slow'));
+    const run = await cli(['iam', 'check', '--file', 'orders/credit-card-1p.json', '--timeout', '1ms', '--json'], {
+      dir,
+    });
+    expect(run.exit).toBe(4);
+    const { status, error } = failure(run.stdout);
+    expect(status).toBe(4);
+    expect(error.message).toMatch(
+      /^1 order\(s\) got no outcome, so their later calls were not checked; first: sample-1p/,
+    );
+    expect(error.data.orders).toEqual([expect.objectContaining({ status: 'NO_OUTCOME' })]);
+    expect(error.data.passed).toBe(false);
+    expect(readLastCheck(dir, 'test')).toMatchObject({ passed: false, missing: 0, unfinished: 1 });
+    expect(existsSync(join(dir, '.fulfill', 'iam-check'))).toBe(false);
+  }, 120_000);
+
   it('refuses bad input in one line, exit 2: a permission for no handler, an order that is not JSON', async () => {
     const dir = templateProject(join(tmp.dir, 'bad'));
     const bad = await cli(['iam', 'check', '--order', '{not json'], { dir });

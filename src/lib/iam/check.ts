@@ -44,7 +44,7 @@ export interface IamCheckReport {
   /** The account in the ARNs: the local target's placeholder (`${account}` in a config fix). */
   account: string;
   checkedAt: string;
-  /** No missing permission. */
+  /** No missing permission, and every order reached its outcome (so all its calls were seen). */
   passed: boolean;
   orders: Array<{ orderId: string; origin: string; status: string; error?: string }>;
   roles: Array<{
@@ -265,7 +265,8 @@ export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckRep
       });
     }
   }
-  report.passed = report.missing.length === 0;
+  const unfinished = orders.filter((o) => o.status === 'NO_OUTCOME').length;
+  report.passed = report.missing.length === 0 && unfinished === 0;
   const first = report.missing[0];
   const kept: LastIamCheck = {
     checkedAt: report.checkedAt,
@@ -276,6 +277,7 @@ export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckRep
     passed: report.passed,
     missing: report.missing.length,
     unused: report.unused.filter((u) => u.reason === 'unused').length,
+    ...(unfinished ? { unfinished } : {}),
     ...(first ? { firstMissing: `${first.by}: ${first.action} on ${first.resource}` } : {}),
   };
   recordLastCheck(blueprint.projectDir, blueprint.stage, kept);

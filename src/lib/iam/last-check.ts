@@ -22,6 +22,8 @@ export interface LastIamCheck {
   passed: boolean;
   missing: number;
   unused: number;
+  /** Orders without an outcome within --timeout: their later calls were not seen. */
+  unfinished?: number;
   /** The first missing permission, for the deploy warning: `authorize-payment: dynamodb:GetItem on arn:...`. */
   firstMissing?: string;
 }
@@ -113,6 +115,8 @@ export function lastCheckWarning(
   ];
   if (changed.length > 0)
     return `iam check: the last check (${last.checkedAt}) is stale: ${changed.join(', ')}; ${run}`;
+  if (!last.passed && last.missing === 0)
+    return `iam check: the last check (${last.checkedAt}) was incomplete: ${last.unfinished ?? 0} order(s) got no outcome; ${run}`;
   if (!last.passed)
     return `iam check: the last check (${last.checkedAt}) failed: ${last.missing} missing permission(s)${
       last.firstMissing ? `, first ${last.firstMissing}` : ''

@@ -35,11 +35,15 @@ export function renderIamCheck(r: IamCheckReport): string {
     const sids = [...new Set(kept.map((u) => u.sid ?? u.action))].join(', ');
     lines.push('', `not shown by a local run: ${kept.length} permission(s) (${sids}): AWS's own use, or failures only`);
   }
+  const unfinished = r.orders.filter((o) => o.status === 'NO_OUTCOME').length;
+  const saved = `saved in ${r.savedIn} for deploy --target aws`;
   lines.push(
     '',
-    r.passed
-      ? `passed: every call is allowed (${unused.length} unused); saved in ${r.savedIn} for deploy --target aws`
-      : `failed: ${r.missing.length} missing permission(s); saved in ${r.savedIn} for deploy --target aws`,
+    r.missing.length > 0
+      ? `failed: ${r.missing.length} missing permission(s); ${saved}`
+      : unfinished > 0
+        ? `incomplete: ${unfinished} order(s) got no outcome, the calls seen are allowed; ${saved}`
+        : `passed: every call is allowed (${unused.length} unused); ${saved}`,
   );
   return lines.join('\n');
 }

@@ -94,6 +94,18 @@ describe('deploy --target aws and the last iam check', () => {
     ]);
   });
 
+  it('warns when the last check was incomplete (an order without an outcome)', async () => {
+    const blueprint = loadBlueprint(dir);
+    const bundles = await bundleHandlers(dir, blueprint.handlers, blueprint.mode);
+    const last = readLastCheck(dir, 'ci')!;
+    recordLastCheck(dir, 'ci', { ...last, passed: false, missing: 0, unfinished: 2, firstMissing: undefined });
+    expect(last.sources).toBe(sourcesFingerprint(bundles));
+    expect(iamWarnings((await deploy(new FakeAws(), dir)).warnings)).toEqual([
+      `iam check: the last check (${last.checkedAt}) was incomplete: 2 order(s) got no outcome; run \`fulfill iam check\``,
+    ]);
+    recordLastCheck(dir, 'ci', last);
+  });
+
   it('the command prints it on stderr, and under --json in the envelope warnings; the deploy still exits 0', async () => {
     expect(readLastCheck(dir, 'ci')?.passed).toBe(false);
     new FakeAws();
