@@ -205,8 +205,10 @@ function readLetter(message: Message, blueprint: Blueprint): Letter {
 
 /** Replay on AWS needs an archive of the bus, which the deployer does not create (yet): say so, exit 2. */
 export function replayAws(stage: { blueprint: Blueprint; mode: Mode }): Promise<ReplayReport> {
-  if (stage.mode !== 'events') throw eventsModeOnly('replay', stage.blueprint.stage);
-  throw new UserError(
-    `replay --target aws needs an EventBridge archive of ${stage.blueprint.names.busName()}, and fulfill deploy does not create one yet: replay on the local target (fulfill replay --target local), or create an archive and use \`aws events start-replay\``,
+  if (stage.mode !== 'events') return Promise.reject(eventsModeOnly('replay', stage.blueprint.stage));
+  return Promise.reject(
+    new UserError(
+      `replay --target aws needs an EventBridge archive of ${stage.blueprint.names.busName()}, and fulfill deploy does not create one yet: replay on the local target (fulfill replay --target local), or create an archive and use \`aws events start-replay\``,
+    ),
   );
 }
