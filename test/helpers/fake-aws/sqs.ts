@@ -74,7 +74,7 @@ export function sqsHandlers(model: FakeAwsModel): Record<string, Handler> {
     ChangeMessageVisibility: (i) => {
       const m = (queue(i.QueueUrl).messages ?? []).find((x) => x.ReceiptHandle === i.ReceiptHandle);
       if (!m) fail('ReceiptHandleIsInvalid', `The input receipt handle "${i.ReceiptHandle}" is not valid.`);
-      m!.visibleAt = Date.now() + Number(i.VisibilityTimeout) * 1000;
+      m.visibleAt = Date.now() + Number(i.VisibilityTimeout) * 1000;
     },
     DeleteQueue: (i) => {
       const name = String(i.QueueUrl).split('/').at(-1)!;
