@@ -269,6 +269,73 @@ describe('redrive and replay (events mode, local target, in process)', () => {
     expect(nothing.stdout).toMatch(/^nothing to replay/);
   });
 
+  it('a letter an interrupted execution left unrouted (rule "(not routed)") is routed on redrive', async () => {
+    expect((await send(['--order-id', 'rd-int'])).result.outcome.status).toBe('SUCCEEDED');
+    const placed = (await logs('rd-int')).find((e) => e.type === 'EventPublished' && e.name === 'OrderPlaced')!;
+    // What recovery writes for a queued, not yet routed event of an execution whose process died.
+    const db = openStateDb(dir, 'test');
+    try {
+      const execution = db.prepare("SELECT id FROM executions WHERE order_id = 'rd-int'").get() as { id: number };
+      db.prepare(
+        'INSERT INTO dead_letters (execution_id, order_id, ts, rule, target, attempts, error, cause, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        execution.id,
+        'rd-int',
+        Date.now(),
+        '(not routed)',
+        '-',
+        0,
+        'Interrupted',
+        'interrupted: process 1 exited',
+        JSON.stringify({
+          version: '0',
+          id: placed.details!.eventId,
+          'detail-type': 'OrderPlaced',
+          source: placed.details!.source,
+          account: '000000000000',
+          time: placed.timestamp.replace(/\.\d{3}Z$/, 'Z'),
+          region: 'eu-central-1',
+          resources: [],
+          detail: placed.details!.detail,
+        }),
+      );
+    } finally {
+      db.close();
+    }
+    const run = envelope((await cli(['redrive', '--order', 'rd-int', '--json'], { dir })).stdout);
+    expect(run.result.letters).toEqual([expect.objectContaining({ rule: '(not routed)', result: 'redelivered' })]);
+    expect(run.result.executions).toEqual([expect.objectContaining({ execution: 2, status: 'SUCCEEDED' })]);
+    const entries = await logs('rd-int', 2);
+    expect(entries.find((e) => e.type === 'RulesMatched' && e.name === 'OrderPlaced')?.details?.rules).toEqual([
+      'authorize-payment',
+    ]);
+    expect(deadLetters('rd-int')).toEqual([]);
+  }, 120_000);
+
+  it('replayed events carry replay-name: a rule matching on it receives replays only', async () => {
+    const file = join(dir, 'events.json');
+    const flow = JSON.parse(readFileSync(file, 'utf8'));
+    flow.rules.push({
+      name: 'replayed-invoices',
+      description: 'Only replays reach it.',
+      pattern: { 'replay-name': [{ exists: true }], 'detail-type': ['WarehouseSelected'] },
+      target: 'issue-invoices',
+      inputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"Input": <detail>}' },
+    });
+    writeFileSync(file, JSON.stringify(flow, null, 2));
+    expect((await cli(['deploy'], { dir })).exit).toBe(0);
+    expect((await send(['--order-id', 'rp-name'])).result.outcome.status).toBe('SUCCEEDED');
+    const rulesOf = (entries: LogEntry[]) =>
+      entries.filter((e) => e.type === 'DeliverySucceeded').map((e) => e.details?.rule);
+    expect(rulesOf(await logs('rp-name', 1))).not.toContain('replayed-invoices');
+    const run = envelope((await cli(['replay', '--order', 'rp-name', '--json'], { dir })).stdout);
+    expect(run.result.events.find((e: any) => e.detailType === 'WarehouseSelected').rules).toEqual([
+      'issue-invoices',
+      'replayed-invoices',
+    ]);
+    expect(rulesOf(await logs('rp-name', 2))).toContain('replayed-invoices');
+  }, 180_000);
+
   it('in orchestration mode both exit 2 with one line naming the equivalent', async () => {
     expect((await cli(['deploy', '--mode', 'orchestration'], { dir })).exit).toBe(0);
     for (const args of [['redrive'], ['replay', '--order', 'rp-1']]) {
