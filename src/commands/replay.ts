@@ -8,7 +8,7 @@ import { openTarget, type ReplayReport } from '../lib/targets/index.js';
 export default class Replay extends BaseCommand<typeof Replay> {
   static summary =
     'Publish recorded events again, in their original order, as an EventBridge archive replay does (events mode).';
-  static description = `The events that were put on the bus (for one order, or since a time) go again to the rules they match, or only to --rule's, each with a "replay-name" field; the events their targets publish flow on as usual. On the local target each order's replay runs as a new execution with its own outcome. Events that reach no rule are not replayed. On AWS a replay needs an archive of the bus, which fulfill does not create yet (exit 2).\n\n${EXIT_CODES_HELP}`;
+  static description = `The events that were put on the bus (for one order, or since a time) go again to the rules they match, or only to --rule's, each with a "replay-name" field; the events their targets publish flow on as usual. On the local target each order's replay runs as a new execution with its own outcome. Events that reach no rule are not replayed. On AWS, EventBridge replays the stage's archive (created by deploy) to the bus for a time window: --since, not --order.\n\n${EXIT_CODES_HELP}`;
   static examples = [
     '<%= config.bin %> replay --order ord-123',
     '<%= config.bin %> replay --order ord-123 --rule issue-invoices',

@@ -1,3 +1,4 @@
+import { DescribeArchiveCommand, DescribeReplayCommand, StartReplayCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityCommand,
@@ -8,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Blueprint } from '../blueprint/blueprint.js';
 import type { Mode } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { AwsServiceError, TimeoutError, UserError } from '../errors.js';
 import { text } from '../json.js';
 import { transformEventForTarget } from '../events/transformer.js';
 import {
@@ -17,8 +18,10 @@ import {
   type RedriveReport,
   type RedriveRequest,
   type ReplayReport,
+  type ReplayRequest,
 } from '../targets/target.js';
 import { ignoreNotFound, type AwsContext } from './context.js';
+import { archiveName } from './events.js';
 
 /** Long enough to invoke a batch of ten; an unfinished run's messages reappear after it (SQS at-least-once). */
 const VISIBILITY_SECONDS = 60;
@@ -203,12 +206,87 @@ function readLetter(message: Message, blueprint: Blueprint): Letter {
   };
 }
 
-/** Replay on AWS needs an archive of the bus, which the deployer does not create (yet): say so, exit 2. */
-export function replayAws(stage: { blueprint: Blueprint; mode: Mode }): Promise<ReplayReport> {
-  if (stage.mode !== 'events') return Promise.reject(eventsModeOnly('replay', stage.blueprint.stage));
-  return Promise.reject(
-    new UserError(
-      `replay --target aws needs an EventBridge archive of ${stage.blueprint.names.busName()}, and fulfill deploy does not create one yet: replay on the local target (fulfill replay --target local), or create an archive and use \`aws events start-replay\``,
-    ),
+/** How often and how long `replay --target aws` waits for EventBridge to finish the replay. */
+const REPLAY_POLL_MS = 2_000;
+const REPLAY_PATIENCE_MS = 15 * 60_000;
+
+/**
+ * `fulfill replay --target aws`: an EventBridge replay of the stage's archive (ensureArchive) to the stage's
+ * bus, from `--since` to now, to every rule or only `--rule`'s (Destination.FilterArns); EventBridge adds
+ * `replay-name` to each event. It waits for the replay to end (DescribeReplay). An archive replays a time
+ * window, not an order: `--order` is refused there (exit 2), with the way to do it.
+ */
+export async function replayAws(
+  stage: { ctx: AwsContext; blueprint: Blueprint; mode: Mode },
+  request: ReplayRequest,
+): Promise<ReplayReport> {
+  const { ctx, blueprint } = stage;
+  if (stage.mode !== 'events' || !blueprint.events) throw eventsModeOnly('replay', blueprint.stage);
+  const flow = blueprint.events;
+  if (request.rule !== undefined && !flow.rules.some((r) => r.name === request.rule))
+    throw new UserError(
+      `--rule: stage "${blueprint.stage}" has no rule "${request.rule}" (its rules: ${flow.rules.map((r) => r.name).join(', ')})`,
+    );
+  if (request.orderId !== undefined || request.since === undefined)
+    throw new UserError(
+      'replay --target aws replays a time window of the bus archive, as EventBridge does, not one order: use --since (e.g. --since 1h), with --rule to reach one rule',
+    );
+  const { events } = ctx.clients;
+  const archive = archiveName(ctx.names);
+  const found = await ignoreNotFound(() => events.send(new DescribeArchiveCommand({ ArchiveName: archive })));
+  if (!found?.ArchiveArn)
+    throw new UserError(`the archive ${archive} of the stage's bus does not exist in ${ctx.region}`, [
+      'Run `fulfill deploy --target aws` (events mode): it creates the archive; events put on the bus after that can be replayed.',
+    ]);
+  const end = new Date();
+  const start = new Date(request.since);
+  if (!(start < end)) throw new UserError(`--since must be in the past (got ${start.toISOString()})`);
+  const replayName = replayNameFor(ctx.names.prefix, end);
+  const destination = {
+    Arn: ctx.names.busArn(),
+    ...(request.rule !== undefined ? { FilterArns: [ctx.names.ruleArn(request.rule)] } : {}),
+  };
+  const window = `from ${start.toISOString()} to ${end.toISOString()}${request.rule ? ` to rule ${request.rule}` : ''}`;
+  const base = { target: 'aws' as const, stage: blueprint.stage, dryRun: request.dryRun, replayName, events: [] };
+  if (request.dryRun)
+    return {
+      ...base,
+      skipped: 0,
+      executions: [],
+      summary: `dry run: would replay ${archive} ${window} as ${replayName}`,
+    };
+  await events.send(
+    new StartReplayCommand({
+      ReplayName: replayName,
+      Description: 'fulfill replay',
+      EventSourceArn: found.ArchiveArn,
+      EventStartTime: start,
+      EventEndTime: end,
+      Destination: destination,
+    }),
   );
+  const deadline = Date.now() + REPLAY_PATIENCE_MS;
+  for (;;) {
+    const replay = await events.send(new DescribeReplayCommand({ ReplayName: replayName }));
+    if (replay.State === 'COMPLETED')
+      return { ...base, skipped: 0, executions: [], summary: `replayed ${archive} ${window} as ${replayName}` };
+    if (replay.State === 'FAILED' || replay.State === 'CANCELLED')
+      throw new AwsServiceError(
+        'EventBridge',
+        'StartReplay',
+        `replay ${replayName} ${replay.State}: ${replay.StateReason ?? ''}`,
+      );
+    if (Date.now() > deadline)
+      throw new TimeoutError(
+        `replay ${replayName} still ${replay.State} after ${REPLAY_PATIENCE_MS / 60_000} minutes`,
+        [`See it with: aws events describe-replay --replay-name ${replayName}`],
+      );
+    await ctx.sleep(REPLAY_POLL_MS);
+  }
+}
+
+/** Replay names: 1-64 of [.-_A-Za-z0-9], unique per account and region. */
+function replayNameFor(prefix: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:.]/g, '').slice(0, 15);
+  return `${prefix}replay-${stamp}-${Math.random().toString(36).slice(2, 6)}`.slice(-64);
 }

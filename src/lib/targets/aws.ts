@@ -14,6 +14,7 @@ import {
   type RedriveReport,
   type RedriveRequest,
   type ReplayReport,
+  type ReplayRequest,
   type ServeReport,
   type StatusReport,
   type Target,
@@ -187,9 +188,9 @@ export class AwsTarget implements Target {
     return redriveAws(await this.connect(), request);
   }
 
-  async replay(): Promise<ReplayReport> {
+  async replay(request: ReplayRequest): Promise<ReplayReport> {
     const { replayAws } = await import('../aws/redrive.js');
-    return replayAws(await this.connect());
+    return replayAws(await this.connect(), request);
   }
 
   private connection(): Partial<AwsOptions> & { clients?: AwsClients } {

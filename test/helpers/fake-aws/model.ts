@@ -86,6 +86,8 @@ export interface FakeState {
     { attributes: Record<string, string>; tags: Record<string, string>; messages?: FakeMessage[] }
   >;
   buses: Record<string, { tags: Array<{ Key: string; Value: string }> }>;
+  /** EventBridge archives by name (archives take no tags). */
+  archives: Record<string, { source: string; retentionDays: number; description?: string; pattern?: string }>;
   rules: Record<
     string,
     { pattern: string; state: string; description?: string; tags?: Any[]; targets: Record<string, Any> }
@@ -112,6 +114,7 @@ export function emptyFakeState(): FakeState {
     logPolicies: {},
     queues: {},
     buses: {},
+    archives: {},
     rules: {},
     apis: {},
   };
@@ -128,6 +131,8 @@ export class FakeAwsModel {
   private commandFailures: Array<{ command: string; error: Error; times: number }> = [];
   propagation = { lambda: 0, states: 0 };
   readonly recentlyDeletedQueues = new Set<string>();
+  /** EventBridge replays started (history: not part of the state a destroy removes). */
+  readonly replays: Record<string, Any> = {};
   /** Lambda Invoke calls that succeeded: the function, the invocation type and the payload (parsed JSON). */
   readonly invocations: Array<{ functionName: string; invocationType: string; payload: unknown }> = [];
   private nextId = 1;

@@ -581,6 +581,8 @@ describe('switching modes', () => {
       expect(writes(fake).filter((w) => w.startsWith(from === 'events' ? 'events:' : 'sfn:'))).toEqual(
         from === 'events'
           ? [
+              // The bus's archive first: it keeps a managed rule on the bus.
+              'events:DeleteArchive',
               'events:RemoveTargets',
               'events:DeleteRule',
               'events:RemoveTargets',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { awsContext } from '../../../src/lib/aws/context.js';
+import { destroyAws } from '../../../src/lib/aws/destroy.js';
 import { redriveAws, replayAws } from '../../../src/lib/aws/redrive.js';
 import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
 import { loadConfig } from '../../../src/lib/config/schema.js';
@@ -222,16 +223,13 @@ describe('redrive --target aws: the stage dead-letter queue, re-delivered by inv
     }
   });
 
-  it('refuses an unknown --rule, an orchestration stage, a missing queue, and replay (no archive): exit 2', async () => {
+  it('refuses an unknown --rule, an orchestration stage, a missing queue: exit 2', async () => {
     fresh();
     await expect(redrive({ rule: 'nope' })).rejects.toThrow(
       /^--rule: stage "ci" has no rule "nope" \(its rules: authorize-payment, /,
     );
     await expect(redriveAws({ ...stage(), mode: 'orchestration' }, { dryRun: false })).rejects.toThrow(
       /^redrive is an events-mode feature and stage "ci" runs orchestration: re-send the order/,
-    );
-    await expect(replayAws({ blueprint, mode: 'events' })).rejects.toThrow(
-      /^replay --target aws needs an EventBridge archive of fulfill-shop-ci-bus/,
     );
     delete fake.state.queues[queueName()];
     const missing = await redrive().catch((e: unknown) => e);
@@ -246,10 +244,144 @@ describe('redrive --target aws: the stage dead-letter queue, re-delivered by inv
     const report = await target.redrive({ orderId: 'o-1', dryRun: false });
     expect(report).toMatchObject({ target: 'aws', stage: 'ci', executions: [] });
     expect(report.letters.map((l) => l.result)).toEqual(['redelivered']);
-    await expect(target.replay()).rejects.toThrow(/needs an EventBridge archive/);
+    const replay = await target.replay({ since: Date.now() - 3_600_000, dryRun: true });
+    expect(replay.summary).toMatch(/^dry run: would replay fulfill-shop-ci-archive from /);
   });
 });
 
 function orderOf(body: Record<string, any>): string {
   return body.detail?.orderId ?? body.requestPayload?.Input?.orderId;
 }
+
+describe('replay --target aws: an EventBridge replay of the stage archive', () => {
+  let dir: string;
+  let blueprint: Blueprint;
+  let fake: FakeAws;
+  let deployed: FakeState;
+  const stage = () => ({
+    ctx: awsContext(fake.clients, blueprint.names, ACCOUNT, { sleep: async () => {} }),
+    blueprint,
+    mode: 'events' as const,
+  });
+  const since = () => Date.now() - 3_600_000;
+
+  beforeAll(async () => {
+    dir = dirs.make('events');
+    blueprint = loadBlueprint(dir);
+    fake = new FakeAws();
+    await deploy(fake, dir);
+    deployed = structuredClone(fake.state);
+  }, 120_000);
+
+  it('deploy creates the archive of the bus (every event, 14 days); a second deploy leaves it unchanged', async () => {
+    expect(fake.state.archives).toEqual({
+      'fulfill-shop-ci-archive': {
+        source: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/fulfill-shop-ci-bus`,
+        retentionDays: 14,
+        description: expect.any(String),
+      },
+    });
+    fake.reset();
+    const again = await deploy(fake, dir);
+    expect(again.changes).toContainEqual({ resource: 'fulfill-shop-ci-archive', kind: 'archive', action: 'unchanged' });
+    expect(writes(fake).filter((w) => /Archive/.test(w))).toEqual([]);
+    // Drift is repaired: a retention changed by hand is set back.
+    fake.state.archives['fulfill-shop-ci-archive'].retentionDays = 1;
+    fake.reset();
+    const repaired = await deploy(fake, dir);
+    expect(repaired.changes).toContainEqual(
+      expect.objectContaining({ resource: 'fulfill-shop-ci-archive', action: 'updated', why: ['retention changed'] }),
+    );
+    expect(fake.state.archives['fulfill-shop-ci-archive'].retentionDays).toBe(14);
+  });
+
+  it('starts a replay of the archive to the bus, --rule as FilterArns, and waits for it to complete', async () => {
+    fake.restore(deployed);
+    fake.reset();
+    const from = since();
+    const report = await replayAws(stage(), { since: from, rule: 'issue-invoices', dryRun: false });
+    expect(writes(fake)).toEqual(['events:StartReplay']);
+    expect(fake.calls.map((c) => c.command)).toEqual([
+      'DescribeArchive',
+      'StartReplay',
+      'DescribeReplay',
+      'DescribeReplay',
+    ]);
+    const start = fake.calls.find((c) => c.command === 'StartReplay')!.input;
+    expect(start).toMatchObject({
+      ReplayName: report.replayName,
+      EventSourceArn: `arn:aws:events:${REGION}:${ACCOUNT}:archive/fulfill-shop-ci-archive`,
+      EventStartTime: new Date(from),
+      Destination: {
+        Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/fulfill-shop-ci-bus`,
+        FilterArns: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/fulfill-shop-ci-bus/fulfill-shop-ci-issue-invoices`],
+      },
+    });
+    expect(report.replayName).toMatch(/^fulfill-shop-ci-replay-\d{8}T\d{6}-[a-z0-9]+$/);
+    expect(report.summary).toMatch(/^replayed fulfill-shop-ci-archive from .* to rule issue-invoices as /);
+    // Each run is its own replay (EventBridge names are unique): a second one starts another.
+    const second = await replayAws(stage(), { since: from, dryRun: false });
+    expect(second.replayName).not.toBe(report.replayName);
+    expect(fake.calls.filter((c) => c.command === 'StartReplay').at(-1)!.input.Destination).toEqual({
+      Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/fulfill-shop-ci-bus`,
+    });
+  });
+
+  it('a dry run starts nothing; --order, a missing archive and a failed StartReplay are one-line errors', async () => {
+    fake.restore(deployed);
+    fake.reset();
+    const dry = await replayAws(stage(), { since: since(), dryRun: true });
+    expect(writes(fake)).toEqual([]);
+    expect(dry.summary).toMatch(/^dry run: would replay fulfill-shop-ci-archive from /);
+    await expect(replayAws(stage(), { orderId: 'o-1', dryRun: false })).rejects.toThrow(
+      /^replay --target aws replays a time window of the bus archive, as EventBridge does, not one order: use --since/,
+    );
+    await expect(replayAws(stage(), { since: since(), rule: 'nope', dryRun: false })).rejects.toThrow(/^--rule: /);
+    fake.failAt(1);
+    const failed = await replayAws(stage(), { since: since(), dryRun: false }).catch((e: Error) => e);
+    expect((failed as Error).name).toBe('ServiceUnavailableException');
+    delete fake.state.archives['fulfill-shop-ci-archive'];
+    const missing = await replayAws(stage(), { since: since(), dryRun: false }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(UserError);
+    expect((missing as Error).message).toBe(
+      `the archive fulfill-shop-ci-archive of the stage's bus does not exist in ${REGION}`,
+    );
+  });
+
+  it('destroy deletes the archive before the bus, and only the stage bus archive', async () => {
+    fake.restore(deployed);
+    fake.reset();
+    await destroyAws(awsContext(fake.clients, blueprint.names, ACCOUNT, { sleep: async () => {} }), blueprint);
+    const order = writes(fake);
+    expect(order.indexOf('events:DeleteArchive')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('events:DeleteArchive')).toBeLessThan(order.indexOf('events:DeleteEventBus'));
+    expect(fake.state.archives).toEqual({});
+    // A look-alike: an archive of that name on someone else's bus stays, with a warning.
+    fake.restore(deployed);
+    fake.state.archives['fulfill-shop-ci-archive'].source = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/other`;
+    fake.state.buses.other = { tags: [] };
+    const ctx = awsContext(fake.clients, blueprint.names, ACCOUNT, { sleep: async () => {} });
+    const result = await destroyAws(ctx, blueprint).catch((e: Error) => e);
+    expect(fake.state.archives['fulfill-shop-ci-archive']).toBeDefined();
+    expect(ctx.skipped).toContainEqual(expect.objectContaining({ resource: 'fulfill-shop-ci-archive' }));
+    void result;
+  });
+
+  // Last: it makes new fakes, and the latest FakeAws owns the SDK mocks.
+  it('a fault at each mutating call of a first deploy: the next deploy converges to the same archive', async () => {
+    const clean = new FakeAws();
+    await deploy(clean, dirs.make('events'));
+    const total = clean.mutatingCalls().length;
+    const archiveCall = clean.mutatingCalls().findIndex((c) => c.command === 'CreateArchive') + 1;
+    expect(archiveCall).toBeGreaterThan(0);
+    // The faults around the archive: the bus's creation, the archive's, and the first call after them.
+    for (const k of [archiveCall - 1, archiveCall, Math.min(total, archiveCall + 1)]) {
+      const faulty = new FakeAws();
+      const project = dirs.make('events');
+      faulty.failAt(k);
+      await expect(deploy(faulty, project)).rejects.toThrow();
+      await deploy(faulty, project);
+      expect(faulty.state.archives).toEqual(clean.state.archives);
+    }
+  });
+});
