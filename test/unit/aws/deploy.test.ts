@@ -612,6 +612,7 @@ describe('switching modes', () => {
       ).toEqual(
         from === 'events'
           ? [
+              'deleted archive fulfill-shop-ci-archive',
               'deleted event-bus fulfill-shop-ci-bus',
               'deleted log-group /aws/events/fulfill-shop-ci-events',
               ...HANDLERS.map((h) => `deleted permission fulfill-shop-ci-${h}/events-wiring`),
