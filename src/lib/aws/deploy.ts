@@ -8,7 +8,7 @@ import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js
 import { ensureApi, openApiDocument } from './apigw.js';
 import type { AwsClients, AwsOptions } from './clients.js';
 import { all, connectAws, deployFailure, mapLimit, type AwsContext, type WaiterTiming } from './context.js';
-import { deleteBus, ensureBus, ensureRules, ownedBus, type RuleSpec } from './events.js';
+import { deleteBus, ensureArchive, ensureBus, ensureRules, ownedBus, type RuleSpec } from './events.js';
 import { deleteRole, ensureRole } from './iam.js';
 import { ensureFunction, removeEventsWiring, removeStaleFunctions } from './lambda.js';
 import { deleteLogGroup, deleteLogsResourcePolicy, ensureLogGroup, ensureLogsResourcePolicy } from './logs.js';
@@ -148,7 +148,10 @@ async function ensureFoundations({ blueprint, concurrency }: DeployRun, ctx: Aws
     ...(events
       ? [
           () => ensureQueue(ctx, names.deadLetterQueue(), deadLetterQueuePolicy(names)),
-          () => ensureBus(ctx, names.busName()),
+          async () => {
+            await ensureBus(ctx, names.busName());
+            await ensureArchive(ctx, names.busArn());
+          },
           () => ensureLogsResourcePolicy(ctx, names.eventLogsPolicy(), eventLogsResourcePolicy(names)),
         ]
       : []),

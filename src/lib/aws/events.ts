@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto';
 import {
+  CreateArchiveCommand,
   CreateEventBusCommand,
+  DeleteArchiveCommand,
   DeleteEventBusCommand,
   DeleteRuleCommand,
+  DescribeArchiveCommand,
   DescribeEventBusCommand,
   ListRulesCommand,
   ListTagsForResourceCommand,
@@ -9,9 +13,11 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
+  UpdateArchiveCommand,
   type Rule,
   type Target,
 } from '@aws-sdk/client-eventbridge';
+import type { StageNames } from '../blueprint/naming.js';
 import type { DeployChange } from '../deploy/result.js';
 import { canonical } from '../json.js';
 import { apply, ignoreNotFound, mapLimit, tagList, unchanged, type AwsContext } from './context.js';
@@ -152,6 +158,79 @@ export async function deleteRule(ctx: AwsContext, bus: string, name: string): Pr
   return true;
 }
 
+/** How long the bus's archive keeps events for `fulfill replay` (the dead-letter queue's 14 days). */
+export const ARCHIVE_RETENTION_DAYS = 14;
+const ARCHIVE_DESCRIPTION = 'fulfill: every event on the stage bus, for fulfill replay';
+
+/**
+ * The stage's archive name: `fulfill-<app>-<stage>-archive`, shortened with a hash past EventBridge's 48
+ * characters (archive names are 1-48 of [.-_A-Za-z0-9]).
+ */
+export function archiveName(names: Pick<StageNames, 'resource'>): string {
+  const name = names.resource('archive');
+  if (name.length <= 48) return name;
+  return `${name.slice(0, 39)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * The bus's archive (every event, ARCHIVE_RETENTION_DAYS), which `fulfill replay --target aws` replays from.
+ * EventBridge archives take no tags: an archive of this name whose source is another bus is left alone.
+ */
+export async function ensureArchive(ctx: AwsContext, busArn: string): Promise<DeployChange> {
+  const { events } = ctx.clients;
+  const name = archiveName(ctx.names);
+  const have = await ignoreNotFound(() => events.send(new DescribeArchiveCommand({ ArchiveName: name })));
+  if (!have) {
+    const change: DeployChange = { resource: name, kind: 'archive', action: 'created' };
+    await apply(ctx, change, () =>
+      events.send(
+        new CreateArchiveCommand({
+          ArchiveName: name,
+          EventSourceArn: busArn,
+          RetentionDays: ARCHIVE_RETENTION_DAYS,
+          Description: ARCHIVE_DESCRIPTION,
+        }),
+      ),
+    );
+    return change;
+  }
+  if (have.EventSourceArn !== busArn) {
+    leaveAlone(ctx, name, `it archives ${have.EventSourceArn}, not this stage's bus`);
+    return unchanged(ctx, 'archive', name);
+  }
+  const why = [
+    ...(have.RetentionDays !== ARCHIVE_RETENTION_DAYS ? ['retention changed'] : []),
+    ...(have.EventPattern ? ['event pattern set'] : []),
+  ];
+  if (why.length === 0) return unchanged(ctx, 'archive', name);
+  const change: DeployChange = { resource: name, kind: 'archive', action: 'updated', why };
+  // UpdateArchive with an empty pattern clears it: every event is archived again.
+  await apply(ctx, change, () =>
+    events.send(
+      new UpdateArchiveCommand({
+        ArchiveName: name,
+        RetentionDays: ARCHIVE_RETENTION_DAYS,
+        Description: ARCHIVE_DESCRIPTION,
+        EventPattern: '',
+      }),
+    ),
+  );
+  return change;
+}
+
+/** Deletes the stage's archive of `busArn` (before its bus); an archive of another bus stays. */
+export async function deleteArchive(ctx: AwsContext, busArn: string): Promise<void> {
+  const { events } = ctx.clients;
+  const name = archiveName(ctx.names);
+  const have = await ignoreNotFound(() => events.send(new DescribeArchiveCommand({ ArchiveName: name })));
+  if (!have) return;
+  if (have.EventSourceArn !== busArn)
+    return leaveAlone(ctx, name, `it archives ${have.EventSourceArn}, not this stage's bus`);
+  await apply(ctx, { resource: name, kind: 'archive', action: 'deleted' }, () =>
+    ignoreNotFound(() => events.send(new DeleteArchiveCommand({ ArchiveName: name }))),
+  );
+}
+
 /** Whether the bus exists and carries this stage's tags (a look-alike is recorded as left alone). */
 export async function ownedBus(ctx: AwsContext, name: string): Promise<boolean> {
   const { events } = ctx.clients;
@@ -168,6 +247,8 @@ export async function ownedBus(ctx: AwsContext, name: string): Promise<boolean> 
 export async function deleteBus(ctx: AwsContext, name: string): Promise<void> {
   const { events } = ctx.clients;
   if (!(await ownedBus(ctx, name))) return;
+  // Its archive first: an archive's source bus is checked by its tags (archives take none themselves).
+  if (name === ctx.names.busName()) await deleteArchive(ctx, ctx.names.busArn());
   let clear = true;
   for (const rule of (await listRules(ctx, name)).keys()) if (!(await deleteRule(ctx, name, rule))) clear = false;
   if (!clear) return leaveAlone(ctx, name, 'it still has rules that are not tagged for this stage');

@@ -7,6 +7,7 @@ export interface DeployChange {
     | 'function'
     | 'state-machine'
     | 'event-bus'
+    | 'archive'
     | 'rule'
     | 'api'
     | 'role'

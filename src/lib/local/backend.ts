@@ -160,6 +160,11 @@ export class LocalBackend {
     return this.deployment.mode;
   }
 
+  /** The event bus in events mode (redrive and replay run on it); undefined in orchestration. */
+  get events(): LocalEventBus | undefined {
+    return this.engine.kind === 'events' ? this.engine.bus : undefined;
+  }
+
   /** The outcome of an order this process runs, as a promise without a deadline (undefined if it runs elsewhere). */
   running(orderId: string): Promise<OrderOutcome> | undefined {
     return this.engine.kind === 'orchestration' ? this.engine.sfn.outcome(orderId) : this.engine.bus.outcome(orderId);

@@ -71,6 +71,29 @@ interface ExecutionTracker {
   resolve: (outcome: OrderOutcome) => void;
 }
 
+/** A dead letter to redrive (see `LocalEventBus.redrive`). */
+export interface RedriveLetter {
+  id: number;
+  rule: string;
+  target: string;
+  execution: number | null;
+  attempts: number;
+  error: string;
+  event: EventEnvelope & Record<string, unknown>;
+}
+
+export interface RedriveRun {
+  execution: number;
+  /** Per letter: redelivered (true) or dead-lettered again (false). */
+  delivered: boolean[];
+  outcome: OrderOutcome;
+}
+
+export interface ReplayRun {
+  execution: number;
+  outcome: OrderOutcome;
+}
+
 /** How long an execution may sit idle without a terminal event before it ends (a handler's late publish). */
 const STOPPED_FLOW_GRACE_MS = 50;
 
@@ -314,7 +337,7 @@ export class LocalEventBus {
     rule: LocalEventBus['rules'][number],
     ingestedAt: Date,
     tracker: ExecutionTracker | undefined,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { maximumRetryAttempts, maximumEventAgeSeconds } = this.flow.delivery;
     const input = transformEventForTarget(rule.transformer, event as unknown as Record<string, unknown>, {
       ruleName: this.names.resource(rule.name),
@@ -340,7 +363,7 @@ export class LocalEventBus {
         this.observer?.delivering?.(rule.name, rule.target);
         const result = await this.lambda!.invoke(rule.target, input, { orderId });
         recordAttempt('DeliverySucceeded', { result });
-        return;
+        return true;
       } catch (error) {
         const payload =
           error instanceof FunctionError
@@ -351,7 +374,7 @@ export class LocalEventBus {
         // EventBridge RetryPolicy: stop after MaximumRetryAttempts retries or once the event is older than MaximumEventAgeInSeconds.
         if (attempt > maximumRetryAttempts || ageSeconds >= maximumEventAgeSeconds) {
           this.deadLetter(orderId, event, rule, attempt, payload, tracker);
-          return;
+          return false;
         }
         await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1))));
       }
@@ -396,6 +419,133 @@ export class LocalEventBus {
     if (tracker && !tracker.deadLettered) {
       tracker.deadLettered = { state: event.detail, failure: { Error: error.errorType, Cause: error.errorMessage } };
     }
+  }
+
+  // ---- redrive and replay (`fulfill redrive`, `fulfill replay`; README "Redrive and replay") ----
+
+  /**
+   * Redrive: re-delivers an order's dead letters, in a new execution of the order (as a resent order id starts
+   * one), so the execution that failed keeps its one outcome and this one reaches its own: the redelivered
+   * handlers publish their next events, which flow on as usual. Each letter is delivered to its rule's target
+   * with the rule's input transformer and retry policy, as the first time; the event's age counts from now.
+   * A letter is removed once its redelivery ended: delivered, or dead-lettered again (the new letter replaces
+   * it in the same commit). A letter that was never routed (an interrupted execution's) is routed now.
+   * Undefined when the order has an execution running (in another process): it is not redriven.
+   */
+  async redrive(orderId: string, input: string, letters: readonly RedriveLetter[]): Promise<RedriveRun | undefined> {
+    const tracker = this.startRun(orderId, input, () => {
+      for (const letter of letters)
+        this.recorder.record(orderId, 'events', 'DeadLetterRedriven', {
+          name: String(letter.event['detail-type']),
+          details: {
+            eventId: letter.event.id,
+            rule: letter.rule,
+            target: letter.target,
+            fromExecution: letter.execution,
+            attempts: letter.attempts,
+            lastError: letter.error,
+          },
+        });
+    });
+    if (!tracker) return undefined;
+    tracker.lastEvent = letters.at(-1)?.event;
+    this.begin(tracker); // the execution stays open until every letter is on its way
+    const deliveries = letters.map((letter) => {
+      const rule = this.rules.find((r) => r.name === letter.rule);
+      const now = new Date();
+      this.begin(tracker);
+      if (!rule) {
+        return new Promise<boolean>((resolve) =>
+          setImmediate(() => {
+            try {
+              this.route(orderId, letter.event, now, tracker);
+            } finally {
+              this.store.removeDeadLetter(letter.id);
+              this.end(tracker);
+              resolve(true);
+            }
+          }),
+        );
+      }
+      const queued = this.store.enqueueDelivery(tracker.record.id, orderId, rule.name, letter.event);
+      return this.deliver(orderId, letter.event, rule, now, tracker)
+        .then((delivered) => {
+          this.store.removeDeadLetter(letter.id);
+          return delivered;
+        })
+        .finally(() => {
+          this.store.completeDelivery(queued);
+          this.end(tracker);
+        });
+    });
+    this.end(tracker);
+    const delivered = await Promise.all(deliveries);
+    return { execution: tracker.record.execution, delivered, outcome: await tracker.done };
+  }
+
+  /**
+   * Replay: re-delivers recorded events, in their original order, in a new execution of the order, as an
+   * EventBridge archive replay does: each event carries `replay-name` and goes to the rules given with it (all
+   * the rules it matches, or only `--rule`'s, like `Destination.FilterArns`); the events the targets publish
+   * in turn are new events and flow on as usual. Each event's deliveries end before the next event is sent.
+   * Undefined when the order has an execution running (in another process).
+   */
+  async replay(
+    orderId: string,
+    input: string,
+    replayName: string,
+    plan: ReadonlyArray<{ event: EventEnvelope; rules: readonly string[] }>,
+  ): Promise<ReplayRun | undefined> {
+    const tracker = this.startRun(orderId, input, () =>
+      this.recorder.record(orderId, 'events', 'ReplayStarted', {
+        details: { replayName, events: plan.length, message: `replaying ${plan.length} event(s) as ${replayName}` },
+      }),
+    );
+    if (!tracker) return undefined;
+    this.begin(tracker); // held while the events are replayed one by one
+    try {
+      for (const { event, rules } of plan) {
+        const replayed = { ...event, 'replay-name': replayName } as EventEnvelope;
+        tracker.lastEvent = replayed;
+        this.recorder.record(orderId, 'events', 'EventReplayed', {
+          name: event['detail-type'],
+          details: { eventId: event.id, replayName, source: event.source, rules },
+        });
+        const now = new Date();
+        await Promise.all(
+          rules.map((name) => {
+            const rule = this.rules.find((r) => r.name === name)!;
+            this.begin(tracker);
+            const queued = this.store.enqueueDelivery(tracker.record.id, orderId, rule.name, replayed);
+            return this.deliver(orderId, replayed, rule, now, tracker).finally(() => {
+              this.store.completeDelivery(queued);
+              this.end(tracker);
+            });
+          }),
+        );
+      }
+    } finally {
+      this.end(tracker);
+    }
+    return { execution: tracker.record.execution, outcome: await tracker.done };
+  }
+
+  /** A new execution of the order for a redrive or a replay, with its first entries; undefined if one runs. */
+  private startRun(orderId: string, input: string, first: () => void): ExecutionTracker | undefined {
+    let tracker: ExecutionTracker | undefined;
+    const claim = this.store.claimExecution(
+      orderId,
+      'events',
+      input,
+      (latest) => latest?.status !== 'RUNNING',
+      (record) => {
+        this.recorder.bind(record);
+        tracker = this.startTracker(record);
+        first();
+      },
+    );
+    this.store.commit();
+    return claim.created ? tracker : undefined;
   }
 
   private startTracker(record: ExecutionRecord): ExecutionTracker {

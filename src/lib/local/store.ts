@@ -64,6 +64,14 @@ export interface DeadLetter {
   event: Record<string, unknown>;
 }
 
+/** A dead letter as `fulfill redrive` reads it: its row, and the execution it was dead-lettered in. */
+export interface RedrivableLetter extends DeadLetter {
+  id: number;
+  executionStatus: string | null;
+  /** The order as that execution was submitted (null for a letter without an execution). */
+  input: string | null;
+}
+
 /** One order's latest submission, for `trace --slowest/--sla`: finished or not. */
 export interface OrderSummary {
   orderId: string;
@@ -845,6 +853,40 @@ export class LocalStore {
       cause: String(r.cause),
       event: JSON.parse(String(r.event)) as Record<string, unknown>,
     }));
+  }
+
+  /**
+   * Dead letters for `fulfill redrive`, oldest first, with their row id and the execution they came from (its
+   * number, status and order input: a redrive starts a new execution of the order with the same input).
+   */
+  deadLettersToRedrive(filter: { orderId?: string; rule?: string } = {}): RedrivableLetter[] {
+    if (!this.exists()) return [];
+    const where = [...(filter.orderId ? ['d.order_id = ?'] : []), ...(filter.rule ? ['d.rule = ?'] : [])];
+    const params = [...(filter.orderId ? [filter.orderId] : []), ...(filter.rule ? [filter.rule] : [])];
+    const sql = `SELECT d.*, x.execution, x.status AS execution_status, x.input
+      FROM dead_letters d LEFT JOIN executions x ON x.id = d.execution_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id`;
+    const rows = this.guard(() => this.stmt(sql).all(...params) as Row[]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      timestamp: new Date(Number(r.ts)).toISOString(),
+      orderId: String(r.order_id),
+      execution: r.execution === null || r.execution === undefined ? null : Number(r.execution),
+      executionStatus:
+        r.execution_status === null || r.execution_status === undefined ? null : text(r.execution_status),
+      input: r.input === null || r.input === undefined ? null : text(r.input),
+      rule: String(r.rule),
+      target: String(r.target),
+      attempts: Number(r.attempts),
+      error: String(r.error),
+      cause: String(r.cause),
+      event: JSON.parse(String(r.event)) as Record<string, unknown>,
+    }));
+  }
+
+  /** Removes a redriven dead letter (queued with the turn's commit, so with the redelivery's own entries). */
+  removeDeadLetter(id: number): void {
+    this.defer(() => this.stmt('DELETE FROM dead_letters WHERE id = ?').run(id));
   }
 
   /** Commits what is queued and closes the database. */

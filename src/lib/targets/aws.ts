@@ -11,6 +11,10 @@ import {
   type DestroyReport,
   type LogQuery,
   type LogReading,
+  type RedriveReport,
+  type RedriveRequest,
+  type ReplayReport,
+  type ReplayRequest,
   type ServeReport,
   type StatusReport,
   type Target,
@@ -177,6 +181,16 @@ export class AwsTarget implements Target {
     throw new UserError('serve runs the local target only; a stage on AWS is served by API Gateway', [
       'Deploy locally with `fulfill deploy --target local`, or send orders with `fulfill send-order --target aws`.',
     ]);
+  }
+
+  async redrive(request: RedriveRequest): Promise<RedriveReport> {
+    const { redriveAws } = await import('../aws/redrive.js');
+    return redriveAws(await this.connect(), request);
+  }
+
+  async replay(request: ReplayRequest): Promise<ReplayReport> {
+    const { replayAws } = await import('../aws/redrive.js');
+    return replayAws(await this.connect(), request);
   }
 
   private connection(): Partial<AwsOptions> & { clients?: AwsClients } {

@@ -13,6 +13,10 @@ import {
   type DestroyReport,
   type LogQuery,
   type LogReading,
+  type RedriveReport,
+  type RedriveRequest,
+  type ReplayReport,
+  type ReplayRequest,
   type ServeReport,
   type ServeRequest,
   type StatusReport,
@@ -145,6 +149,16 @@ export class LocalTarget implements Target {
         [`Start the stage afresh: fulfill destroy --stage ${this.stage} --yes && fulfill deploy --stage ${this.stage}`],
       );
     }
+  }
+
+  async redrive(request: RedriveRequest): Promise<RedriveReport> {
+    const { redriveLocal } = await import('../local/rerun.js');
+    return this.readingState(() => redriveLocal(this.projectDir, this.stage, request));
+  }
+
+  async replay(request: ReplayRequest): Promise<ReplayReport> {
+    const { replayLocal } = await import('../local/rerun.js');
+    return this.readingState(() => replayLocal(this.projectDir, this.stage, request));
   }
 
   async serve(request: ServeRequest): Promise<ServeReport> {

@@ -6,6 +6,7 @@ import type { ExecutionSummary } from '../logs/executions.js';
 import type { LogEntry, LogFilter } from '../logs/entry.js';
 import type { OrderOutcome } from '../order/outcome.js';
 import type { OrderSender } from '../order/send.js';
+import { UserError } from '../errors.js';
 
 export type { TargetName } from '../config/schema.js';
 
@@ -110,6 +111,79 @@ export interface ServeReport {
   interrupted: string[];
 }
 
+/** `fulfill redrive`: which dead letters to re-deliver. */
+export interface RedriveRequest {
+  orderId?: string;
+  rule?: string;
+  dryRun: boolean;
+}
+
+/** One dead letter (local) or dead-letter queue message (AWS), and what the redrive did with it. */
+export interface RedriveLetterReport {
+  orderId: string;
+  rule: string;
+  target: string;
+  eventId: string;
+  detailType: string;
+  /** Local: the execution the letter was dead-lettered in. */
+  fromExecution?: number | null;
+  /** AWS: the queue message. */
+  messageId?: string;
+  error?: string;
+  /** `pending` in a dry run; `redelivered`; `dead-lettered-again` (a new letter replaced it); `skipped` (see reason). */
+  result: 'pending' | 'redelivered' | 'dead-lettered-again' | 'skipped';
+  reason?: string;
+}
+
+/** A new execution of an order that a redrive or replay started (local target), with its one outcome. */
+export interface RerunExecution {
+  orderId: string;
+  execution: number;
+  status: OrderOutcome['status'];
+  outcome: OrderOutcome;
+}
+
+export interface RedriveReport {
+  target: TargetName;
+  stage: string;
+  dryRun: boolean;
+  letters: RedriveLetterReport[];
+  executions: RerunExecution[];
+  summary: string;
+}
+
+/** `fulfill replay`: which recorded events to publish again (`orderId` or `since`), and to which rule. */
+export interface ReplayRequest {
+  orderId?: string;
+  /** ms since the epoch */
+  since?: number;
+  rule?: string;
+  dryRun: boolean;
+}
+
+export interface ReplayedEvent {
+  orderId: string;
+  eventId: string;
+  detailType: string;
+  source: string;
+  publishedAt: string;
+  /** The rules it is (or, in a dry run, would be) delivered to. */
+  rules: string[];
+}
+
+export interface ReplayReport {
+  target: TargetName;
+  stage: string;
+  dryRun: boolean;
+  /** The `replay-name` every replayed event carries. */
+  replayName: string;
+  events: ReplayedEvent[];
+  /** Recorded events that match no rule (or not --rule's): not replayed, as a replay sends them nowhere. */
+  skipped: number;
+  executions: RerunExecution[];
+  summary: string;
+}
+
 /**
  * One stage on one target. Commands parse their flags, open a target (`openTarget`), make one call and render
  * the answer; everything that differs between the local machine and AWS lives behind this interface.
@@ -135,6 +209,17 @@ export interface Target {
   traceSource(): Promise<TraceSource>;
   /** `fulfill serve`: the stage as an HTTP API until `signal` aborts. Only the local target serves. */
   serve(request: ServeRequest): Promise<ServeReport>;
+  /** `fulfill redrive` (events mode): re-delivers dead letters; a stage in orchestration mode is a user error. */
+  redrive(request: RedriveRequest): Promise<RedriveReport>;
+  /** `fulfill replay` (events mode): publishes recorded events again, in their original order. */
+  replay(request: ReplayRequest): Promise<ReplayReport>;
+}
+
+/** Redrive and replay work on an event bus: in orchestration mode there is none (exit 2, one line). */
+export function eventsModeOnly(command: 'redrive' | 'replay', stage: string): UserError {
+  return new UserError(
+    `${command} is an events-mode feature and stage "${stage}" runs orchestration: re-send the order instead (fulfill send-order --file <order.json> --order-id <new id>; an order id names one execution there)`,
+  );
 }
 
 /** Drift is any resource that `deploy` would change now. */

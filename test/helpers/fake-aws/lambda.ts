@@ -158,6 +158,18 @@ export function lambdaHandlers(model: FakeAwsModel): Record<string, Handler> {
         'Functions',
         'NextMarker',
       ),
+    // Invoke: recorded, not run (the fake has no runtime); `Event` answers 202 as Lambda's asynchronous queue does.
+    Invoke: (i) => {
+      fn(i.FunctionName);
+      const text = i.Payload === undefined ? '' : new TextDecoder().decode(i.Payload as Uint8Array);
+      const invocationType = String(i.InvocationType ?? 'RequestResponse');
+      model.invocations.push({
+        functionName: String(i.FunctionName),
+        invocationType,
+        payload: text ? (JSON.parse(text) as unknown) : undefined,
+      });
+      return { StatusCode: invocationType === 'Event' ? 202 : 200 };
+    },
     DeleteFunction: (i) => {
       fn(i.FunctionName);
       delete s.functions[i.FunctionName];

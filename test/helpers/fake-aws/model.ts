@@ -59,6 +59,16 @@ export function isMutating(command: string): boolean {
   return !/^(Get|List|Describe)/.test(command);
 }
 
+/** An SQS message: hidden until `visibleAt` (ms) after a receive; the latest receive's handle deletes it. */
+export interface FakeMessage {
+  MessageId: string;
+  Body: string;
+  MessageAttributes?: Record<string, { DataType: string; StringValue?: string }>;
+  ReceiptHandle?: string;
+  visibleAt: number;
+  receives: number;
+}
+
 export interface FakeState {
   roles: Record<
     string,
@@ -71,8 +81,13 @@ export interface FakeState {
   machines: Record<string, Any>;
   logGroups: Record<string, { retentionInDays?: number; tags?: Record<string, string> }>;
   logPolicies: Record<string, string>;
-  queues: Record<string, { attributes: Record<string, string>; tags: Record<string, string> }>;
+  queues: Record<
+    string,
+    { attributes: Record<string, string>; tags: Record<string, string>; messages?: FakeMessage[] }
+  >;
   buses: Record<string, { tags: Array<{ Key: string; Value: string }> }>;
+  /** EventBridge archives by name (archives take no tags). */
+  archives: Record<string, { source: string; retentionDays: number; description?: string; pattern?: string }>;
   rules: Record<
     string,
     { pattern: string; state: string; description?: string; tags?: Any[]; targets: Record<string, Any> }
@@ -99,6 +114,7 @@ export function emptyFakeState(): FakeState {
     logPolicies: {},
     queues: {},
     buses: {},
+    archives: {},
     rules: {},
     apis: {},
   };
@@ -115,6 +131,10 @@ export class FakeAwsModel {
   private commandFailures: Array<{ command: string; error: Error; times: number }> = [];
   propagation = { lambda: 0, states: 0 };
   readonly recentlyDeletedQueues = new Set<string>();
+  /** EventBridge replays started (history: not part of the state a destroy removes). */
+  readonly replays: Record<string, Any> = {};
+  /** Lambda Invoke calls that succeeded: the function, the invocation type and the payload (parsed JSON). */
+  readonly invocations: Array<{ functionName: string; invocationType: string; payload: unknown }> = [];
   private nextId = 1;
   private round = 0;
   private waiting: Array<() => void> = [];

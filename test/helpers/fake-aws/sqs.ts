@@ -33,6 +33,49 @@ export function sqsHandlers(model: FakeAwsModel): Record<string, Handler> {
     }),
     SetQueueAttributes: (i) => void Object.assign(queue(i.QueueUrl).attributes, i.Attributes),
     ListQueueTags: (i) => ({ Tags: queue(i.QueueUrl).tags }),
+    // Messages (the dead-letter queue): visibility timeouts on wall-clock time, as SQS.
+    SendMessage: (i) => {
+      const q = queue(i.QueueUrl);
+      const MessageId = model.id('msg-');
+      (q.messages ??= []).push({
+        MessageId,
+        Body: String(i.MessageBody),
+        ...(i.MessageAttributes ? { MessageAttributes: i.MessageAttributes } : {}),
+        visibleAt: 0,
+        receives: 0,
+      });
+      return { MessageId };
+    },
+    ReceiveMessage: (i) => {
+      const q = queue(i.QueueUrl);
+      const now = Date.now();
+      const timeout = Number(i.VisibilityTimeout ?? q.attributes.VisibilityTimeout ?? 30);
+      const ready = (q.messages ?? []).filter((m) => m.visibleAt <= now).slice(0, Number(i.MaxNumberOfMessages ?? 1));
+      for (const m of ready) {
+        m.receives++;
+        m.ReceiptHandle = `rh-${m.MessageId}-${m.receives}`;
+        m.visibleAt = now + timeout * 1000;
+      }
+      return {
+        Messages: ready.map((m) => ({
+          MessageId: m.MessageId,
+          ReceiptHandle: m.ReceiptHandle,
+          Body: m.Body,
+          ...(m.MessageAttributes && i.MessageAttributeNames?.length ? { MessageAttributes: m.MessageAttributes } : {}),
+        })),
+      };
+    },
+    DeleteMessage: (i) => {
+      const q = queue(i.QueueUrl);
+      const index = (q.messages ?? []).findIndex((m) => m.ReceiptHandle === i.ReceiptHandle);
+      if (index === -1) fail('ReceiptHandleIsInvalid', `The input receipt handle "${i.ReceiptHandle}" is not valid.`);
+      q.messages!.splice(index, 1);
+    },
+    ChangeMessageVisibility: (i) => {
+      const m = (queue(i.QueueUrl).messages ?? []).find((x) => x.ReceiptHandle === i.ReceiptHandle);
+      if (!m) fail('ReceiptHandleIsInvalid', `The input receipt handle "${i.ReceiptHandle}" is not valid.`);
+      m.visibleAt = Date.now() + Number(i.VisibilityTimeout) * 1000;
+    },
     DeleteQueue: (i) => {
       const name = String(i.QueueUrl).split('/').at(-1)!;
       queue(i.QueueUrl);

@@ -581,6 +581,8 @@ describe('switching modes', () => {
       expect(writes(fake).filter((w) => w.startsWith(from === 'events' ? 'events:' : 'sfn:'))).toEqual(
         from === 'events'
           ? [
+              // The bus's archive first: it keeps a managed rule on the bus.
+              'events:DeleteArchive',
               'events:RemoveTargets',
               'events:DeleteRule',
               'events:RemoveTargets',
@@ -610,6 +612,7 @@ describe('switching modes', () => {
       ).toEqual(
         from === 'events'
           ? [
+              'deleted archive fulfill-shop-ci-archive',
               'deleted event-bus fulfill-shop-ci-bus',
               'deleted log-group /aws/events/fulfill-shop-ci-events',
               ...HANDLERS.map((h) => `deleted permission fulfill-shop-ci-${h}/events-wiring`),

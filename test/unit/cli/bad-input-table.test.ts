@@ -634,6 +634,21 @@ const flagRows: Row[] = [
   },
   { name: 'logs --source unknown', args: ['logs', '--source', 'disk'], deployed: true, exit: 2, says: /--source/ },
   {
+    name: 'redrive in orchestration mode',
+    args: ['redrive'],
+    deployed: true,
+    exit: 2,
+    says: /redrive is an events-mode feature and stage "test" runs orchestration: re-send the order/,
+  },
+  { name: 'redrive, not deployed', args: ['redrive'], exit: 2, says: /stage "test" is not deployed/ },
+  {
+    name: 'replay without --order or --since',
+    args: ['replay'],
+    exit: 2,
+    says: /exactly one of --order ID or --since/,
+  },
+  { name: 'replay --since yesterday', args: ['replay', '--since', 'yesterday'], exit: 2, says: /--since must be/ },
+  {
     name: 'trace --sla 2 seconds',
     args: ['trace', '--sla', '2 seconds'],
     deployed: true,
