@@ -79,6 +79,8 @@ function bytesOnDisk(dir) {
     .reduce((n, f) => n + statSync(join(stage, f)).size, 0);
 }
 
+const goal = (met, text) => `${met ? 'met' : 'NOT met'}: goal ${text}`;
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -206,8 +208,9 @@ for (const mode of modes) {
     console.log(
       `soak (${mode}) send-order --count ${countOrders}: ${seconds.toFixed(1)} s (${(countOrders / seconds).toFixed(0)} orders/s), exit ${batch.status}; ` +
         `${afterBatch.orders} orders, ${afterBatch.outcomes} terminal outcomes (${afterBatch.statuses}), lost ${afterBatch.lost}, ` +
-        `duplicates ${afterBatch.duplicateExecutions}, running ${afterBatch.running}; peak RSS ${batch.peakMb.toFixed(0)} MB; ` +
-        `${(bytesPerOrder / 1024).toFixed(1)} KB on disk per order`,
+        `duplicates ${afterBatch.duplicateExecutions}, running ${afterBatch.running}; ` +
+        `peak RSS ${batch.peakMb.toFixed(0)} MB [${goal(batch.peakMb * 1024 * 1024 < 300e6, '< 300 MB')}]; ` +
+        `${(bytesPerOrder / 1024).toFixed(2)} KB on disk per order [${goal(bytesPerOrder <= 2048, '<= 2 KB')}]`,
     );
 
     const server = await startServe(dir);
@@ -237,9 +240,12 @@ for (const mode of modes) {
       dir,
       ['small-1', 'soak-5000', `soak-${countOrders}`].filter((id) => id !== 'soak-5000' || countOrders >= 5000),
     );
+    // "The same time": within 25% (or 2 ms for the HTTP read) of the small stage's, on a shared machine.
+    const same = (a, b, slack) => b <= Math.max(a * 1.25, a + slack);
     console.log(
-      `soak (${mode}) look-ups (median): logs --order ${small.logsMs.toFixed(0)} ms at 100 orders vs ${large.logsMs.toFixed(0)} ms at ${afterServe.orders}; ` +
-        `GET /orders/{id} ${small.httpMs.toFixed(1)} ms vs ${large.httpMs.toFixed(1)} ms`,
+      `soak (${mode}) look-ups (median): logs --order ${small.logsMs.toFixed(0)} ms at 100 orders vs ${large.logsMs.toFixed(0)} ms at ${afterServe.orders} ` +
+        `[${goal(same(small.logsMs, large.logsMs, 50), 'the same')}]; ` +
+        `GET /orders/{id} ${small.httpMs.toFixed(1)} ms vs ${large.httpMs.toFixed(1)} ms [${goal(same(small.httpMs, large.httpMs, 2), 'the same')}]`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -12,5 +12,10 @@ if (major < 20 || (major === 20 && minor < 19)) {
 // would otherwise break the one-line error contract on every AWS call (the README recommends Node 22).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { main } = await import('../dist/lib/cli/main.js');
-await main(process.argv.slice(2), import.meta.url);
+const argv = process.argv.slice(2);
+// `--version` first: answered without loading oclif (which is most of its start-up time), with oclif's output.
+const { answerVersion } = argv[0] === '--version' ? await import('../dist/lib/cli/version.js') : {};
+if (!answerVersion?.(argv)) {
+  const { main } = await import('../dist/lib/cli/main.js');
+  await main(argv, import.meta.url);
+}

@@ -146,7 +146,7 @@ describe('the local state (orchestration)', () => {
     const db = openStateDb(project, 'st');
     // An execution still running in a live process (this one): not recovered, listed with its age so far.
     db.prepare(
-      "INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES ('slow-1', 1, 'orchestration', '{}', 'RUNNING', ?, ?, ?)",
+      "INSERT INTO executions (order_id, execution, mode, status, owner_pid, heartbeat, started_at) VALUES ('slow-1', 1, 'orchestration', 'RUNNING', ?, ?, ?)",
     ).run(process.pid, Date.now(), Date.now() - 90_000);
     db.close();
     const slowest = envelope<{ orders: Array<{ orderId: string; status: string; durationMs: number }> }>(

@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { getEventListeners } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Recorder } from '../../src/lib/local/recorder.js';
 import { StateError } from '../../src/lib/local/state-error.js';
 import { LocalStore } from '../../src/lib/local/store.js';
+import { buildOutcome } from '../../src/lib/order/outcome.js';
 import { followLog } from '../../src/lib/logs/read.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -90,8 +92,9 @@ describe('LocalStore', () => {
     const db = new Database(store.dbFile);
     // pid 2^22 + 1 is above Linux's pid_max: never a live process.
     db.prepare(
-      "INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES ('r-1', 1, 'events', '{\"orderId\":\"r-1\"}', 'RUNNING', 4194305, ?, ?)",
+      "INSERT INTO executions (order_id, execution, mode, status, owner_pid, heartbeat, started_at) VALUES ('r-1', 1, 'events', 'RUNNING', 4194305, ?, ?)",
     ).run(Date.now(), Date.now());
+    db.prepare('INSERT INTO inputs (execution_id, input) VALUES (1, \'{"orderId":"r-1"}\')').run();
     db.prepare(
       'INSERT INTO deliveries (execution_id, order_id, rule, event) VALUES (1, \'r-1\', NULL, \'{"detail-type":"OrderPlaced"}\')',
     ).run();
@@ -108,5 +111,99 @@ describe('LocalStore', () => {
     ]);
     expect(reader.recoverInterrupted()).toBe(0);
     reader.close();
+  });
+
+  it("packs an ended execution's entries into one row: every read shows the same entries, a follower each once", () => {
+    const store = new LocalStore(tmp.dir, 'pack');
+    const recorder = new Recorder(store);
+    const input = '{"orderId":"p-1","paymentInstrumentType":"creditCard","sellerId":"shop"}';
+    recorder.record('p-1', 'api', 'ApiRequestReceived', { name: 'POST /orders', details: { requestId: 'r' } });
+    const claim = store.claimExecution(
+      'p-1',
+      'orchestration',
+      input,
+      () => true,
+      (r) => recorder.bind(r),
+    );
+    if (!claim.created) throw new Error('not claimed');
+    recorder.record('p-1', 'execution', 'ExecutionStarted', { details: { input } });
+    recorder.record('p-1', 'execution', 'TaskStateEntered', { name: 'AuthorizePayment', details: { input } });
+    recorder.record('other', 'api', 'ApiRequestRejected', { details: { statusCode: 400 } });
+    recorder.flush();
+    const follower: string[] = [];
+    let offset = 0;
+    const follow = () => {
+      const next = store.readLogFrom(offset);
+      offset = next.offset;
+      follower.push(...next.entries.map((e) => `${e.orderId} ${e.type}`));
+    };
+    follow();
+    recorder.record('p-1', 'execution', 'ExecutionSucceeded', { details: { output: input } });
+    recorder.flush();
+    const running = store.readLog({ orderId: 'p-1' });
+    const all = store.readLog();
+    const outcome = buildOutcome({
+      orderId: 'p-1',
+      mode: 'orchestration',
+      status: 'SUCCEEDED',
+      state: JSON.parse(input) as Record<string, unknown>,
+      startedAt: claim.record.startDate,
+      finishedAt: new Date().toISOString(),
+    });
+    store.finishExecution(claim.record.id, 'SUCCEEDED', outcome);
+    recorder.flush();
+    // Packed now: one row of log_packed, none left in log for it.
+    const Database = require_('libsql') as typeof import('libsql');
+    const db = new Database(store.dbFile);
+    const count = (sql: string) => Number(Object.values(db.prepare(sql).get() as object)[0]);
+    expect(count('SELECT count(*) FROM log_packed')).toBe(1);
+    expect(count(`SELECT count(*) FROM log WHERE execution_id = ${claim.record.id}`)).toBe(0);
+    expect(count('SELECT count(*) FROM inputs')).toBe(0);
+    db.close();
+    expect(store.readLog({ orderId: 'p-1' })).toEqual(running);
+    expect(store.readLog({ orderId: 'p-1', execution: 1 })).toEqual(running);
+    expect(store.readLog()).toEqual(all);
+    expect(store.readLog({ orderId: 'p-1', sources: ['api'] }).map((e) => e.type)).toEqual(['ApiRequestReceived']);
+    expect(store.readOutcome('p-1')).toEqual(outcome);
+    // An entry after the end (a late handler line) is a row of log again, read in order with the packed ones.
+    recorder.record('p-1', 'function', 'FunctionLog', { name: 'notify-customer', details: { message: 'late' } });
+    recorder.flush();
+    follow();
+    expect(follower).toEqual([
+      'p-1 ApiRequestReceived',
+      'p-1 ExecutionStarted',
+      'p-1 TaskStateEntered',
+      'other ApiRequestRejected',
+      'p-1 ExecutionSucceeded',
+      'p-1 FunctionLog',
+    ]);
+    expect(store.lastLogOffset()).toBe(offset);
+    expect(store.readLogFrom(offset).entries).toEqual([]);
+    store.close();
+  });
+
+  it('refuses a state.db of an older schema with one line and exit 5; deploy (repair) keeps it aside', () => {
+    const store = new LocalStore(tmp.dir, 'old');
+    store.open({ create: true });
+    store.close();
+    const Database = require_('libsql') as typeof import('libsql');
+    const db = new Database(store.dbFile);
+    db.prepare("UPDATE meta SET value = '1' WHERE key = 'schema'").run();
+    db.close();
+    const reader = new LocalStore(tmp.dir, 'old');
+    let error: unknown;
+    try {
+      reader.readDeployment();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StateError);
+    expect((error as StateError).exit).toBe(5);
+    expect((error as StateError).message).toMatch(/state\.db has state schema 1; this fulfill uses \d+$/);
+    expect((error as StateError).suggestions).toEqual(['Run `fulfill deploy --stage old` to record the stage again.']);
+    const deployer = new LocalStore(tmp.dir, 'old');
+    expect(deployer.readDeployment({ repair: true })).toBeUndefined();
+    deployer.close();
+    expect(readdirSync(deployer.dir).filter((f) => /^state\.db\.schema-1-\d+$/.test(f))).toHaveLength(1);
   });
 });

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Config, Errors, flush, handle, run } from '@oclif/core';
 import { ExitCode } from '../errors.js';
 import { describeError, type DescribedError, type JsonEnvelope } from './base-command.js';
 import { paint } from './style.js';
+import { answerVersion } from './version.js';
 
 /** @oclif/plugin-not-found ends with this exit code; fulfill documents 2 (bad input) for an unknown command. */
 const NOT_FOUND_EXIT = 127;
@@ -14,19 +14,7 @@ const NOT_FOUND_EXIT = 127;
  */
 export async function main(argv: string[], root: string): Promise<void> {
   const json = argv.includes('--json');
-  if (json && ['--version', '-v', 'version'].includes(argv[0] ?? '')) {
-    const { name, version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-      name: string;
-      version: string;
-    };
-    const envelope: JsonEnvelope<unknown> = {
-      status: 0,
-      result: { name, version, node: process.version, platform: `${process.platform}-${process.arch}` },
-      warnings: [],
-    };
-    process.stdout.write(`${JSON.stringify(envelope, null, 2)}\n`);
-    return;
-  }
+  if (answerVersion(argv)) return;
   try {
     await run(argv, root);
     await flush();

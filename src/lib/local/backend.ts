@@ -95,15 +95,14 @@ export class LocalBackend {
     } satisfies LocalLambdaOptions;
 
     if (deployment.mode === 'orchestration') {
-      const { LocalStepFunctions } = await import('./orchestration.js');
-      const lambda = withHandlerFaults(
-        new LocalLambda(
-          deployment.functions.map((fn) => functionSpec(fn, {})),
-          lambdaOptions,
-        ),
-        options.faults,
-        { deployment, recorder },
+      const runtime = new LocalLambda(
+        deployment.functions.map((fn) => functionSpec(fn, {})),
+        lambdaOptions,
       );
+      // The environments start loading their bundles while this thread loads the engine.
+      runtime.prewarm();
+      const { LocalStepFunctions } = await import('./orchestration.js');
+      const lambda = withHandlerFaults(runtime, options.faults, { deployment, recorder });
       const sfn = await LocalStepFunctions.create(
         deployment.workflow!.definition,
         new Map(deployment.workflow!.tasks),
@@ -269,11 +268,10 @@ function observedInvocations(lambda: LocalLambda, observer: EngineObserver | und
   });
 }
 
-/** The API answers 200 only once the accepted order is committed (the execution row, its input, the event). */
-function durably<T>(store: LocalStore, action: (request: unknown) => T): (request: unknown) => T {
-  return (request) => {
-    const result = action(request);
-    store.commit();
-    return result;
-  };
+/**
+ * The API answers 200 only once the accepted order is committed (the execution row, its input, the event):
+ * the accept runs in the turn's write transaction and the answer waits for its commit (one per turn).
+ */
+function durably<T>(store: LocalStore, action: (request: unknown) => T): (request: unknown) => Promise<T> {
+  return (request) => store.grouped(() => action(request));
 }

@@ -72,6 +72,8 @@ export class Recorder {
   /** Forgets a finished execution (memory stays flat over long runs). */
   release(orderId: string, executionId: number): void {
     if (this.current.get(orderId)?.id === executionId) this.current.delete(orderId);
+    // Entries after this are not the execution's (they are numbered on the order's unbound streams).
+    this.sequencer.forget(`${orderId}#${executionId}`);
   }
 
   /** Commits every queued write now (log entries, outcomes, deliveries). */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -8,8 +9,11 @@ import { buildOutcome, type OrderOutcome, type OutcomeStatus } from '../order/ou
 import { StateError, stateErrorFrom } from './state-error.js';
 import { STATE_DIR } from '../project/state.js';
 import { text } from '../json.js';
-/** Bumped when the tables change incompatibly; an older database then asks for `fulfill deploy`. */
-const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the tables change incompatibly; an older database then asks for `fulfill deploy`.
+ * 2: an ended execution's log entries packed into one `log_packed` row, outcomes deflated, fewer indexes.
+ */
+const SCHEMA_VERSION = 2;
 /** An owner whose heartbeat is older than this is gone even if its pid was reused by another process. */
 export const HEARTBEAT_STALE_MS = 60_000;
 const HEARTBEAT_EVERY_MS = 5_000;
@@ -83,25 +87,33 @@ export interface OrderSummary {
 }
 
 // The schema, documented in the README ("The local state"): open it with `sqlite3 .fulfill/local/<stage>/state.db`.
+// Sized for ~2 KB per order: a running execution's entries are rows of `log`; when it ends they move into one
+// deflated `log_packed` row (an order's entries repeat its state in every step, which deflate folds away), the
+// outcome is deflated too, and indexes exist only for the reads that need them (by order, by execution, the
+// running executions, `logs --follow` by row number). `seq` is AUTOINCREMENT: packing deletes the newest rows,
+// and a reused row number would hide entries from a follower.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deployment (id INTEGER PRIMARY KEY CHECK (id = 1), spec TEXT NOT NULL, deployed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS executions (
-  id INTEGER PRIMARY KEY, order_id TEXT NOT NULL, execution INTEGER NOT NULL, mode TEXT NOT NULL, input TEXT,
+  id INTEGER PRIMARY KEY, order_id TEXT NOT NULL, execution INTEGER NOT NULL, mode TEXT NOT NULL,
   status TEXT NOT NULL, owner_pid INTEGER NOT NULL, heartbeat INTEGER NOT NULL,
   started_at INTEGER NOT NULL, stopped_at INTEGER, UNIQUE (order_id, execution));
-CREATE INDEX IF NOT EXISTS executions_running ON executions (status, owner_pid);
+CREATE INDEX IF NOT EXISTS executions_running ON executions (owner_pid) WHERE status = 'RUNNING';
 CREATE INDEX IF NOT EXISTS executions_started ON executions (started_at);
+CREATE TABLE IF NOT EXISTS inputs (execution_id INTEGER PRIMARY KEY, input TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log (
-  seq INTEGER PRIMARY KEY, order_id TEXT NOT NULL, execution_id INTEGER, ts INTEGER NOT NULL,
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, execution_id INTEGER, ts INTEGER NOT NULL,
   source TEXT NOT NULL, type TEXT NOT NULL, event_id INTEGER NOT NULL, name TEXT, details TEXT);
-CREATE INDEX IF NOT EXISTS log_order ON log (order_id, seq);
 CREATE INDEX IF NOT EXISTS log_execution ON log (execution_id, seq);
-CREATE INDEX IF NOT EXISTS log_ts ON log (ts);
+CREATE INDEX IF NOT EXISTS log_unbound ON log (order_id, seq) WHERE execution_id IS NULL;
+CREATE TABLE IF NOT EXISTS log_packed (
+  execution_id INTEGER PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+  first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, entries BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS log_packed_last ON log_packed (last_seq);
 CREATE TABLE IF NOT EXISTS outcomes (
   execution_id INTEGER PRIMARY KEY, order_id TEXT NOT NULL, status TEXT NOT NULL,
-  started_at INTEGER NOT NULL, duration_ms INTEGER, outcome TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS outcomes_order ON outcomes (order_id, execution_id);
+  started_at INTEGER NOT NULL, duration_ms INTEGER, outcome BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
   id INTEGER PRIMARY KEY, execution_id INTEGER NOT NULL, order_id TEXT NOT NULL, rule TEXT, event TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_execution ON deliveries (execution_id);
@@ -110,6 +122,49 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   target TEXT NOT NULL, attempts INTEGER NOT NULL, error TEXT NOT NULL, cause TEXT NOT NULL, event TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS dead_letters_order ON dead_letters (order_id);
 `;
+
+/**
+ * Deflate's preset dictionary for packed entries: the words every order's log repeats, so even the first
+ * occurrence in a pack is a back-reference. Part of the schema: changing it needs a new SCHEMA_VERSION.
+ */
+const PACK_DICTIONARY = Buffer.from(
+  [
+    '[0,0,"api","ApiRequestReceived",1,"POST /orders",{"requestId":"","integration":"StartExecution"}]',
+    '{"requestId":"","integration":"PutEvents"}',
+    '"execution","ExecutionStarted",{"executionArn":"arn:aws:states:","input":"{\\"orderId\\":\\""}',
+    '"execution","TaskStateEntered","execution","TaskStateExited","execution","ChoiceStateEntered",',
+    '"execution","ChoiceStateExited","execution","ExecutionSucceeded","execution","ExecutionFailed",',
+    '"execution","LambdaFunctionScheduled",{"resource":"arn:aws:lambda:","input":"{\\"orderId\\":\\""}',
+    '"execution","LambdaFunctionStarted",null],"execution","LambdaFunctionSucceeded",{"output":"',
+    '"execution","LambdaFunctionFailed",{"error":"","cause":"","durationMs":',
+    '{"input":"{\\"orderId\\":\\"","{"output":"{\\"orderId\\":\\"',
+    '\\"customerId\\":\\"\\",\\"paymentInstrumentType\\":\\"creditCard\\",\\"sellerId\\":\\"',
+    '\\"currency\\":\\"EUR\\",\\"items\\":[{\\"sku\\":\\"\\",\\"quantity\\":',
+    '\\"unitPrice\\":\\"shipTo\\":{\\"country\\":\\"\\",\\"postalCode\\":\\"',
+    '"events","EventPublished",{"eventId":"","source":"fulfill.","detail":{"orderId":"',
+    '"customerId":"","paymentInstrumentType":"creditCard","sellerId":"","currency":"EUR","items":[{"sku":"',
+    '"quantity":1,"unitPrice":"shipTo":{"country":"DE","postalCode":"',
+    '"events","RulesMatched",{"eventId":"","rules":["',
+    '"events","DeliverySucceeded",{"eventId":"","rule":"","target":"","attempt":1,"durationMs":',
+    '"result":{"published":"","eventId":"',
+    '"events","DeliveryFailed","events","DeadLettered","events","OutcomeRecorded",{"status":"SUCCEEDED"}]',
+    '"function","FunctionLog",{"requestId":"","level":"log","message":"',
+  ].join(''),
+);
+
+/** The same for outcome documents (their keys, in buildOutcome's order): ~290 bytes deflated become ~90. */
+const OUTCOME_DICTIONARY = Buffer.from(
+  [
+    '{"orderId":"","mode":"events","mode":"orchestration","status":"FAILED","status":"SUCCEEDED",',
+    '"payment":{"instrument":"creditCard","authorized":true,"authorizationId":"auth-","amount":',
+    '"seller":{"sellerId":"shop","type":"1P"},"warehouse":"","fulfilledBy":"shop","fee":null,',
+    '"invoices":[{"invoiceId":"","type":"customer","issuer":"shop","recipient":"","amount":,"currency":"EUR"}],',
+    '"error":null,"startedAt":"20","finishedAt":"20","durationMs":',
+  ].join(''),
+);
+
+/** An execution row with its input (kept while it runs). */
+const SELECT_EXECUTION = 'SELECT x.*, i.input FROM executions x LEFT JOIN inputs i ON i.execution_id = x.id';
 
 /** The old JSON-file layout (before state.db): its presence alone means "redeploy". */
 const LEGACY_FILES = ['deployment.json', 'log.jsonl', 'executions', 'outcomes', 'dead-letter.jsonl'];
@@ -131,8 +186,14 @@ export class LocalStore {
   private db: Db | undefined;
   private readonly statements = new Map<string, Statement>();
   private ops: Array<() => void> = [];
+  /** Callers of `grouped` waiting for the turn's commit. */
+  private waiters: Array<{ resolve: () => void; reject: (error: StateError) => void }> = [];
+  /** Whether this turn's write transaction is open (`grouped` opened it; the turn's commit ends it). */
+  private turnOpen = false;
   private scheduled = false;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The schema version of a database this fulfill does not read (set when opening one). */
+  private olderSchema: number | undefined;
   /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
   fault: StateError | undefined;
   /**
@@ -195,9 +256,10 @@ export class LocalStore {
       this.db = this.connect();
     } catch (error) {
       if (!options.repair) throw error;
+      // Kept aside, never deleted: a damaged file as `.corrupt-<time>`, an older schema as `.schema-<N>-<time>`.
+      const aside = `${this.dbFile}.${this.olderSchema === undefined ? 'corrupt' : `schema-${this.olderSchema}`}-${Date.now()}`;
       for (const suffix of ['', '-wal', '-shm']) {
-        if (existsSync(this.dbFile + suffix))
-          renameSync(this.dbFile + suffix, `${this.dbFile}.corrupt-${Date.now()}${suffix}`);
+        if (existsSync(this.dbFile + suffix)) renameSync(this.dbFile + suffix, `${aside}${suffix}`);
       }
       this.db = this.connect();
     }
@@ -225,6 +287,7 @@ export class LocalStore {
       db.pragma('busy_timeout = 10000');
       const version = this.versionOf(db);
       if (version !== undefined && version !== SCHEMA_VERSION) {
+        this.olderSchema = version;
         db.close();
         throw new StateError(`${this.shownDb} has state schema ${version}; this fulfill uses ${SCHEMA_VERSION}`, [
           `Run \`fulfill deploy --stage ${this.stage}\` to record the stage again.`,
@@ -407,19 +470,66 @@ export class LocalStore {
     }
   }
 
+  /**
+   * Runs `fn` (an accept: the claim of an execution, the queued event) inside this turn's write transaction,
+   * and resolves with its result once that transaction is committed. The accepts of one turn share one commit
+   * (a group commit) and each caller still answers only after its writes are durable.
+   */
+  async grouped<T>(fn: () => T): Promise<T> {
+    if (this.fault) throw this.fault;
+    const db = this.open({ create: true });
+    if (!this.turnOpen && !db.inTransaction) {
+      this.guard(() => db.exec('BEGIN IMMEDIATE'));
+      this.turnOpen = true;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.commitInBackground());
+    }
+    const result = fn();
+    await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return result;
+  }
+
   /** Commits every queued write now, in one transaction. Throws a StateError (disk full, unwritable, ...). */
   commit(): void {
     this.scheduled = false;
-    if (this.fault) throw this.fault;
-    if (this.ops.length === 0) return;
-    const ops = this.ops;
-    this.ops = [];
+    const waiters = this.waiters;
+    this.waiters = [];
     try {
-      this.tx(() => {
-        for (const op of ops) op();
-      });
+      if (this.fault) throw this.fault;
+      const ops = this.ops;
+      this.ops = [];
+      if (this.turnOpen) this.commitTurn(ops);
+      else if (ops.length > 0)
+        this.tx(() => {
+          for (const op of ops) op();
+        });
     } catch (error) {
       this.fault = error as StateError;
+      for (const waiter of waiters) waiter.reject(error as StateError);
+      throw error;
+    }
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  /** Ends the turn's transaction (opened by `grouped`) with the queued writes; rolls all of it back on an error. */
+  private commitTurn(ops: ReadonlyArray<() => void>): void {
+    const db = this.db!;
+    this.turnOpen = false;
+    try {
+      this.guard(() => {
+        for (const op of ops) op();
+        db.exec('COMMIT');
+      });
+    } catch (error) {
+      if (db.inTransaction) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // the original error is the one to report
+        }
+      }
       throw error;
     }
   }
@@ -464,37 +574,87 @@ export class LocalStore {
   /** Log entries after `offset` (a row number; 0 = from the start), and the offset to continue from. */
   readLogFrom(offset: number, filter: LogFilter = {}): { entries: LogEntry[]; offset: number } {
     if (!this.exists()) return { entries: [], offset };
+    const db = this.open();
+    // Rows of `log` and packed executions, read in one snapshot: an execution packed in between is seen once.
+    const { rows, packs } = this.guard(() =>
+      db.inTransaction ? this.readLogRows(offset, filter) : this.inReadTransaction(db, offset, filter),
+    );
+    const entries: Array<{ seq: number; entry: LogEntry }> = rows.map((row) => ({
+      seq: Number(row[0]),
+      entry: rowToEntry(row),
+    }));
+    for (const [, orderId, execution, firstSeq, firstTs, blob] of packs) {
+      const packed = JSON.parse(
+        inflateRawSync(blob as Uint8Array, { dictionary: PACK_DICTIONARY }).toString('utf8'),
+      ) as PackedEntry[];
+      let seq = Number(firstSeq);
+      let ts = Number(firstTs);
+      for (const [seqStep, tsStep, source, type, id, name, details] of packed) {
+        seq += seqStep;
+        ts += tsStep;
+        if (seq <= offset) continue;
+        if (filter.since !== undefined && ts < filter.since) continue;
+        if (filter.sources && !filter.sources.includes(source)) continue;
+        entries.push({ seq, entry: entryOf(String(orderId), Number(execution), ts, source, type, id, name, details) });
+      }
+    }
+    entries.sort((a, b) => a.seq - b.seq);
+    const last = entries.at(-1)?.seq;
+    return { entries: entries.map((e) => e.entry), offset: last === undefined ? offset : last };
+  }
+
+  private inReadTransaction(db: Db, offset: number, filter: LogFilter): { rows: unknown[][]; packs: unknown[][] } {
+    db.exec('BEGIN');
+    try {
+      return this.readLogRows(offset, filter);
+    } finally {
+      db.exec('COMMIT');
+    }
+  }
+
+  /** The matching rows of `log`, and the packed executions that may hold matching entries (filtered later). */
+  private readLogRows(offset: number, filter: LogFilter): { rows: unknown[][]; packs: unknown[][] } {
     const where = ['l.seq > ?'];
     const params: unknown[] = [offset];
+    const packWhere = ['p.last_seq > ?'];
+    const packParams: unknown[] = [offset];
     if (filter.orderId) {
-      where.push('l.order_id = ?');
-      params.push(filter.orderId);
+      // By order: its executions (an index), then their entries (an index), plus entries without an execution.
+      where.push(
+        '(l.execution_id IN (SELECT id FROM executions WHERE order_id = ?) OR (l.execution_id IS NULL AND l.order_id = ?))',
+      );
+      params.push(filter.orderId, filter.orderId);
+      packWhere.push('x.order_id = ?');
+      packParams.push(filter.orderId);
     }
     if (filter.execution !== undefined) {
       where.push('x.execution = ?');
       params.push(filter.execution);
+      packWhere.push('x.execution = ?');
+      packParams.push(filter.execution);
     }
     if (filter.since !== undefined) {
       where.push('l.ts >= ?');
       params.push(filter.since);
+      packWhere.push('p.last_ts >= ?');
+      packParams.push(filter.since);
     }
     if (filter.sources) {
       where.push(`l.source IN (${filter.sources.map(() => '?').join(', ')})`);
       params.push(...filter.sources);
     }
-    // The order index serves --order (cost independent of how many orders the stage has).
-    const index = filter.orderId ? 'INDEXED BY log_order' : '';
     const sql = `SELECT l.seq, l.order_id, x.execution, l.ts, l.source, l.type, l.event_id, l.name, l.details
-      FROM log l ${index} LEFT JOIN executions x ON x.id = l.execution_id WHERE ${where.join(' AND ')} ORDER BY l.seq`;
-    const rows = this.guard(
-      () =>
-        this.stmt(sql)
-          .raw(true)
-          .all(...params) as unknown[][],
-    );
-    const entries = rows.map(rowToEntry);
-    const last = rows.at(-1)?.[0];
-    return { entries, offset: last === undefined ? offset : Number(last) };
+      FROM log l LEFT JOIN executions x ON x.id = l.execution_id WHERE ${where.join(' AND ')} ORDER BY l.seq`;
+    const packSql = `SELECT p.execution_id, x.order_id, x.execution, p.first_seq, p.first_ts, p.entries
+      FROM log_packed p JOIN executions x ON x.id = p.execution_id WHERE ${packWhere.join(' AND ')}`;
+    return {
+      rows: this.stmt(sql)
+        .raw(true)
+        .all(...params) as unknown[][],
+      packs: this.stmt(packSql)
+        .raw(true)
+        .all(...packParams) as unknown[][],
+    };
   }
 
   readLog(filter: LogFilter = {}): LogEntry[] {
@@ -504,8 +664,11 @@ export class LocalStore {
   /** The highest log row number so far (where `logs --follow` starts when it prints nothing first). */
   lastLogOffset(): number {
     if (!this.exists()) return 0;
-    const row = this.guard(() => this.stmt('SELECT max(seq) AS seq FROM log').get() as Row);
-    return Number(row.seq ?? 0);
+    // AUTOINCREMENT's record of the highest row number ever handed out (packed rows included).
+    const row = this.guard(
+      () => this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as Row | undefined,
+    );
+    return Number(row?.seq ?? 0);
   }
 
   /** The next id on an execution's stream, for an entry another process writes (recovery). */
@@ -544,8 +707,10 @@ export class LocalStore {
       const now = Date.now();
       const execution = (latest?.execution ?? 0) + 1;
       const info = this.stmt(
-        'INSERT INTO executions (order_id, execution, mode, input, status, owner_pid, heartbeat, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ).run(orderId, execution, mode, input, 'RUNNING', process.pid, now, now);
+        'INSERT INTO executions (order_id, execution, mode, status, owner_pid, heartbeat, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(orderId, execution, mode, 'RUNNING', process.pid, now, now);
+      if (input !== null)
+        this.stmt('INSERT INTO inputs (execution_id, input) VALUES (?, ?)').run(info.lastInsertRowid, input);
       this.startHeartbeat();
       const record: ExecutionRecord = {
         id: Number(info.lastInsertRowid),
@@ -571,7 +736,7 @@ export class LocalStore {
     if (!this.exists()) return undefined;
     const row = this.guard(
       () =>
-        this.stmt('SELECT * FROM executions WHERE order_id = ? ORDER BY execution DESC LIMIT 1').get(orderId) as
+        this.stmt(`${SELECT_EXECUTION} WHERE x.order_id = ? ORDER BY x.execution DESC LIMIT 1`).get(orderId) as
           Row | undefined,
     );
     return row ? rowToExecution(row) : undefined;
@@ -581,7 +746,7 @@ export class LocalStore {
   listExecutions(orderId: string): ExecutionRecord[] {
     if (!this.exists()) return [];
     return this.guard(() =>
-      (this.stmt('SELECT * FROM executions WHERE order_id = ? ORDER BY execution').all(orderId) as Row[]).map(
+      (this.stmt(`${SELECT_EXECUTION} WHERE x.order_id = ? ORDER BY x.execution`).all(orderId) as Row[]).map(
         rowToExecution,
       ),
     );
@@ -601,7 +766,7 @@ export class LocalStore {
       outcome.status,
       Date.parse(outcome.startedAt),
       outcome.durationMs,
-      JSON.stringify(outcome),
+      deflateRawSync(JSON.stringify(outcome), { dictionary: OUTCOME_DICTIONARY }),
     );
     if (inserted.changes === 0) return false;
     this.stmt("UPDATE executions SET status = ?, stopped_at = ? WHERE id = ? AND status = 'RUNNING'").run(
@@ -609,8 +774,52 @@ export class LocalStore {
       Date.now(),
       executionId,
     );
+    // The input is needed while the execution runs (StartExecution's idempotency, recovery's outcome), not after.
+    this.stmt('DELETE FROM inputs WHERE execution_id = ?').run(executionId);
     this.stmt('DELETE FROM deliveries WHERE execution_id = ?').run(executionId);
+    this.packLog(executionId);
     return true;
+  }
+
+  /**
+   * Moves an ended execution's entries from `log` into one deflated `log_packed` row (inside the caller's
+   * transaction, so readers see them in one place or the other). Entries recorded after it ended (a late
+   * handler line) stay rows of `log`; readers merge both by `seq`.
+   */
+  private packLog(executionId: number): void {
+    const rows = this.stmt(
+      'SELECT seq, ts, source, type, event_id, name, details FROM log WHERE execution_id = ? ORDER BY seq',
+    )
+      .raw(true)
+      .all(executionId) as unknown[][];
+    if (rows.length === 0) return;
+    // [seq, ts, source, type, event_id, name, details], seq and ts as steps from the entry before (short numbers
+    // deflate better); details is already JSON text, so it is embedded as is.
+    const firstSeq = Number(rows[0][0]);
+    const firstTs = Number(rows[0][1]);
+    let seqBefore = firstSeq;
+    let tsBefore = firstTs;
+    const packed = rows.map(([seq, ts, source, type, id, name, details]) => {
+      const entry = `[${Number(seq) - seqBefore},${Number(ts) - tsBefore},${JSON.stringify(source)},${JSON.stringify(
+        type,
+      )},${Number(id)},${name === null || name === undefined ? 'null' : JSON.stringify(text(name))},${
+        details === null || details === undefined ? 'null' : text(details)
+      }]`;
+      seqBefore = Number(seq);
+      tsBefore = Number(ts);
+      return entry;
+    });
+    this.stmt(
+      'INSERT INTO log_packed (execution_id, first_seq, last_seq, first_ts, last_ts, entries) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
+      executionId,
+      firstSeq,
+      seqBefore,
+      firstTs,
+      Math.max(...rows.map((r) => Number(r[1]))),
+      deflateRawSync(`[${packed.join(',')}]`, { dictionary: PACK_DICTIONARY }),
+    );
+    this.stmt('DELETE FROM log WHERE execution_id = ?').run(executionId);
   }
 
   private heartbeatOf(executionId: number): number {
@@ -643,8 +852,7 @@ export class LocalStore {
   recoverInterrupted(): number {
     const db = this.db!;
     const running = this.guard(
-      () =>
-        db.prepare("SELECT * FROM executions WHERE status = 'RUNNING' AND owner_pid != ?").all(process.pid) as Row[],
+      () => db.prepare(`${SELECT_EXECUTION} WHERE x.status = 'RUNNING' AND x.owner_pid != ?`).all(process.pid) as Row[],
     );
     const gone = running.filter((row) => !ownerAlive(Number(row.owner_pid), Number(row.heartbeat)));
     if (gone.length === 0) return 0;
@@ -724,14 +932,14 @@ export class LocalStore {
     const row = this.guard(
       () =>
         (execution === undefined
-          ? this.stmt('SELECT o.outcome FROM outcomes o WHERE o.order_id = ? ORDER BY o.execution_id DESC LIMIT 1').get(
-              orderId,
-            )
+          ? this.stmt(
+              'SELECT o.outcome FROM executions x JOIN outcomes o ON o.execution_id = x.id WHERE x.order_id = ? ORDER BY x.id DESC LIMIT 1',
+            ).get(orderId)
           : this.stmt(
               'SELECT o.outcome FROM outcomes o JOIN executions x ON x.id = o.execution_id WHERE x.order_id = ? AND x.execution = ?',
             ).get(orderId, execution)) as Row | undefined,
     );
-    return row ? (JSON.parse(String(row.outcome)) as OrderOutcome) : undefined;
+    return row ? outcomeFrom(row.outcome) : undefined;
   }
 
   /** The outcome of one execution by its stage-wide id. */
@@ -739,7 +947,7 @@ export class LocalStore {
     const row = this.guard(
       () => this.stmt('SELECT outcome FROM outcomes WHERE execution_id = ?').get(executionId) as Row | undefined,
     );
-    return row ? (JSON.parse(String(row.outcome)) as OrderOutcome) : undefined;
+    return row ? outcomeFrom(row.outcome) : undefined;
   }
 
   /** The latest outcome of every order. */
@@ -751,7 +959,7 @@ export class LocalStore {
           'SELECT outcome FROM outcomes WHERE execution_id IN (SELECT max(execution_id) FROM outcomes GROUP BY order_id)',
         ).all() as Row[],
     );
-    return rows.map((r) => JSON.parse(String(r.outcome)) as OrderOutcome);
+    return rows.map((r) => outcomeFrom(r.outcome));
   }
 
   /** Each order's latest execution started since `since` (ms), finished or still running. */
@@ -937,23 +1145,54 @@ function isList<T>(value: T | readonly T[]): value is readonly T[] {
   return Array.isArray(value);
 }
 
+/** One packed entry: [seq step, ts step, source, type, event_id, name, details]. */
+type PackedEntry = [number, number, LogSource, string, number, string | null, Record<string, unknown> | null];
+
 function rowToEntry(row: unknown[]): LogEntry {
   const [, orderId, execution, ts, source, type, id, name, details] = row;
-  const eventId = Number(id);
+  return entryOf(
+    String(orderId),
+    execution === null || execution === undefined ? undefined : Number(execution),
+    Number(ts),
+    source as LogSource,
+    String(type),
+    Number(id),
+    name === null || name === undefined ? null : text(name),
+    details === null || details === undefined ? null : (JSON.parse(text(details)) as Record<string, unknown>),
+  );
+}
+
+function entryOf(
+  orderId: string,
+  execution: number | undefined,
+  ts: number,
+  source: LogSource,
+  type: string,
+  eventId: number,
+  name: string | null,
+  details: Record<string, unknown> | null,
+): LogEntry {
   return {
-    timestamp: new Date(Number(ts)).toISOString(),
-    orderId: String(orderId),
-    ...(execution !== null && execution !== undefined ? { execution: Number(execution) } : {}),
-    source: source as LogSource,
-    type: String(type),
+    timestamp: new Date(ts).toISOString(),
+    orderId,
+    ...(execution !== undefined ? { execution } : {}),
+    source,
+    type,
     id: eventId,
     // Ids count up by one per stream, so the previous id is not stored.
     ...(eventId > 1 ? { previousEventId: eventId - 1 } : {}),
-    ...(name !== null && name !== undefined ? { name: text(name) } : {}),
-    ...(details !== null && details !== undefined
-      ? { details: JSON.parse(text(details)) as Record<string, unknown> }
-      : {}),
+    ...(name !== null ? { name } : {}),
+    ...(details !== null ? { details } : {}),
   };
+}
+
+/** An outcome document as stored: deflated JSON. */
+function outcomeFrom(value: unknown): OrderOutcome {
+  const json =
+    value instanceof Uint8Array
+      ? inflateRawSync(value, { dictionary: OUTCOME_DICTIONARY }).toString('utf8')
+      : text(value);
+  return JSON.parse(json) as OrderOutcome;
 }
 
 function shown(path: string): string {

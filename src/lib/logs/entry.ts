@@ -54,4 +54,9 @@ export class LogSequencer {
     this.last.set(key, id);
     return previous === undefined ? { id } : { id, previousEventId: previous };
   }
+
+  /** Drops an order's streams (every source), so a long run's memory stays flat. */
+  forget(orderId: string, sources: readonly LogSource[] = ['execution', 'events', 'api', 'function']): void {
+    for (const source of sources) this.last.delete(`${source}:${orderId}`);
+  }
 }
