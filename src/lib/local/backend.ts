@@ -102,7 +102,8 @@ export class LocalBackend {
     const { LocalEventBus } = await import('./bus.js');
     const bus = new LocalEventBus(deployment, names, store, recorder);
     const endpoint = await bus.listen();
-    // The functions' events wrapper publishes with the real EventBridge client, pointed at the local bus.
+    // The functions' events wrapper publishes with the real EventBridge client, pointed at the local bus; its
+    // requests travel over each environment's message port (other clients of the endpoint use HTTP).
     const sdkEnv = {
       AWS_REGION: deployment.region,
       AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
@@ -111,7 +112,7 @@ export class LocalBackend {
     const lambda = withHandlerFaults(
       new LocalLambda(
         deployment.functions.map((fn) => functionSpec(fn, sdkEnv)),
-        lambdaOptions,
+        { ...lambdaOptions, localEndpoint: { url: endpoint, handle: (request) => bus.serveRequest(request) } },
       ),
       options.faults,
       { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName() },

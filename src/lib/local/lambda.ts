@@ -43,6 +43,32 @@ export interface FunctionLogLine {
 export interface LocalLambdaOptions {
   onLog?: (line: FunctionLogLine) => void;
   onInvocation?: (record: InvocationRecord) => void;
+  /**
+   * A service this process serves itself (the local event bus): SDK requests a function sends to `url` travel
+   * over its environment's message port instead of a loopback socket (see runtime/port-request-handler.ts),
+   * and `handle` answers them as the service would over HTTP.
+   */
+  localEndpoint?: LocalEndpoint;
+}
+
+/** An HTTP request as a function's SDK client sent it to the local endpoint: serialized, signed, unparsed. */
+export interface PortHttpRequest {
+  method: string;
+  /** Path and query string. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface PortHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface LocalEndpoint {
+  url: string;
+  handle: (request: PortHttpRequest) => PortHttpResponse | Promise<PortHttpResponse>;
 }
 
 /**
@@ -91,6 +117,24 @@ function bundleRequire(id) {
   }
   throw missing;
 }
+// The local endpoint (the bus in events mode): requests to it go over the port, answered by the main thread.
+// A request pending when the environment ends is simply never answered: nothing on the main thread waits on it.
+const pendingRequests = new Map();
+let nextRequestId = 1;
+if (workerData.localEndpoint) {
+  Object.defineProperty(globalThis, Symbol.for('fulfill.localEndpoint'), {
+    value: Object.freeze({
+      url: workerData.localEndpoint,
+      send(request) {
+        return new Promise((resolve, reject) => {
+          const id = nextRequestId++;
+          pendingRequests.set(id, { resolve, reject });
+          parentPort.postMessage({ kind: 'request', id, request });
+        });
+      },
+    }),
+  });
+}
 const mod = { exports: {} };
 let current = { requestId: '' };
 for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
@@ -119,6 +163,13 @@ try {
 }
 const handler = mod.exports.handler;
 parentPort.on('message', async (msg) => {
+  if (msg.kind === 'response') {
+    const pending = pendingRequests.get(msg.id);
+    pendingRequests.delete(msg.id);
+    if (pending && msg.ok) pending.resolve(msg.response);
+    else if (pending) pending.reject(new Error(msg.message));
+    return;
+  }
   // The invocation's clock starts when this environment gets it (see LocalLambda.run).
   const startedAt = Date.now();
   const deadline = startedAt + msg.timeoutMs;
@@ -302,7 +353,13 @@ export class LocalLambda {
     // Keep the process alive only while an invocation runs (idle environments do not block exit).
     env.worker.ref();
     env.port.ref();
-    env.port.postMessage({ id: invocation.id, requestId: invocation.requestId, event: invocation.event, timeoutMs });
+    env.port.postMessage({
+      kind: 'invoke',
+      id: invocation.id,
+      requestId: invocation.requestId,
+      event: invocation.event,
+      timeoutMs,
+    });
   }
 
   /** The timeout timer: ends the invocation (and its environment) once it has run longer than the timeout. */
@@ -355,6 +412,7 @@ export class LocalLambda {
         functionArn: spec.functionArn,
         memoryMb: spec.memoryMb,
         requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM],
+        ...(this.options.localEndpoint ? { localEndpoint: this.options.localEndpoint.url } : {}),
       },
       env: {
         ...sdkEnvironment(spec.functionArn.split(':')[3] ?? ''),
@@ -438,6 +496,9 @@ export class LocalLambda {
       case 'started':
         if (env.current?.invocation.id === msg.id) env.current.workerStartedAt = msg.at;
         return;
+      case 'request':
+        this.serveRequest(env, msg.id, msg.request);
+        return;
       case 'result': {
         const invocation = env.current?.invocation;
         if (!invocation || invocation.id !== msg.id) return;
@@ -454,6 +515,24 @@ export class LocalLambda {
         }
         this.becomeIdle(pool, env);
       }
+    }
+  }
+
+  /** Answers a function's request to the local endpoint over its port, as the service would over HTTP. */
+  private serveRequest(env: Environment, id: number, request: PortHttpRequest) {
+    const reply = (message: Record<string, unknown>) => {
+      // An environment that ended meanwhile (timeout, crash) gets no answer; its port is closed.
+      if (env.state !== 'gone') env.port.postMessage({ kind: 'response', id, ...message });
+    };
+    const failed = (error: unknown) => reply({ ok: false, message: `local endpoint: ${String(error)}` });
+    try {
+      const endpoint = this.options.localEndpoint;
+      if (!endpoint) throw new Error('this runtime serves no local endpoint');
+      const response = endpoint.handle(request);
+      if (response instanceof Promise) response.then((r) => reply({ ok: true, response: r }), failed);
+      else reply({ ok: true, response });
+    } catch (error) {
+      failed(error);
     }
   }
 
@@ -535,6 +614,7 @@ type WorkerMessage =
   | { kind: 'ready' }
   | { kind: 'init-error'; error: LambdaErrorPayload }
   | { kind: 'started'; id: number; at: number }
+  | { kind: 'request'; id: number; request: PortHttpRequest }
   | { kind: 'result'; id: number; at: number; ok: true; json: string }
   | { kind: 'result'; id: number; at: number; ok: false; error: LambdaErrorPayload };
 
