@@ -73,11 +73,21 @@ export interface LocalEndpoint {
 
 /**
  * Execution environments per function when the deployment does not say (config `functions.concurrency`): one
- * per CPU core, 2 to 8. Lambda gives every concurrent invocation an environment of its own; here they share
- * this machine's cores, and more environments than cores only add cold starts competing for the same CPU
- * (on a busy 2-core machine a cold start with the SDK takes seconds, longer than a 1 s timeout).
+ * per CPU core beside the one the main thread (engine, bus, store) keeps busy, 1 to 8. Lambda gives every
+ * concurrent invocation an environment of its own; here they share this machine's cores, and more environments
+ * than cores only add cold starts competing for the same CPU (on a busy 2-core machine a cold start with the SDK
+ * takes seconds, longer than a 1 s timeout) and memory: each events-mode environment holds its own copy of the
+ * SDK, about 15 MB. Measured on 2 cores (2,000 orders, 50 in flight, events): 7 environments instead of 14 gave
+ * the same orders/s with 18% less CPU per order and peak RSS 323 MB instead of 433 MB.
  */
-export const DEFAULT_CONCURRENCY = Math.min(8, Math.max(2, availableParallelism()));
+export const DEFAULT_CONCURRENCY = Math.min(8, Math.max(1, availableParallelism() - 1));
+/**
+ * The young generation of each environment's heap (V8 sizes it from the machine otherwise, up to tens of MB per
+ * isolate). An invocation's garbage is short-lived, so a small nursery keeps each environment's resident memory
+ * down without a CPU cost: measured 433 -> 373 MB peak RSS at 14 environments, CPU per order 15.9 -> 14.5 ms.
+ * The function's memoryMb stays the old generation's limit, as before.
+ */
+const YOUNG_GENERATION_MB = 4;
 /** Idle environments kept warm per function; more than that are stopped after IDLE_TIMEOUT_MS without work. */
 export const WARM_ENVIRONMENTS = 1;
 const IDLE_TIMEOUT_MS = 30_000;
@@ -421,7 +431,7 @@ export class LocalLambda {
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
       },
       // The function's memory is the isolate's heap limit: past it the worker is killed (Runtime.OutOfMemory).
-      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
+      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
       stdout: false,
       stderr: false,
     });
