@@ -39,7 +39,8 @@ describe.each(['orchestration', 'events'] as const)('timeouts under concurrency 
   const entries: LogEntry[] = [];
 
   beforeAll(async () => {
-    templateProject(tmp.dir, { functions: { timeoutSeconds: 1, memoryMb: 256 } });
+    // Environments side by side whatever this machine's cores (the default is one per core beside the main thread).
+    templateProject(tmp.dir, { functions: { timeoutSeconds: 1, memoryMb: 256, concurrency: 4 } });
     const file = join(tmp.dir, 'handlers', 'determine-seller.ts');
     const source = readFileSync(file, 'utf8').replace(
       'export async function handler(order: OrderState, _context?: Context): Promise<Seller> {',

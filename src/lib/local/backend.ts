@@ -124,9 +124,10 @@ export class LocalBackend {
     }
     const { LocalEventBus } = await import('./bus.js');
     const bus = new LocalEventBus(deployment, names, store, recorder);
-    await bus.listen();
+    const endpoint = await bus.listen();
     // The functions' events wrapper publishes with the real EventBridge client, pointed at the local bus; each
-    // function at its own path of the bus endpoint, so the bus knows who published.
+    // function at its own path of the bus endpoint, so the bus knows who published. The requests travel over
+    // each environment's message port (other clients of the endpoint use HTTP).
     // Credentials and the SDK's Node-version notice: see the SDK environment in lambda.ts.
     const sdkEnv = (fn: string) => ({
       AWS_REGION: deployment.region,
@@ -135,7 +136,7 @@ export class LocalBackend {
     const lambda = withHandlerFaults(
       new LocalLambda(
         deployment.functions.map((fn) => functionSpec(fn, sdkEnv(fn.name))),
-        lambdaOptions,
+        { ...lambdaOptions, localEndpoint: { url: endpoint, handle: (request) => bus.serveRequest(request) } },
       ),
       options.faults,
       { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName() },

@@ -8,7 +8,7 @@ import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import { FunctionError } from '../runtime/lambda-error.js';
 import { LocalServiceError } from './aws-errors.js';
 import type { LocalRuntimeSpec } from './deploy.js';
-import type { LocalLambda } from './lambda.js';
+import type { LocalLambda, PortHttpRequest, PortHttpResponse } from './lambda.js';
 import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
 import type { ExecutionRecord, LocalStore } from './store.js';
@@ -671,25 +671,59 @@ export class LocalEventBus {
   private async serve(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() });
-      res.end(JSON.stringify(body));
-    };
-    const target = req.headers['x-amz-target'];
-    if (req.method !== 'POST' || target !== 'AWSEvents.PutEvents') {
-      send(400, {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+    const response = this.serveRequest({
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    });
+    res.writeHead(response.statusCode, response.headers);
+    res.end(response.body);
+  }
+
+  /**
+   * One EventBridge JSON 1.1 request, as the SDK sent it (over HTTP, or over a function's message port: see
+   * LocalLambda's localEndpoint), answered as EventBridge answers it.
+   */
+  serveRequest(request: PortHttpRequest): PortHttpResponse {
+    const send = (statusCode: number, body: unknown): PortHttpResponse => ({
+      statusCode,
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': randomUUID(),
+        // The SDK corrects its clock skew from the Date header of every response (Node's HTTP server adds one).
+        date: new Date().toUTCString(),
+      },
+      body: JSON.stringify(body),
+    });
+    const target = headerOf(request.headers, 'x-amz-target');
+    if (request.method !== 'POST' || target !== 'AWSEvents.PutEvents') {
+      return send(400, {
         __type: 'UnknownOperationException',
         message: `fulfill's local bus serves PutEvents only (got ${String(target)})`,
       });
-      return;
+    }
+    let body: { Entries?: PutEventsRequestEntry[] };
+    try {
+      body = JSON.parse(request.body) as { Entries?: PutEventsRequestEntry[] };
+    } catch {
+      return send(400, { __type: 'SerializationException', message: 'the request body is not valid JSON' });
     }
     try {
-      const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: PutEventsRequestEntry[] };
-      const publisher = /^\/functions\/([^/?]+)/.exec(req.url ?? '')?.[1];
-      send(200, publisher ? this.putEventsFrom(decodeURIComponent(publisher), request) : this.putEvents(request));
+      const publisher = /^\/functions\/([^/?]+)/.exec(request.path)?.[1];
+      return send(200, publisher ? this.putEventsFrom(decodeURIComponent(publisher), body) : this.putEvents(body));
     } catch (error) {
       const e = error as LocalServiceError;
-      send(e.$metadata?.httpStatusCode ?? 500, { __type: e.name ?? 'InternalException', message: e.message });
+      return send(e.$metadata?.httpStatusCode ?? 500, { __type: e.name ?? 'InternalException', message: e.message });
     }
   }
+}
+
+/** A request header by name, whatever its case (the SDK and Node's HTTP server both use lower case). */
+function headerOf(headers: Record<string, string>, name: string): string | undefined {
+  if (name in headers) return headers[name];
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
 }

@@ -43,15 +43,51 @@ export interface FunctionLogLine {
 export interface LocalLambdaOptions {
   onLog?: (line: FunctionLogLine) => void;
   onInvocation?: (record: InvocationRecord) => void;
+  /**
+   * A service this process serves itself (the local event bus): SDK requests a function sends to `url` travel
+   * over its environment's message port instead of a loopback socket (see runtime/port-request-handler.ts),
+   * and `handle` answers them as the service would over HTTP.
+   */
+  localEndpoint?: LocalEndpoint;
+}
+
+/** An HTTP request as a function's SDK client sent it to the local endpoint: serialized, signed, unparsed. */
+export interface PortHttpRequest {
+  method: string;
+  /** Path and query string. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface PortHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface LocalEndpoint {
+  url: string;
+  handle: (request: PortHttpRequest) => PortHttpResponse | Promise<PortHttpResponse>;
 }
 
 /**
  * Execution environments per function when the deployment does not say (config `functions.concurrency`): one
- * per CPU core, 2 to 8. Lambda gives every concurrent invocation an environment of its own; here they share
- * this machine's cores, and more environments than cores only add cold starts competing for the same CPU
- * (on a busy 2-core machine a cold start with the SDK takes seconds, longer than a 1 s timeout).
+ * per CPU core beside the one the main thread (engine, bus, store) keeps busy, 1 to 8. Lambda gives every
+ * concurrent invocation an environment of its own; here they share this machine's cores, and more environments
+ * than cores only add cold starts competing for the same CPU (on a busy 2-core machine a cold start with the SDK
+ * takes seconds, longer than a 1 s timeout) and memory: each events-mode environment holds its own copy of the
+ * SDK, about 15 MB. Measured on 2 cores (2,000 orders, 50 in flight, events): 7 environments instead of 14 gave
+ * the same orders/s with 18% less CPU per order and peak RSS 323 MB instead of 433 MB.
  */
-export const DEFAULT_CONCURRENCY = Math.min(8, Math.max(2, availableParallelism()));
+export const DEFAULT_CONCURRENCY = Math.min(8, Math.max(1, availableParallelism() - 1));
+/**
+ * The young generation of each environment's heap (V8 sizes it from the machine otherwise, up to tens of MB per
+ * isolate). An invocation's garbage is short-lived, so a small nursery keeps each environment's resident memory
+ * down without a CPU cost: measured 433 -> 373 MB peak RSS at 14 environments, CPU per order 15.9 -> 14.5 ms.
+ * The function's memoryMb stays the old generation's limit, as before.
+ */
+const YOUNG_GENERATION_MB = 4;
 /** Idle environments kept warm per function; more than that are stopped after IDLE_TIMEOUT_MS without work. */
 export const WARM_ENVIRONMENTS = 1;
 const IDLE_TIMEOUT_MS = 30_000;
@@ -94,6 +130,24 @@ function bundleRequire(id) {
   }
   throw missing;
 }
+// The local endpoint (the bus in events mode): requests to it go over the port, answered by the main thread.
+// A request pending when the environment ends is simply never answered: nothing on the main thread waits on it.
+const pendingRequests = new Map();
+let nextRequestId = 1;
+if (workerData.localEndpoint) {
+  Object.defineProperty(globalThis, Symbol.for('fulfill.localEndpoint'), {
+    value: Object.freeze({
+      url: workerData.localEndpoint,
+      send(request) {
+        return new Promise((resolve, reject) => {
+          const id = nextRequestId++;
+          pendingRequests.set(id, { resolve, reject });
+          parentPort.postMessage({ kind: 'request', id, request });
+        });
+      },
+    }),
+  });
+}
 const mod = { exports: {} };
 let current = { requestId: '' };
 for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
@@ -122,6 +176,13 @@ try {
 }
 const handler = mod.exports.handler;
 parentPort.on('message', async (msg) => {
+  if (msg.kind === 'response') {
+    const pending = pendingRequests.get(msg.id);
+    pendingRequests.delete(msg.id);
+    if (pending && msg.ok) pending.resolve(msg.response);
+    else if (pending) pending.reject(new Error(msg.message));
+    return;
+  }
   // The invocation's clock starts when this environment gets it (see LocalLambda.run).
   const startedAt = Date.now();
   const deadline = startedAt + msg.timeoutMs;
@@ -328,7 +389,13 @@ export class LocalLambda {
     // Keep the process alive only while an invocation runs (idle environments do not block exit).
     env.worker.ref();
     env.port.ref();
-    env.port.postMessage({ id: invocation.id, requestId: invocation.requestId, event: invocation.event, timeoutMs });
+    env.port.postMessage({
+      kind: 'invoke',
+      id: invocation.id,
+      requestId: invocation.requestId,
+      event: invocation.event,
+      timeoutMs,
+    });
   }
 
   /** The timeout timer: ends the invocation (and its environment) once it has run longer than the timeout. */
@@ -383,6 +450,7 @@ export class LocalLambda {
         functionArn: spec.functionArn,
         memoryMb: spec.memoryMb,
         requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM],
+        ...(this.options.localEndpoint ? { localEndpoint: this.options.localEndpoint.url } : {}),
       },
       env: {
         ...sdkEnvironment(spec.functionArn.split(':')[3] ?? ''),
@@ -391,7 +459,7 @@ export class LocalLambda {
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
       },
       // The function's memory is the isolate's heap limit: past it the worker is killed (Runtime.OutOfMemory).
-      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
+      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
       stdout: false,
       stderr: false,
     });
@@ -469,6 +537,9 @@ export class LocalLambda {
         this.failNext(pool, msg.error);
         void this.discard(pool, env);
         return;
+      case 'request':
+        this.serveRequest(env, msg.id, msg.request);
+        return;
       case 'result': {
         const invocation = env.current?.invocation;
         if (!invocation || invocation.id !== msg.id) return;
@@ -485,6 +556,24 @@ export class LocalLambda {
         }
         this.becomeIdle(pool, env);
       }
+    }
+  }
+
+  /** Answers a function's request to the local endpoint over its port, as the service would over HTTP. */
+  private serveRequest(env: Environment, id: number, request: PortHttpRequest) {
+    const reply = (message: Record<string, unknown>) => {
+      // An environment that ended meanwhile (timeout, crash) gets no answer; its port is closed.
+      if (env.state !== 'gone') env.port.postMessage({ kind: 'response', id, ...message });
+    };
+    const failed = (error: unknown) => reply({ ok: false, message: `local endpoint: ${String(error)}` });
+    try {
+      const endpoint = this.options.localEndpoint;
+      if (!endpoint) throw new Error('this runtime serves no local endpoint');
+      const response = endpoint.handle(request);
+      if (response instanceof Promise) response.then((r) => reply({ ok: true, response: r }), failed);
+      else reply({ ok: true, response });
+    } catch (error) {
+      failed(error);
     }
   }
 
@@ -565,6 +654,7 @@ type WorkerMessage =
   | { kind: 'log'; level: FunctionLogLine['level']; requestId: string; message: string; timestamp: number }
   | { kind: 'ready' }
   | { kind: 'init-error'; error: LambdaErrorPayload }
+  | { kind: 'request'; id: number; request: PortHttpRequest }
   | { kind: 'result'; id: number; at: number; ok: true; json: string }
   | { kind: 'result'; id: number; at: number; ok: false; error: LambdaErrorPayload };
 

@@ -5,12 +5,22 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { matchesPattern } from '../events/pattern.js';
 import type { FunctionRoute } from '../blueprint/event-flow.js';
 import { toLambdaErrorPayload } from './lambda-error.js';
+import { localEndpointFor, PortRequestHandler } from './port-request-handler.js';
 
 type Handler = (state: unknown, context?: unknown) => unknown;
 
 // Created when the function's code loads (Lambda's Init phase, which the invocation timeout does not count),
-// as AWS recommends for SDK clients; the region and endpoint come from the environment.
-const client = new EventBridgeClient({ customUserAgent: 'fulfill-events-wrapper' });
+// as AWS recommends for SDK clients; the region and endpoint come from the environment. When the endpoint is
+// the local bus, the request travels over the environment's message port (port-request-handler.ts); any other
+// endpoint (AWS, or an emulator the user set) goes over HTTP as usual.
+const localBus = localEndpointFor(process.env.AWS_ENDPOINT_URL_EVENTBRIDGE);
+const client = new EventBridgeClient({
+  customUserAgent: 'fulfill-events-wrapper',
+  // The wrapper never changes the client's middleware: resolve the stack once, not on every PutEvents (the
+  // SDK's own option; it measured 0.3 ms of CPU per publish here, about 40% of the client's time).
+  cacheMiddleware: true,
+  ...(localBus ? { requestHandler: new PortRequestHandler(localBus) } : {}),
+});
 
 /**
  * Turns a pure handler into an event subscriber: takes the order state from the (transformed) event, calls
