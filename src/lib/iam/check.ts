@@ -1,4 +1,4 @@
-import { readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { loadBlueprint } from '../blueprint/blueprint.js';
 import { LOCAL_ACCOUNT_ID } from '../blueprint/naming.js';
@@ -170,7 +170,7 @@ export async function runIamCheck(options: IamCheckOptions): Promise<IamCheckRep
     await recorder.close();
     rmSync(stateDir, { recursive: true, force: true });
     // .fulfill/iam-check/ itself goes too once no other stage's check runs in it.
-    if (readdirSync(dirname(stateDir)).length === 0) rmdirSync(dirname(stateDir));
+    if (existsSync(dirname(stateDir)) && readdirSync(dirname(stateDir)).length === 0) rmdirSync(dirname(stateDir));
   }
   for (const call of recorder.calls)
     log.add({ principal: 'functions', function: call.function, action: call.action, resource: call.resource });
