@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComparisonReport } from '../../src/lib/compare/run.js';
 import type { OrderTrace } from '../../src/lib/trace/trace.js';
-import { envelope, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { envelope, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 const everyLineChecks = (report: ComparisonReport) => {
   for (const mode of ['orchestration', 'events'] as const) {
@@ -18,11 +19,14 @@ describe('fulfill compare on the default project', () => {
   const tmp = tempDir();
   beforeAll(() => {
     templateProject(tmp.dir, { stage: 'cmp' });
+    // Retries without the 1 + 2 + 4 s waits: the fault test is about which mode outlasts the fault, not the wait.
+    const asl = join(tmp.dir, 'workflow.asl.json');
+    writeFileSync(asl, readFileSync(asl, 'utf8').replaceAll('"IntervalSeconds": 1', '"IntervalSeconds": 0'));
   });
   afterAll(() => tmp.cleanup());
 
   it('finds no outcome difference for the sample orders, and measures both modes', async () => {
-    const result = await runCli(['compare', '--json'], { cwd: tmp.dir, timeoutMs: 120_000 });
+    const result = await runInProcess(['compare', '--json'], { cwd: tmp.dir });
     const out = envelope<ComparisonReport>(result);
     expect({ code: result.code, status: out.status, error: out.error }).toEqual({
       code: 0,
@@ -60,19 +64,18 @@ describe('fulfill compare on the default project', () => {
     // The same run, traced: one order's usage and estimated cost.
     const orderId = byOrigin['orders/credit-card-3p.json'].orderId;
     const traced = envelope<OrderTrace>(
-      await runCli(['trace', orderId, '--stage', 'cmp-ev', '--json'], { cwd: tmp.dir }),
+      await runInProcess(['trace', orderId, '--stage', 'cmp-ev', '--json'], { cwd: tmp.dir }),
     );
     expect(traced.result.cost?.usage).toMatchObject({ lambdaInvocations: 6, eventsPublished: 7, memoryMb: 256 });
     expect(traced.result.cost?.cost.usd).toBeGreaterThan(0);
-    const human = await runCli(['trace', orderId, '--stage', 'cmp-orch'], { cwd: tmp.dir });
+    const human = await runInProcess(['trace', orderId, '--stage', 'cmp-orch'], { cwd: tmp.dir });
     expect(human.stdout).toMatch(/usage: 6 Lambda invocations, [\d.]+ GB-s at 256 MB, 7 state transitions/);
     expect(human.stdout).toMatch(/estimated AWS cost \(us-east-1, prices of 2026-12-01\): \$[\d.e-]+ per order/);
   }, 150_000);
 
   it('finds no outcome difference for the --count mix, which takes every branch', async () => {
-    const result = await runCli(['compare', '--count', '16', '--concurrency', '4', '--json'], {
+    const result = await runInProcess(['compare', '--count', '16', '--concurrency', '4', '--json'], {
       cwd: tmp.dir,
-      timeoutMs: 150_000,
     });
     const out = envelope<ComparisonReport>(result);
     expect({ code: result.code, status: out.status }).toEqual({ code: 0, status: 0 });
@@ -84,19 +87,19 @@ describe('fulfill compare on the default project', () => {
   }, 180_000);
 
   it('shows how each mode reacts to the same injected fault: retries, then a dead letter in events mode', async () => {
-    const result = await runCli(
+    const result = await runInProcess(
       [
         'compare',
         '--file',
         'orders/credit-card-1p.json',
         '--inject',
         'determine-seller:fail:3',
-        // Orchestration retries 3 times with 1 + 2 + 4 s intervals: leave room for a busy machine.
+        // Orchestration retries 3 times (intervals 0 here): leave room for a busy machine.
         '--timeout',
         '30',
         '--json',
       ],
-      { cwd: tmp.dir, timeoutMs: 120_000 },
+      { cwd: tmp.dir },
     );
     const out = envelope<ComparisonReport>(result);
     expect({ code: result.code, status: out.status }).toEqual({ code: 1, status: 1 });
@@ -116,22 +119,25 @@ describe('fulfill compare on the default project', () => {
   }, 150_000);
 
   it('refuses --inject on the AWS target and a stage too long for two compare stages', async () => {
-    const aws = await runCli(['send-order', '--target', 'aws', '--inject', 'determine-seller:timeout'], {
+    const aws = await runInProcess(['send-order', '--target', 'aws', '--inject', 'determine-seller:timeout'], {
       cwd: tmp.dir,
     });
     expect(aws.code).toBe(2);
     expect(aws.stderr.trim().split('\n')[0]).toBe(
       'Error: --inject works on the local target only: on AWS the real services run the functions and events',
     );
-    const long = await runCli(['compare', '--stage', 'a-very-long-st'], { cwd: tmp.dir });
+    const long = await runInProcess(['compare', '--stage', 'a-very-long-st'], { cwd: tmp.dir });
     expect(long.code).toBe(2);
     expect(long.stderr).toMatch(/compare deploys stage "a-very-long-st-orch", which must be 1-16/);
-    const serve = await runCli(['serve', '--stage', 'cmp-orch', '--port', '0', '--inject', 'event:OrderPlaced:drop'], {
-      cwd: tmp.dir,
-    });
+    const serve = await runInProcess(
+      ['serve', '--stage', 'cmp-orch', '--port', '0', '--inject', 'event:OrderPlaced:drop'],
+      {
+        cwd: tmp.dir,
+      },
+    );
     expect(serve.code).toBe(2);
     expect(serve.stderr).toMatch(/^Error: --inject event:OrderPlaced:drop: event faults need an events-mode stage/);
-    const typo = await runCli(['send-order', '--stage', 'cmp-ev', '--inject', 'determine-sellr:timeout'], {
+    const typo = await runInProcess(['send-order', '--stage', 'cmp-ev', '--inject', 'determine-sellr:timeout'], {
       cwd: tmp.dir,
     });
     expect(typo.code).toBe(2);
@@ -148,10 +154,10 @@ describe('fulfill compare on the default project', () => {
       'authorize-payment:throw:PaymentAuthorizationFailed',
     ];
     const sent = envelope<{ outcome: { status: string; error: { error: string } } }>(
-      await runCli(['send-order', ...args, '--json'], { cwd: tmp.dir }),
+      await runInProcess(['send-order', ...args, '--json'], { cwd: tmp.dir }),
     );
     expect(sent.result.outcome).toMatchObject({ status: 'FAILED', error: { error: 'PaymentAuthorizationFailed' } });
-    const logs = await runCli(['logs', '--stage', 'cmp-ev', '--order', 'inj-1', '--json'], { cwd: tmp.dir });
+    const logs = await runInProcess(['logs', '--stage', 'cmp-ev', '--order', 'inj-1', '--json'], { cwd: tmp.dir });
     const injected = logs.stdout
       .split('\n')
       .filter(Boolean)
@@ -162,7 +168,7 @@ describe('fulfill compare on the default project', () => {
         details: expect.objectContaining({ injected: true, fault: 'throw' }),
       }),
     ]);
-    const trace = await runCli(['trace', 'inj-1', '--stage', 'cmp-ev'], { cwd: tmp.dir });
+    const trace = await runInProcess(['trace', 'inj-1', '--stage', 'cmp-ev'], { cwd: tmp.dir });
     expect(trace.stdout).toMatch(
       /injected fault: authorize-payment authorize-payment:throw:PaymentAuthorizationFailed/,
     );
@@ -187,9 +193,8 @@ describe('fulfill compare when a handler behaves differently in one mode', () =>
   afterAll(() => tmp.cleanup());
 
   it('exits 1 naming the order and the field', async () => {
-    const result = await runCli(['compare', '--file', 'orders/credit-card-1p.json'], {
+    const result = await runInProcess(['compare', '--file', 'orders/credit-card-1p.json'], {
       cwd: tmp.dir,
-      timeoutMs: 120_000,
     });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(

@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { BIN, envelope, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { BIN, envelope, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { startServe } from '../helpers/serve.js';
 import { executionCount, executionRows } from '../helpers/state.js';
 
@@ -53,9 +54,9 @@ async function until(condition: () => boolean, timeoutMs = 120_000): Promise<voi
 /** The invariant after a crash and a restart. */
 async function expectRecovered(project: string, stage: string, accepted: readonly string[], prefix: string) {
   // Restart: any command that opens the stage ends what the dead process left running.
-  const restart = await runCli(['logs', '--stage', stage, '--order', accepted[0] ?? 'none', '--json'], {
+  // In this process: the killed one is the only other process (its pid is gone, so recovery ends its executions).
+  const restart = await runInProcess(['logs', '--stage', stage, '--order', accepted[0] ?? 'none', '--json'], {
     cwd: project,
-    timeoutMs: 120_000,
   });
   expect(restart.code).toBe(0);
   const rows = executionRows(project, stage);
@@ -70,7 +71,7 @@ async function expectRecovered(project: string, stage: string, accepted: readonl
   const aborted = rows.filter((r) => r.status === 'ABORTED' && r.orderId.startsWith(prefix));
   // The kill interrupted orders in flight (otherwise this test would prove nothing).
   expect(aborted.length).toBeGreaterThan(0);
-  const logs = await runCli(
+  const logs = await runInProcess(
     ['logs', '--stage', stage, '--order', aborted[0].orderId, '--execution', String(aborted[0].execution), '--json'],
     { cwd: project },
   );
@@ -78,9 +79,9 @@ async function expectRecovered(project: string, stage: string, accepted: readonl
   // Resending works: an interrupted order starts again, a finished one answers with its outcome.
   const finished = rows.find((r) => r.status === 'SUCCEEDED' && r.orderId.startsWith(prefix));
   for (const id of [aborted[0].orderId, ...(finished ? [finished.orderId] : [])]) {
-    const resent = await runCli(
+    const resent = await runInProcess(
       ['send-order', '--stage', stage, '--order-id', id, '--wait', '--json', '--timeout', '120'],
-      { cwd: project, timeoutMs: 150_000 },
+      { cwd: project },
     );
     expect(envelope(resent).status).toBe(0);
     expect(envelope<{ outcome: { status: string } }>(resent).result.outcome.status).toBe('SUCCEEDED');
@@ -95,7 +96,7 @@ describe.each(['orchestration', 'events'] as const)('kill -9 mid-burst (%s)', (m
   afterAll(() => tmp.cleanup());
 
   it('send-order --count: every accepted order ends exactly once after a restart', async () => {
-    expect((await runCli(['deploy'], { cwd: project })).code).toBe(0);
+    expect((await runInProcess(['deploy'], { cwd: project })).code).toBe(0);
     const child = spawn(
       process.execPath,
       [BIN, 'send-order', '--count', '400', '--concurrency', '20', '--order-id', `${mode}-k`],

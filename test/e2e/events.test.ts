@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
 import type { OrderOutcome } from '../../src/lib/order/outcome.js';
-import { envelope, jsonLines, runCli, tempDir } from '../helpers/cli.js';
+import { envelope, jsonLines, tempDir } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { openStateDb } from '../helpers/state.js';
 
 describe('events mode on the local target, end to end', () => {
@@ -12,9 +13,9 @@ describe('events mode on the local target, end to end', () => {
 
   beforeAll(async () => {
     expect(
-      (await runCli(['init', 'shop', '--name', 'ev-shop', '--mode', 'events', '--yes'], { cwd: tmp.dir })).code,
+      (await runInProcess(['init', project, '--name', 'ev-shop', '--mode', 'events', '--yes'], { cwd: tmp.dir })).code,
     ).toBe(0);
-    const deploy = await runCli(['deploy', '--json'], { cwd: project });
+    const deploy = await runInProcess(['deploy', '--json'], { cwd: project });
     expect(deploy.code).toBe(0);
     const changes = envelope<{ mode: string; changes: Array<{ kind: string; action: string }> }>(deploy).result;
     expect(changes.mode).toBe('events');
@@ -23,13 +24,13 @@ describe('events mode on the local target, end to end', () => {
   afterAll(() => tmp.cleanup());
 
   const send = async (args: string[]) => {
-    const run = await runCli(['send-order', ...args, '--json'], { cwd: project });
+    const run = await runInProcess(['send-order', ...args, '--json'], { cwd: project });
     expect(run.code).toBe(0);
     return envelope<{ outcome: OrderOutcome }>(run).result.outcome;
   };
   const chain = async (orderId: string) => {
     const entries = jsonLines<LogEntry>(
-      (await runCli(['logs', '--order', orderId, '--json', '--source', 'events'], { cwd: project })).stdout,
+      (await runInProcess(['logs', '--order', orderId, '--json', '--source', 'events'], { cwd: project })).stdout,
     );
     return entries.filter((e) => e.type === 'EventPublished').map((e) => e.name);
   };
@@ -84,7 +85,7 @@ describe('events mode on the local target, end to end', () => {
     });
     expect(await chain('ev-fail')).toEqual(['OrderPlaced', 'PaymentFailed', 'OrderFailed']);
     const entries = jsonLines<LogEntry>(
-      (await runCli(['logs', '--order', 'ev-fail', '--json'], { cwd: project })).stdout,
+      (await runInProcess(['logs', '--order', 'ev-fail', '--json'], { cwd: project })).stdout,
     );
     const matched = entries.filter((e) => e.type === 'RulesMatched').map((e) => e.details?.rules);
     expect(matched).toEqual([['authorize-payment'], ['payment-failed'], []]);
@@ -103,10 +104,13 @@ describe('events mode on the local target, end to end', () => {
       ),
     );
     try {
-      expect((await runCli(['deploy'], { cwd: project })).code).toBe(0);
-      const run = await runCli(['send-order', '--ship-to', 'XX', '--order-id', 'ev-dlq', '--timeout', '30', '--json'], {
-        cwd: project,
-      });
+      expect((await runInProcess(['deploy'], { cwd: project })).code).toBe(0);
+      const run = await runInProcess(
+        ['send-order', '--ship-to', 'XX', '--order-id', 'ev-dlq', '--timeout', '30', '--json'],
+        {
+          cwd: project,
+        },
+      );
       // The dead letter ends the order FAILED at once, with the handler's error, the rule and the target.
       expect(run.code).toBe(0);
       expect(envelope<{ outcome: OrderOutcome }>(run).result.outcome).toMatchObject({
@@ -116,14 +120,14 @@ describe('events mode on the local target, end to end', () => {
           cause: expect.stringMatching(/Runtime exited with error: warehouse system down$/),
         },
       });
-      const trace = await runCli(['trace', 'ev-dlq', '--json'], { cwd: project });
+      const trace = await runInProcess(['trace', 'ev-dlq', '--json'], { cwd: project });
       expect(envelope<{ status: string }>(trace).result.status).toBe('FAILED');
       const sla = envelope<{ orders: Array<{ orderId: string; status: string }> }>(
-        await runCli(['trace', '--slowest', '50', '--json'], { cwd: project }),
+        await runInProcess(['trace', '--slowest', '50', '--json'], { cwd: project }),
       );
       expect(sla.result.orders).toContainEqual(expect.objectContaining({ orderId: 'ev-dlq', status: 'FAILED' }));
       const entries = jsonLines<LogEntry>(
-        (await runCli(['logs', '--order', 'ev-dlq', '--json'], { cwd: project })).stdout,
+        (await runInProcess(['logs', '--order', 'ev-dlq', '--json'], { cwd: project })).stdout,
       );
       const failures = entries.filter((e) => e.type === 'DeliveryFailed' && e.details?.rule === 'select-warehouse-1p');
       expect(failures.map((e) => e.details?.attempt)).toEqual([1, 2, 3]); // maximumRetryAttempts: 2
@@ -148,7 +152,7 @@ describe('events mode on the local target, end to end', () => {
       ]);
     } finally {
       writeFileSync(handler, original);
-      await runCli(['deploy'], { cwd: project });
+      await runInProcess(['deploy'], { cwd: project });
     }
   });
 });

@@ -1,16 +1,53 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
 import type { OrderOutcome } from '../../src/lib/order/outcome.js';
-import { BIN, envelope, jsonLines, runCli, tempDir, templateProject, type CliResult } from '../helpers/cli.js';
-import { openStateDb } from '../helpers/state.js';
+import { BIN, envelope, jsonLines, tempDir, templateProject, type CliResult } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
+import { executionRows, openStateDb } from '../helpers/state.js';
 
 // Regression tests for the local state (issue 18): machine faults as one line with exit 5, `deploy` repairing a
 // damaged stage, a torn write that leaves every other order readable, resubmissions as separate executions,
 // `logs --follow --order` ending with the order, and a flow that stops without a terminal event.
 jest.setTimeout(300_000);
+
+/**
+ * Until process `pid` has `file` open (it is reading the stage), via /proc; where there is no /proc, a moment.
+ * The follower must be following before the order exists, and its start takes from 0.3 s to seconds here.
+ */
+async function untilOpened(pid: number, file: string, timeoutMs = 60_000): Promise<void> {
+  if (!existsSync('/proc/self/fd')) return new Promise((r) => setTimeout(r, 1500));
+  const deadline = Date.now() + timeoutMs;
+  const opened = () => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+        } catch {
+          return false; // closed meanwhile
+        }
+      });
+    } catch {
+      return false; // exited or not started
+    }
+  };
+  while (!opened()) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not open ${file} in time`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 /** One error line (plus its suggestion), no stack trace. */
 function expectOneLine(result: CliResult, code: number, pattern: RegExp) {
@@ -25,7 +62,7 @@ describe('the local state (orchestration)', () => {
   const tmp = tempDir();
   const project = templateProject(tmp.dir, { stage: 'st' });
   const stageDir = join(project, '.fulfill/local/st');
-  const cli = (args: string[]) => runCli(args, { cwd: project, timeoutMs: 120_000 });
+  const cli = (args: string[]) => runInProcess(args, { cwd: project });
   beforeAll(async () => {
     expect((await cli(['deploy'])).code).toBe(0);
     expect((await cli(['send-order', '--count', '5', '--order-id', 'ok'])).code).toBe(0);
@@ -134,12 +171,24 @@ describe('the local state (orchestration)', () => {
     let out = '';
     follower.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => follower.once('exit', r));
-    await new Promise((r) => setTimeout(r, 1500));
+    await untilOpened(follower.pid!, realpathSync(join(stageDir, 'state.db')));
     expect((await cli(['send-order', '--order-id', 'fo-later', '--wait'])).code).toBe(0);
     expect(await exited).toBe(0);
     const entries = jsonLines<LogEntry>(out);
     expect(entries[0]).toMatchObject({ type: 'ApiRequestReceived', orderId: 'fo-later', execution: 1 });
     expect(entries.filter((e) => e.type === 'ExecutionSucceeded')).toHaveLength(1);
+  });
+
+  it('send-order that gives up (--timeout) ends its order before it returns: ABORTED, and resending works', async () => {
+    // In process, so nothing of the command may run on after it returned (its retries used to, writing later).
+    const gaveUp = await cli(['send-order', '--order-id', 'to-1', '--timeout', '1ms']);
+    expect(gaveUp.code).toBe(4);
+    expect(executionRows(project, 'st').filter((r) => r.orderId === 'to-1')).toEqual([
+      expect.objectContaining({ status: 'ABORTED', outcomes: 1, outcomeStatus: 'ABORTED' }),
+    ]);
+    const logs = await cli(['logs', '--order', 'to-1', '--json']);
+    expect(logs.stdout).toMatch(/interrupted: the local backend stopped before the order finished/);
+    expect((await cli(['send-order', '--order-id', 'to-1', '--wait', '--expect', 'succeeded'])).code).toBe(0);
   });
 
   it('trace --slowest and --sla count failed and unfinished orders', async () => {
@@ -166,7 +215,7 @@ describe('the local state (orchestration)', () => {
 describe('the local state (events)', () => {
   const tmp = tempDir();
   const project = templateProject(tmp.dir, { mode: 'events', stage: 'ev' });
-  const cli = (args: string[]) => runCli(args, { cwd: project, timeoutMs: 120_000 });
+  const cli = (args: string[]) => runInProcess(args, { cwd: project });
   afterAll(() => tmp.cleanup());
 
   it('resubmissions are separate executions in logs and trace: the latest by default, each selectable', async () => {
@@ -235,7 +284,7 @@ describe('the local state on a full disk', () => {
 
   it('says so in one line (exit 5), and the orders recorded before stay readable', async () => {
     if (!mounted) return;
-    const cli = (args: string[]) => runCli(args, { cwd: project, timeoutMs: 240_000 });
+    const cli = (args: string[]) => runInProcess(args, { cwd: project });
     expect((await cli(['deploy'])).code).toBe(0);
     const burst = await cli(['send-order', '--count', '2000', '--concurrency', '20', '--order-id', 'full']);
     expectOneLine(burst, 5, /state\.db: the disk is full, so fulfill cannot record orders/);

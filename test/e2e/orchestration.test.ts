@@ -2,20 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import type { OrderOutcome } from '../../src/lib/order/outcome.js';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
-import { envelope, jsonLines, runCli, tempDir } from '../helpers/cli.js';
+import { envelope, jsonLines, tempDir } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 
-// The issue's acceptance path, run the way a user runs it: the built CLI in a temp folder.
+// The issue's acceptance path, run the way a user runs it: init, deploy, send-order, logs in a temp folder. In
+// process (the commands' own parsing and output, no subprocess): cli-contract and exit-codes run the real bin.
 describe('orchestration mode on the local target, end to end', () => {
   const tmp = tempDir();
   const project = join(tmp.dir, 'shop');
 
   beforeAll(async () => {
-    const init = await runCli(['init', 'shop', '--name', 'e2e-shop', '--mode', 'orchestration', '--yes', '--json'], {
-      cwd: tmp.dir,
-    });
+    const init = await runInProcess(
+      ['init', project, '--name', 'e2e-shop', '--mode', 'orchestration', '--yes', '--json'],
+      {
+        cwd: tmp.dir,
+      },
+    );
     expect(init.code).toBe(0);
     expect(envelope(init).result).toMatchObject({ app: 'e2e-shop', mode: 'orchestration' });
-    const deploy = await runCli(['deploy', '--mode', 'orchestration', '--json'], { cwd: project });
+    const deploy = await runInProcess(['deploy', '--mode', 'orchestration', '--json'], { cwd: project });
     expect(deploy.code).toBe(0);
     const result = envelope<{ changes: Array<{ kind: string; action: string }> }>(deploy).result;
     expect(result.changes.filter((c) => c.kind === 'function').map((c) => c.action)).toEqual(Array(7).fill('created'));
@@ -23,7 +28,7 @@ describe('orchestration mode on the local target, end to end', () => {
   afterAll(() => tmp.cleanup());
 
   it('authorizes a credit card order and ships it from the warehouse for its destination', async () => {
-    const run = await runCli(
+    const run = await runInProcess(
       ['send-order', '--payment', 'creditCard', '--order-id', 'e2e-cc', '--ship-to', 'FR', '--wait', '--json'],
       { cwd: project },
     );
@@ -53,22 +58,25 @@ describe('orchestration mode on the local target, end to end', () => {
   });
 
   it('fails a gift card order with Payment Authorization Failed, and --expect turns that into exit codes', async () => {
-    const failed = await runCli(['send-order', '--payment', 'giftCard', '--order-id', 'e2e-gift', '--wait', '--json'], {
-      cwd: project,
-    });
+    const failed = await runInProcess(
+      ['send-order', '--payment', 'giftCard', '--order-id', 'e2e-gift', '--wait', '--json'],
+      {
+        cwd: project,
+      },
+    );
     expect(failed.code).toBe(0);
     const outcome = envelope<{ outcome: OrderOutcome }>(failed).result.outcome;
     expect(outcome.status).toBe('FAILED');
     expect(outcome.error).toEqual({ error: 'PaymentAuthorizationFailed', cause: 'Payment Authorization Failed' });
     expect(outcome.payment).toMatchObject({ instrument: 'giftCard', authorized: false });
 
-    const unmet = await runCli(
+    const unmet = await runInProcess(
       ['send-order', '--payment', 'giftCard', '--order-id', 'e2e-gift-2', '--expect', 'succeeded', '--json'],
       { cwd: project },
     );
     expect(unmet.code).toBe(1);
     expect(envelope(unmet).error).toMatchObject({ code: 'ExpectationNotMet' });
-    const met = await runCli(
+    const met = await runInProcess(
       ['send-order', '--payment', 'giftCard', '--order-id', 'e2e-gift-3', '--expect', 'failed'],
       { cwd: project },
     );
@@ -77,9 +85,12 @@ describe('orchestration mode on the local target, end to end', () => {
   });
 
   it('charges a 3P fee and issues the seller invoice', async () => {
-    const run = await runCli(['send-order', '--file', 'orders/credit-card-3p.json', '--order-id', 'e2e-3p', '--json'], {
-      cwd: project,
-    });
+    const run = await runInProcess(
+      ['send-order', '--file', join(project, 'orders/credit-card-3p.json'), '--order-id', 'e2e-3p', '--json'],
+      {
+        cwd: project,
+      },
+    );
     expect(run.code).toBe(0);
     const outcome = envelope<{ outcome: OrderOutcome }>(run).result.outcome;
     // 89.50 + 4 x 3.25 = 102.50, 5 units to FR: the shop fulfills from LYS1 at 15%.
@@ -97,7 +108,7 @@ describe('orchestration mode on the local target, end to end', () => {
   });
 
   it('shows the states that ran with logs --order --json', async () => {
-    const run = await runCli(['logs', '--order', 'e2e-3p', '--json'], { cwd: project });
+    const run = await runInProcess(['logs', '--order', 'e2e-3p', '--json'], { cwd: project });
     expect(run.code).toBe(0);
     const entries = jsonLines<LogEntry>(run.stdout);
     const history = entries.filter((e) => e.source === 'execution');
@@ -114,12 +125,12 @@ describe('orchestration mode on the local target, end to end', () => {
     expect(history.map((e) => e.type)).toContain('ChoiceStateEntered');
     // Ids chain like GetExecutionHistory's.
     history.slice(1).forEach((e, i) => expect(e.previousEventId).toBe(history[i].id));
-    const human = await runCli(['logs', '--order', 'e2e-3p', '--limit', '3'], { cwd: project });
+    const human = await runInProcess(['logs', '--order', 'e2e-3p', '--limit', '3'], { cwd: project });
     expect(human.stdout.trim().split('\n')).toHaveLength(3);
   });
 
   it('does not start a second execution for a resent order id', async () => {
-    const again = await runCli(['send-order', '--payment', 'creditCard', '--order-id', 'e2e-cc', '--json'], {
+    const again = await runInProcess(['send-order', '--payment', 'creditCard', '--order-id', 'e2e-cc', '--json'], {
       cwd: project,
     });
     expect(again.code).toBe(0);
@@ -128,13 +139,13 @@ describe('orchestration mode on the local target, end to end', () => {
     expect(body.result.outcome.status).toBe('SUCCEEDED');
     expect(body.warnings.join()).toMatch(/already submitted/);
     const logs = jsonLines<LogEntry>(
-      (await runCli(['logs', '--order', 'e2e-cc', '--json', '--source', 'execution'], { cwd: project })).stdout,
+      (await runInProcess(['logs', '--order', 'e2e-cc', '--json', '--source', 'execution'], { cwd: project })).stdout,
     );
     expect(logs.filter((e) => e.type === 'ExecutionStarted')).toHaveLength(1);
   });
 
   it('sends a batch with --count and summarises outcomes and latencies', async () => {
-    const run = await runCli(
+    const run = await runInProcess(
       ['send-order', '--count', '6', '--concurrency', '3', '--order-id', 'batch', '--seller', '3P', '--json'],
       { cwd: project },
     );
@@ -158,7 +169,7 @@ describe('orchestration mode on the local target, end to end', () => {
     ]);
     expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p95);
     expect(summary.latencyMs.p95).toBeLessThanOrEqual(summary.latencyMs.max);
-    const unmet = await runCli(
+    const unmet = await runInProcess(
       ['send-order', '--count', '2', '--order-id', 'batch-gift', '--payment', 'giftCard', '--expect', 'succeeded'],
       { cwd: project },
     );
@@ -167,7 +178,7 @@ describe('orchestration mode on the local target, end to end', () => {
   });
 
   it('re-deploying without changes changes nothing', async () => {
-    const run = await runCli(['deploy', '--json'], { cwd: project });
+    const run = await runInProcess(['deploy', '--json'], { cwd: project });
     expect(
       envelope<{ changes: Array<{ action: string }> }>(run).result.changes.every((c) => c.action === 'unchanged'),
     ).toBe(true);

@@ -239,12 +239,30 @@ export class LocalBackend {
     this.store.interruptLatest(orderId, 'interrupted: the local backend stopped before the order finished');
   }
 
-  /** Stops the engine and the execution environments. In-flight work is finished first by the caller. */
+  /**
+   * Executions still running at close are the ones nobody waits for any more (serve stopped, send-order --timeout
+   * gave up): they end now, recorded as interrupted, and close waits for them. Otherwise their retries would run on
+   * after close and write to a store reopened behind the caller's back: a process that runs commands one after
+   * another (a test, the bench) would see writes of a command that had returned.
+   */
+  private stopExecutions(sfn: LocalStepFunctions): Promise<unknown> {
+    const left = sfn.inFlight();
+    try {
+      for (const orderId of left) this.recordInterrupted(orderId);
+    } catch {
+      // A full disk: close reports the store's fault; left RUNNING, the next process to open the stage ends them.
+    }
+    sfn.abortAll();
+    return Promise.allSettled(left.map((orderId) => sfn.outcome(orderId) ?? Promise.resolve(undefined)));
+  }
+
+  /** Stops the engine and the execution environments. Callers wait for the orders they want finished first. */
   async close(options: { force?: boolean } = {}): Promise<void> {
     // Normally let every delivery finish (fan-out branches too); forced, stop the functions first so
     // deliveries fail fast (and are retried, then dead-lettered) instead of running on.
-    if (options.force && this.engine.kind === 'orchestration') this.engine.sfn.abortAll();
+    const stopped = this.engine.kind === 'orchestration' ? this.stopExecutions(this.engine.sfn) : undefined;
     if (options.force) await this.lambda.close();
+    await stopped;
     if (this.engine.kind === 'events') await this.engine.bus.close();
     await this.lambda.close();
     this.store.close();

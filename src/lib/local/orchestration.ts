@@ -110,6 +110,11 @@ export class LocalStepFunctions {
     for (const abort of this.aborts.values()) abort();
   }
 
+  /** The orders whose execution this engine is running now (not yet ended). */
+  inFlight(): string[] {
+    return [...this.aborts.keys()];
+  }
+
   /** The outcome of an execution this process started, when it ends. */
   outcome(orderId: string): Promise<OrderOutcome> | undefined {
     return this.running.get(orderId);

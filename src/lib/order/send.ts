@@ -65,9 +65,12 @@ export async function sendBatch(
   const orders: BatchSummary['orders'] = [];
   const latencies: number[] = [];
   let next = 0;
+  // The first state error stops the batch: every sender ends its order in flight and takes no next one, so
+  // nothing is sent once this returns (the sender is closed next; a process that goes on would see the writes).
+  let stateError: StateError | undefined;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) {
+      while (next < count && !stateError) {
         const i = next++;
         const order = { ...template, orderId: `${template.orderId}-${i + 1}` };
         const started = Date.now();
@@ -83,7 +86,10 @@ export async function sendBatch(
           });
         } catch (error) {
           // The local state cannot take more orders (disk full, damaged): one line for the batch, not one per order.
-          if (error instanceof StateError) throw error;
+          if (error instanceof StateError) {
+            stateError ??= error;
+            return;
+          }
           // The exit code an error of this order alone would have had (a timeout is 4, an API 5xx is 3, a bug is 70).
           const exit = error instanceof UserError ? error.exit : ExitCode.Internal;
           orders.push({
@@ -97,6 +103,7 @@ export async function sendBatch(
       }
     }),
   );
+  if (stateError) throw stateError;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>
     latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] : 0;
