@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['startup.js', 'orders.js', 'aws-calls.ts', 'serve.js', 'soak.js'];
+const benches = ['startup.js', 'orders.js', 'aws-calls.ts', 'serve.js', 'watch.js', 'soak.js'];
 let failed = false;
 for (const file of benches) {
   const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
