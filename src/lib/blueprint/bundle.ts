@@ -67,10 +67,12 @@ export async function bundleHandlers(
         const externals = Object.entries(result.metafile.inputs).flatMap(([importer, input]) =>
           input.imports.filter((i) => i.external).map((i) => ({ module: packageName(i.path), importer })),
         );
-        // The events entry is stdin (no file); every other input is a path relative to absWorkingDir.
+        // Paths relative to absWorkingDir; the events entry is stdin, named by its sourcefile, which is no file.
+        const stdinEntry = entry.stdin ? resolve(entry.stdin.resolveDir, entry.stdin.sourcefile) : undefined;
         const inputs = Object.keys(result.metafile.inputs)
           .filter((input) => !input.startsWith('<stdin>'))
-          .map((input) => resolve(projectDir, input));
+          .map((input) => resolve(projectDir, input))
+          .filter((input) => input !== stdinEntry);
         const sha256 = createHash('sha256').update(code).digest('hex');
         return { name: handler.name, code, sha256, externals, inputs };
       } catch (error) {
