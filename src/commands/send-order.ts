@@ -88,6 +88,7 @@ export default class SendOrder extends BaseCommand<typeof SendOrder> {
     const target = await openTarget(flags);
     const faults = faultPlanFrom(flags.inject, target.name);
     const sender = await target.sender(faults ? { faults } : {});
+    for (const warning of sender.warnings ?? []) this.warnUser(warning);
     try {
       if (flags.count !== undefined)
         return await this.batch(sender, order, flags.count, flags.concurrency, flags.timeout, expect);

@@ -20,6 +20,7 @@ export default class Status extends BaseCommand<typeof Status> {
     this.log(
       `${target.config.app}/${report.stage} on ${report.where}: ${report.mode} mode${when}${report.drift ? paint('yellow', ` — drift: run ${redeploy}`) : ', in sync'}`,
     );
+    if (report.sourcesChanged) this.log(`  sources changed since the last deploy: ${report.sourcesChanged.join(', ')}`);
     for (const line of renderResourceStates(report.resources)) this.log(line);
     return report;
   }

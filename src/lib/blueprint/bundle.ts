@@ -15,6 +15,8 @@ export interface HandlerBundle {
   readonly sha256: string;
   /** The packages the bundle leaves to the runtime (the AWS SDK), with the file importing each. */
   readonly externals?: ReadonlyArray<{ readonly module: string; readonly importer: string }>;
+  /** Every file esbuild read for this bundle (esbuild's metafile inputs), absolute: what a change must rebundle. */
+  readonly inputs?: readonly string[];
 }
 
 export type BundleKind = 'orchestration' | 'events';
@@ -65,7 +67,14 @@ export async function bundleHandlers(
         const externals = Object.entries(result.metafile.inputs).flatMap(([importer, input]) =>
           input.imports.filter((i) => i.external).map((i) => ({ module: packageName(i.path), importer })),
         );
-        return { name: handler.name, code, sha256: createHash('sha256').update(code).digest('hex'), externals };
+        // Paths relative to absWorkingDir; the events entry is stdin, named by its sourcefile, which is no file.
+        const stdinEntry = entry.stdin ? resolve(entry.stdin.resolveDir, entry.stdin.sourcefile) : undefined;
+        const inputs = Object.keys(result.metafile.inputs)
+          .filter((input) => !input.startsWith('<stdin>'))
+          .map((input) => resolve(projectDir, input))
+          .filter((input) => input !== stdinEntry);
+        const sha256 = createHash('sha256').update(code).digest('hex');
+        return { name: handler.name, code, sha256, externals, inputs };
       } catch (error) {
         const first = (error as { errors?: Message[] }).errors?.[0];
         if (!first) throw error;

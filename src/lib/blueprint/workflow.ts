@@ -66,13 +66,30 @@ export function loadWorkflow(
   });
 
   const resolved = resolveWorkflow({ file, definition, tasks }, resolveArn);
+  const errors = aslErrors(resolved);
+  if (errors !== undefined) throw new UserError(`${file}: invalid Amazon States Language: ${errors}`);
+  return { file, definition, tasks };
+}
+
+/** The last definition asl-validator checked and its verdict (undefined: valid). */
+let lastChecked: { json: string; errors: string | undefined } | undefined;
+
+/**
+ * asl-validator's errors for a definition, or undefined when it is valid. It compiles its JSON schemas on every
+ * call (a few hundred ms), so the verdict for the last definition is kept: `deploy --watch` validates again on
+ * every change, and an unchanged definition has the same verdict.
+ */
+function aslErrors(resolved: AslDefinition): string | undefined {
+  const json = JSON.stringify(resolved);
+  if (lastChecked?.json === json) return lastChecked.errors;
   const validate = aslValidator as unknown as (d: unknown) => {
     isValid: boolean;
     errorsText: (sep?: string) => string;
   };
-  const result = validate(resolved);
-  if (!result.isValid) throw new UserError(`${file}: invalid Amazon States Language: ${result.errorsText('; ')}`);
-  return { file, definition, tasks };
+  // asl-validator adds defaults (QueryLanguage) to what it checks: give it a copy, keep `json` as read.
+  const result = validate(JSON.parse(json));
+  lastChecked = { json, errors: result.isValid ? undefined : result.errorsText('; ') };
+  return lastChecked.errors;
 }
 
 /** The definition with every `${function:NAME}` replaced by the function's ARN: what CreateStateMachine receives. */

@@ -1,6 +1,7 @@
 import type { LogEntry } from '../logs/entry.js';
 import { causeMessage, type OrderOutcome } from '../order/outcome.js';
 import type { DeployResult } from '../deploy/result.js';
+import type { RedeployReport } from '../targets/target.js';
 import { paint } from './style.js';
 import { text } from '../json.js';
 
@@ -75,6 +76,30 @@ export function renderDeployResult(r: DeployResult): string {
   }
   lines.push(`  endpoint: ${r.endpoint}`);
   return lines.join('\n');
+}
+
+/**
+ * `deploy --watch`: one line per redeploy, what changed and how long it took:
+ * `✔ 14:02:03 redeployed in 84 ms: handlers/lib/rules.ts → updated fulfill-shop-dev-calculate-fee`.
+ */
+export function renderRedeploy(r: RedeployReport, error?: string): string {
+  const time = new Date().toTimeString().slice(0, 8);
+  const files =
+    r.changed.length > 3 ? `${r.changed.slice(0, 3).join(', ')} +${r.changed.length - 3}` : r.changed.join(', ');
+  const took = `${r.durationMs} ms`;
+  if (error !== undefined)
+    return `${paint('red', '✖', process.stderr)} ${time} ${files || 'watcher'}: ${error} (the stage keeps the last good deployment; ${took})`;
+  if (r.changes.length === 0)
+    return `${paint('gray', '·')} ${time} ${files}: nothing to redeploy, the deployment is the same (${took})`;
+  const changes =
+    r.changes.length > 3
+      ? Object.entries(
+          r.changes.reduce<Record<string, number>>((n, c) => ({ ...n, [c.action]: (n[c.action] ?? 0) + 1 }), {}),
+        )
+          .map(([action, count]) => `${action} ${count}`)
+          .join(', ')
+      : r.changes.map((c) => `${c.action} ${c.resource}`).join(', ');
+  return `${paint('green', '✔')} ${time} redeployed ${r.mode} in ${took}: ${files} → ${changes}`;
 }
 
 /** `status`: each resource and whether it matches what `deploy` would create. */

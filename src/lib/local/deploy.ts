@@ -6,6 +6,7 @@ import { resolveWorkflow, type AslDefinition } from '../blueprint/workflow.js';
 import { LOCAL_ACCOUNT_ID } from '../blueprint/naming.js';
 import type { EventFlow } from '../blueprint/event-flow.js';
 import { checkFlowForDeploy } from '../blueprint/flow-check.js';
+import { recordSources } from '../blueprint/sources.js';
 import type { DeployChange, DeployResult, DeployStep } from '../deploy/result.js';
 import { LocalStore, type LocalDeployment } from './store.js';
 
@@ -32,6 +33,8 @@ export interface DeployOptions {
   now?: () => Date;
   /** Record the stage in this folder instead of `.fulfill/local/<stage>` (`iam check`'s throwaway run). */
   stateDir?: string;
+  /** Bundles the handlers (default: all of them with esbuild); `deploy --watch` passes its cache of bundles. */
+  bundle?: (blueprint: Blueprint) => Promise<HandlerBundle[]>;
 }
 
 /**
@@ -63,7 +66,7 @@ export function localDeploySteps(
     {
       title: `Bundle ${blueprint.handlers.length} handlers with esbuild`,
       run: async () => {
-        bundles = await bundleHandlers(blueprint.projectDir, blueprint.handlers, blueprint.mode);
+        bundles = await (options.bundle ?? defaultBundle)(blueprint);
         checkExternals(blueprint.projectDir, bundles);
         return `${(bundles.reduce((n, b) => n + b.code.length, 0) / 1024).toFixed(1)} KiB`;
       },
@@ -76,10 +79,23 @@ export function localDeploySteps(
         // deploy repairs a damaged stage (old JSON state, a damaged database or record): it records it afresh.
         // A dry run (and `status`) reports the damage instead, as one line.
         const previous = store.readDeployment(options.dryRun ? {} : { repair: true }) as LocalRuntimeSpec | undefined;
-        const spec = runtimeSpec(blueprint, bundles, (options.now ?? (() => new Date()))());
+        const now = (options.now ?? (() => new Date()))();
+        // A new deployment is always later than the one it replaces: `serve` notices a redeploy by deployed_at,
+        // and `deploy --watch` can redeploy twice within one millisecond.
+        const after = previous ? Date.parse(previous.deployedAt) + 1 : 0;
+        const spec = runtimeSpec(
+          blueprint,
+          bundles,
+          new Date(Math.max(now.getTime(), Number.isFinite(after) ? after : 0)),
+        );
         const changes = diffDeployment(blueprint, previous, spec, (fn) => store.bundleIntact(fn));
         const changed = changes.filter((c) => c.action !== 'unchanged').length;
         if (changed > 0 && !options.dryRun) store.writeDeployment(spec, bundles);
+        else if (previous && !options.dryRun && JSON.stringify(previous.sources) !== JSON.stringify(spec.sources)) {
+          // Sources changed but the code they make did not (a comment, a formatting change): the same deployment
+          // (same deployed_at, so `serve` keeps its backend) now records the new hashes, and drift is gone.
+          store.writeDeployment({ ...previous, sources: spec.sources }, []);
+        }
         store.close();
         const effective = changed > 0 || !previous ? spec : previous;
         result = {
@@ -105,6 +121,10 @@ export function localDeploySteps(
       return result;
     },
   };
+}
+
+function defaultBundle(blueprint: Blueprint): Promise<HandlerBundle[]> {
+  return bundleHandlers(blueprint.projectDir, blueprint.handlers, blueprint.mode);
 }
 
 function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], now: Date): LocalRuntimeSpec {
@@ -136,6 +156,7 @@ function runtimeSpec(blueprint: Blueprint, bundles: readonly HandlerBundle[], no
     deployedAt: now.toISOString(),
     fingerprint: fingerprint({ functions, api, functionsConfig, workflow, events, mode: blueprint.mode }),
     functions,
+    sources: recordSources(blueprint, bundles),
     api,
     functionsConfig,
     ...(workflow ? { workflow } : {}),

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { MAX_BODY_BYTES } from './api.js';
+import type { LocalApi } from './api.js';
 import type { LocalBackend } from './backend.js';
+import type { OrderOutcome } from '../order/outcome.js';
 
 export const DEFAULT_PORT = 4000;
 
@@ -26,6 +28,26 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+/** Where the server gets the backend for a request: one fixed backend, or the stage as it is now (LiveStage). */
+export interface StageSource {
+  readonly stage: string;
+  /** The backend of the current deployment; undefined when the stage is not deployed (destroyed). */
+  backend(): Promise<LocalBackend | undefined>;
+  /** Follows an order `backend` accepted; its outcome, or undefined when it does not run here. */
+  follow(backend: LocalBackend, orderId: string): Promise<OrderOutcome> | undefined;
+  /** The last deployment's API: the CORS headers of answers given without a backend. */
+  readonly lastApi: LocalApi;
+}
+
+function fixedSource(backend: LocalBackend): StageSource {
+  return {
+    stage: backend.deployment.stage,
+    backend: async () => backend,
+    follow: (b, orderId) => b.running(orderId),
+    lastApi: backend.api,
+  };
+}
+
 /**
  * `fulfill serve`: the local API over HTTP on loopback. POST /orders goes through the same LocalApi as
  * send-order (model validation, mapping templates, status codes); GET /orders/{id} answers the outcome so far;
@@ -33,12 +55,16 @@ const CONTENT_TYPES: Record<string, string> = {
  */
 export class FulfillServer {
   private server: Server | undefined;
-  private readonly inFlight = new Set<string>();
+  /** Orders accepted and not finished yet, with the backend running each (a redeploy does not move them). */
+  private readonly inFlight = new Map<string, LocalBackend>();
+  private readonly source: StageSource;
 
   constructor(
-    private readonly backend: LocalBackend,
+    source: LocalBackend | StageSource,
     private readonly options: ServeOptions,
-  ) {}
+  ) {
+    this.source = 'follow' in source ? source : fixedSource(source);
+  }
 
   async listen(): Promise<string> {
     const server = createServer((req, res) => {
@@ -64,7 +90,7 @@ export class FulfillServer {
 
   /** Orders accepted and not finished yet. */
   get pending(): string[] {
-    return [...this.inFlight];
+    return [...this.inFlight.keys()];
   }
 
   /**
@@ -80,13 +106,13 @@ export class FulfillServer {
     let finished = 0;
     const interrupted: string[] = [];
     await Promise.all(
-      waiting.map(async (orderId) => {
+      waiting.map(async ([orderId, backend]) => {
         try {
-          await this.backend.waitForOutcome(orderId, Math.max(1, deadline - Date.now()));
+          await backend.waitForOutcome(orderId, Math.max(1, deadline - Date.now()));
           finished++;
         } catch {
           interrupted.push(orderId);
-          this.backend.recordInterrupted(orderId);
+          backend.recordInterrupted(orderId);
         }
       }),
     );
@@ -98,51 +124,16 @@ export class FulfillServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (path === '/health' && req.method === 'GET') {
-      send(res, 200, {
-        status: 'ok',
-        mode: this.backend.mode,
-        stage: this.backend.deployment.stage,
-        app: this.backend.deployment.app,
-        inFlight: this.inFlight.size,
-      });
-      return;
-    }
-    if (path === '/orders') {
-      const body = await readBody(req, MAX_BODY_BYTES);
-      if (body === undefined) {
-        send(res, 413, { message: 'Request Too Long' });
+    if (path === '/health' || path === '/orders' || path.startsWith('/orders/')) {
+      // Checked per API request (a stat and one indexed read): a redeploy or destroy from another process shows.
+      const backend = await this.source.backend();
+      if (!backend) {
+        // API Gateway's error style, one line: the stage is gone until the next `fulfill deploy` brings it back.
+        const message = `Service Unavailable: stage "${this.source.stage}" is not deployed (destroyed); run \`fulfill deploy\` to bring it back`;
+        send(res, 503, { message }, this.source.lastApi.corsFor(req.headers.origin));
         return;
       }
-      const response = await this.backend.api.handle({
-        method: req.method ?? 'GET',
-        path,
-        body,
-        headers: req.headers as Record<string, string>,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        throttle: true,
-      });
-      if (req.method === 'POST' && response.statusCode === 200) this.follow(body);
-      res.writeHead(response.statusCode, response.headers);
-      res.end(response.body);
-      return;
-    }
-    const match = /^\/orders\/([A-Za-z0-9_-]{1,80})$/.exec(path);
-    if (match) {
-      const cors = this.backend.api.corsFor(req.headers.origin);
-      if (req.method === 'OPTIONS') {
-        res.writeHead(200, cors);
-        res.end();
-        return;
-      }
-      if (req.method !== 'GET') {
-        send(res, 405, { message: 'Method Not Allowed' }, cors);
-        return;
-      }
-      const view = this.backend.orderView(match[1]);
-      if (!view) send(res, 404, { message: `order ${match[1]} not found` }, cors);
-      else send(res, 200, view, cors);
-      return;
+      if (await this.routeApi(req, res, path, backend)) return;
     }
     if (req.method === 'GET' && this.options.staticDir) {
       this.serveStatic(path, res);
@@ -151,12 +142,69 @@ export class FulfillServer {
     send(res, 404, { message: 'Not Found' });
   }
 
-  private follow(body: string) {
+  /** The API routes; false when the path is none of them (the storefront may have it). */
+  private async routeApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    backend: LocalBackend,
+  ): Promise<boolean> {
+    if (path === '/health' && req.method === 'GET') {
+      send(res, 200, {
+        status: 'ok',
+        mode: backend.mode,
+        stage: backend.deployment.stage,
+        app: backend.deployment.app,
+        deployedAt: backend.deployment.deployedAt,
+        inFlight: this.inFlight.size,
+      });
+      return true;
+    }
+    if (path === '/orders') {
+      const body = await readBody(req, MAX_BODY_BYTES);
+      if (body === undefined) {
+        send(res, 413, { message: 'Request Too Long' });
+        return true;
+      }
+      const response = await backend.api.handle({
+        method: req.method ?? 'GET',
+        path,
+        body,
+        headers: req.headers as Record<string, string>,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        throttle: true,
+      });
+      if (req.method === 'POST' && response.statusCode === 200) this.follow(backend, body);
+      res.writeHead(response.statusCode, response.headers);
+      res.end(response.body);
+      return true;
+    }
+    const match = /^\/orders\/([A-Za-z0-9_-]{1,80})$/.exec(path);
+    if (match) {
+      const cors = backend.api.corsFor(req.headers.origin);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(200, cors);
+        res.end();
+        return true;
+      }
+      if (req.method !== 'GET') {
+        send(res, 405, { message: 'Method Not Allowed' }, cors);
+        return true;
+      }
+      const view = backend.orderView(match[1]);
+      if (!view) send(res, 404, { message: `order ${match[1]} not found` }, cors);
+      else send(res, 200, view, cors);
+      return true;
+    }
+    return false;
+  }
+
+  private follow(backend: LocalBackend, body: string) {
     const orderId = (JSON.parse(body) as { orderId: string }).orderId;
     if (this.inFlight.has(orderId)) return;
-    const running = this.backend.running(orderId);
+    const running = this.source.follow(backend, orderId);
     if (!running) return;
-    this.inFlight.add(orderId);
+    this.inFlight.set(orderId, backend);
     // No timer here: an order that never ends must not keep the process alive after shutdown.
     void running.finally(() => this.inFlight.delete(orderId));
   }

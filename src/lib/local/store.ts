@@ -28,6 +28,8 @@ export interface LocalDeployment {
   /** Hash of the blueprint and bundles, to tell whether a re-deploy changed anything. */
   fingerprint: string;
   functions: Array<{ name: string; functionName: string; sha256: string; file: string }>;
+  /** The source files it was made from, with their hashes (see blueprint/sources.ts: "sources changed"). */
+  sources?: Record<string, string>;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
@@ -387,6 +389,15 @@ export class LocalStore {
         `Run \`fulfill deploy --stage ${this.stage}\` to record it again.`,
       ]);
     }
+  }
+
+  /**
+   * The recorded deployment's `deployed_at` (a new deployment always has a later one): one primary-key read, cheap
+   * enough for `serve` to check before each request whether another process redeployed.
+   */
+  deployedAt(): string | undefined {
+    const row = this.guard(() => this.stmt('SELECT deployed_at FROM deployment WHERE id = 1').get() as Row | undefined);
+    return row ? String(row.deployed_at) : undefined;
   }
 
   writeDeployment(deployment: LocalDeployment, bundles: ReadonlyArray<{ name: string; code: string }>): void {

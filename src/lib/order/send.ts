@@ -1,3 +1,4 @@
+import { changedSources, sourcesChangedWarning } from '../blueprint/sources.js';
 import { ExitCode, ExpectationError, UserError } from '../errors.js';
 import { safeJson } from '../json.js';
 import { LocalBackend, type LocalBackendOptions } from '../local/backend.js';
@@ -19,6 +20,8 @@ export interface OrderSender {
   send(order: Order, wait: boolean, timeoutMs: number): Promise<SendOrderResult>;
   outcome(orderId: string, timeoutMs: number): Promise<OrderOutcome>;
   close(): Promise<void>;
+  /** Said before sending: e.g. the local stage runs code older than the project's sources. */
+  readonly warnings?: readonly string[];
 }
 
 /** The local target's sender: the stage runs in this process for as long as the sender is open. */
@@ -28,7 +31,10 @@ export async function localSender(
   options: LocalBackendOptions = {},
 ): Promise<OrderSender> {
   const backend = await LocalBackend.start(projectDir, stage, options);
+  // Hashes of the recorded source files (no bundling): the stage would run code the user has since edited.
+  const changed = changedSources(projectDir, backend.deployment);
   return {
+    warnings: changed.length > 0 ? [sourcesChangedWarning(changed)] : [],
     send: (order, wait, timeoutMs) => submitLocal(backend, order, wait, timeoutMs),
     outcome: (orderId, timeoutMs) => backend.waitForOutcome(orderId, timeoutMs),
     close: () => backend.close(),

@@ -19,6 +19,7 @@ import {
   type StatusReport,
   type Target,
   type TraceSource,
+  type WatchReport,
 } from './target.js';
 
 /** `logs` on AWS without --since or --order: the last hour (listing every execution ever would be slow and costly). */
@@ -175,6 +176,12 @@ export class AwsTarget implements Target {
       outcome: (orderId) => currentOutcome(stage, orderId),
       finishedSince: (since) => finishedOrdersSince(stage, since),
     };
+  }
+
+  async watch(): Promise<WatchReport> {
+    throw new UserError('--watch runs on the local target only; a stage on AWS is redeployed by `fulfill deploy`', [
+      'Watch a local stage with `fulfill deploy --watch --target local`, or drop --watch.',
+    ]);
   }
 
   async serve(): Promise<ServeReport> {

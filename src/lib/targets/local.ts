@@ -22,6 +22,8 @@ import {
   type StatusReport,
   type Target,
   type TraceSource,
+  type WatchReport,
+  type WatchRequest,
 } from './target.js';
 
 /**
@@ -79,6 +81,8 @@ export class LocalTarget implements Target {
     const { steps, result } = localDeploySteps(blueprint, { dryRun: true, allowCycles: true, allowFlowErrors: true });
     for (const step of steps) await step.run();
     const resources = result().changes;
+    const { changedSources } = await import('../blueprint/sources.js');
+    const sourcesChanged = changedSources(this.projectDir, deployment);
     return {
       target: 'local',
       stage: this.stage,
@@ -87,7 +91,8 @@ export class LocalTarget implements Target {
       deployedAt: deployment.deployedAt,
       endpoint: result().endpoint,
       resources,
-      drift: hasDrift(resources),
+      drift: hasDrift(resources) || sourcesChanged.length > 0,
+      ...(sourcesChanged.length > 0 ? { sourcesChanged } : {}),
       where: 'local',
     };
   }
@@ -161,20 +166,24 @@ export class LocalTarget implements Target {
     return this.readingState(() => replayLocal(this.projectDir, this.stage, request));
   }
 
+  async watch(request: WatchRequest): Promise<WatchReport> {
+    const { watchStage } = await import('../local/watch.js');
+    return watchStage(this.projectDir, this.stage, request);
+  }
+
   async serve(request: ServeRequest): Promise<ServeReport> {
-    const { LocalBackend } = await import('../local/backend.js');
+    const { LiveStage } = await import('../local/live-stage.js');
     const { FulfillServer } = await import('../local/server.js');
-    const backend = await LocalBackend.start(
-      this.projectDir,
-      this.stage,
-      request.faults ? { faults: request.faults } : {},
-    );
-    // A write that fails in the background (disk full, ...) is said at once, in one line; requests then get 500.
-    backend.store.onFault = (error) =>
-      process.stderr.write(`Error: ${error.message}\n  → ${error.suggestions.join(' ')}\n`);
+    // The stage as deployed now, and after every redeploy from another process (and 503 after destroy).
+    const live = await LiveStage.start(this.projectDir, this.stage, request.faults ? { faults: request.faults } : {}, {
+      log: request.log,
+      // A write that fails in the background (disk full, ...) is said at once, in one line; requests then get 500.
+      onFault: (error) => process.stderr.write(`Error: ${error.message}\n  → ${error.suggestions.join(' ')}\n`),
+    });
+    const backend = (await live.backend())!;
     const storefront = join(this.projectDir, 'storefront');
     const hasStorefront = existsSync(storefront);
-    const server = new FulfillServer(backend, {
+    const server = new FulfillServer(live, {
       host: request.host,
       port: request.port,
       ...(hasStorefront ? { staticDir: storefront } : {}),
@@ -184,7 +193,7 @@ export class LocalTarget implements Target {
     try {
       url = await server.listen();
     } catch (error) {
-      await backend.close();
+      await live.close();
       throw listenFailure(error, request);
     }
     const port = Number(new URL(url).port);
@@ -198,7 +207,7 @@ export class LocalTarget implements Target {
       await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve(), { once: true }));
     request.log(`fulfill serve: stopping, ${server.pending.length} order(s) in flight`);
     const { finished, interrupted } = await server.close(request.graceMs);
-    await backend.close({ force: interrupted.length > 0 });
+    await live.close({ force: interrupted.length > 0 });
     request.log(`fulfill serve: stopped (${finished} finished, ${interrupted.length} recorded as interrupted)`);
     return { url, finished, interrupted };
   }

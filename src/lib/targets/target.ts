@@ -54,6 +54,8 @@ export interface StatusReport {
   /** Each resource with what `deploy` would do to it now: `unchanged` means no drift. */
   resources: DeployChange[];
   drift: boolean;
+  /** Local target: source files changed since the last deploy (the rule `send-order` warns by); also drift. */
+  sourcesChanged?: string[];
   /** Where the stage lives, for the headline: "local" or "aws (123456789012, eu-central-1)". */
   where: string;
 }
@@ -103,6 +105,38 @@ export interface ServeRequest {
   signal: AbortSignal;
   /** `--inject`: faults applied to every order the server accepts. */
   faults?: FaultPlan;
+}
+
+export interface WatchRequest extends Omit<DeployRequest, 'dryRun'> {
+  signal: AbortSignal;
+  /** Runs the first deploy's steps (the command shows them as progress); its result is the watch's start. */
+  firstDeploy: (plan: DeployPlan) => Promise<void>;
+  /** Called once the watcher is ready, with the paths it watches (relative to the project). */
+  onWatching: (info: { paths: string[] }) => void;
+  /** Called after each redeploy, failed or not. */
+  onRedeploy: (report: RedeployReport) => void;
+}
+
+/** One redeploy of `deploy --watch`: what changed, what it did, how long it took. */
+export interface RedeployReport {
+  /** The files that changed (relative to the project), as the watcher saw them. */
+  changed: string[];
+  /** The handlers bundled again (the others' bundles were reused: none of their inputs changed). */
+  rebundled: string[];
+  /** The resources the redeploy created, updated or deleted (empty: the deployment is unchanged). */
+  changes: DeployChange[];
+  /** The new deployment's time (unchanged when nothing changed; absent on error). */
+  deployedAt?: string;
+  mode: Mode;
+  durationMs: number;
+  /** Validation or bundling failed: the stage keeps the last good deployment. */
+  error?: unknown;
+}
+
+export interface WatchReport {
+  deployed: DeployResult;
+  redeploys: number;
+  failed: number;
 }
 
 export interface ServeReport {
@@ -207,6 +241,8 @@ export interface Target {
   /** Reads log entries; the target decides the default window when neither `since` nor `orderId` is given. */
   logs(query: LogQuery): Promise<LogReading>;
   traceSource(): Promise<TraceSource>;
+  /** `deploy --watch`: deploys, then redeploys what changed until `signal` aborts. Only the local target watches. */
+  watch(request: WatchRequest): Promise<WatchReport>;
   /** `fulfill serve`: the stage as an HTTP API until `signal` aborts. Only the local target serves. */
   serve(request: ServeRequest): Promise<ServeReport>;
   /** `fulfill redrive` (events mode): re-delivers dead letters; a stage in orchestration mode is a user error. */
