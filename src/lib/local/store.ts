@@ -785,8 +785,11 @@ export class LocalStore {
       Date.now(),
       executionId,
     );
-    // The input is needed while the execution runs (StartExecution's idempotency, recovery's outcome), not after.
-    this.stmt('DELETE FROM inputs WHERE execution_id = ?').run(executionId);
+    // The input is needed while the execution runs (StartExecution's idempotency, recovery's outcome), and after
+    // it only for `redrive`, which starts the order again from its dead letters.
+    this.stmt(
+      'DELETE FROM inputs WHERE execution_id = ? AND NOT EXISTS (SELECT 1 FROM dead_letters WHERE execution_id = ?)',
+    ).run(executionId, executionId);
     this.stmt('DELETE FROM deliveries WHERE execution_id = ?').run(executionId);
     this.packLog(executionId);
     return true;
@@ -1082,8 +1085,9 @@ export class LocalStore {
     if (!this.exists()) return [];
     const where = [...(filter.orderId ? ['d.order_id = ?'] : []), ...(filter.rule ? ['d.rule = ?'] : [])];
     const params = [...(filter.orderId ? [filter.orderId] : []), ...(filter.rule ? [filter.rule] : [])];
-    const sql = `SELECT d.*, x.execution, x.status AS execution_status, x.input
+    const sql = `SELECT d.*, x.execution, x.status AS execution_status, i.input
       FROM dead_letters d LEFT JOIN executions x ON x.id = d.execution_id
+      LEFT JOIN inputs i ON i.execution_id = d.execution_id
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id`;
     const rows = this.guard(() => this.stmt(sql).all(...params) as Row[]);
     return rows.map((r) => ({
