@@ -66,13 +66,29 @@ export function loadWorkflow(
   });
 
   const resolved = resolveWorkflow({ file, definition, tasks }, resolveArn);
-  const validate = aslValidator as unknown as (d: unknown) => {
-    isValid: boolean;
-    errorsText: (sep?: string) => string;
-  };
-  const result = validate(resolved);
-  if (!result.isValid) throw new UserError(`${file}: invalid Amazon States Language: ${result.errorsText('; ')}`);
+  const errors = aslErrors(resolved);
+  if (errors !== undefined) throw new UserError(`${file}: invalid Amazon States Language: ${errors}`);
   return { file, definition, tasks };
+}
+
+// asl-validator builds and compiles a new Ajv with all its schemas on every call (~90 ms of CPU, more on a loaded
+// machine): remember the verdict per definition, for a process that loads the same project many times (serve,
+// watch, the in-process command tests).
+const aslVerdicts = new Map<string, string | undefined>();
+
+/** The validator's errors for a resolved definition, or undefined when it is valid. */
+function aslErrors(resolved: unknown): string | undefined {
+  const key = JSON.stringify(resolved);
+  if (!aslVerdicts.has(key)) {
+    if (aslVerdicts.size >= 100) aslVerdicts.clear();
+    const validate = aslValidator as unknown as (d: unknown) => {
+      isValid: boolean;
+      errorsText: (sep?: string) => string;
+    };
+    const result = validate(resolved);
+    aslVerdicts.set(key, result.isValid ? undefined : result.errorsText('; '));
+  }
+  return aslVerdicts.get(key);
 }
 
 /** The definition with every `${function:NAME}` replaced by the function's ARN: what CreateStateMachine receives. */
