@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { envelope, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { envelope, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess as runCli } from '../helpers/in-process.js';
 
 // The CLI path of `deploy --target aws`, against an endpoint on loopback that refuses connections:
 // no real AWS, no network beyond this machine.

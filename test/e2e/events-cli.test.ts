@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
-import { BIN, envelope, jsonLines, ROOT, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { BIN, envelope, jsonLines, ROOT, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess as runCli } from '../helpers/in-process.js';
 
 describe('fulfill events test-pattern', () => {
   const tmp = tempDir();
@@ -138,13 +139,14 @@ describe('fulfill logs --follow', () => {
     let out = '';
     follow.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => follow.once('exit', (code) => r(code)));
-    await new Promise((r) => setTimeout(r, 500));
+    // The backlog (the last entry of order "before") is printed once it follows: only then send more.
+    for (let i = 0; i < 600 && !out.includes('"orderId":"before"'); i++) await new Promise((r) => setTimeout(r, 100));
     expect((await runCli(['send-order', '--order-id', 'during-1'], { cwd: tmp.dir })).code).toBe(0);
     expect(
       (await runCli(['send-order', '--order-id', 'during-2', '--payment', 'giftCard'], { cwd: tmp.dir })).code,
     ).toBe(0);
     const done = /"orderId":"during-2",("execution":\d+,)?"source":"events","type":"OutcomeRecorded"/;
-    for (let i = 0; i < 100 && !done.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 600 && !done.test(out); i++) await new Promise((r) => setTimeout(r, 100));
     follow.kill('SIGINT');
     expect(await exited).toBe(0);
     const entries = jsonLines<LogEntry>(out);

@@ -1,11 +1,14 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envelope, runCli, tempDir, templateProject } from '../helpers/cli.js';
-import { hasGraphviz, parseMermaid, runDot } from '../helpers/parsers.js';
+import { envelope, runCli as runSubprocess, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess as runCli } from '../helpers/in-process.js';
+import { hasGraphviz, parseMermaid, runDot, stopMermaidParser } from '../helpers/parsers.js';
 
-// Each test runs the CLI several times; on a loaded two-core machine one run can take many seconds.
+// The commands run in process (graph and deploy need no separate process); Mermaid's parser runs in one child
+// process for the file. On a loaded two-core machine that child's start can take many seconds.
 jest.setTimeout(240_000);
+afterAll(() => stopMermaidParser());
 
 const graphviz = hasGraphviz();
 const itDot = graphviz ? it : it.skip;
@@ -39,7 +42,7 @@ describe('fulfill graph: one valid document in every format', () => {
   it('mermaid (default): Mermaid 11 parses it as one flowchart with both wirings as subgraphs', async () => {
     const run = await runCli(['graph'], { cwd: tmp.dir });
     expect(run.code).toBe(0);
-    expect(parseMermaid(run.stdout)).toEqual({ ok: true, diagramType: 'flowchart-v2' });
+    expect(await parseMermaid(run.stdout)).toEqual({ ok: true, diagramType: 'flowchart-v2' });
     expect(run.stdout.match(/^flowchart /gm)).toHaveLength(1);
     expect(run.stdout).toContain('subgraph events_flow["event flow (events.json)"]');
     expect(run.stdout).toContain('subgraph orchestration_flow["state machine (workflow.asl.json)"]');
@@ -56,13 +59,13 @@ describe('fulfill graph: one valid document in every format', () => {
 
   it('the parser is not a rubber stamp: two diagrams back to back (the old output) are rejected', async () => {
     const run = await runCli(['graph'], { cwd: tmp.dir });
-    expect(parseMermaid(`${run.stdout}\n${run.stdout}`).ok).toBe(false);
+    expect((await parseMermaid(`${run.stdout}\n${run.stdout}`)).ok).toBe(false);
   });
 
   it('mermaid with a cycle and findings highlighted still parses (exit 1 for the errors)', async () => {
     const run = await runCli(['graph'], { cwd: bad.dir });
     expect(run.code).toBe(1);
-    expect(parseMermaid(run.stdout)).toEqual({ ok: true, diagramType: 'flowchart-v2' });
+    expect(await parseMermaid(run.stdout)).toEqual({ ok: true, diagramType: 'flowchart-v2' });
     expect(run.stdout).toMatch(/^ {2}linkStyle [\d,]+ stroke:#cc0000,stroke-width:3px$/m);
     expect(run.stdout).toContain('rule_never{{"never [never matches]"}}');
     expect(run.stdout).toMatch(/^ {2}class .*rule_never.* error$/m);
@@ -99,7 +102,8 @@ describe('fulfill graph: one valid document in every format', () => {
   });
 
   it('--format svg without Graphviz: one line naming what to install, exit 2', async () => {
-    const run = await runCli(['graph', '--format', 'svg'], { cwd: tmp.dir, env: { PATH: '/nonexistent' } });
+    // A subprocess: jest gives the test its own copy of process.env, which the product's spawn of dot never sees.
+    const run = await runSubprocess(['graph', '--format', 'svg'], { cwd: tmp.dir, env: { PATH: '/nonexistent' } });
     expect(run.code).toBe(2);
     expect(run.stderr.split('\n')[0]).toBe(
       'Error: --format svg needs Graphviz\'s "dot" on PATH: install graphviz (apt-get install graphviz, brew install graphviz)',
@@ -124,7 +128,7 @@ describe('fulfill graph: one valid document in every format', () => {
   it('--only draws one wiring; an orchestration-only project draws the state machine alone', async () => {
     const only = await runCli(['graph', '--only', 'orchestration'], { cwd: tmp.dir });
     expect(only.code).toBe(0);
-    expect(parseMermaid(only.stdout).ok).toBe(true);
+    expect((await parseMermaid(only.stdout)).ok).toBe(true);
     expect(only.stdout).not.toContain('events_flow');
     expect(only.stderr).toBe('');
   });

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { envelope, jsonLines, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { envelope, jsonLines, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess as runCli } from '../helpers/in-process.js';
 
 // Issue 18 item 5: runaway flows are stopped in both modes and fail their order with an error naming the
 // loop; `send-order --timeout` ends the command either way (before: a hang and 464 MB, or 26,160 events).
@@ -45,7 +46,7 @@ describe('loop guards', () => {
         'failed',
         '--json',
       ],
-      { cwd: dir, timeoutMs: 120_000 },
+      { cwd: dir },
     );
     expect(sent.code).toBe(0);
     const outcome = envelope<{
@@ -104,7 +105,7 @@ describe('loop guards', () => {
         'failed',
         '--json',
       ],
-      { cwd: dir, timeoutMs: 120_000 },
+      { cwd: dir },
     );
     expect(sent.code).toBe(0);
     const outcome = envelope<{ outcome: { status: string; error: { error: string; cause: string } } }>(sent).result

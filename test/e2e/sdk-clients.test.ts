@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { envelope, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { envelope, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess as runCli } from '../helpers/in-process.js';
 
 // Issue 16 item 2: a handler importing any @aws-sdk/client-* package works on the local target when the
 // project (or fulfill) has it installed, and a client installed nowhere fails at deploy in one line.
@@ -75,7 +76,7 @@ describe('AWS SDK clients in handlers', () => {
           '--timeout',
           '60',
         ],
-        { cwd: dir, timeoutMs: 120_000 },
+        { cwd: dir },
       );
       expect(sent.code).toBe(0);
       expect(

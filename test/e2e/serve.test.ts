@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import type { OrderOutcome } from '../../src/lib/order/outcome.js';
-import { runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { startServe, type RunningServer } from '../helpers/serve.js';
 import { executionRows } from '../helpers/state.js';
 
@@ -61,7 +62,7 @@ describe.each(['orchestration', 'events'] as const)('fulfill serve (%s)', (mode)
 
   beforeAll(async () => {
     templateProject(tmp.dir, { mode, api: { corsOrigins: ['http://localhost:4173'] } });
-    expect((await runCli(['deploy'], { cwd: tmp.dir })).code).toBe(0);
+    expect((await runInProcess(['deploy'], { cwd: tmp.dir })).code).toBe(0);
     server = await startServe(tmp.dir);
   });
   afterAll(async () => {
@@ -151,7 +152,7 @@ describe.each(['orchestration', 'events'] as const)('fulfill serve (%s)', (mode)
   it('loses no order when SIGTERM arrives during a burst of 100', async () => {
     const own = tempDir();
     templateProject(own.dir, { mode, stage: 'burst' });
-    expect((await runCli(['deploy'], { cwd: own.dir })).code).toBe(0);
+    expect((await runInProcess(['deploy'], { cwd: own.dir })).code).toBe(0);
     // --grace 0: orders still running are recorded as interrupted at once (the shutdown path that must not hang).
     const burst = await startServe(own.dir, ['--grace', '0']);
     try {

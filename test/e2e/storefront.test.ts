@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { ROOT, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { startServe, type RunningServer } from '../helpers/serve.js';
 import { orderSchema } from '../../src/lib/order/model.js';
 
@@ -20,6 +21,21 @@ const ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
+// One Chromium for the file (a launch costs seconds of CPU on a loaded machine); every test opens its own page,
+// in a context of its own. shop.test is a stand-in for a real host name (still loopback): the page trusts ?api=
+// only on localhost.
+let launched: Promise<Browser> | undefined;
+function chromiumOnce(): Promise<Browser> {
+  launched ??= chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...ARGS, '--host-resolver-rules=MAP shop.test 127.0.0.1'],
+  });
+  return launched;
+}
+afterAll(async () => {
+  await (await launched)?.close();
+});
+
 // FULFILL_SCREENSHOTS=1 rewrites the README's pictures (docs/storefront-*.png) from the orchestration run.
 const SCREENSHOTS = process.env.FULFILL_SCREENSHOTS === '1';
 
@@ -210,12 +226,11 @@ if (!haveBrowser)
       ),
     );
     expect(readFileSync(handler, 'utf8')).toContain('slow@example.com');
-    expect((await runCli(['deploy'], { cwd: tmp.dir })).code).toBe(0);
+    expect((await runInProcess(['deploy'], { cwd: tmp.dir })).code).toBe(0);
     serve = await startServe(tmp.dir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await chromiumOnce();
   }, 90_000);
   afterAll(async () => {
-    await browser?.close();
     await serve?.stop();
     for (const { server } of Object.values(origins ?? {})) server.close();
     tmp.cleanup();
@@ -544,14 +559,9 @@ async function shoot(page: Page, name: string) {
       });
       await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
       apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-      // shop.test is a stand-in for a real host name (still loopback): the page trusts ?api= only on localhost.
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [...ARGS, '--host-resolver-rules=MAP shop.test 127.0.0.1'],
-      });
+      browser = await chromiumOnce();
     }, 60_000);
     afterAll(async () => {
-      await browser?.close();
       api?.close();
       shop?.server.close();
       tmp.cleanup();

@@ -6,7 +6,8 @@ import { loadBlueprint } from '../../src/lib/blueprint/blueprint.js';
 import type { RuleVerdict } from '../../src/lib/blueprint/rule-test.js';
 import { matchesPattern } from '../../src/lib/events/pattern.js';
 import { transformEventForTarget } from '../../src/lib/events/transformer.js';
-import { envelope, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { envelope, tempDir, templateProject } from '../helpers/cli.js';
+import { runInProcess as runCli } from '../helpers/in-process.js';
 
 // Each test runs the CLI several times; on a loaded two-core machine one run can take many seconds.
 jest.setTimeout(240_000);

@@ -1,23 +1,46 @@
 import type { CliResult } from './cli.js';
 import { cli } from './run-command.js';
 
+// The same line test as cli.ts's runCli: listr2's progress lines (❯ ✔ ✖ ...) on stderr.
 const PROGRESS_LINE = /^\s*[❯✔✖◼↓⚠ℹ]/;
 
+let configLoaded: Promise<unknown> | undefined;
+
 /**
- * `runCli`'s result shape for a command run in this process (`cli` from run-command.ts): the same parsing, base
- * command and output, without the ~1 s of CPU a subprocess costs here. For the e2e tests whose point is the
- * command's behaviour, not a separate process. Only one command at a time: output capture is process-wide.
+ * `runCli`'s contract (exit code, stdout, stderr without progress lines, progress) for a command run in this
+ * process (run-command.ts): it runs in the project folder (process.chdir, so relative file arguments resolve as
+ * a user's do; jest's workers are processes), and the environment is a subprocess's (NO_COLOR, no FULFILL_DEBUG)
+ * plus `env`. Commands run one at a time. For tests written against runCli that need no separate process; note
+ * that jest gives the tests a copy of process.env, which processes the product spawns (Graphviz) do not see.
  */
 export async function runInProcess(
   args: string[],
   options: { cwd: string; env?: Record<string, string | undefined> },
 ): Promise<CliResult> {
-  const { exit, stdout, stderr } = await cli(args, { dir: options.cwd, env: { NO_COLOR: '1', ...options.env } });
-  const lines = stderr.split('\n');
+  // oclif's config is loaded once from the package root (the jest cwd): before the first chdir.
+  await (configLoaded ??= cli(['--version']));
+  const run = await serialized(async () => {
+    const saved = process.cwd();
+    process.chdir(options.cwd);
+    try {
+      return await cli(args, { dir: options.cwd, env: { NO_COLOR: '1', FULFILL_DEBUG: undefined, ...options.env } });
+    } finally {
+      process.chdir(saved);
+    }
+  });
+  const lines = run.stderr.split('\n');
   return {
-    code: exit,
-    stdout,
+    code: run.exit,
+    stdout: run.stdout,
     stderr: lines.filter((l) => !PROGRESS_LINE.test(l)).join('\n'),
     progress: lines.filter((l) => PROGRESS_LINE.test(l)).join('\n'),
   };
+}
+
+// The working directory, the environment and the captured output are the process's: one command at a time.
+let queue: Promise<unknown> = Promise.resolve();
+function serialized<T>(run: () => Promise<T>): Promise<T> {
+  const next = queue.then(run, run);
+  queue = next.catch(() => undefined);
+  return next;
 }

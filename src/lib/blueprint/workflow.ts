@@ -71,25 +71,25 @@ export function loadWorkflow(
   return { file, definition, tasks };
 }
 
-/** The last definition asl-validator checked and its verdict (undefined: valid). */
-let lastChecked: { json: string; errors: string | undefined } | undefined;
+// asl-validator builds and compiles a new Ajv with all its schemas on every call (~90 ms of CPU, more on a loaded
+// machine): remember the verdict per definition, for a process that loads the same project many times (serve,
+// watch, the in-process command tests).
+const aslVerdicts = new Map<string, string | undefined>();
 
-/**
- * asl-validator's errors for a definition, or undefined when it is valid. It compiles its JSON schemas on every
- * call (a few hundred ms), so the verdict for the last definition is kept: `deploy --watch` validates again on
- * every change, and an unchanged definition has the same verdict.
- */
-function aslErrors(resolved: AslDefinition): string | undefined {
-  const json = JSON.stringify(resolved);
-  if (lastChecked?.json === json) return lastChecked.errors;
-  const validate = aslValidator as unknown as (d: unknown) => {
-    isValid: boolean;
-    errorsText: (sep?: string) => string;
-  };
-  // asl-validator adds defaults (QueryLanguage) to what it checks: give it a copy, keep `json` as read.
-  const result = validate(JSON.parse(json));
-  lastChecked = { json, errors: result.isValid ? undefined : result.errorsText('; ') };
-  return lastChecked.errors;
+/** The validator's errors for a resolved definition, or undefined when it is valid. */
+function aslErrors(resolved: unknown): string | undefined {
+  const key = JSON.stringify(resolved);
+  if (!aslVerdicts.has(key)) {
+    if (aslVerdicts.size >= 100) aslVerdicts.clear();
+    const validate = aslValidator as unknown as (d: unknown) => {
+      isValid: boolean;
+      errorsText: (sep?: string) => string;
+    };
+    // asl-validator adds defaults (QueryLanguage) to what it checks: give it a copy, keep the definition as read.
+    const result = validate(JSON.parse(key));
+    aslVerdicts.set(key, result.isValid ? undefined : result.errorsText('; '));
+  }
+  return aslVerdicts.get(key);
 }
 
 /** The definition with every `${function:NAME}` replaced by the function's ARN: what CreateStateMachine receives. */
