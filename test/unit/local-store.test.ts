@@ -179,6 +179,17 @@ describe('LocalStore', () => {
     ]);
     expect(store.lastLogOffset()).toBe(offset);
     expect(store.readLogFrom(offset).entries).toEqual([]);
+    // Released (nothing of it runs any more): the late entry joins the packed row; the reads stay the same.
+    const before = store.readLog({ orderId: 'p-1' });
+    recorder.release('p-1', claim.record.id);
+    recorder.flush();
+    const after = new Database(store.dbFile);
+    expect(
+      Number(Object.values(after.prepare('SELECT count(*) FROM log WHERE execution_id = 1').get() as object)[0]),
+    ).toBe(0);
+    after.close();
+    expect(store.readLog({ orderId: 'p-1' })).toEqual(before);
+    expect(store.readLogFrom(0).entries.map((e) => `${e.orderId} ${e.type}`)).toEqual(follower);
     store.close();
   });
 

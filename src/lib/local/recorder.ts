@@ -74,6 +74,8 @@ export class Recorder {
     if (this.current.get(orderId)?.id === executionId) this.current.delete(orderId);
     // Entries after this are not the execution's (they are numbered on the order's unbound streams).
     this.sequencer.forget(`${orderId}#${executionId}`);
+    // What it recorded after its outcome (events: the fan-out branches that were still running) is packed now.
+    this.store.packLater(executionId);
   }
 
   /** Commits every queued write now (log entries, outcomes, deliveries). */

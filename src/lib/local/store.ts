@@ -797,8 +797,9 @@ export class LocalStore {
 
   /**
    * Moves an ended execution's entries from `log` into one deflated `log_packed` row (inside the caller's
-   * transaction, so readers see them in one place or the other). Entries recorded after it ended (a late
-   * handler line) stay rows of `log`; readers merge both by `seq`.
+   * transaction, so readers see them in one place or the other). Entries recorded after it ended (events mode:
+   * the fan-out branches still running) are added to that row when the execution is released (`packLater`);
+   * until then they are rows of `log`, and readers merge both by `seq`.
    */
   private packLog(executionId: number): void {
     const rows = this.stmt(
@@ -807,33 +808,56 @@ export class LocalStore {
       .raw(true)
       .all(executionId) as unknown[][];
     if (rows.length === 0) return;
-    // [seq, ts, source, type, event_id, name, details], seq and ts as steps from the entry before (short numbers
-    // deflate better); details is already JSON text, so it is embedded as is.
-    const firstSeq = Number(rows[0][0]);
-    const firstTs = Number(rows[0][1]);
-    let seqBefore = firstSeq;
-    let tsBefore = firstTs;
-    const packed = rows.map(([seq, ts, source, type, id, name, details]) => {
-      const entry = `[${Number(seq) - seqBefore},${Number(ts) - tsBefore},${JSON.stringify(source)},${JSON.stringify(
-        type,
-      )},${Number(id)},${name === null || name === undefined ? 'null' : JSON.stringify(text(name))},${
-        details === null || details === undefined ? 'null' : text(details)
-      }]`;
-      seqBefore = Number(seq);
-      tsBefore = Number(ts);
+    const entries: Array<[number, number, string]> = [];
+    const existing = this.stmt('SELECT first_seq, first_ts, entries FROM log_packed WHERE execution_id = ?')
+      .raw(true)
+      .get(executionId) as unknown[] | undefined;
+    if (existing) {
+      let seq = Number(existing[0]);
+      let ts = Number(existing[1]);
+      for (const [seqStep, tsStep, ...rest] of JSON.parse(
+        inflateRawSync(existing[2] as Uint8Array, { dictionary: PACK_DICTIONARY }).toString('utf8'),
+      ) as PackedEntry[]) {
+        seq += seqStep;
+        ts += tsStep;
+        entries.push([seq, ts, JSON.stringify(rest).slice(1, -1)]);
+      }
+    }
+    // [seq step, ts step, source, type, event_id, name, details]: short numbers deflate better; details is
+    // already JSON text, so it is embedded as is.
+    for (const [seq, ts, source, type, id, name, details] of rows) {
+      const fields = `${JSON.stringify(source)},${JSON.stringify(type)},${Number(id)},${
+        name === null || name === undefined ? 'null' : JSON.stringify(text(name))
+      },${details === null || details === undefined ? 'null' : text(details)}`;
+      entries.push([Number(seq), Number(ts), fields]);
+    }
+    let seqBefore = entries[0][0];
+    let tsBefore = entries[0][1];
+    const packed = entries.map(([seq, ts, fields]) => {
+      const entry = `[${seq - seqBefore},${ts - tsBefore},${fields}]`;
+      seqBefore = seq;
+      tsBefore = ts;
       return entry;
     });
     this.stmt(
-      'INSERT INTO log_packed (execution_id, first_seq, last_seq, first_ts, last_ts, entries) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO log_packed (execution_id, first_seq, last_seq, first_ts, last_ts, entries) VALUES (?, ?, ?, ?, ?, ?)',
     ).run(
       executionId,
-      firstSeq,
+      entries[0][0],
       seqBefore,
-      firstTs,
-      Math.max(...rows.map((r) => Number(r[1]))),
+      entries[0][1],
+      Math.max(...entries.map((e) => e[1])),
       deflateRawSync(`[${packed.join(',')}]`, { dictionary: PACK_DICTIONARY }),
     );
     this.stmt('DELETE FROM log WHERE execution_id = ?').run(executionId);
+  }
+
+  /** Packs what an ended execution recorded after its outcome, with the turn's commit (see `packLog`). */
+  packLater(executionId: number): void {
+    this.defer(() => {
+      const ended = this.stmt('SELECT 1 FROM outcomes WHERE execution_id = ?').get(executionId);
+      if (ended) this.packLog(executionId);
+    });
   }
 
   private heartbeatOf(executionId: number): number {
