@@ -9,7 +9,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const all = process.argv.includes('--all');
-const benches = ['startup.js', 'throughput.js', 'soak.js', 'watch.js', 'aws-calls.ts', ...(all ? ['orders.js', 'serve.js'] : [])];
+const benches = [
+  'startup.js',
+  'throughput.js',
+  'soak.js',
+  'watch.js',
+  'aws-calls.ts',
+  ...(all ? ['orders.js', 'serve.js'] : []),
+];
 let failed = false;
 for (const file of benches) {
   const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
