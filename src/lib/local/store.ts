@@ -326,6 +326,21 @@ export class LocalStore {
   }
 
   /** Runs a database call; SQLite's errors become one-line StateErrors naming the file and the fix. */
+  /**
+   * Decodes a stored value (JSON, deflated JSON) of a row: a damaged one is a StateError naming the database,
+   * like a damaged deployment record, not a SyntaxError from deep inside `logs` or `trace`.
+   */
+  private decode<T>(what: string, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      throw new StateError(`${this.shownDb}: ${what} of stage "${this.stage}" is damaged (${reason})`, [
+        `Start the stage afresh: fulfill destroy --stage ${this.stage} --yes && fulfill deploy --stage ${this.stage}`,
+      ]);
+    }
+  }
+
   private guard<T>(fn: () => T): T {
     try {
       return fn();
@@ -592,12 +607,16 @@ export class LocalStore {
     );
     const entries: Array<{ seq: number; entry: LogEntry }> = rows.map((row) => ({
       seq: Number(row[0]),
-      entry: rowToEntry(row),
+      entry: this.decode('a log row', () => rowToEntry(row)),
     }));
     for (const [, orderId, execution, firstSeq, firstTs, blob] of packs) {
-      const packed = JSON.parse(
-        inflateRawSync(blob as Uint8Array, { dictionary: PACK_DICTIONARY }).toString('utf8'),
-      ) as PackedEntry[];
+      const packed = this.decode(
+        'a packed log row',
+        () =>
+          JSON.parse(
+            inflateRawSync(blob as Uint8Array, { dictionary: PACK_DICTIONARY }).toString('utf8'),
+          ) as PackedEntry[],
+      );
       let seq = Number(firstSeq);
       let ts = Number(firstTs);
       for (const [seqStep, tsStep, source, type, id, name, details] of packed) {
@@ -977,7 +996,7 @@ export class LocalStore {
               'SELECT o.outcome FROM outcomes o JOIN executions x ON x.id = o.execution_id WHERE x.order_id = ? AND x.execution = ?',
             ).get(orderId, execution)) as Row | undefined,
     );
-    return row ? outcomeFrom(row.outcome) : undefined;
+    return row ? this.decode('an outcome row', () => outcomeFrom(row.outcome)) : undefined;
   }
 
   /** The outcome of one execution by its stage-wide id. */
@@ -985,7 +1004,7 @@ export class LocalStore {
     const row = this.guard(
       () => this.stmt('SELECT outcome FROM outcomes WHERE execution_id = ?').get(executionId) as Row | undefined,
     );
-    return row ? outcomeFrom(row.outcome) : undefined;
+    return row ? this.decode('an outcome row', () => outcomeFrom(row.outcome)) : undefined;
   }
 
   /** The latest outcome of every order. */
@@ -997,7 +1016,7 @@ export class LocalStore {
           'SELECT outcome FROM outcomes WHERE execution_id IN (SELECT max(execution_id) FROM outcomes GROUP BY order_id)',
         ).all() as Row[],
     );
-    return rows.map((r) => outcomeFrom(r.outcome));
+    return rows.map((r) => this.decode('an outcome row', () => outcomeFrom(r.outcome)));
   }
 
   /** Each order's latest execution started since `since` (ms), finished or still running. */
@@ -1062,7 +1081,7 @@ export class LocalStore {
       executionId: Number(r.execution_id),
       orderId: String(r.order_id),
       rule: r.rule === null ? null : text(r.rule),
-      event: JSON.parse(String(r.event)) as Record<string, unknown>,
+      event: this.decode('an event row', () => JSON.parse(String(r.event)) as Record<string, unknown>),
     }));
   }
 
@@ -1097,7 +1116,7 @@ export class LocalStore {
       attempts: Number(r.attempts),
       error: String(r.error),
       cause: String(r.cause),
-      event: JSON.parse(String(r.event)) as Record<string, unknown>,
+      event: this.decode('an event row', () => JSON.parse(String(r.event)) as Record<string, unknown>),
     }));
   }
 
@@ -1127,7 +1146,7 @@ export class LocalStore {
       attempts: Number(r.attempts),
       error: String(r.error),
       cause: String(r.cause),
-      event: JSON.parse(String(r.event)) as Record<string, unknown>,
+      event: this.decode('an event row', () => JSON.parse(String(r.event)) as Record<string, unknown>),
     }));
   }
 

@@ -68,11 +68,7 @@ export class LocalTarget implements Target {
     };
   }
 
-  status(): Promise<StatusReport> {
-    return this.readingState(() => this.statusOf());
-  }
-
-  private async statusOf(): Promise<StatusReport> {
+  async status(): Promise<StatusReport> {
     const { LocalStore } = await import('../local/store.js');
     const deployment = new LocalStore(this.projectDir, this.stage).readDeployment();
     if (!deployment) throw notDeployed(this.stage);
@@ -99,9 +95,7 @@ export class LocalTarget implements Target {
 
   async sender(options: { faults?: FaultPlan } = {}): Promise<OrderSender> {
     const { localSender } = await import('../order/send.js');
-    return this.readingState(() =>
-      localSender(this.projectDir, this.stage, options.faults ? { faults: options.faults } : {}),
-    );
+    return localSender(this.projectDir, this.stage, options.faults ? { faults: options.faults } : {});
   }
 
   async executions(orderId: string): Promise<ExecutionSummary[]> {
@@ -114,56 +108,37 @@ export class LocalTarget implements Target {
 
   async logs(query: LogQuery): Promise<LogReading> {
     const { followLog, openLocalLog, queryLog } = await import('../logs/read.js');
-    return this.readingState(async () => {
-      const store = openLocalLog(this.projectDir, this.stage);
-      const { entries, offset } = queryLog(store, query);
-      const { limit: _limit, functions: _functions, ...filter } = query;
-      return {
-        entries,
-        follow: (onEntry, signal, options = {}) =>
-          this.readingState(() => followLog(store, offset, filter, onEntry, signal, options)),
-      };
-    });
+    const store = openLocalLog(this.projectDir, this.stage);
+    const { entries, offset } = queryLog(store, query);
+    const { limit: _limit, functions: _functions, ...filter } = query;
+    return {
+      entries,
+      follow: (onEntry, signal, options = {}) => followLog(store, offset, filter, onEntry, signal, options),
+    };
   }
 
   async traceSource(): Promise<TraceSource> {
     const { openLocalLog } = await import('../logs/read.js');
-    const store = await this.readingState(async () => openLocalLog(this.projectDir, this.stage));
+    const store = openLocalLog(this.projectDir, this.stage);
     const deployed = store.readDeployment() as { functionsConfig?: { memoryMb: number } } | undefined;
     return {
       memoryMb: deployed?.functionsConfig?.memoryMb ?? this.config.functions.memoryMb,
-      entries: (orderId, execution) =>
-        this.readingState(async () => store.readLog({ orderId, ...(execution ? { execution } : {}) })),
-      outcome: (orderId, execution) => this.readingState(async () => store.readOutcome(orderId, execution)),
+      // The store's reads are synchronous; a damaged row is its StateError (exit 5), as a rejected promise here.
+      entries: async (orderId, execution) => store.readLog({ orderId, ...(execution ? { execution } : {}) }),
+      outcome: async (orderId, execution) => store.readOutcome(orderId, execution),
       // Each order's latest submission, finished or not: failed and unfinished orders count too.
-      finishedSince: (since) => this.readingState(async () => store.listOrders(since)),
+      finishedSince: async (since) => store.listOrders(since),
     };
-  }
-
-  /**
-   * A state file that is not JSON (a disk that filled up, a hand edit) is not a bug in fulfill: say which stage
-   * is damaged and how to start afresh, instead of exit 70 with a SyntaxError.
-   */
-  private async readingState<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      return await read();
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      throw new UserError(
-        `.fulfill/local/${this.stage}: the local state is damaged (${error.message.split('\n')[0]})`,
-        [`Start the stage afresh: fulfill destroy --stage ${this.stage} --yes && fulfill deploy --stage ${this.stage}`],
-      );
-    }
   }
 
   async redrive(request: RedriveRequest): Promise<RedriveReport> {
     const { redriveLocal } = await import('../local/rerun.js');
-    return this.readingState(() => redriveLocal(this.projectDir, this.stage, request));
+    return redriveLocal(this.projectDir, this.stage, request);
   }
 
   async replay(request: ReplayRequest): Promise<ReplayReport> {
     const { replayLocal } = await import('../local/rerun.js');
-    return this.readingState(() => replayLocal(this.projectDir, this.stage, request));
+    return replayLocal(this.projectDir, this.stage, request);
   }
 
   async watch(request: WatchRequest): Promise<WatchReport> {

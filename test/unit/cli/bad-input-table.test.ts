@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LocalBackend } from '../../../src/lib/local/backend.js';
 import { FulfillServer } from '../../../src/lib/local/server.js';
 import { tempDir, templateProject } from '../../helpers/cli.js';
+import { openStateDb } from '../../helpers/state.js';
 import { cli, type InProcessResult } from '../../helpers/run-command.js';
 
 // The contract for bad input (README "Exit codes"): the documented exit code, exactly one line starting with
@@ -863,7 +864,64 @@ const damaged =
     mkdirSync(join(stageDir, file, '..'), { recursive: true });
     writeFileSync(join(stageDir, file), text);
   };
+/** A copy of the deployed stage `test` as `stage` with one ended execution whose stored row `sql` then damages. */
+const damagedRow =
+  (stage: string, orderId: string, sql: string): Mutation =>
+  (dir) => {
+    damaged(stage, 'unused', null)(dir);
+    const db = openStateDb(dir, stage);
+    try {
+      db.exec(
+        `INSERT INTO executions (id, order_id, execution, mode, status, owner_pid, heartbeat, started_at, stopped_at)
+         VALUES (900, '${orderId}', 1, 'orchestration', 'SUCCEEDED', 1, 1, 1, 2)`,
+      );
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
+  };
 const stateRows: Row[] = [
+  {
+    name: 'a log row whose details are not JSON',
+    args: ['logs', '--stage', 'damaged4', '--order', 'bad-log'],
+    deployed: true,
+    setup: damagedRow(
+      'damaged4',
+      'bad-log',
+      `INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details)
+       VALUES ('bad-log', 900, 1, 'execution', 'ExecutionStarted', 1, NULL, '{not json')`,
+    ),
+    exit: 5,
+    says: /damaged4\/state\.db: a log row of stage "damaged4" is damaged/,
+  },
+  {
+    name: 'a packed log row that does not inflate',
+    args: ['logs', '--stage', 'damaged5', '--order', 'bad-pack'],
+    deployed: true,
+    setup: damagedRow(
+      'damaged5',
+      'bad-pack',
+      `INSERT INTO log_packed (execution_id, first_seq, last_seq, first_ts, last_ts, entries)
+       VALUES (900, 1, 2, 1, 2, X'00ff00ff')`,
+    ),
+    exit: 5,
+    says: /damaged5\/state\.db: a packed log row of stage "damaged5" is damaged/,
+  },
+  {
+    name: 'an outcome row that is not an outcome',
+    args: ['trace', 'bad-outcome', '--stage', 'damaged6'],
+    deployed: true,
+    setup: damagedRow(
+      'damaged6',
+      'bad-outcome',
+      `INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details)
+       VALUES ('bad-outcome', 900, 1, 'execution', 'ExecutionStarted', 1, NULL, NULL);
+       INSERT INTO outcomes (execution_id, order_id, status, started_at, duration_ms, outcome)
+       VALUES (900, 'bad-outcome', 'SUCCEEDED', 1, 1, 'garbage')`,
+    ),
+    exit: 5,
+    says: /damaged6\/state\.db: an outcome row of stage "damaged6" is damaged/,
+  },
   {
     name: 'state.db that is not a database',
     args: ['status', '--stage', 'damaged1'],
