@@ -1107,7 +1107,12 @@ export class LocalStore {
     if (!this.exists()) return [];
     const sql = `SELECT d.*, x.execution FROM dead_letters d LEFT JOIN executions x ON x.id = d.execution_id ${orderId ? 'WHERE d.order_id = ?' : ''} ORDER BY d.id`;
     const rows = this.guard(() => (orderId ? this.stmt(sql).all(orderId) : this.stmt(sql).all()) as Row[]);
-    return rows.map((r) => ({
+    return rows.map((r) => this.deadLetterFrom(r));
+  }
+
+  /** A `dead_letters` row (joined with its execution's number) as a dead letter. */
+  private deadLetterFrom(r: Row): DeadLetter {
+    return {
       timestamp: new Date(Number(r.ts)).toISOString(),
       orderId: String(r.order_id),
       execution: r.execution === null || r.execution === undefined ? null : Number(r.execution),
@@ -1117,7 +1122,7 @@ export class LocalStore {
       error: String(r.error),
       cause: String(r.cause),
       event: this.decode('an event row', () => JSON.parse(String(r.event)) as Record<string, unknown>),
-    }));
+    };
   }
 
   /**
@@ -1134,19 +1139,11 @@ export class LocalStore {
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id`;
     const rows = this.guard(() => this.stmt(sql).all(...params) as Row[]);
     return rows.map((r) => ({
+      ...this.deadLetterFrom(r),
       id: Number(r.id),
-      timestamp: new Date(Number(r.ts)).toISOString(),
-      orderId: String(r.order_id),
-      execution: r.execution === null || r.execution === undefined ? null : Number(r.execution),
       executionStatus:
         r.execution_status === null || r.execution_status === undefined ? null : text(r.execution_status),
       input: r.input === null || r.input === undefined ? null : text(r.input),
-      rule: String(r.rule),
-      target: String(r.target),
-      attempts: Number(r.attempts),
-      error: String(r.error),
-      cause: String(r.cause),
-      event: this.decode('an event row', () => JSON.parse(String(r.event)) as Record<string, unknown>),
     }));
   }
 
