@@ -10,7 +10,15 @@ export interface LogQuery extends LogFilter {
 /** Reads a local stage's log. Refuses a stage that was never deployed (nothing can have been logged). */
 export function openLocalLog(projectDir: string, stage: string): LocalStore {
   const store = new LocalStore(projectDir, stage);
-  if (!store.readDeployment()) {
+  let deployed: boolean;
+  try {
+    deployed = store.readDeployment() !== undefined;
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  if (!deployed) {
+    store.close();
     throw new UserError(`stage "${stage}" is not deployed on the local target, so it has no logs`, [
       'Run `fulfill deploy`, then `fulfill send-order`.',
     ]);

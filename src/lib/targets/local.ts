@@ -70,7 +70,13 @@ export class LocalTarget implements Target {
 
   async status(): Promise<StatusReport> {
     const { LocalStore } = await import('../local/store.js');
-    const deployment = new LocalStore(this.projectDir, this.stage).readDeployment();
+    const store = new LocalStore(this.projectDir, this.stage);
+    let deployment;
+    try {
+      deployment = store.readDeployment();
+    } finally {
+      store.close();
+    }
     if (!deployment) throw notDeployed(this.stage);
     const { localDeploySteps } = await import('../local/deploy.js');
     const blueprint = loadBlueprint(this.projectDir, { mode: deployment.mode, stage: this.stage });
@@ -101,9 +107,13 @@ export class LocalTarget implements Target {
   async executions(orderId: string): Promise<ExecutionSummary[]> {
     const { openLocalLog } = await import('../logs/read.js');
     const store = openLocalLog(this.projectDir, this.stage);
-    return store
-      .listExecutions(orderId)
-      .map((x) => ({ execution: x.execution, status: x.status, startedAt: x.startDate }));
+    try {
+      return store
+        .listExecutions(orderId)
+        .map((x) => ({ execution: x.execution, status: x.status, startedAt: x.startDate }));
+    } finally {
+      store.close();
+    }
   }
 
   async logs(query: LogQuery): Promise<LogReading> {
