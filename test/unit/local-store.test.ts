@@ -36,6 +36,34 @@ describe('LocalStore', () => {
     store.close();
   });
 
+  it("two stores of one stage in one process (serve's old and new backend): a write never waits on the other's open turn", async () => {
+    const previous = new LocalStore(tmp.dir, 'two-stores');
+    const next = new LocalStore(tmp.dir, 'two-stores');
+    previous.appendLog({ orderId: 'seed', source: 'api', type: 'Seed', id: 1, timestamp: new Date().toISOString() });
+    previous.commit();
+    // The new backend accepts an order: its turn's write transaction is open until the turn ends ...
+    const accepted = next.grouped(() =>
+      next.appendLog({ orderId: 'new', source: 'api', type: 'Accepted', id: 1, timestamp: new Date().toISOString() }),
+    );
+    // ... while the previous backend, still finishing an order, commits in the same turn. Without handing the
+    // turn over, SQLite's busy timeout blocks this thread for 10 s and the commit fails as "stayed locked".
+    previous.appendLog({
+      orderId: 'old',
+      source: 'execution',
+      type: 'Step',
+      id: 1,
+      timestamp: new Date().toISOString(),
+    });
+    const started = Date.now();
+    expect(() => previous.commit()).not.toThrow();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await accepted;
+    expect(previous.readLog({ orderId: 'new' }).map((e) => e.type)).toEqual(['Accepted']);
+    expect(next.readLog({ orderId: 'old' }).map((e) => e.type)).toEqual(['Step']);
+    previous.close();
+    next.close();
+  });
+
   it('a background commit that fails (SQLITE_FULL) is reported once as a StateError, never thrown from setImmediate', async () => {
     const store = new LocalStore(tmp.dir, 'unit');
     const faults: StateError[] = [];

@@ -183,6 +183,9 @@ type Statement = import('libsql').Statement<unknown[]>;
  * transaction (`commit()` commits at once, e.g. before the API answers 200). Opening the stage ends the
  * executions whose owner process is gone (see `recoverInterrupted`).
  */
+/** The store of this process whose turn's write transaction is open, per database file (see commitOtherTurn). */
+const OPEN_TURNS = new Map<string, LocalStore>();
+
 export class LocalStore {
   readonly dir: string;
   private db: Db | undefined;
@@ -367,6 +370,7 @@ export class LocalStore {
   private inTransaction<T>(db: Db, fn: () => T): T {
     return this.guard(() => {
       if (db.inTransaction) return fn();
+      this.commitOtherTurn();
       db.exec('BEGIN IMMEDIATE');
       try {
         const result = fn();
@@ -505,8 +509,10 @@ export class LocalStore {
     if (this.fault) throw this.fault;
     const db = this.open({ create: true });
     if (!this.turnOpen && !db.inTransaction) {
+      this.commitOtherTurn();
       this.guard(() => db.exec('BEGIN IMMEDIATE'));
       this.turnOpen = true;
+      OPEN_TURNS.set(this.dbFile, this);
     }
     if (!this.scheduled) {
       this.scheduled = true;
@@ -515,6 +521,24 @@ export class LocalStore {
     const result = fn();
     await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     return result;
+  }
+
+  /**
+   * Another store of this process holding its turn's write transaction on the same database (`serve` runs the
+   * previous deployment's backend beside the new one while its orders finish) would make this connection wait
+   * for a lock only this thread can release: SQLite's busy timeout blocks the thread, so it never is. Committing
+   * that turn first is what it would do at the end of the turn anyway, and its accepts answer a little earlier.
+   */
+  private commitOtherTurn(): void {
+    const holder = OPEN_TURNS.get(this.dbFile);
+    if (!holder || holder === this) return;
+    try {
+      holder.commit();
+    } catch {
+      // The holder's own failure: it keeps it as its fault and its waiters get it (see commit).
+    } finally {
+      if (OPEN_TURNS.get(this.dbFile) === holder) OPEN_TURNS.delete(this.dbFile);
+    }
   }
 
   /** Commits every queued write now, in one transaction. Throws a StateError (disk full, unwritable, ...). */
@@ -543,6 +567,7 @@ export class LocalStore {
   private commitTurn(ops: ReadonlyArray<() => void>): void {
     const db = this.db!;
     this.turnOpen = false;
+    if (OPEN_TURNS.get(this.dbFile) === this) OPEN_TURNS.delete(this.dbFile);
     try {
       this.guard(() => {
         for (const op of ops) op();
