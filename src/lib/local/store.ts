@@ -175,6 +175,9 @@ type Row = Record<string, unknown>;
 type Db = import('libsql').Database;
 type Statement = import('libsql').Statement<unknown[]>;
 
+/** The store of this process whose turn's write transaction is open, per database file (see commitOtherTurn). */
+const OPEN_TURNS = new Map<string, LocalStore>();
+
 /**
  * The local target's durable store: one SQLite database per stage (`.fulfill/local/<stage>/state.db`, WAL,
  * `synchronous=NORMAL`: a commit survives the process being killed) and the handler bundles as files under
@@ -183,9 +186,6 @@ type Statement = import('libsql').Statement<unknown[]>;
  * transaction (`commit()` commits at once, e.g. before the API answers 200). Opening the stage ends the
  * executions whose owner process is gone (see `recoverInterrupted`).
  */
-/** The store of this process whose turn's write transaction is open, per database file (see commitOtherTurn). */
-const OPEN_TURNS = new Map<string, LocalStore>();
-
 export class LocalStore {
   readonly dir: string;
   private db: Db | undefined;
