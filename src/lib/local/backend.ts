@@ -94,6 +94,18 @@ export class LocalBackend {
       ...(options.observer?.invoked ? { onInvocation: ({ function: fn }) => options.observer!.invoked!(fn) } : {}),
     } satisfies LocalLambdaOptions;
 
+    // The API in front of the mode's integration (StartExecution or PutEvents), answering once it is durable.
+    const apiFor = (integrate: (request: unknown) => unknown) =>
+      new LocalApi(
+        deployment.api,
+        deployment.stage,
+        durably(store, (request) => {
+          options.observer?.integrationCalled?.(request);
+          return integrate(request);
+        }),
+        recorder,
+      );
+
     if (deployment.mode === 'orchestration') {
       const runtime = new LocalLambda(
         deployment.functions.map((fn) => functionSpec(fn, {})),
@@ -111,15 +123,7 @@ export class LocalBackend {
         store,
         recorder,
       );
-      const api = new LocalApi(
-        deployment.api,
-        deployment.stage,
-        durably(store, (request) => {
-          options.observer?.integrationCalled?.(request);
-          return sfn.startExecution(request as never);
-        }),
-        recorder,
-      );
+      const api = apiFor((request) => sfn.startExecution(request as never));
       return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'orchestration', sfn });
     }
     const { LocalEventBus } = await import('./bus.js');
@@ -144,15 +148,7 @@ export class LocalBackend {
     bus.attach(lambda);
     bus.faults = eventFaultHook(options.faults, recorder);
     bus.observer = options.observer;
-    const api = new LocalApi(
-      deployment.api,
-      deployment.stage,
-      durably(store, (request) => {
-        options.observer?.integrationCalled?.(request);
-        return bus.putEvents(request as never);
-      }),
-      recorder,
-    );
+    const api = apiFor((request) => bus.putEvents(request as never));
     return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'events', bus });
   }
 

@@ -175,6 +175,16 @@ type Row = Record<string, unknown>;
 type Db = import('libsql').Database;
 type Statement = import('libsql').Statement<unknown[]>;
 
+/** Rolls back what SQLite has not rolled back itself; the error that led here is the one to report. */
+function rollBackQuietly(db: Db): void {
+  if (!db.inTransaction) return;
+  try {
+    db.exec('ROLLBACK');
+  } catch {
+    // the original error is the one to report
+  }
+}
+
 /** The store of this process whose turn's write transaction is open, per database file (see commitOtherTurn). */
 const OPEN_TURNS = new Map<string, LocalStore>();
 
@@ -377,13 +387,7 @@ export class LocalStore {
         db.exec('COMMIT');
         return result;
       } catch (error) {
-        if (db.inTransaction) {
-          try {
-            db.exec('ROLLBACK');
-          } catch {
-            // the original error is the one to report
-          }
-        }
+        rollBackQuietly(db);
         throw error;
       }
     });
@@ -574,13 +578,7 @@ export class LocalStore {
         db.exec('COMMIT');
       });
     } catch (error) {
-      if (db.inTransaction) {
-        try {
-          db.exec('ROLLBACK');
-        } catch {
-          // the original error is the one to report
-        }
-      }
+      rollBackQuietly(db);
       throw error;
     }
   }
