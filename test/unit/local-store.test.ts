@@ -221,6 +221,99 @@ describe('LocalStore', () => {
     store.close();
   });
 
+  it("keeps a buffered execution's entries in memory: written once with its outcome, followed while it runs", async () => {
+    const store = new LocalStore(tmp.dir, 'buffered');
+    const recorder = new Recorder(store);
+    const recorded: string[] = [];
+    recorder.subscribe((e) => recorded.push(`${e.orderId} ${e.type} ${e.id}`));
+    const input = '{"orderId":"b-1"}';
+    recorder.record('b-1', 'api', 'ApiRequestReceived', { name: 'POST /orders' });
+    const claim = store.claimExecution(
+      'b-1',
+      'orchestration',
+      input,
+      () => true,
+      (r) => recorder.bind(r, { buffered: true }),
+    );
+    if (!claim.created) throw new Error('not claimed');
+    recorder.record('b-1', 'execution', 'ExecutionStarted', { details: { input } });
+    recorder.record('b-1', 'execution', 'TaskStateEntered', { name: 'AuthorizePayment', details: { input } });
+    recorder.flush();
+    // Another process (its own store) following the log: the claim's entry at once, the buffered ones once old.
+    const follower = new LocalStore(tmp.dir, 'buffered');
+    const followed: string[] = [];
+    let offset = 0;
+    const follow = () => {
+      const next = follower.readLogFrom(offset);
+      offset = next.offset;
+      followed.push(...next.entries.map((e) => `${e.orderId} ${e.type} ${e.id}`));
+    };
+    follow();
+    expect(followed).toEqual(['b-1 ApiRequestReceived 1']);
+    const Database = require_('libsql') as typeof import('libsql');
+    const db = new Database(store.dbFile);
+    const rows = () => Number(Object.values(db.prepare('SELECT count(*) FROM log').get() as object)[0]);
+    expect(rows()).toBe(1);
+    const deadline = Date.now() + 30_000;
+    while (followed.length < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      follow();
+    }
+    expect(followed).toEqual(recorded);
+    // Recorded after that: buffered again; a read of the recording store itself sees it at once.
+    recorder.record('b-1', 'execution', 'TaskStateExited', { name: 'AuthorizePayment', details: { output: input } });
+    expect(store.readLog({ orderId: 'b-1' }).map((e) => `${e.orderId} ${e.type} ${e.id}`)).toEqual(recorded);
+    recorder.record('b-1', 'execution', 'ExecutionSucceeded', { details: { output: input } });
+    const outcome = buildOutcome({
+      orderId: 'b-1',
+      mode: 'orchestration',
+      status: 'SUCCEEDED',
+      state: JSON.parse(input) as Record<string, unknown>,
+      startedAt: claim.record.startDate,
+      finishedAt: new Date().toISOString(),
+    });
+    store.finishExecution(claim.record.id, 'SUCCEEDED', outcome);
+    recorder.release('b-1', claim.record.id);
+    recorder.flush();
+    // One packed row, no row of log left; the follower got every entry once, in the order they were recorded.
+    expect(rows()).toBe(0);
+    expect(Number(Object.values(db.prepare('SELECT count(*) FROM log_packed').get() as object)[0])).toBe(1);
+    db.close();
+    follow();
+    expect(recorded).toHaveLength(5);
+    expect(followed).toEqual(recorded);
+    expect(follower.readLog({ orderId: 'b-1' }).map((e) => `${e.orderId} ${e.type} ${e.id}`)).toEqual(recorded);
+    expect(follower.lastLogOffset()).toBe(offset);
+    expect(follower.readOutcome('b-1')).toEqual(outcome);
+    follower.close();
+    store.close();
+  });
+
+  it('an execution interrupted while its entries are buffered: the interruption is numbered after them', () => {
+    const store = new LocalStore(tmp.dir, 'buffered-interrupt');
+    const recorder = new Recorder(store);
+    const claim = store.claimExecution(
+      'i-1',
+      'orchestration',
+      '{"orderId":"i-1"}',
+      () => true,
+      (r) => recorder.bind(r, { buffered: true }),
+    );
+    if (!claim.created) throw new Error('not claimed');
+    recorder.record('i-1', 'execution', 'ExecutionStarted');
+    recorder.record('i-1', 'execution', 'TaskStateEntered', { name: 'AuthorizePayment' });
+    expect(store.interruptLatest('i-1', 'interrupted: the local backend stopped')).toBe(true);
+    store.close();
+    const reader = new LocalStore(tmp.dir, 'buffered-interrupt');
+    expect(reader.readLog({ orderId: 'i-1' }).map((e) => `${e.type} ${e.id}`)).toEqual([
+      'ExecutionStarted 1',
+      'TaskStateEntered 2',
+      'ExecutionAborted 3',
+    ]);
+    expect(reader.readOutcome('i-1')).toMatchObject({ status: 'ABORTED' });
+    reader.close();
+  });
+
   it('refuses a state.db of an older schema with one line and exit 5; deploy (repair) keeps it aside', () => {
     const store = new LocalStore(tmp.dir, 'old');
     store.open({ create: true });

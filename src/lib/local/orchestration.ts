@@ -92,7 +92,7 @@ export class LocalStepFunctions {
       'orchestration',
       request.input,
       (latest) => !latest || latest.status === 'ABORTED',
-      (record) => this.recorder.bind(record),
+      (record) => this.recorder.bind(record, { buffered: true }),
     );
     if (!claim.created) {
       const existing = claim.existing;

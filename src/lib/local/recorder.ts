@@ -4,7 +4,8 @@ import type { ExecutionRecord, LocalStore } from './store.js';
 /**
  * Writes log entries for one process: ids per execution and stream, grouped durable writes, and in-process
  * listeners. Entries recorded in the same turn of the event loop are committed in one transaction with the
- * turn's other writes (the hot path records ~25 entries per order); `flush()` commits at once.
+ * turn's other writes (the hot path records ~25 entries per order); `flush()` commits at once. A `buffered`
+ * execution's entries are kept by the store and written once, packed, with its outcome (`LocalStore.bufferLog`).
  */
 export class Recorder {
   private readonly sequencer = new LogSequencer();
@@ -14,6 +15,8 @@ export class Recorder {
   /** Entries of this turn whose order had no execution yet (the API request, recorded before the claim). */
   private unbound: LogEntry[] = [];
   private readonly executionIds = new WeakMap<LogEntry, number>();
+  /** Executions whose entries the store keeps in memory until they end (see `LocalStore.bufferLog`). */
+  private readonly buffered = new Set<number>();
 
   constructor(private readonly store: LocalStore) {}
 
@@ -34,13 +37,16 @@ export class Recorder {
       ...(fields.name !== undefined ? { name: fields.name } : {}),
       ...(fields.details !== undefined ? { details: fields.details } : {}),
     };
-    if (execution) this.executionIds.set(entry, execution.id);
+    if (execution && this.buffered.has(execution.id)) this.store.bufferLog(execution.id, entry);
     else {
-      // Only this turn's unbound entries can still be bound (the claim follows the request in the same turn).
-      if (this.unbound.length === 0) setImmediate(() => (this.unbound = []));
-      this.unbound.push(entry);
+      if (execution) this.executionIds.set(entry, execution.id);
+      else {
+        // Only this turn's unbound entries can still be bound (the claim follows the request in the same turn).
+        if (this.unbound.length === 0) setImmediate(() => (this.unbound = []));
+        this.unbound.push(entry);
+      }
+      this.store.appendLog(entry, (e) => this.executionIds.get(e));
     }
-    this.store.appendLog(entry, (e) => this.executionIds.get(e));
     for (const listener of this.listeners) listener(entry);
     return entry;
   }
@@ -48,9 +54,12 @@ export class Recorder {
   /**
    * From now on the order's entries belong to this execution; so do its entries of this turn recorded before
    * the execution existed (the API request that started it), renumbered on the execution's streams.
+   * `buffered`: its later entries are kept in memory and written with its outcome (orchestration, where
+   * nothing else is committed with them); the entries bound now stay queued, committed with the claim.
    */
-  bind(execution: Pick<ExecutionRecord, 'id' | 'execution' | 'orderId'>): void {
+  bind(execution: Pick<ExecutionRecord, 'id' | 'execution' | 'orderId'>, options: { buffered?: boolean } = {}): void {
     this.current.set(execution.orderId, execution);
+    if (options.buffered) this.buffered.add(execution.id);
     const key = `${execution.orderId}#${execution.id}`;
     for (const entry of this.unbound) {
       if (entry.orderId !== execution.orderId) continue;
@@ -72,6 +81,7 @@ export class Recorder {
   /** Forgets a finished execution (memory stays flat over long runs). */
   release(orderId: string, executionId: number): void {
     if (this.current.get(orderId)?.id === executionId) this.current.delete(orderId);
+    this.buffered.delete(executionId);
     // Entries after this are not the execution's (they are numbered on the order's unbound streams).
     this.sequencer.forget(`${orderId}#${executionId}`);
     // What it recorded after its outcome (events: the fan-out branches that were still running) is packed now.

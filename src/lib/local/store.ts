@@ -17,6 +17,14 @@ const SCHEMA_VERSION = 2;
 /** An owner whose heartbeat is older than this is gone even if its pid was reused by another process. */
 export const HEARTBEAT_STALE_MS = 60_000;
 const HEARTBEAT_EVERY_MS = 5_000;
+/**
+ * A running execution's buffered log entries (see `bufferLog`) are written as rows once the oldest is this old,
+ * so another process's `logs --follow` or `trace` sees a running execution at most about this late; most
+ * executions end sooner and are written once, packed, with their outcome.
+ */
+export const BUFFERED_LOG_MAX_AGE_MS = 500;
+/** ... or once this many are buffered (a long-running loop keeps flat memory). */
+const BUFFERED_LOG_MAX_ENTRIES = 256;
 
 /** What `deploy` records for the local target: enough for `send-order` to run the stage without the sources. */
 export interface LocalDeployment {
@@ -207,6 +215,9 @@ export class LocalStore {
   private turnOpen = false;
   private scheduled = false;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Running executions' entries not written yet, by execution id, with when the oldest was buffered. */
+  private readonly buffered = new Map<number, { since: number; entries: LogEntry[] }>();
+  private bufferTimer: NodeJS.Timeout | undefined;
   /** The schema version of a database this fulfill does not read (set when opening one). */
   private olderSchema: number | undefined;
   /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
@@ -620,10 +631,76 @@ export class LocalStore {
     });
   }
 
+  /**
+   * Keeps a running execution's entry in memory (this process runs it): the execution's entries are written once,
+   * packed, with its outcome (see `packLog`), instead of a row each that packing reads and deletes again.
+   * Entries still buffered after BUFFERED_LOG_MAX_AGE_MS (an execution waiting on a retry, a slow handler) are
+   * written as rows of `log`, so other processes follow a running execution; reads of this store write them
+   * first. A crash loses at most that window of a running execution's entries: recovery then ends it ABORTED.
+   */
+  bufferLog(executionId: number, entry: LogEntry): void {
+    if (this.fault) throw this.fault;
+    let buffer = this.buffered.get(executionId);
+    if (!buffer) {
+      buffer = { since: Date.now(), entries: [] };
+      this.buffered.set(executionId, buffer);
+    }
+    buffer.entries.push(entry);
+    if (buffer.entries.length >= BUFFERED_LOG_MAX_ENTRIES) {
+      this.defer(() => this.writeBuffered([executionId]));
+    } else if (!this.bufferTimer) {
+      this.bufferTimer = setTimeout(() => this.writeAgedBuffers(), BUFFERED_LOG_MAX_AGE_MS / 2);
+      this.bufferTimer.unref();
+    }
+  }
+
+  /** The timer's part: queues the write of the buffers that are old enough, and looks again while any are left. */
+  private writeAgedBuffers(): void {
+    this.bufferTimer = undefined;
+    if (this.buffered.size === 0 || this.fault) return;
+    const oldest = Date.now() - BUFFERED_LOG_MAX_AGE_MS;
+    const aged = [...this.buffered].filter(([, buffer]) => buffer.since <= oldest).map(([id]) => id);
+    if (aged.length > 0) this.defer(() => this.writeBuffered(aged));
+    this.bufferTimer = setTimeout(() => this.writeAgedBuffers(), BUFFERED_LOG_MAX_AGE_MS / 2);
+    this.bufferTimer.unref();
+  }
+
+  /** Writes buffered entries as rows of `log` (inside the caller's transaction): every execution's, or these. */
+  private writeBuffered(executionIds: Iterable<number> = [...this.buffered.keys()]): void {
+    const insert = this.stmt(
+      'INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const executionId of executionIds) {
+      const buffer = this.buffered.get(executionId);
+      if (!buffer) continue; // packed meanwhile
+      this.buffered.delete(executionId);
+      for (const e of buffer.entries) {
+        insert.run(
+          e.orderId,
+          executionId,
+          Date.parse(e.timestamp),
+          e.source,
+          e.type,
+          e.id,
+          e.name ?? null,
+          e.details === undefined ? null : JSON.stringify(e.details),
+        );
+      }
+    }
+  }
+
+  /** Commits every buffered entry (and what is queued before it) now: a read of this store sees all it recorded. */
+  private flushBuffered(): void {
+    if (this.buffered.size === 0 || this.fault) return;
+    this.defer(() => this.writeBuffered());
+    this.commit();
+  }
+
   /** Log entries after `offset` (a row number; 0 = from the start), and the offset to continue from. */
   readLogFrom(offset: number, filter: LogFilter = {}): { entries: LogEntry[]; offset: number } {
     if (!this.exists()) return { entries: [], offset };
     const db = this.open();
+    this.flushBuffered();
     // Rows of `log` and packed executions, read in one snapshot: an execution packed in between is seen once.
     const { rows, packs } = this.guard(() =>
       db.inTransaction ? this.readLogRows(offset, filter) : this.inReadTransaction(db, offset, filter),
@@ -717,6 +794,7 @@ export class LocalStore {
   /** The highest log row number so far (where `logs --follow` starts when it prints nothing first). */
   lastLogOffset(): number {
     if (!this.exists()) return 0;
+    this.flushBuffered();
     // AUTOINCREMENT's record of the highest row number ever handed out (packed rows included).
     const row = this.guard(
       () => this.stmt("SELECT seq FROM sqlite_sequence WHERE name = 'log'").get() as Row | undefined,
@@ -849,7 +927,9 @@ export class LocalStore {
     )
       .raw(true)
       .all(executionId) as unknown[][];
-    if (rows.length === 0) return;
+    const buffered = this.buffered.get(executionId)?.entries ?? [];
+    this.buffered.delete(executionId);
+    if (rows.length === 0 && buffered.length === 0) return;
     const entries: Array<[number, number, string]> = [];
     const existing = this.stmt('SELECT first_seq, first_ts, entries FROM log_packed WHERE execution_id = ?')
       .raw(true)
@@ -873,6 +953,15 @@ export class LocalStore {
       },${details === null || details === undefined ? 'null' : text(details)}`;
       entries.push([Number(seq), Number(ts), fields]);
     }
+    // Buffered entries never were rows: they get their row numbers now, after every row committed so far, as an
+    // insert into `log` would have (a follower's offset is the highest it has seen).
+    let seq = buffered.length > 0 ? this.reserveLogSeqs(buffered.length) - buffered.length : 0;
+    for (const e of buffered) {
+      const fields = `${JSON.stringify(e.source)},${JSON.stringify(e.type)},${e.id},${
+        e.name === undefined ? 'null' : JSON.stringify(e.name)
+      },${e.details === undefined ? 'null' : JSON.stringify(e.details)}`;
+      entries.push([++seq, Date.parse(e.timestamp), fields]);
+    }
     let seqBefore = entries[0][0];
     let tsBefore = entries[0][1];
     const packed = entries.map(([seq, ts, fields]) => {
@@ -892,6 +981,16 @@ export class LocalStore {
       deflateRawSync(`[${packed.join(',')}]`, { dictionary: PACK_DICTIONARY }),
     );
     this.stmt('DELETE FROM log WHERE execution_id = ?').run(executionId);
+  }
+
+  /** Takes `count` row numbers of `log`'s AUTOINCREMENT sequence (inside the caller's transaction); the last one. */
+  private reserveLogSeqs(count: number): number {
+    const row = this.stmt("UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'log' RETURNING seq").get(count) as
+      Row | undefined;
+    if (row) return Number(row.seq);
+    // No row was ever inserted into `log`: the sequence starts here.
+    this.stmt("INSERT INTO sqlite_sequence (name, seq) VALUES ('log', ?)").run(count);
+    return count;
   }
 
   /** Packs what an ended execution recorded after its outcome, with the turn's commit (see `packLog`). */
@@ -997,6 +1096,8 @@ export class LocalStore {
 
   /** Ends the order's latest execution ABORTED now, if it still runs (a stopping `serve`). */
   interruptLatest(orderId: string, cause: string): boolean {
+    // Its entries on disk first: the interruption's entry is numbered after them.
+    this.defer(() => this.writeBuffered());
     this.commit();
     return this.tx(() => {
       const latest = this.latestExecution(orderId);
@@ -1179,8 +1280,11 @@ export class LocalStore {
   close(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+    clearTimeout(this.bufferTimer);
+    this.bufferTimer = undefined;
     if (!this.db) return;
     try {
+      if (!this.fault) this.flushBuffered();
       if (!this.fault) this.commit();
     } finally {
       this.statements.clear();
