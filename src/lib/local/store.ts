@@ -173,6 +173,12 @@ const OUTCOME_DICTIONARY = Buffer.from(
   ].join(''),
 );
 
+/**
+ * Deflate's level for packed entries and outcomes: level 2 takes a third of the default's (6) time on an order's
+ * ~13 KB of entries and stores ~975 bytes instead of ~825; packing runs on the main thread once per order.
+ */
+const DEFLATE_LEVEL = 2;
+
 /** An execution row with its input (kept while it runs). */
 const SELECT_EXECUTION = 'SELECT x.*, i.input FROM executions x LEFT JOIN inputs i ON i.execution_id = x.id';
 
@@ -897,7 +903,7 @@ export class LocalStore {
       outcome.status,
       Date.parse(outcome.startedAt),
       outcome.durationMs,
-      deflateRawSync(JSON.stringify(outcome), { dictionary: OUTCOME_DICTIONARY }),
+      deflateRawSync(JSON.stringify(outcome), { dictionary: OUTCOME_DICTIONARY, level: DEFLATE_LEVEL }),
     );
     if (inserted.changes === 0) return false;
     this.stmt("UPDATE executions SET status = ?, stopped_at = ? WHERE id = ? AND status = 'RUNNING'").run(
@@ -922,11 +928,12 @@ export class LocalStore {
    * until then they are rows of `log`, and readers merge both by `seq`.
    */
   private packLog(executionId: number): void {
-    const rows = this.stmt(
-      'SELECT seq, ts, source, type, event_id, name, details FROM log WHERE execution_id = ? ORDER BY seq',
-    )
-      .raw(true)
-      .all(executionId) as unknown[][];
+    // Read and removed in one statement (RETURNING's order is unspecified: sorted here).
+    const rows = (
+      this.stmt('DELETE FROM log WHERE execution_id = ? RETURNING seq, ts, source, type, event_id, name, details')
+        .raw(true)
+        .all(executionId) as unknown[][]
+    ).sort((a, b) => Number(a[0]) - Number(b[0]));
     const buffered = this.buffered.get(executionId)?.entries ?? [];
     this.buffered.delete(executionId);
     if (rows.length === 0 && buffered.length === 0) return;
@@ -978,9 +985,8 @@ export class LocalStore {
       seqBefore,
       entries[0][1],
       Math.max(...entries.map((e) => e[1])),
-      deflateRawSync(`[${packed.join(',')}]`, { dictionary: PACK_DICTIONARY }),
+      deflateRawSync(`[${packed.join(',')}]`, { dictionary: PACK_DICTIONARY, level: DEFLATE_LEVEL }),
     );
-    this.stmt('DELETE FROM log WHERE execution_id = ?').run(executionId);
   }
 
   /** Takes `count` row numbers of `log`'s AUTOINCREMENT sequence (inside the caller's transaction); the last one. */
