@@ -224,6 +224,8 @@ export class LocalStore {
   /** Running executions' entries not written yet, by execution id, with when the oldest was buffered. */
   private readonly buffered = new Map<number, { since: number; entries: LogEntry[] }>();
   private bufferTimer: NodeJS.Timeout | undefined;
+  /** Executions this store packed and wrote no row for since (`packLater` has nothing to do for them). */
+  private readonly packedHere = new Set<number>();
   /** The schema version of a database this fulfill does not read (set when opening one). */
   private olderSchema: number | undefined;
   /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
@@ -623,9 +625,11 @@ export class LocalStore {
         'INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       );
       for (const e of list) {
+        const id = executionId?.(e);
+        if (id !== undefined) this.packedHere.delete(id);
         insert.run(
           e.orderId,
-          executionId?.(e) ?? null,
+          id ?? null,
           Date.parse(e.timestamp),
           e.source,
           e.type,
@@ -680,6 +684,7 @@ export class LocalStore {
       const buffer = this.buffered.get(executionId);
       if (!buffer) continue; // packed meanwhile
       this.buffered.delete(executionId);
+      this.packedHere.delete(executionId);
       for (const e of buffer.entries) {
         insert.run(
           e.orderId,
@@ -916,8 +921,10 @@ export class LocalStore {
     this.stmt(
       'DELETE FROM inputs WHERE execution_id = ? AND NOT EXISTS (SELECT 1 FROM dead_letters WHERE execution_id = ?)',
     ).run(executionId, executionId);
-    this.stmt('DELETE FROM deliveries WHERE execution_id = ?').run(executionId);
-    this.packLog(executionId);
+    // Only the bus queues deliveries.
+    if (outcome.mode === 'events') this.stmt('DELETE FROM deliveries WHERE execution_id = ?').run(executionId);
+    // Its outcome was written just now: nothing of it can have been packed yet.
+    this.packLog(executionId, { first: true });
     return true;
   }
 
@@ -927,7 +934,7 @@ export class LocalStore {
    * the fan-out branches still running) are added to that row when the execution is released (`packLater`);
    * until then they are rows of `log`, and readers merge both by `seq`.
    */
-  private packLog(executionId: number): void {
+  private packLog(executionId: number, options: { first?: boolean } = {}): void {
     // Read and removed in one statement (RETURNING's order is unspecified: sorted here).
     const rows = (
       this.stmt('DELETE FROM log WHERE execution_id = ? RETURNING seq, ts, source, type, event_id, name, details')
@@ -938,9 +945,11 @@ export class LocalStore {
     this.buffered.delete(executionId);
     if (rows.length === 0 && buffered.length === 0) return;
     const entries: Array<[number, number, string]> = [];
-    const existing = this.stmt('SELECT first_seq, first_ts, entries FROM log_packed WHERE execution_id = ?')
-      .raw(true)
-      .get(executionId) as unknown[] | undefined;
+    const existing = options.first
+      ? undefined
+      : (this.stmt('SELECT first_seq, first_ts, entries FROM log_packed WHERE execution_id = ?')
+          .raw(true)
+          .get(executionId) as unknown[] | undefined);
     if (existing) {
       let seq = Number(existing[0]);
       let ts = Number(existing[1]);
@@ -987,6 +996,9 @@ export class LocalStore {
       Math.max(...entries.map((e) => e[1])),
       deflateRawSync(`[${packed.join(',')}]`, { dictionary: PACK_DICTIONARY, level: DEFLATE_LEVEL }),
     );
+    // Bounded: executions recovered for other processes are never released here (packLater then reads the rows).
+    if (this.packedHere.size >= 10_000) this.packedHere.clear();
+    this.packedHere.add(executionId);
   }
 
   /** Takes `count` row numbers of `log`'s AUTOINCREMENT sequence (inside the caller's transaction); the last one. */
@@ -1002,6 +1014,8 @@ export class LocalStore {
   /** Packs what an ended execution recorded after its outcome, with the turn's commit (see `packLog`). */
   packLater(executionId: number): void {
     this.defer(() => {
+      // Packed by this store with nothing written or buffered for it since: nothing to add.
+      if (this.packedHere.delete(executionId) && !this.buffered.has(executionId)) return;
       const ended = this.stmt('SELECT 1 FROM outcomes WHERE execution_id = ?').get(executionId);
       if (ended) this.packLog(executionId);
     });
