@@ -700,10 +700,17 @@ export class LocalStore {
     }
   }
 
-  /** Commits every buffered entry (and what is queued before it) now: a read of this store sees all it recorded. */
-  private flushBuffered(): void {
+  /**
+   * Commits the buffered entries (every execution's, or one order's) and what is queued before them now: a read
+   * of this store sees all it recorded.
+   */
+  private flushBuffered(orderId?: string): void {
     if (this.buffered.size === 0 || this.fault) return;
-    this.defer(() => this.writeBuffered());
+    const ids = [...this.buffered]
+      .filter(([, buffer]) => orderId === undefined || buffer.entries[0]?.orderId === orderId)
+      .map(([id]) => id);
+    if (ids.length === 0) return;
+    this.defer(() => this.writeBuffered(ids));
     this.commit();
   }
 
@@ -711,7 +718,7 @@ export class LocalStore {
   readLogFrom(offset: number, filter: LogFilter = {}): { entries: LogEntry[]; offset: number } {
     if (!this.exists()) return { entries: [], offset };
     const db = this.open();
-    this.flushBuffered();
+    this.flushBuffered(filter.orderId);
     // Rows of `log` and packed executions, read in one snapshot: an execution packed in between is seen once.
     const { rows, packs } = this.guard(() =>
       db.inTransaction ? this.readLogRows(offset, filter) : this.inReadTransaction(db, offset, filter),
