@@ -289,6 +289,26 @@ describe('LocalStore', () => {
     store.close();
   });
 
+  it('a buffered execution that records many entries (a loop) writes them as rows in the same turn: flat memory', async () => {
+    const store = new LocalStore(tmp.dir, 'buffered-many');
+    const recorder = new Recorder(store);
+    const claim = store.claimExecution(
+      'm-1',
+      'orchestration',
+      '{"orderId":"m-1"}',
+      () => true,
+      (r) => recorder.bind(r, { buffered: true }),
+    );
+    if (!claim.created) throw new Error('not claimed');
+    for (let i = 0; i < 300; i++) recorder.record('m-1', 'execution', 'PassStateEntered', { name: `Again${i}` });
+    await new Promise((resolve) => setImmediate(resolve));
+    const follower = new LocalStore(tmp.dir, 'buffered-many');
+    const ids = follower.readLog({ orderId: 'm-1' }).map((e) => e.id);
+    expect(ids).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    follower.close();
+    store.close();
+  });
+
   it('an execution interrupted while its entries are buffered: the interruption is numbered after them', () => {
     const store = new LocalStore(tmp.dir, 'buffered-interrupt');
     const recorder = new Recorder(store);

@@ -656,7 +656,8 @@ export class LocalStore {
       this.buffered.set(executionId, buffer);
     }
     buffer.entries.push(entry);
-    if (buffer.entries.length >= BUFFERED_LOG_MAX_ENTRIES) {
+    // Once at the threshold: the queued write takes what is buffered when it runs, and a new buffer starts.
+    if (buffer.entries.length === BUFFERED_LOG_MAX_ENTRIES) {
       this.defer(() => this.writeBuffered([executionId]));
     } else if (!this.bufferTimer) {
       this.bufferTimer = setTimeout(() => this.writeAgedBuffers(), BUFFERED_LOG_MAX_AGE_MS / 2);
