@@ -96,7 +96,7 @@ async function answers(page: Page, count: number) {
   await page.waitForFunction(
     `[...document.querySelectorAll('.shipment')].every((s) => s.dataset.status !== 'RUNNING')`,
     undefined,
-    { timeout: 60_000 },
+    { timeout: 60_000, polling: 100 },
   );
   const cards = page.locator('.shipment');
   expect(await cards.count()).toBe(count);
@@ -398,7 +398,11 @@ function deployedStage(mode: 'orchestration' | 'events'): TestGroup {
     const card = page.locator('.shipment').first();
     try {
       // While select-warehouse waits: payment done, shipping being arranged, no answer yet.
-      await page.waitForFunction(`document.querySelector('.step[data-step=payment]')?.classList.contains('done')`);
+      await page.waitForFunction(
+        `document.querySelector('.step[data-step=payment]')?.classList.contains('done')`,
+        undefined,
+        { polling: 100 },
+      );
       expect(await card.getAttribute('data-status')).toBe('RUNNING');
       expect(await card.locator('[data-headline]').textContent()).toBe('Processing your order…');
       expect(await card.locator('.step[data-step=shipping]').getAttribute('aria-current')).toBe('step');
@@ -587,6 +591,7 @@ function apiWithoutTracking(): TestGroup {
     await checkout(page, { email: 'Ada@Example.com', country: 'AT', postalCode: '1010', payment: 'PayPal' });
     await page.waitForFunction(`document.querySelector('.shipment')?.dataset.status === 'UNTRACKED'`, undefined, {
       timeout: 60_000,
+      polling: 100,
     });
   }
 
