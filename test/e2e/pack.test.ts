@@ -146,35 +146,44 @@ describe('the npm package', () => {
       expect(existsSync(join(installed, file))).toBe(false);
   });
 
-  it('runs the quick start through the installed bin: init, deploy, send-order --wait (both modes)', async () => {
-    const init = await run(bin, ['init', project, '--name', 'my-shop', '--yes'], tmp.dir);
-    expect(init.code).toBe(0);
-    expect(existsSync(join(project, 'fulfill.config.json'))).toBe(true);
-    expect(existsSync(join(project, 'storefront', 'index.html'))).toBe(true);
+  // The two tests that run the installed CLI share nothing but the installed folder: they run at the same time.
+  it.concurrent(
+    'runs the quick start through the installed bin: init, deploy, send-order --wait (both modes)',
+    async () => {
+      const init = await run(bin, ['init', project, '--name', 'my-shop', '--yes'], tmp.dir);
+      expect(init.code).toBe(0);
+      expect(existsSync(join(project, 'fulfill.config.json'))).toBe(true);
+      expect(existsSync(join(project, 'storefront', 'index.html'))).toBe(true);
 
-    expect((await run(bin, ['deploy', '--mode', 'orchestration'], project)).code).toBe(0);
-    const sent = await run(bin, ['send-order', '--payment', 'creditCard', '--wait', '--json'], project);
-    expect(sent.code).toBe(0);
-    const envelope = JSON.parse(sent.stdout) as {
-      status: number;
-      result: { outcome: { status: string; mode: string; invoices: unknown[] } };
-    };
-    expect(envelope.status).toBe(0);
-    expect(envelope.result.outcome).toMatchObject({ status: 'SUCCEEDED', mode: 'orchestration' });
-    expect(envelope.result.outcome.invoices).toHaveLength(1);
-    expect(
-      (await run(bin, ['send-order', '--payment', 'giftCard', '--wait', '--expect', 'failed'], project)).code,
-    ).toBe(0);
+      expect((await run(bin, ['deploy', '--mode', 'orchestration'], project)).code).toBe(0);
+      const sent = await run(bin, ['send-order', '--payment', 'creditCard', '--wait', '--json'], project);
+      expect(sent.code).toBe(0);
+      const envelope = JSON.parse(sent.stdout) as {
+        status: number;
+        result: { outcome: { status: string; mode: string; invoices: unknown[] } };
+      };
+      expect(envelope.status).toBe(0);
+      expect(envelope.result.outcome).toMatchObject({ status: 'SUCCEEDED', mode: 'orchestration' });
+      expect(envelope.result.outcome.invoices).toHaveLength(1);
+      expect(
+        (await run(bin, ['send-order', '--payment', 'giftCard', '--wait', '--expect', 'failed'], project)).code,
+      ).toBe(0);
 
-    expect((await run(bin, ['deploy', '--mode', 'events'], project)).code).toBe(0);
-    const events = await run(bin, ['send-order', '--file', 'orders/credit-card-3p.json', '--wait', '--json'], project);
-    expect(JSON.parse(events.stdout)).toMatchObject({
-      status: 0,
-      result: { outcome: { status: 'SUCCEEDED', mode: 'events', seller: { type: '3P' } } },
-    });
-  }, 180_000);
+      expect((await run(bin, ['deploy', '--mode', 'events'], project)).code).toBe(0);
+      const events = await run(
+        bin,
+        ['send-order', '--file', 'orders/credit-card-3p.json', '--wait', '--json'],
+        project,
+      );
+      expect(JSON.parse(events.stdout)).toMatchObject({
+        status: 0,
+        result: { outcome: { status: 'SUCCEEDED', mode: 'events', seller: { type: '3P' } } },
+      });
+    },
+    180_000,
+  );
 
-  it('says which Node.js it needs on an older one: one line, exit code 2', async () => {
+  it.concurrent('says which Node.js it needs on an older one: one line, exit code 2', async () => {
     // An older Node cannot be installed here; the check reads process.versions.node, so present an older one.
     const old = await run(
       process.execPath,
