@@ -9,8 +9,11 @@ import { runInProcess } from '../helpers/in-process.js';
 import { startServe, type RunningServer } from '../helpers/serve.js';
 import { orderSchema } from '../../src/lib/order/model.js';
 
-// Debian's chromium (installed by .ci/run), driven by playwright-core.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Debian's Chromium (installed by .ci/run), driven by playwright-core: its old headless shell where installed (Debian's
+// chromium-headless-shell, the build Playwright itself runs headless), which needs about half the CPU of the full
+// browser's headless mode for the same pages (measured: 10 storefront page loads, 3.9 s instead of 7.4 to 8.3 s).
+const HEADLESS_SHELL = '/usr/bin/chromium-headless-shell';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? (existsSync(HEADLESS_SHELL) ? HEADLESS_SHELL : '/usr/bin/chromium');
 const ARGS = [
   '--headless',
   '--no-sandbox',
