@@ -159,6 +159,34 @@ describe('the local Lambda runtime', () => {
     ).toEqual(['done', 'done', 'done']);
   });
 
+  it('hands the next invocation to a busy environment at the limit, and gives it to a fresh one if that ends', async () => {
+    lambda = new LocalLambda([
+      fn(
+        'busy',
+        `${ENV_ID} exports.handler = async (e) => { if (e.spin) { for (;;) {} } if (e.crash) { setImmediate(() => { throw new Error('uncaught'); }); await sleep(500); } await sleep(e.ms ?? 0); return envId; };`,
+        { timeoutSeconds: 1, concurrency: 1 },
+      ),
+    ]);
+    // One environment: the second waits in it while the first runs, and starts as soon as the first ends.
+    const [first, second] = (await Promise.all([
+      lambda.invoke('busy', { ms: 300 }),
+      lambda.invoke('busy', { ms: 300 }),
+    ])) as string[];
+    expect(second).toBe(first);
+    // The first times out (its environment ends) or crashes it: the one waiting behind it had not started,
+    // so it runs in a fresh environment instead of failing with it.
+    for (const fatal of [{ spin: true }, { crash: true }]) {
+      const [failed, waited] = await Promise.all([
+        lambda.invoke('busy', fatal).catch((e: unknown) => e),
+        lambda.invoke('busy', {}),
+      ]);
+      expect((failed as FunctionError).payload.errorType).toBe(fatal.spin ? 'Sandbox.Timedout' : 'Runtime.ExitError');
+      expect(typeof waited).toBe('string');
+      expect(waited).not.toBe(first);
+    }
+    expect(lambda.stats().busy).toMatchObject({ environments: 1, busy: 0, queued: 0 });
+  }, 60_000);
+
   it('ends only the timed-out environment: invocations running beside it succeed', async () => {
     lambda = new LocalLambda([
       fn(

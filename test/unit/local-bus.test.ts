@@ -4,6 +4,7 @@ import { loadBlueprint } from '../../src/lib/blueprint/blueprint.js';
 import { LOCAL_ACCOUNT_ID, naming } from '../../src/lib/blueprint/naming.js';
 import { LocalEventBus } from '../../src/lib/local/bus.js';
 import type { LocalRuntimeSpec } from '../../src/lib/local/deploy.js';
+import type { LocalLambda } from '../../src/lib/local/lambda.js';
 import { Recorder } from '../../src/lib/local/recorder.js';
 import { LocalStore } from '../../src/lib/local/store.js';
 import { tempDir, templateProject } from '../helpers/cli.js';
@@ -74,6 +75,27 @@ describe('the local event bus: PutEvents', () => {
       bus.putEvents({ Entries: [entry({ Detail: JSON.stringify({ big: 'x'.repeat(300 * 1024) }) })] }),
     ).toThrow(/over the limit/);
     expect(() => bus.putEvents({ Entries: [] })).toThrow(expect.objectContaining({ name: 'ValidationException' }));
+  });
+
+  it("queues a function's event once per rule it matches, in the turn that accepted it", async () => {
+    // Deliveries that never end, so what the bus queued stays in the store.
+    const routed = new LocalEventBus({ events } as unknown as LocalRuntimeSpec, names, store, recorder);
+    routed.attach({ invoke: () => new Promise(() => undefined) } as unknown as LocalLambda);
+    const put = (source: string, detailType: string) =>
+      routed.putEvents({
+        Entries: [{ ...entry(), Source: source, DetailType: detailType, Detail: '{"orderId":"q-1"}' }],
+      });
+    await store.grouped(() => put(events.source, events.orderPlaced));
+    await new Promise((resolve) => setImmediate(resolve)); // the placed order is routed
+    put('fulfill.authorize-payment', 'PaymentAuthorized');
+    store.commit();
+    // Durable with the accept: the fan-out's two rules, and no unrouted copy of the event.
+    const queued = store.queuedDeliveries().filter((d) => d.orderId === 'q-1');
+    expect(queued.map((d) => [d.rule, d.event['detail-type']])).toEqual([
+      ['authorize-payment', 'OrderPlaced'],
+      ['confirm-payment', 'PaymentAuthorized'],
+      ['determine-seller', 'PaymentAuthorized'],
+    ]);
   });
 
   it('speaks the EventBridge JSON protocol to the real SDK client, and records the envelope', async () => {

@@ -178,7 +178,7 @@ export class LocalEventBus {
         `1 validation error detected: Value '[...]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES}`,
       );
     }
-    if (Buffer.byteLength(JSON.stringify(entries)) > MAX_REQUEST_BYTES)
+    if (entries.reduce((size, entry) => size + entrySize(entry), 0) > MAX_REQUEST_BYTES)
       throw new LocalServiceError('ValidationException', 'Total size of the entries in the request is over the limit.');
     const results: PutEventsResponse['Entries'] = [];
     let failed = 0;
@@ -237,8 +237,6 @@ export class LocalEventBus {
     // EventBridge: Detail must be a JSON object (not an array or a scalar).
     if (!detail || typeof detail !== 'object' || Array.isArray(detail))
       return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
-    if (Buffer.byteLength(JSON.stringify(entry)) > MAX_REQUEST_BYTES)
-      return { ErrorCode: 'EntrySizeTooBig', ErrorMessage: 'Entry size too big.' };
     const now = new Date();
     const time =
       entry.Time !== undefined ? new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time) : now;
@@ -282,7 +280,6 @@ export class LocalEventBus {
     } else {
       if (tracker && !this.recorder.executionOf(orderId)) this.recorder.bind(tracker.record);
       published();
-      if (tracker) queued = this.store.enqueueDelivery(tracker.record.id, orderId, null, event);
     }
     if (tracker) tracker.lastEvent = event;
     // Loop guard: an order past its bounds (also under --allow-cycles) gets no more deliveries and fails once.
@@ -298,6 +295,26 @@ export class LocalEventBus {
     // its order ends FlowStopped; a duplicate is routed twice; a delayed one is routed late.
     const delivery = this.faults?.(orderId, event) ?? { copies: 1, delayMs: 0 };
     if (tracker && delivery.copies > 0) this.terminal(tracker, event, now);
+    if (!queued && delivery.copies === 1 && delivery.delayMs === 0) {
+      // The common case (a function's event): matched now and queued once per matching rule, with this turn's
+      // writes; the deliveries start after PutEvents has answered. Before, the event was queued unrouted first and
+      // routed on the next turn: a row written and deleted per event, about a quarter of the store's writes.
+      const matched = this.rules.filter((rule) => rule.matches(event));
+      const rows = tracker
+        ? matched.map((rule) => this.store.enqueueDelivery(tracker!.record.id, orderId, rule.name, event))
+        : [];
+      this.begin(tracker);
+      setImmediate(() => {
+        try {
+          this.route(orderId, event, now, tracker, { rules: matched, rows });
+        } finally {
+          this.end(tracker);
+        }
+      });
+      return { EventId: event.id };
+    }
+    // Faults: queued unrouted until it is routed (late, or twice).
+    if (tracker && !queued) queued = this.store.enqueueDelivery(tracker.record.id, orderId, null, event);
     const routes = Math.max(1, delivery.copies);
     for (let copy = 1; copy <= routes; copy++) {
       this.begin(tracker);
@@ -315,15 +332,26 @@ export class LocalEventBus {
     return { EventId: event.id };
   }
 
-  private route(orderId: string, event: EventEnvelope, ingestedAt: Date, tracker: ExecutionTracker | undefined) {
-    const matched = this.rules.filter((rule) => rule.matches(event));
+  /** Records the rules an event matched and starts a delivery to each; `prepared`: matched and queued already. */
+  private route(
+    orderId: string,
+    event: EventEnvelope,
+    ingestedAt: Date,
+    tracker: ExecutionTracker | undefined,
+    prepared?: { rules: Array<LocalEventBus['rules'][number]>; rows: Array<{ id?: number }> },
+  ) {
+    const matched = prepared?.rules ?? this.rules.filter((rule) => rule.matches(event));
     this.recorder.record(orderId, 'events', 'RulesMatched', {
       name: event['detail-type'],
       details: { eventId: event.id, rules: matched.map((r) => r.name) },
     });
-    for (const rule of matched) {
+    for (const [index, rule] of matched.entries()) {
       this.begin(tracker);
-      const queued = tracker ? this.store.enqueueDelivery(tracker.record.id, orderId, rule.name, event) : undefined;
+      const queued = prepared
+        ? prepared.rows[index]
+        : tracker
+          ? this.store.enqueueDelivery(tracker.record.id, orderId, rule.name, event)
+          : undefined;
       void this.deliver(orderId, event, rule, ingestedAt, tracker).finally(() => {
         if (queued) this.store.completeDelivery(queued);
         this.end(tracker);
@@ -726,4 +754,22 @@ function headerOf(headers: Record<string, string>, name: string): string | undef
   if (name in headers) return headers[name];
   for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
   return undefined;
+}
+
+/**
+ * An entry's size as EventBridge counts it against the 256 KB PutEvents limit (AWS: "Calculating PutEvents event
+ * entry size"): 14 bytes for a Time, then the UTF-8 bytes of Source, DetailType, Detail and each Resource.
+ */
+function entrySize(entry: PutEventsRequestEntry): number {
+  if (!entry || typeof entry !== 'object') return 0;
+  let size = entry.Time !== undefined ? 14 : 0;
+  const resources = Array.isArray(entry.Resources) ? entry.Resources : [entry.Resources];
+  for (const value of [entry.Source, entry.DetailType, entry.Detail, ...resources]) size += utf8Bytes(value);
+  return size;
+}
+
+/** A value's UTF-8 size (a hostile request may send any JSON where a string belongs). */
+function utf8Bytes(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  return Buffer.byteLength(typeof value === 'string' ? value : String(JSON.stringify(value)));
 }

@@ -175,7 +175,11 @@ try {
   parentPort.postMessage({ kind: 'init-error', error: p });
 }
 const handler = mod.exports.handler;
-parentPort.on('message', async (msg) => {
+// Invocations handed to this environment, taken one at a time in order: the runtime may hand over the next one
+// while one runs (see LocalLambda.dispatch), so it starts the moment the one before it ends.
+const waiting = [];
+let taking = false;
+parentPort.on('message', (msg) => {
   if (msg.kind === 'response') {
     const pending = pendingRequests.get(msg.id);
     pendingRequests.delete(msg.id);
@@ -183,7 +187,18 @@ parentPort.on('message', async (msg) => {
     else if (pending) pending.reject(new Error(msg.message));
     return;
   }
-  // The invocation's clock starts when this environment gets it (see LocalLambda.run).
+  waiting.push(msg);
+  if (!taking) void takeWaiting();
+});
+async function takeWaiting() {
+  taking = true;
+  // One that ended past its timeout ends this environment (the runtime stops it): it takes nothing more.
+  while (waiting.length > 0) if (await invoke(waiting.shift())) return;
+  taking = false;
+}
+/** Runs one invocation and posts its result; resolves true when it ended past its timeout. */
+async function invoke(msg) {
+  // The invocation's clock starts when this environment takes it (see LocalLambda.run).
   const startedAt = Date.now();
   const deadline = startedAt + msg.timeoutMs;
   startedTime[0] = startedAt;
@@ -208,19 +223,21 @@ parentPort.on('message', async (msg) => {
     }
     result = await handler(msg.event, context);
   } catch (error) {
-    parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: payload(error) });
-    return;
+    return post({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: payload(error) });
   }
   // Lambda serializes the result as JSON: circular structures and BigInts fail the invocation there too.
   let json;
   try {
     json = JSON.stringify(result === undefined ? null : result);
   } catch {
-    parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: { errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body', trace: [] } });
-    return;
+    return post({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: { errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body', trace: [] } });
   }
-  parentPort.postMessage({ kind: 'result', id: msg.id, at: Date.now(), ok: true, json: json === undefined ? 'null' : json });
-});
+  return post({ kind: 'result', id: msg.id, at: Date.now(), ok: true, json: json === undefined ? 'null' : json });
+  function post(message) {
+    parentPort.postMessage(message);
+    return message.at - startedAt > msg.timeoutMs;
+  }
+}
 `;
 
 interface Invocation {
@@ -241,7 +258,9 @@ interface Environment {
   state: 'starting' | 'idle' | 'busy' | 'gone';
   /** Counted in LocalLambda.coldStarts until its code has loaded (or failed to). */
   coldStart: boolean;
-  current?: { invocation: Invocation; startedAt: number; timer: NodeJS.Timeout };
+  current?: { invocation: Invocation; startedAt: number; timer: NodeJS.Timeout; handedOver?: true };
+  /** Handed over while `current` runs (see `dispatch`): the environment takes it when `current` ends. */
+  next?: Invocation;
   timer?: NodeJS.Timeout;
 }
 
@@ -333,7 +352,8 @@ export class LocalLambda {
         environments: envs.length,
         starting: count('starting'),
         busy: count('busy'),
-        queued: pool.queue.length,
+        // Handed over to a busy environment, not taken yet: still waiting.
+        queued: pool.queue.length + envs.filter((e) => e.next).length,
       };
     }
     return out;
@@ -351,7 +371,13 @@ export class LocalLambda {
     await Promise.all(stopping);
   }
 
-  /** Hands queued invocations to idle environments, and starts environments for the rest, up to the limit. */
+  /**
+   * Hands queued invocations to idle environments, and starts environments for the rest, up to the limit. At
+   * the limit, with every environment busy, each gets the next waiting invocation ahead (one at most): it takes
+   * it the moment its current one ends, instead of after a round trip through this thread, which is busy with
+   * every other function's messages too. Measured on 2 cores (events, one environment per function, 50 orders
+   * in flight, one endpoint request per invocation): see its commit. Its timeout starts when the environment takes it.
+   */
   private dispatch(pool: FunctionPool) {
     if (this.closed) return;
     for (const env of pool.environments) {
@@ -359,12 +385,32 @@ export class LocalLambda {
       if (env.state === 'idle') this.run(pool, env, pool.queue.shift()!);
     }
     const limit = pool.spec.concurrency ?? DEFAULT_CONCURRENCY;
-    let starting = [...pool.environments].filter((e) => e.state === 'starting').length;
+    let starting = 0;
+    for (const env of pool.environments) if (env.state === 'starting') starting++;
     // A cold start per waiting invocation (as Lambda scales), but never more environments than the limit.
     while (pool.queue.length > starting && pool.environments.size < limit && this.coldStarts < PARALLEL_COLD_STARTS) {
       this.start(pool);
       starting++;
     }
+    if (pool.environments.size < limit) return;
+    for (const env of pool.environments) if (env.state !== 'busy') return;
+    for (const env of pool.environments) {
+      if (pool.queue.length === 0) return;
+      if (env.next) continue;
+      env.next = pool.queue.shift()!;
+      this.handOver(env, pool, env.next);
+    }
+  }
+
+  /** Posts an invocation to an environment: to run now (`run`) or once its current one ends (`next`). */
+  private handOver(env: Environment, pool: FunctionPool, invocation: Invocation) {
+    env.port.postMessage({
+      kind: 'invoke',
+      id: invocation.id,
+      requestId: invocation.requestId,
+      event: invocation.event,
+      timeoutMs: pool.spec.timeoutSeconds * 1000,
+    });
   }
 
   /** A cold start ended (ready or failed): let waiting pools start theirs. */
@@ -376,7 +422,7 @@ export class LocalLambda {
     this.warmNext();
   }
 
-  private run(pool: FunctionPool, env: Environment, invocation: Invocation) {
+  private run(pool: FunctionPool, env: Environment, invocation: Invocation, handedOver = false) {
     clearTimeout(env.timer);
     const timeoutMs = pool.spec.timeoutSeconds * 1000;
     const startedAt = Date.now();
@@ -385,17 +431,11 @@ export class LocalLambda {
     const timer = setTimeout(() => this.checkTimeout(pool, env, invocation), timeoutMs);
     timer.unref();
     env.state = 'busy';
-    env.current = { invocation, startedAt, timer };
+    env.current = { invocation, startedAt, timer, ...(handedOver ? { handedOver } : {}) };
     // Keep the process alive only while an invocation runs (idle environments do not block exit).
     env.worker.ref();
     env.port.ref();
-    env.port.postMessage({
-      kind: 'invoke',
-      id: invocation.id,
-      requestId: invocation.requestId,
-      event: invocation.event,
-      timeoutMs,
-    });
+    if (!handedOver) this.handOver(env, pool, invocation);
   }
 
   /** The timeout timer: ends the invocation (and its environment) once it has run longer than the timeout. */
@@ -483,6 +523,7 @@ export class LocalLambda {
     env.timer.unref();
     env.port.on('message', (msg: WorkerMessage) => this.onMessage(pool, env, msg));
     worker.on('error', (error: Error & { code?: string }) => {
+      this.drain(pool, env);
       const requestId = env.current?.invocation.requestId ?? '-';
       const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
       // An uncaught exception or an out-of-memory kill ends the environment and fails only what it was running.
@@ -502,6 +543,7 @@ export class LocalLambda {
     });
     worker.on('exit', (code) => {
       if (env.state === 'gone') return;
+      this.drain(pool, env);
       const requestId = env.current?.invocation.requestId ?? '-';
       const payload = {
         errorType: 'Runtime.ExitError',
@@ -554,8 +596,25 @@ export class LocalLambda {
         } else {
           this.finish(pool, invocation, env, { ok: false, error: msg.error });
         }
-        this.becomeIdle(pool, env);
+        const next = env.next;
+        env.next = undefined;
+        if (next) {
+          // Already in the environment, which has taken it (or is about to).
+          this.run(pool, env, next, true);
+          this.dispatch(pool);
+        } else this.becomeIdle(pool, env);
       }
+    }
+  }
+
+  /**
+   * What the worker said before it ended: a result posted just before a crash is the invocation's (the crash is
+   * the next one's, which it had taken).
+   */
+  private drain(pool: FunctionPool, env: Environment) {
+    for (let queued = receiveMessageOnPort(env.port); queued; queued = receiveMessageOnPort(env.port)) {
+      this.onMessage(pool, env, queued.message as WorkerMessage);
+      if (env.state === 'gone') return;
     }
   }
 
@@ -602,8 +661,23 @@ export class LocalLambda {
   /** Ends an environment, failing the invocation it runs (if any), and lets the queue use a fresh one. */
   private discard(pool: FunctionPool, env: Environment, error?: LambdaErrorPayload): Promise<number> {
     if (env.state === 'gone') return Promise.resolve(0);
-    const running = env.current?.invocation;
+    let running = env.current?.invocation;
+    if (running && env.current?.handedOver && workerStartedAt(env) === undefined) {
+      // Handed over, and the environment ended before it took it: it has not run (see below).
+      env.next = running;
+      clearTimeout(env.current.timer);
+      env.current = undefined;
+      running = undefined;
+    }
     if (running && error) this.finish(pool, running, env, { ok: false, error });
+    const next = env.next;
+    env.next = undefined;
+    if (next) {
+      // Handed over but not taken: it waits for another environment, as if it had never left the queue.
+      const taken = Atomics.load(env.started.id, 0) === next.id;
+      if (taken || this.closed) this.finish(pool, next, undefined, { ok: false, error: error ?? SHUTDOWN });
+      else pool.queue.unshift(next);
+    }
     env.state = 'gone';
     env.current = undefined;
     clearTimeout(env.timer);
