@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { bundleHandlers } from '../../src/lib/blueprint/bundle.js';
@@ -28,6 +28,7 @@ describe('bundle cache', () => {
 
   beforeEach(async () => {
     writeFileSync(rules, rulesSource);
+    for (const file of [rules, handlers[0].entry]) settle(file);
     rmSync(join(dir, '.fulfill'), { recursive: true, force: true });
     const fresh = await bundle();
     expect(fresh.code).not.toBe(MARKER);
@@ -43,6 +44,7 @@ describe('bundle cache', () => {
 
   it('bundles again when a file the handler imports changes, and caches the new bundle', async () => {
     writeFileSync(rules, rulesSource.replace(/\n$/, '\n// edited\n'));
+    settle(rules);
     const fresh = await bundle();
     expect(fresh.code).not.toBe(MARKER);
     expect(JSON.parse(readFileSync(cacheFile(), 'utf8')).bundle.sha256).toBe(fresh.sha256);
@@ -57,6 +59,18 @@ describe('bundle cache', () => {
     expect((await bundle()).code).not.toBe(MARKER);
   });
 
+  it('does not cache a bundle whose input changed while it was built (an edit under deploy --watch)', async () => {
+    rmSync(join(dir, '.fulfill'), { recursive: true, force: true });
+    // A modification time after the build started is what an edit during the build leaves.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(rules, later, later);
+    await bundle();
+    expect(existsSync(cacheFile())).toBe(false);
+    settle(rules);
+    await bundle();
+    expect(existsSync(cacheFile())).toBe(true);
+  });
+
   it('keeps the modes apart, and ignores an entry that is damaged or does not match its code', async () => {
     expect((await bundle('events')).code).toContain('wrapForEvents');
     writeFileSync(cacheFile(), '{ not json');
@@ -67,6 +81,12 @@ describe('bundle cache', () => {
     expect((await bundle()).code).not.toBe(MARKER);
   });
 });
+
+/** A modification time well before the next build (fractional, as on a file system with fine times). */
+function settle(file: string): void {
+  const seconds = (Date.now() - 10_000.5) / 1000;
+  utimesSync(file, seconds, seconds);
+}
 
 function createHashHex(text: string): string {
   return createHash('sha256').update(text).digest('hex');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,7 @@ export async function bundleHandlers(
       const cache = new BundleCache(projectDir, kind, handler.name, options);
       const cached = cache.read();
       if (cached) return cached;
+      const startedAt = Date.now();
       try {
         const result = await (await (esbuild ??= import('esbuild'))).build(options);
         const code = result.outputFiles[0].text;
@@ -80,7 +81,7 @@ export async function bundleHandlers(
           .filter((input) => input !== stdinEntry);
         const sha256 = createHash('sha256').update(code).digest('hex');
         const bundle = { name: handler.name, code, sha256, externals, inputs };
-        cache.write(bundle);
+        cache.write(bundle, startedAt);
         return bundle;
       } catch (error) {
         const first = (error as { errors?: Message[] }).errors?.[0];
@@ -94,6 +95,11 @@ export async function bundleHandlers(
       }
     }),
   );
+}
+
+/** Whether a file with this modification time may have changed at or after `since` (coarse times: 2 s margin). */
+function changedSince(mtimeMs: number, since: number): boolean {
+  return mtimeMs >= (mtimeMs % 1000 === 0 ? since - 2000 : since);
 }
 
 interface CacheEntry {
@@ -144,17 +150,25 @@ class BundleCache {
     }
   }
 
-  write(bundle: HandlerBundle): void {
+  /**
+   * Records a bundle built at `startedAt`, unless an input changed since: esbuild may have read the content before
+   * that change and the fingerprint the content after it (an edit under `deploy --watch`). A modification time in
+   * whole seconds comes from a file system with coarse times (FAT: 2 s), where "since" needs that margin. Such a
+   * bundle is simply built again next time.
+   */
+  write(bundle: HandlerBundle, startedAt: number): void {
     if (!this.file) return;
     const inputs = bundle.inputs ?? [];
     const { inputs: _, ...rest } = bundle;
-    const entry: CacheEntry = {
-      key: this.key,
-      fingerprint: this.fingerprint(inputs),
-      inputs: inputs.map((input) => relative(this.projectDir, input)),
-      bundle: rest,
-    };
     try {
+      // The fingerprint first: a change after the check below is one the fingerprint has not seen either.
+      const entry: CacheEntry = {
+        key: this.key,
+        fingerprint: this.fingerprint(inputs),
+        inputs: inputs.map((input) => relative(this.projectDir, input)),
+        bundle: rest,
+      };
+      if (inputs.some((input) => changedSince(statSync(input).mtimeMs, startedAt))) return;
       mkdirSync(dirname(this.file), { recursive: true });
       const temporary = `${this.file}.${process.pid}.tmp`;
       writeFileSync(temporary, JSON.stringify(entry));
