@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { createClients, MAX_ATTEMPTS } from '../../src/lib/aws/clients.js';
 import { envelope, tempDir, templateProject } from '../helpers/cli.js';
 import { runInProcess as runCli } from '../helpers/in-process.js';
 
@@ -25,6 +26,34 @@ describe('deploy --target aws from the CLI', () => {
     const json = await runCli(['deploy', '--target', 'aws', '--dry-run', '--json'], { cwd: tmp.dir, env });
     expect(json.code).toBe(3);
     expect(envelope(json)).toMatchObject({ status: 3, error: { code: 'AwsError' } });
+  });
+
+  it('leaves AWS_MAX_ATTEMPTS and AWS_RETRY_MODE to the SDK when the user set them (else 6 attempts, adaptive)', async () => {
+    const settings = async () => {
+      const { sts } = await createClients({ region: 'eu-west-1', endpointUrl: 'http://127.0.0.1:9' });
+      const config = sts.config as unknown as {
+        maxAttempts: () => Promise<number>;
+        retryStrategy: () => Promise<{ mode: string }>;
+      };
+      return [await config.maxAttempts(), (await config.retryStrategy()).mode];
+    };
+    const saved = { attempts: process.env.AWS_MAX_ATTEMPTS, mode: process.env.AWS_RETRY_MODE };
+    try {
+      delete process.env.AWS_MAX_ATTEMPTS;
+      delete process.env.AWS_RETRY_MODE;
+      expect(await settings()).toEqual([MAX_ATTEMPTS, 'adaptive']);
+      process.env.AWS_MAX_ATTEMPTS = '1';
+      process.env.AWS_RETRY_MODE = 'standard';
+      expect(await settings()).toEqual([1, 'standard']);
+    } finally {
+      for (const [key, value] of [
+        ['AWS_MAX_ATTEMPTS', saved.attempts],
+        ['AWS_RETRY_MODE', saved.mode],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
 
   it('validates before connecting: a broken project is still exit 2', async () => {

@@ -33,7 +33,8 @@ const SELLER: Record<(typeof STEPS)[number], string> = {
   'calculate-fee': 'seller-7',
   'issue-invoices': 'seller-7',
 };
-const TIMEOUT_SECONDS = 2;
+// The smallest timeout the config allows: events mode waits a timed-out delivery out three times (1 try, 2 retries).
+const TIMEOUT_SECONDS = 1;
 
 function injectFaults(projectDir: string) {
   for (const step of STEPS) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrderTrace } from '../../src/lib/trace/trace.js';
-import { envelope, runCli, tempDir, templateProject } from '../helpers/cli.js';
+import { envelope, tempDir, templateProject } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
 
 /** Makes determine-seller fail once per order (first attempt), so retries show up in the trace. */
@@ -119,8 +119,8 @@ describe('status and destroy on the local target', () => {
   });
 
   it('destroy needs --yes without a terminal, then removes the stage, and a second run finds nothing', async () => {
-    // A real process: "without a terminal" is its stdin and stderr (jest's own may be a terminal).
-    const refused = await runCli(['destroy'], { cwd: tmp.dir });
+    // "Without a terminal" is stdin and stderr: runInProcess presents them as no TTY, as a subprocess's pipes.
+    const refused = await runInProcess(['destroy'], { cwd: tmp.dir });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/destroy needs --yes/);
     expect(existsSync(join(tmp.dir, '.fulfill/local/test'))).toBe(true);

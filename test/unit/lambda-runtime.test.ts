@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -123,37 +123,48 @@ describe('the local Lambda runtime', () => {
   const ENV_ID = `const envId = Math.random().toString(36).slice(2); const sleep = (ms) => new Promise((r) => setTimeout(r, ms));`;
 
   it('gives each concurrent invocation its own environment, up to the concurrency limit, and queues the rest', async () => {
-    lambda = new LocalLambda([
-      fn(
-        'env',
-        `${ENV_ID} let running = 0; exports.handler = async (e) => { running++; const overlap = running; await sleep(e.ms); running--; return { envId, overlap }; };`,
-        { concurrency: 3, timeoutSeconds: 20 },
-      ),
-    ]);
-    // Three long invocations at once: each needs an environment of its own (none finishes before the others start).
-    const long = (await Promise.all(Array.from({ length: 3 }, () => lambda!.invoke('env', { ms: 5000 })))) as Array<{
-      envId: string;
-      overlap: number;
-    }>;
-    expect(new Set(long.map((r) => r.envId)).size).toBe(3);
-    // Nine more: never more than three environments, and one invocation at a time in each, as on Lambda.
-    const short = (await Promise.all(Array.from({ length: 9 }, () => lambda!.invoke('env', { ms: 100 })))) as Array<{
-      envId: string;
-      overlap: number;
-    }>;
-    expect([...long, ...short].every((r) => r.overlap === 1)).toBe(true);
-    expect(new Set([...long, ...short].map((r) => r.envId)).size).toBe(3);
-    expect(lambda.stats().env).toMatchObject({ environments: 3, busy: 0, queued: 0 });
+    // The three long invocations hold their environments until all three have started (a file each tells the
+    // test so; a gate file releases them): proof that none finished before the others started, without a sleep.
+    const gate = tempDir('fulfill-lambda-gate-');
+    try {
+      lambda = new LocalLambda([
+        fn(
+          'env',
+          `${ENV_ID} const fs = require('node:fs'); let running = 0; exports.handler = async (e) => { running++; const overlap = running; if (e.gate) { fs.writeFileSync(e.gate + '/started-' + envId, ''); while (!fs.existsSync(e.gate + '/go')) await sleep(10); } else await sleep(e.ms); running--; return { envId, overlap }; };`,
+          { concurrency: 3, timeoutSeconds: 60 },
+        ),
+      ]);
+      const longRuns = Array.from({ length: 3 }, () => lambda!.invoke('env', { gate: gate.dir }));
+      const deadline = Date.now() + 50_000;
+      while (readdirSync(gate.dir).filter((f) => f.startsWith('started-')).length < 3) {
+        if (Date.now() > deadline)
+          throw new Error(`three environments did not start: ${readdirSync(gate.dir).join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      writeFileSync(join(gate.dir, 'go'), '');
+      const long = (await Promise.all(longRuns)) as Array<{ envId: string; overlap: number }>;
+      expect(new Set(long.map((r) => r.envId)).size).toBe(3);
+      // Nine more: never more than three environments, and one invocation at a time in each, as on Lambda.
+      const short = (await Promise.all(Array.from({ length: 9 }, () => lambda!.invoke('env', { ms: 100 })))) as Array<{
+        envId: string;
+        overlap: number;
+      }>;
+      expect([...long, ...short].every((r) => r.overlap === 1)).toBe(true);
+      expect(new Set([...long, ...short].map((r) => r.envId)).size).toBe(3);
+      expect(lambda.stats().env).toMatchObject({ environments: 3, busy: 0, queued: 0 });
+    } finally {
+      gate.cleanup();
+    }
   }, 60_000);
 
   it('does not count queue time against the timeout', async () => {
     lambda = new LocalLambda([
-      fn('queued', `${ENV_ID} exports.handler = async () => { await sleep(600); return 'done'; };`, {
+      fn('queued', `${ENV_ID} exports.handler = async () => { await sleep(400); return 'done'; };`, {
         timeoutSeconds: 1,
         concurrency: 1,
       }),
     ]);
-    // Three invocations of 0.6 s each through one environment: 1.8 s in all, each well inside its own second.
+    // Three invocations of 0.4 s each through one environment: 1.2 s in all, each well inside its own second.
     expect(
       await Promise.all([lambda.invoke('queued', {}), lambda.invoke('queued', {}), lambda.invoke('queued', {})]),
     ).toEqual(['done', 'done', 'done']);

@@ -68,8 +68,10 @@ export async function createClients(options: AwsOptions, overrides: Record<strin
     region: options.region,
     ...(options.profile ? { profile: options.profile } : {}),
     ...(endpoint ? { endpoint } : {}),
-    retryMode: 'adaptive',
-    maxAttempts: MAX_ATTEMPTS,
+    // The SDK's own settings win where the user gave them (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS, as every AWS tool
+    // honours them): the SDK reads them when these are left out.
+    ...(process.env.AWS_RETRY_MODE ? {} : { retryMode: 'adaptive' }),
+    ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: MAX_ATTEMPTS }),
     customUserAgent: USER_AGENT,
     ...overrides,
   };

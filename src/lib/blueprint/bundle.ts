@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Message } from 'esbuild';
+import type { BuildOptions, Message } from 'esbuild';
 import { UserError } from '../errors.js';
+import { STATE_DIR } from '../project/state.js';
 import type { HandlerSpec } from './handlers.js';
 
 export interface HandlerBundle {
@@ -31,7 +32,7 @@ export async function bundleHandlers(
   handlers: readonly HandlerSpec[],
   kind: BundleKind,
 ): Promise<HandlerBundle[]> {
-  const esbuild = await import('esbuild');
+  let esbuild: Promise<typeof import('esbuild')> | undefined;
   const wrapper = eventsWrapperPath();
   return Promise.all(
     handlers.map(async (handler) => {
@@ -46,23 +47,28 @@ export async function bundleHandlers(
               },
             }
           : { entryPoints: [handler.entry] };
+      const options = {
+        ...entry,
+        bundle: true,
+        // Paths esbuild writes into the bundle are relative to this: the same sources give the same code
+        // (and CodeSha256) whichever folder fulfill runs from.
+        absWorkingDir: projectDir,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        external: ['@aws-sdk/*', '@smithy/*'],
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        legalComments: 'none',
+        charset: 'utf8',
+      } satisfies BuildOptions;
+      const cache = new BundleCache(projectDir, kind, handler.name, options);
+      const cached = cache.read();
+      if (cached) return cached;
+      const startedAt = Date.now();
       try {
-        const result = await esbuild.build({
-          ...entry,
-          bundle: true,
-          // Paths esbuild writes into the bundle are relative to this: the same sources give the same code
-          // (and CodeSha256) whichever folder fulfill runs from.
-          absWorkingDir: projectDir,
-          platform: 'node',
-          target: 'node20',
-          format: 'cjs',
-          external: ['@aws-sdk/*', '@smithy/*'],
-          write: false,
-          metafile: true,
-          logLevel: 'silent',
-          legalComments: 'none',
-          charset: 'utf8',
-        });
+        const result = await (await (esbuild ??= import('esbuild'))).build(options);
         const code = result.outputFiles[0].text;
         const externals = Object.entries(result.metafile.inputs).flatMap(([importer, input]) =>
           input.imports.filter((i) => i.external).map((i) => ({ module: packageName(i.path), importer })),
@@ -74,7 +80,9 @@ export async function bundleHandlers(
           .map((input) => resolve(projectDir, input))
           .filter((input) => input !== stdinEntry);
         const sha256 = createHash('sha256').update(code).digest('hex');
-        return { name: handler.name, code, sha256, externals, inputs };
+        const bundle = { name: handler.name, code, sha256, externals, inputs };
+        cache.write(bundle, startedAt);
+        return bundle;
       } catch (error) {
         const first = (error as { errors?: Message[] }).errors?.[0];
         if (!first) throw error;
@@ -87,6 +95,121 @@ export async function bundleHandlers(
       }
     }),
   );
+}
+
+/** Whether a file with this modification time may have changed at or after `since` (coarse times: 2 s margin). */
+function changedSince(mtimeMs: number, since: number): boolean {
+  return mtimeMs >= (mtimeMs % 1000 === 0 ? since - 2000 : since);
+}
+
+interface CacheEntry {
+  key: string;
+  fingerprint: string;
+  inputs: string[];
+  bundle: Omit<HandlerBundle, 'inputs'>;
+}
+
+/**
+ * The last bundle of one handler, under the project's own `.fulfill/cache/bundles/`, reused while nothing esbuild
+ * read or could have resolved differently changed: a redeploy, `deploy --watch` and `iam check` rebundle only the
+ * handlers whose sources changed (esbuild itself keeps no cache between builds). Hand-written because esbuild's
+ * incremental `context` lives in one process only. Valid while the build options (entry, fulfill's wrapper path,
+ * esbuild's version) are the same and the fingerprint matches: the content of every input, the names in every
+ * folder holding an input (a new `x.tsx` beside `x.ts`, a new `node_modules/`, would resolve differently), and
+ * every package.json / tsconfig.json / jsconfig.json from those folders up to the project folder. A cache that
+ * cannot be read or written is no cache: the handler is bundled as before.
+ */
+class BundleCache {
+  private readonly file: string | undefined;
+  private readonly key: string;
+
+  constructor(
+    private readonly projectDir: string,
+    kind: BundleKind,
+    name: string,
+    options: BuildOptions,
+  ) {
+    // Handler names come from file names; one that is no plain file name is simply not cached.
+    this.file = /^[\w.-]+$/.test(name)
+      ? join(projectDir, STATE_DIR, 'cache', 'bundles', `${kind}.${name}.json`)
+      : undefined;
+    this.key = sha256(JSON.stringify({ esbuild: esbuildVersion(), options }));
+  }
+
+  read(): HandlerBundle | undefined {
+    if (!this.file) return undefined;
+    try {
+      const entry = JSON.parse(readFileSync(this.file, 'utf8')) as CacheEntry;
+      if (entry.key !== this.key) return undefined;
+      const inputs = entry.inputs.map((input) => resolve(this.projectDir, input));
+      if (entry.fingerprint !== this.fingerprint(inputs)) return undefined;
+      if (sha256(entry.bundle.code) !== entry.bundle.sha256) return undefined;
+      return { ...entry.bundle, inputs };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Records a bundle built at `startedAt`, unless an input changed since: esbuild may have read the content before
+   * that change and the fingerprint the content after it (an edit under `deploy --watch`). A modification time in
+   * whole seconds comes from a file system with coarse times (FAT: 2 s), where "since" needs that margin. Such a
+   * bundle is simply built again next time.
+   */
+  write(bundle: HandlerBundle, startedAt: number): void {
+    if (!this.file) return;
+    const inputs = bundle.inputs ?? [];
+    const { inputs: _, ...rest } = bundle;
+    try {
+      // The fingerprint first: a change after the check below is one the fingerprint has not seen either.
+      const entry: CacheEntry = {
+        key: this.key,
+        fingerprint: this.fingerprint(inputs),
+        inputs: inputs.map((input) => relative(this.projectDir, input)),
+        bundle: rest,
+      };
+      if (inputs.some((input) => changedSince(statSync(input).mtimeMs, startedAt))) return;
+      mkdirSync(dirname(this.file), { recursive: true });
+      const temporary = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temporary, JSON.stringify(entry));
+      renameSync(temporary, this.file);
+    } catch {
+      // Best effort: the next deploy bundles again.
+    }
+  }
+
+  private fingerprint(inputs: readonly string[]): string {
+    const hash = createHash('sha256');
+    const folders = new Set<string>();
+    const configs = new Set<string>();
+    for (const input of inputs) {
+      hash.update(`${input}\0`).update(readFileSync(input)).update('\0');
+      folders.add(dirname(input));
+      for (let dir = dirname(input); ; dir = dirname(dir)) {
+        for (const name of ['package.json', 'tsconfig.json', 'jsconfig.json']) configs.add(join(dir, name));
+        if (dir === this.projectDir || !dir.startsWith(this.projectDir + sep) || dir === dirname(dir)) break;
+      }
+    }
+    for (const folder of [...folders].sort()) hash.update(`${folder}:${readdirSync(folder).sort().join('/')}\0`);
+    for (const config of [...configs].sort()) {
+      hash
+        .update(`${config}\0`)
+        .update(existsSync(config) ? readFileSync(config) : '-')
+        .update('\0');
+    }
+    return hash.digest('hex');
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+let esbuildVersionRead: string | undefined;
+/** esbuild's version from its package.json: another esbuild may bundle the same sources differently. */
+function esbuildVersion(): string {
+  return (esbuildVersionRead ??= (createRequire(import.meta.url)('esbuild/package.json') as { version: string })
+    .version);
 }
 
 /** The events wrapper source: compiled JS when fulfill runs from dist, the TypeScript source under tests. */

@@ -1099,14 +1099,24 @@ describe('bad input: documented exit code, one error line naming the culprit, on
     { name: 'a NUL byte in the path', method: 'GET', path: '/index.html%00.js', status: 404, says: /Not Found/ },
   ];
 
-  it.each(httpRows.map((row) => [row.name, row] as const))('serve: %s', async (_name, row) => {
-    const dir = deployed;
-    mkdirSync(join(dir, 'storefront-private'), { recursive: true });
-    writeFileSync(join(dir, 'storefront-private', 'key.txt'), 'secret');
-    const backend = await LocalBackend.start(dir, 'test');
-    const server = new FulfillServer(backend, { host: '127.0.0.1', port: 0, staticDir: join(dir, 'storefront') });
-    try {
-      const url = await server.listen();
+  // One backend and server for every HTTP row: none of these requests changes the stage.
+  describe('one served stage', () => {
+    let backend: LocalBackend;
+    let server: FulfillServer;
+    let url: string;
+    beforeAll(async () => {
+      mkdirSync(join(deployed, 'storefront-private'), { recursive: true });
+      writeFileSync(join(deployed, 'storefront-private', 'key.txt'), 'secret');
+      backend = await LocalBackend.start(deployed, 'test');
+      server = new FulfillServer(backend, { host: '127.0.0.1', port: 0, staticDir: join(deployed, 'storefront') });
+      url = await server.listen();
+    });
+    afterAll(async () => {
+      await server?.close(1000);
+      await backend?.close();
+    });
+
+    it.each(httpRows.map((row) => [row.name, row] as const))('serve: %s', async (_name, row) => {
       const response = await fetch(`${url}${row.path}`, {
         method: row.method,
         headers: { 'content-type': 'application/json', ...row.headers },
@@ -1116,9 +1126,6 @@ describe('bad input: documented exit code, one error line naming the culprit, on
       expect({ status: response.status, text }).toMatchObject({ status: row.status });
       expect(text).toMatch(row.says);
       expect(text).not.toContain('secret');
-    } finally {
-      await server.close(1000);
-      await backend.close();
-    }
+    });
   });
 });
