@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadBlueprint } from '../blueprint/blueprint.js';
 import type { FulfillConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import type { LocalRuntimeSpec } from '../local/deploy.js';
 import type { FaultPlan } from '../local/faults.js';
 import type { ExecutionSummary } from '../logs/executions.js';
 import type { OrderSender } from '../order/send.js';
@@ -79,7 +80,13 @@ export class LocalTarget implements Target {
     }
     if (!deployment) throw notDeployed(this.stage);
     const { localDeploySteps } = await import('../local/deploy.js');
-    const blueprint = loadBlueprint(this.projectDir, { mode: deployment.mode, stage: this.stage });
+    const deployed = deployment as Partial<Pick<LocalRuntimeSpec, 'workflow'>>;
+    const blueprint = loadBlueprint(this.projectDir, {
+      mode: deployment.mode,
+      stage: this.stage,
+      // The deployed definition was validated by deploy: an unchanged one is not validated again.
+      ...(deployed.workflow ? { validDefinitions: [deployed.workflow.definition] } : {}),
+    });
     const { steps, result } = localDeploySteps(blueprint, { dryRun: true, allowCycles: true, allowFlowErrors: true });
     for (const step of steps) await step.run();
     const resources = result().changes;
