@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBlueprint } from '../blueprint/blueprint.js';
 import type { FulfillConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { LocalRuntimeSpec } from '../local/deploy.js';
@@ -29,7 +28,8 @@ import {
 
 /**
  * The local target: the stage lives in `.fulfill/local/<stage>/` and runs in this process. The engines are
- * imported on first use, so `logs` does not load Step Functions and `--help` loads nothing.
+ * imported on first use, so `logs` does not load Step Functions and `--help` loads nothing; the blueprint (its
+ * zod schemas and the state machine validator) only where a command compares with the project (deploy, status).
  */
 export class LocalTarget implements Target {
   readonly name = 'local' as const;
@@ -43,6 +43,7 @@ export class LocalTarget implements Target {
 
   async deploy(request: DeployRequest): Promise<DeployPlan> {
     const { localDeploySteps } = await import('../local/deploy.js');
+    const { loadBlueprint } = await import('../blueprint/blueprint.js');
     const blueprint = loadBlueprint(this.projectDir, {
       ...(request.mode ? { mode: request.mode } : {}),
       stage: this.stage,
@@ -80,6 +81,7 @@ export class LocalTarget implements Target {
     }
     if (!deployment) throw notDeployed(this.stage);
     const { localDeploySteps } = await import('../local/deploy.js');
+    const { loadBlueprint } = await import('../blueprint/blueprint.js');
     const deployed = deployment as Partial<Pick<LocalRuntimeSpec, 'workflow'>>;
     const blueprint = loadBlueprint(this.projectDir, {
       mode: deployment.mode,
