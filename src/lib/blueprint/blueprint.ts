@@ -29,6 +29,8 @@ export interface BlueprintOptions {
   mode?: Mode;
   stage?: string;
   region?: string;
+  /** Resolved state machine definitions known to be valid (the deployed one), not validated again. */
+  validDefinitions?: readonly unknown[];
 }
 
 export function loadBlueprint(projectDir: string, options: BlueprintOptions = {}): Blueprint {
@@ -58,8 +60,12 @@ export function loadBlueprint(projectDir: string, options: BlueprintOptions = {}
     // Validation needs only the shape of a Task's ARN; each executor resolves the Tasks in its own account.
     ...(mode === 'orchestration'
       ? {
-          workflow: loadWorkflow(dir, config.workflow, handlers, (h) =>
-            names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h),
+          workflow: loadWorkflow(
+            dir,
+            config.workflow,
+            handlers,
+            (h) => names.inAccount(LOCAL_ACCOUNT_ID).functionArn(h),
+            options.validDefinitions,
           ),
         }
       : { events: loadEventFlow(dir, config.events, handlers) }),

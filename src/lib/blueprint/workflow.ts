@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import aslValidator from 'asl-validator';
+import { createRequire } from 'node:module';
 import { UserError } from '../errors.js';
 import { parseUserJson } from '../json.js';
 import type { HandlerSpec } from './handlers.js';
@@ -25,6 +25,7 @@ export function loadWorkflow(
   file: string,
   handlers: readonly HandlerSpec[],
   resolveArn: (handler: string) => string,
+  knownValid: readonly unknown[] = [],
 ): Workflow {
   let text: string;
   try {
@@ -66,7 +67,7 @@ export function loadWorkflow(
   });
 
   const resolved = resolveWorkflow({ file, definition, tasks }, resolveArn);
-  const errors = aslErrors(resolved);
+  const errors = aslErrors(resolved, knownValid);
   if (errors !== undefined) throw new UserError(`${file}: invalid Amazon States Language: ${errors}`);
   return { file, definition, tasks };
 }
@@ -77,11 +78,16 @@ export function loadWorkflow(
 const aslVerdicts = new Map<string, string | undefined>();
 
 /** The validator's errors for a resolved definition, or undefined when it is valid. */
-function aslErrors(resolved: unknown): string | undefined {
+function aslErrors(resolved: unknown, knownValid: readonly unknown[]): string | undefined {
   const key = JSON.stringify(resolved);
+  // A definition validated before (the deployed one: deploy validated it) needs no second look: validating
+  // costs 300-600 ms of CPU, most of `fulfill status`.
+  if (knownValid.some((definition) => JSON.stringify(definition) === key)) return undefined;
   if (!aslVerdicts.has(key)) {
     if (aslVerdicts.size >= 100) aslVerdicts.clear();
-    const validate = aslValidator as unknown as (d: unknown) => {
+    // Required on first use (it is CommonJS): loading it and Ajv costs ~80 ms, wasted on every command that
+    // loads a blueprint but meets a definition it validated before, and on events-mode projects.
+    const validate = createRequire(import.meta.url)('asl-validator') as (d: unknown) => {
       isValid: boolean;
       errorsText: (sep?: string) => string;
     };

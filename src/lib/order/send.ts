@@ -1,7 +1,7 @@
 import { changedSources, sourcesChangedWarning } from '../blueprint/sources.js';
 import { ExitCode, ExpectationError, UserError } from '../errors.js';
 import { safeJson } from '../json.js';
-import { LocalBackend, type LocalBackendOptions } from '../local/backend.js';
+import type { LocalBackend, LocalBackendOptions } from '../local/backend.js';
 import { StateError } from '../local/state-error.js';
 import type { Order } from './model.js';
 import type { OrderOutcome } from './outcome.js';
@@ -30,6 +30,8 @@ export async function localSender(
   stage: string,
   options: LocalBackendOptions = {},
 ): Promise<OrderSender> {
+  // Loaded here, not at the top: `send-order` with bad flags, `--help` and the batch helpers need no runtime.
+  const { LocalBackend } = await import('../local/backend.js');
   const backend = await LocalBackend.start(projectDir, stage, options);
   // Hashes of the recorded source files (no bundling): the stage would run code the user has since edited.
   const changed = changedSources(projectDir, backend.deployment);

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBlueprint } from '../blueprint/blueprint.js';
 import type { FulfillConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import type { LocalRuntimeSpec } from '../local/deploy.js';
 import type { FaultPlan } from '../local/faults.js';
 import type { ExecutionSummary } from '../logs/executions.js';
 import type { OrderSender } from '../order/send.js';
@@ -28,7 +28,8 @@ import {
 
 /**
  * The local target: the stage lives in `.fulfill/local/<stage>/` and runs in this process. The engines are
- * imported on first use, so `logs` does not load Step Functions and `--help` loads nothing.
+ * imported on first use, so `logs` does not load Step Functions and `--help` loads nothing; the blueprint (its
+ * zod schemas and the state machine validator) only where a command compares with the project (deploy, status).
  */
 export class LocalTarget implements Target {
   readonly name = 'local' as const;
@@ -42,6 +43,7 @@ export class LocalTarget implements Target {
 
   async deploy(request: DeployRequest): Promise<DeployPlan> {
     const { localDeploySteps } = await import('../local/deploy.js');
+    const { loadBlueprint } = await import('../blueprint/blueprint.js');
     const blueprint = loadBlueprint(this.projectDir, {
       ...(request.mode ? { mode: request.mode } : {}),
       stage: this.stage,
@@ -79,7 +81,14 @@ export class LocalTarget implements Target {
     }
     if (!deployment) throw notDeployed(this.stage);
     const { localDeploySteps } = await import('../local/deploy.js');
-    const blueprint = loadBlueprint(this.projectDir, { mode: deployment.mode, stage: this.stage });
+    const { loadBlueprint } = await import('../blueprint/blueprint.js');
+    const deployed = deployment as Partial<Pick<LocalRuntimeSpec, 'workflow'>>;
+    const blueprint = loadBlueprint(this.projectDir, {
+      mode: deployment.mode,
+      stage: this.stage,
+      // The deployed definition was validated by deploy: an unchanged one is not validated again.
+      ...(deployed.workflow ? { validDefinitions: [deployed.workflow.definition] } : {}),
+    });
     const { steps, result } = localDeploySteps(blueprint, { dryRun: true, allowCycles: true, allowFlowErrors: true });
     for (const step of steps) await step.run();
     const resources = result().changes;
