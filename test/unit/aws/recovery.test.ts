@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Mode } from '../../../src/lib/config/schema.js';
 import { UserError } from '../../../src/lib/errors.js';
 import { FakeAws } from '../../helpers/fake-aws.js';
-import { deploy, projects, targetOf, writes } from './support.js';
+import { deploy, expectSameState, projects, targetOf, writes } from './support.js';
 
 // Convergence after any failure: record a clean first deploy of each mode, then, for every mutating call k
 // of it, run a deploy in which call k fails once, re-run, and compare with the clean deploy's state.
@@ -54,7 +54,7 @@ describe.each(['orchestration', 'events'] as const)(
       expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
 
       await deploy(fake, dir);
-      expect(fake.snapshot()).toEqual(state);
+      expectSameState(fake.snapshot(), state);
       fake.reset();
       await deploy(fake, dir);
       expect(writes(fake)).toEqual([]);
