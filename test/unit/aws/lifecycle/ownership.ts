@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { UserError } from '../../../src/lib/errors.js';
-import { ACCOUNT, awsError, FakeAws, REGION } from '../../helpers/fake-aws.js';
-import { deploy, destroy, ownedByStage, projects } from './support.js';
+import { UserError } from '../../../../src/lib/errors.js';
+import { ACCOUNT, awsError, FakeAws, REGION } from '../../../helpers/fake-aws.js';
+import { deploy, destroy, ownedByStage, projects } from '../support.js';
 
 // The ownership rule: a delete goes ahead only when the resource's own tags name this app and stage. Resources
 // with colliding names but without those tags (made by hand, or another stage's) survive a first deploy in
