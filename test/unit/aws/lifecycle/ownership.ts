@@ -187,7 +187,7 @@ describe('a removed handler', () => {
     expect(rerun.changes.filter((c) => c.action === 'deleted').map((c) => c.resource)).toEqual([
       '/aws/lambda/fulfill-shop-ci-legacy',
     ]);
-    // Nothing left alone (the stage's missing `iam check` is its own warning, see iam-check-warning.test.ts).
+    // Nothing left alone (the stage's missing `iam check` is its own warning, see iam-check-warning.ts).
     expect(warned(rerun.warnings)).toEqual([]);
   });
 });
