@@ -14,56 +14,102 @@ import {
   FakeAwsModel,
   isMutating,
   REGION,
+  type Any,
   type FakeAwsOptions,
   type FakeCall,
   type Service,
 } from './fake-aws/model.js';
-import { mocks, resetMocks, SDK_CLIENTS } from './mock-aws.js';
 
 // The stateful in-memory AWS of the unit tests; what it models: fake-aws/README.md.
 export { ACCOUNT, awsError, isMutating, REGION, type FakeCall };
 
 const SDK: Record<Service, Record<string, unknown>> = { apigw, logs, events, iam, lambda, sfn, sqs, sts, tagging };
 
+export const SDK_CLIENTS = {
+  iam: iam.IAMClient,
+  lambda: lambda.LambdaClient,
+  sfn: sfn.SFNClient,
+  events: events.EventBridgeClient,
+  sqs: sqs.SQSClient,
+  logs: logs.CloudWatchLogsClient,
+  apigw: apigw.APIGatewayClient,
+  sts: sts.STSClient,
+  tagging: tagging.ResourceGroupsTaggingAPIClient,
+};
+
+type Command = { constructor: unknown; input: Any };
+type Send = (command: Command) => Promise<unknown>;
+
+/** The sinon stubs of mock-aws.ts, when the test file uses them (see `answerThroughMocks`). */
+interface SinonMocks {
+  reset(): void;
+  stubs: Record<Service, { send: unknown }>;
+}
+let sinonMocks: SinonMocks | undefined;
+
 /**
- * The model (fake-aws/model.ts) installed on the per-class mocks of mock-aws.ts with
- * `callsFake`: each modelled command answers from the model's state; any other command rejects, so a test
- * notices a call the fake does not know. The latest FakeAws owns the mocks.
+ * Called by mock-aws.ts when a test file imports it: from then on each FakeAws answers through the mocks' `send`
+ * stubs (`callsFake`), so sinon records every call for aws-sdk-client-mock-jest's matchers and a test's own
+ * `mocks.x.on(...)` takes precedence. Elsewhere the fake is installed on the client classes without sinon: its
+ * call recording (a proxy call, copies of the arguments) was a fifth of the CPU of the recovery tables.
+ */
+export function answerThroughMocks(mocks: SinonMocks): void {
+  sinonMocks = mocks;
+}
+
+// Command class -> operation name ("CreateRole"), for every command of the nine clients: computed once per test
+// file rather than per fake (each client module exports hundreds of names).
+let operations: Map<unknown, string> | undefined;
+function operationOf(command: Command): string | undefined {
+  operations ??= new Map(
+    Object.values(SDK).flatMap((module) =>
+      Object.entries(module)
+        .filter(([name]) => name.endsWith('Command'))
+        .map(([name, Class]): [unknown, string] => [Class, name.slice(0, -'Command'.length)]),
+    ),
+  );
+  return operations.get(command.constructor);
+}
+
+/**
+ * The model (fake-aws/model.ts) installed as the `send` of every SDK client class, so each client instance (the
+ * deployer's included) answers from the model's state: one dispatch per service on the command's class, rather
+ * than one `mock.on(Command)` per modelled command. A command the model does not know rejects, so a test
+ * notices a call the fake does not model. The latest FakeAws owns the client classes: one fake at a time.
  */
 export class FakeAws extends FakeAwsModel {
   readonly clients: AwsClients;
 
   constructor(options: FakeAwsOptions = {}) {
     super(options);
-    resetMocks();
-    for (const service of Object.keys(mocks) as Service[]) {
-      // One default behaviour per service class that dispatches on the command's class, rather than one
-      // `mock.on(Command)` per modelled command: sinon deep-compares a call's arguments with every `withArgs`
-      // fake, which was most of the CPU of a fake deploy (~60 of them per call). A test's own `mocks.x.on(...)`
-      // still takes precedence over this default.
-      const names = new Map<unknown, string>(
-        Object.entries(SDK[service])
-          .filter(([name]) => name.endsWith('Command'))
-          .map(([name, Command]) => [Command, name.slice(0, -'Command'.length)]),
-      );
+    sinonMocks?.reset();
+    for (const service of Object.keys(SDK_CLIENTS) as Service[]) {
       const handlers = this.handlers[service];
-      // Typed loosely: each service's stub has the signature of its own client's send.
-      const send = mocks[service].send as unknown as {
-        callsFake(fn: (command: { constructor: unknown; input: Record<string, unknown> }) => unknown): void;
-      };
-      send.callsFake((command) => {
-        const name = names.get(command.constructor);
+      const send: Send = (command) => {
+        const name = operationOf(command);
         if (name === undefined || !Object.hasOwn(handlers, name)) {
           return Promise.reject(new Error(`fake AWS: a ${service} command that fake-aws does not model`));
         }
         return this.handle(service, name, command.input);
-      });
+      };
+      if (sinonMocks) {
+        // Typed loosely: each service's stub has the signature of its own client's send.
+        (sinonMocks.stubs[service].send as { callsFake(fn: Send): void }).callsFake(send);
+      } else {
+        // An own property of the class's prototype: it shadows the SDK's Client.prototype.send (the middleware
+        // stack, HTTP); the classes are this test file's own (jest loads modules per file).
+        Object.defineProperty(SDK_CLIENTS[service].prototype, 'send', {
+          value: send,
+          writable: true,
+          configurable: true,
+        });
+      }
     }
     this.clients = sharedClients ??= sdkClients();
   }
 }
 
-// The mocks stub `send` on the client classes, so a client instance holds nothing of a fake: one set per test file
+// `send` lives on the client classes, so a client instance holds nothing of a fake: one set per test file
 // (building the nine SDK clients, their config resolution included, was a tenth of a fake deploy's CPU).
 let sharedClients: AwsClients | undefined;
 

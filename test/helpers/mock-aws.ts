@@ -1,43 +1,26 @@
 import { mockClient } from 'aws-sdk-client-mock';
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { answerThroughMocks, SDK_CLIENTS } from './fake-aws.js';
 
 /**
  * One aws-sdk-client-mock mock per service client class, for the whole test file: every client instance of
  * that class (the deployer's included) answers from the mock. Reset them in beforeEach, or install the
- * in-memory fake (fake-aws.ts), which resets them first.
+ * in-memory fake (fake-aws.ts), which then answers through these mocks (and resets them first), so the
+ * aws-sdk-client-mock-jest matchers see its calls.
  */
 export const mocks = {
-  iam: mockClient(IAMClient),
-  lambda: mockClient(LambdaClient),
-  sfn: mockClient(SFNClient),
-  events: mockClient(EventBridgeClient),
-  sqs: mockClient(SQSClient),
-  logs: mockClient(CloudWatchLogsClient),
-  apigw: mockClient(APIGatewayClient),
-  sts: mockClient(STSClient),
-  tagging: mockClient(ResourceGroupsTaggingAPIClient),
-};
-
-export const SDK_CLIENTS = {
-  iam: IAMClient,
-  lambda: LambdaClient,
-  sfn: SFNClient,
-  events: EventBridgeClient,
-  sqs: SQSClient,
-  logs: CloudWatchLogsClient,
-  apigw: APIGatewayClient,
-  sts: STSClient,
-  tagging: ResourceGroupsTaggingAPIClient,
+  iam: mockClient(SDK_CLIENTS.iam),
+  lambda: mockClient(SDK_CLIENTS.lambda),
+  sfn: mockClient(SDK_CLIENTS.sfn),
+  events: mockClient(SDK_CLIENTS.events),
+  sqs: mockClient(SDK_CLIENTS.sqs),
+  logs: mockClient(SDK_CLIENTS.logs),
+  apigw: mockClient(SDK_CLIENTS.apigw),
+  sts: mockClient(SDK_CLIENTS.sts),
+  tagging: mockClient(SDK_CLIENTS.tagging),
 };
 
 export function resetMocks(): void {
   for (const mock of Object.values(mocks)) mock.reset();
 }
+
+answerThroughMocks({ reset: resetMocks, stubs: mocks });

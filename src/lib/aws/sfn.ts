@@ -113,7 +113,11 @@ export function stateMachineDiff(
   },
 ): string[] {
   const why: string[] = [];
-  if (canonical(JSON.parse(have.definition ?? '{}')) !== canonical(JSON.parse(want.definition)))
+  // Step Functions returns the definition as it was sent: the same text needs no parsing and sorting.
+  if (
+    have.definition !== want.definition &&
+    canonical(JSON.parse(have.definition ?? '{}')) !== canonical(JSON.parse(want.definition))
+  )
     why.push('definition changed');
   if (have.roleArn !== want.roleArn) why.push('role changed');
   if (canonical(have.loggingConfiguration ?? {}) !== canonical(want.loggingConfiguration)) why.push('logging changed');

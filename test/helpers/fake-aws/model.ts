@@ -248,7 +248,7 @@ export class FakeAwsModel {
       const handler = this.handlers[service][command];
       if (!handler)
         throw new Error(`fake AWS: ${service} ${command} is not modelled (see test/helpers/fake-aws/README.md)`);
-      return structuredClone(handler(structuredClone(input)) ?? {});
+      return copy(handler(copy(input)) ?? {});
     } catch (error) {
       call.error = (error as Error).name;
       throw error;
@@ -273,6 +273,25 @@ export class FakeAwsModel {
   id(prefix: string): string {
     return `${prefix}${String(this.nextId++).padStart(4, '0')}`;
   }
+}
+
+const objectTag = Object.prototype.toString;
+
+/**
+ * A deep copy of a call's input or answer, so the caller and the model never share objects: what structuredClone
+ * makes of the wire shapes (plain objects, arrays, strings, numbers, bytes), written out because structuredClone
+ * serialises every value and was 4-7 times slower on these small objects (a tenth of a recovery table's CPU).
+ * Anything else (bytes, dates, ...) still goes through structuredClone, which also refuses what it cannot copy.
+ */
+function copy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) {
+    return typeof value === 'function' || typeof value === 'symbol' ? structuredClone(value) : value;
+  }
+  if (Array.isArray(value)) return value.map(copy) as T;
+  if (objectTag.call(value) !== '[object Object]') return structuredClone(value);
+  const out: Any = {};
+  for (const key of Object.keys(value)) out[key] = copy((value as Any)[key]);
+  return out as T;
 }
 
 /**

@@ -1,63 +1,9 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
-import type { Mode } from '../../../src/lib/config/schema.js';
-import { UserError } from '../../../src/lib/errors.js';
-import { FakeAws } from '../../helpers/fake-aws.js';
-import { deploy, projects, targetOf, writes } from './support.js';
-
-// Convergence after any failure: record a clean first deploy of each mode, then, for every mutating call k
-// of it, run a deploy in which call k fails once, re-run, and compare with the clean deploy's state.
-
-const dirs = projects();
-afterAll(() => dirs.cleanup());
-
-interface Recording {
-  dir: string;
-  state: unknown;
-  table: Array<[number, string]>;
-}
-
-const recorded = {} as Record<Mode, Recording>;
-for (const mode of ['orchestration', 'events'] as const) {
-  const dir = dirs.make(mode);
-  const fake = new FakeAws();
-  await deploy(fake, dir);
-  recorded[mode] = {
-    dir,
-    state: fake.snapshot(),
-    table: fake.mutatingCalls().map((c, i) => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]),
-  };
-}
-
-describe.each(['orchestration', 'events'] as const)(
-  'a first deploy (%s) that fails at one call converges when re-run',
-  (mode) => {
-    const { dir, state, table } = recorded[mode];
-
-    it('has a table of every mutating call', () => {
-      expect(table.length).toBeGreaterThan(mode === 'events' ? 60 : 30);
-    });
-
-    it.each(table)('call %i (%s) fails once', async (k, call) => {
-      const fake = new FakeAws();
-      fake.failAt(k);
-      const failed = await deploy(fake, dir).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      expect(failed).toBeInstanceOf(UserError);
-      const error = failed as UserError;
-      expect(error.message).toMatch(
-        /^AWS \w+ \w+: ServiceUnavailableException: injected fault\. (Nothing was changed|\d+ changes? (was|were) made before the failure)/,
-      );
-      expect(error.suggestions.at(-1)).toMatch(/again: it converges/);
-      const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
-      expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
-
-      await deploy(fake, dir);
-      expect(fake.snapshot()).toEqual(state);
-      fake.reset();
-      await deploy(fake, dir);
-      expect(writes(fake)).toEqual([]);
-    });
-  },
-);
+// The convergence tables of the AWS deployer: a first deploy, a mode switch and a destroy that each fail once at
+// every mutating call, then converge when re-run. Each table is a module of ./recovery/ that registers its describe
+// blocks when imported. One test file rather than three: jest loads every module again per test file, and the SDK
+// clients, the deployer and asl-validator's first validation cost each file ~2.3 s of CPU.
+// Imported one after the other: with static imports, a module's top-level recording would start while the previous
+// one's is still running, and two fakes cannot own the SDK client classes at once.
+await import('./recovery/first-deploy.js');
+await import('./recovery/mode-switch.js');
+await import('./recovery/destroy.js');

@@ -1,6 +1,8 @@
+import { expect } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { awsContext } from '../../../src/lib/aws/context.js';
 import { awsDeploySteps, type AwsDeployOptions } from '../../../src/lib/aws/deploy.js';
 import { destroyAws, type DestroyResult } from '../../../src/lib/aws/destroy.js';
@@ -69,6 +71,16 @@ export async function deploy(
   });
   for (const step of steps) await step.run();
   return result();
+}
+
+/**
+ * `expect(actual).toEqual(expected)` for the fake's snapshots, which the recovery tables compare hundreds of times:
+ * deep-strictly equal values pass toEqual, and node's isDeepStrictEqual decides that several times faster than
+ * jest's equality; anything else goes through toEqual, which fails with the difference (or passes where only
+ * toEqual's leniency, e.g. about undefined members, makes the two equal).
+ */
+export function expectSameState(actual: unknown, expected: unknown): void {
+  if (!isDeepStrictEqual(actual, expected)) expect(actual).toEqual(expected);
 }
 
 /** The mutating calls recorded so far, as `service:Command`. */

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { apiModel } from '../../../src/lib/api/model.js';
-import { corsPlan, openApiDocument, specHash, stageSettingsPatch } from '../../../src/lib/aws/apigw.js';
-import { loadBlueprint } from '../../../src/lib/blueprint/blueprint.js';
-import { projects } from './support.js';
+import { apiModel } from '../../../../src/lib/api/model.js';
+import { corsPlan, openApiDocument, specHash, stageSettingsPatch } from '../../../../src/lib/aws/apigw.js';
+import { loadBlueprint } from '../../../../src/lib/blueprint/blueprint.js';
+import { projects } from '../support.js';
 
 const dirs = projects();
 afterAll(() => dirs.cleanup());

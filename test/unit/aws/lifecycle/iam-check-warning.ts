@@ -1,20 +1,20 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBlueprint } from '../../../src/lib/blueprint/blueprint.js';
-import { bundleHandlers } from '../../../src/lib/blueprint/bundle.js';
-import { ordersFromFiles } from '../../../src/lib/compare/orders.js';
-import { runIamCheck } from '../../../src/lib/iam/check.js';
+import { loadBlueprint } from '../../../../src/lib/blueprint/blueprint.js';
+import { bundleHandlers } from '../../../../src/lib/blueprint/bundle.js';
+import { ordersFromFiles } from '../../../../src/lib/compare/orders.js';
+import { runIamCheck } from '../../../../src/lib/iam/check.js';
 import {
   policiesFingerprint,
   readLastCheck,
   recordLastCheck,
   sourcesFingerprint,
-} from '../../../src/lib/iam/last-check.js';
-import type { PolicyDocument } from '../../../src/lib/aws/policies.js';
-import { ACCOUNT, FakeAws, REGION } from '../../helpers/fake-aws.js';
-import { cli } from '../../helpers/run-command.js';
-import { deploy, inputs, projects } from './support.js';
+} from '../../../../src/lib/iam/last-check.js';
+import type { PolicyDocument } from '../../../../src/lib/aws/policies.js';
+import { ACCOUNT, FakeAws, REGION } from '../../../helpers/fake-aws.js';
+import { cli } from '../../../helpers/run-command.js';
+import { deploy, inputs, projects } from '../support.js';
 
 // `deploy --target aws` warns when the stage's last `iam check` is missing, stale or failed, and deploys anyway.
 const dirs = projects();

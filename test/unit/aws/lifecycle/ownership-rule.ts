@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isOwned, mayDelete, parseArn, tagMap } from '../../../src/lib/aws/ownership.js';
+import { isOwned, mayDelete, parseArn, tagMap } from '../../../../src/lib/aws/ownership.js';
 
 const ctx = () => ({
   tags: { 'fulfill:app': 'shop', 'fulfill:stage': 'ci' },

@@ -1,8 +1,8 @@
-import { UserError } from '../../../src/lib/errors.js';
+import { UserError } from '../../../../src/lib/errors.js';
 import { describe, expect, it } from '@jest/globals';
-import { deployFailure, isRoleNotReady } from '../../../src/lib/aws/context.js';
-import type { DeployChange } from '../../../src/lib/deploy/result.js';
-import { awsError } from '../../helpers/fake-aws/model.js';
+import { deployFailure, isRoleNotReady } from '../../../../src/lib/aws/context.js';
+import type { DeployChange } from '../../../../src/lib/deploy/result.js';
+import { awsError } from '../../../helpers/fake-aws/model.js';
 
 const network = (code: string, message: string) =>
   Object.assign(new Error(message), { code, $metadata: { attempts: 6, totalRetryDelay: 3000 } });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { UserError } from '../../../src/lib/errors.js';
-import { ACCOUNT, awsError, FakeAws, REGION } from '../../helpers/fake-aws.js';
-import { deploy, destroy, ownedByStage, projects } from './support.js';
+import { UserError } from '../../../../src/lib/errors.js';
+import { ACCOUNT, awsError, FakeAws, REGION } from '../../../helpers/fake-aws.js';
+import { deploy, destroy, ownedByStage, projects } from '../support.js';
 
 // The ownership rule: a delete goes ahead only when the resource's own tags name this app and stage. Resources
 // with colliding names but without those tags (made by hand, or another stage's) survive a first deploy in
@@ -187,7 +187,7 @@ describe('a removed handler', () => {
     expect(rerun.changes.filter((c) => c.action === 'deleted').map((c) => c.resource)).toEqual([
       '/aws/lambda/fulfill-shop-ci-legacy',
     ]);
-    // Nothing left alone (the stage's missing `iam check` is its own warning, see iam-check-warning.test.ts).
+    // Nothing left alone (the stage's missing `iam check` is its own warning, see iam-check-warning.ts).
     expect(warned(rerun.warnings)).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { invokeUrl, ordersUrl } from '../../../src/lib/aws/apigw.js';
-import { awsSender } from '../../../src/lib/aws/orders.js';
-import { connectStage } from '../../../src/lib/aws/stage.js';
-import { FakeAws, REGION } from '../../helpers/fake-aws.js';
-import { deploy, projects } from './support.js';
+import { invokeUrl, ordersUrl } from '../../../../src/lib/aws/apigw.js';
+import { awsSender } from '../../../../src/lib/aws/orders.js';
+import { connectStage } from '../../../../src/lib/aws/stage.js';
+import { FakeAws, REGION } from '../../../helpers/fake-aws.js';
+import { deploy, projects } from '../support.js';
 
 // Where send-order posts: AWS's invoke URL, an emulator's (derived from --endpoint-url), or --api-url.
 

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { Mode } from '../../../src/lib/config/schema.js';
-import { UserError } from '../../../src/lib/errors.js';
-import { emptyFakeState, type FakeState } from '../../helpers/fake-aws/model.js';
-import { FakeAws } from '../../helpers/fake-aws.js';
-import { deploy, destroy, ownedByStage, projects, targetOf, writes } from './support.js';
+import type { Mode } from '../../../../src/lib/config/schema.js';
+import { UserError } from '../../../../src/lib/errors.js';
+import { emptyFakeState, type FakeState } from '../../../helpers/fake-aws/model.js';
+import { FakeAws } from '../../../helpers/fake-aws.js';
+import { deploy, destroy, ownedByStage, projects, targetOf, writes } from '../support.js';
 
 // Convergence of destroy: record the mutating calls of a clean destroy of each mode, then, for every call k,
 // destroy a fresh deployment with call k failing once, and re-run destroy: nothing tagged with the stage may

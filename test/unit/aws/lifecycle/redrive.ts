@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { awsContext } from '../../../src/lib/aws/context.js';
-import { destroyAws } from '../../../src/lib/aws/destroy.js';
-import { redriveAws, replayAws } from '../../../src/lib/aws/redrive.js';
-import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
-import { loadConfig } from '../../../src/lib/config/schema.js';
-import { UserError } from '../../../src/lib/errors.js';
-import { AwsTarget } from '../../../src/lib/targets/aws.js';
-import type { RedriveRequest } from '../../../src/lib/targets/target.js';
-import { ACCOUNT, FakeAws, REGION } from '../../helpers/fake-aws.js';
-import type { FakeState } from '../../helpers/fake-aws/model.js';
-import { deploy, projects, writes } from './support.js';
+import { awsContext } from '../../../../src/lib/aws/context.js';
+import { destroyAws } from '../../../../src/lib/aws/destroy.js';
+import { redriveAws, replayAws } from '../../../../src/lib/aws/redrive.js';
+import { loadBlueprint, type Blueprint } from '../../../../src/lib/blueprint/blueprint.js';
+import { loadConfig } from '../../../../src/lib/config/schema.js';
+import { UserError } from '../../../../src/lib/errors.js';
+import { AwsTarget } from '../../../../src/lib/targets/aws.js';
+import type { RedriveRequest } from '../../../../src/lib/targets/target.js';
+import { ACCOUNT, FakeAws, REGION } from '../../../helpers/fake-aws.js';
+import type { FakeState } from '../../../helpers/fake-aws/model.js';
+import { deploy, projects, writes } from '../support.js';
 
 const dirs = projects();
 afterAll(() => dirs.cleanup());

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { destroyAws } from '../../../src/lib/aws/destroy.js';
-import { awsContext, type AwsContext } from '../../../src/lib/aws/context.js';
-import { loadBlueprint, type Blueprint } from '../../../src/lib/blueprint/blueprint.js';
-import { ACCOUNT, FakeAws } from '../../helpers/fake-aws.js';
-import { emptyFakeState } from '../../helpers/fake-aws/model.js';
-import { deploy, projects } from './support.js';
+import { destroyAws } from '../../../../src/lib/aws/destroy.js';
+import { awsContext, type AwsContext } from '../../../../src/lib/aws/context.js';
+import { loadBlueprint, type Blueprint } from '../../../../src/lib/blueprint/blueprint.js';
+import { ACCOUNT, FakeAws } from '../../../helpers/fake-aws.js';
+import { emptyFakeState } from '../../../helpers/fake-aws/model.js';
+import { deploy, projects } from '../support.js';
 
 const dirs = projects();
 afterAll(() => dirs.cleanup());

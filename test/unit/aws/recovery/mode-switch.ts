@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { Mode } from '../../../src/lib/config/schema.js';
-import { UserError } from '../../../src/lib/errors.js';
-import type { FakeState } from '../../helpers/fake-aws/model.js';
-import { FakeAws } from '../../helpers/fake-aws.js';
-import { deploy, projects, targetOf, writes } from './support.js';
+import type { Mode } from '../../../../src/lib/config/schema.js';
+import { UserError } from '../../../../src/lib/errors.js';
+import type { FakeState } from '../../../helpers/fake-aws/model.js';
+import { FakeAws } from '../../../helpers/fake-aws.js';
+import { deploy, expectSameState, projects, targetOf, writes } from '../support.js';
 
 // Convergence of a mode switch, in both directions: its clean-up of the other mode (every delete now reads the
 // resource's tags first) must survive an interruption at any call too. Record the switch's mutating calls,
@@ -59,7 +59,7 @@ describe.each([
     const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
     expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
     await deploy(fake, dir, { mode: to });
-    expect(fake.snapshot()).toEqual(switched);
+    expectSameState(fake.snapshot(), switched);
     fake.reset();
     await deploy(fake, dir, { mode: to });
     expect(writes(fake)).toEqual([]);

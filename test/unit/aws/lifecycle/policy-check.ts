@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { PolicyDocument } from '../../../src/lib/aws/policies.js';
-import { FakeAws } from '../../helpers/fake-aws.js';
-import { deploy, inputs, projects } from './support.js';
+import type { PolicyDocument } from '../../../../src/lib/aws/policies.js';
+import { FakeAws } from '../../../helpers/fake-aws.js';
+import { deploy, inputs, projects } from '../support.js';
 
 // The policy check, over every IAM document the deployer actually sent in a first deploy and a mode switch
 // of each mode: role trust and permission policies, the queue policy, the CloudWatch Logs resource policy.
