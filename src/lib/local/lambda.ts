@@ -662,22 +662,26 @@ export class LocalLambda {
   private discard(pool: FunctionPool, env: Environment, error?: LambdaErrorPayload): Promise<number> {
     if (env.state === 'gone') return Promise.resolve(0);
     let running = env.current?.invocation;
+    // Handed over and not taken yet: the current one when the environment ended before it took it, and the
+    // next one (an environment running a handed-over invocation may hold the one after it as well).
+    const handedOver: Invocation[] = [];
     if (running && env.current?.handedOver && workerStartedAt(env) === undefined) {
-      // Handed over, and the environment ended before it took it: it has not run (see below).
-      env.next = running;
+      handedOver.push(running);
       clearTimeout(env.current.timer);
       env.current = undefined;
       running = undefined;
     }
     if (running && error) this.finish(pool, running, env, { ok: false, error });
-    const next = env.next;
+    if (env.next) handedOver.push(env.next);
     env.next = undefined;
-    if (next) {
-      // Handed over but not taken: it waits for another environment, as if it had never left the queue.
-      const taken = Atomics.load(env.started.id, 0) === next.id;
-      if (taken || this.closed) this.finish(pool, next, undefined, { ok: false, error: error ?? SHUTDOWN });
-      else pool.queue.unshift(next);
+    const requeued: Invocation[] = [];
+    for (const invocation of handedOver) {
+      // Not taken: it waits for another environment, as if it had never left the queue (in its order).
+      const taken = Atomics.load(env.started.id, 0) === invocation.id;
+      if (taken || this.closed) this.finish(pool, invocation, undefined, { ok: false, error: error ?? SHUTDOWN });
+      else requeued.push(invocation);
     }
+    pool.queue.unshift(...requeued);
     env.state = 'gone';
     env.current = undefined;
     clearTimeout(env.timer);
