@@ -621,22 +621,11 @@ export class LocalStore {
     const list = isList(entries) ? entries : [entries];
     if (list.length === 0) return;
     this.defer(() => {
-      const insert = this.stmt(
-        'INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      );
+      const insert = this.stmt(INSERT_LOG_ROW);
       for (const e of list) {
         const id = executionId?.(e);
         if (id !== undefined) this.packedHere.delete(id);
-        insert.run(
-          e.orderId,
-          id ?? null,
-          Date.parse(e.timestamp),
-          e.source,
-          e.type,
-          e.id,
-          e.name ?? null,
-          e.details === undefined ? null : JSON.stringify(e.details),
-        );
+        insert.run(...logRow(e, id ?? null));
       }
     });
   }
@@ -678,25 +667,14 @@ export class LocalStore {
 
   /** Writes buffered entries as rows of `log` (inside the caller's transaction): every execution's, or these. */
   private writeBuffered(executionIds: Iterable<number> = [...this.buffered.keys()]): void {
-    const insert = this.stmt(
-      'INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const insert = this.stmt(INSERT_LOG_ROW);
     for (const executionId of executionIds) {
       const buffer = this.buffered.get(executionId);
       if (!buffer) continue; // packed meanwhile
       this.buffered.delete(executionId);
       this.packedHere.delete(executionId);
       for (const e of buffer.entries) {
-        insert.run(
-          e.orderId,
-          executionId,
-          Date.parse(e.timestamp),
-          e.source,
-          e.type,
-          e.id,
-          e.name ?? null,
-          e.details === undefined ? null : JSON.stringify(e.details),
-        );
+        insert.run(...logRow(e, executionId));
       }
     }
   }
@@ -1091,9 +1069,7 @@ export class LocalStore {
     const source: LogSource = execution.mode === 'orchestration' ? 'execution' : 'events';
     const type = execution.mode === 'orchestration' ? 'ExecutionAborted' : 'OrderInterrupted';
     const now = Date.now();
-    this.stmt(
-      'INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(
+    this.stmt(INSERT_LOG_ROW).run(
       execution.orderId,
       execution.id,
       now,
@@ -1422,4 +1398,21 @@ function outcomeFrom(value: unknown): OrderOutcome {
 function shown(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') ? rel : path;
+}
+
+const INSERT_LOG_ROW =
+  'INSERT INTO log (order_id, execution_id, ts, source, type, event_id, name, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+
+/** A log entry as the values of INSERT_LOG_ROW. */
+function logRow(e: LogEntry, executionId: number | null) {
+  return [
+    e.orderId,
+    executionId,
+    Date.parse(e.timestamp),
+    e.source,
+    e.type,
+    e.id,
+    e.name ?? null,
+    e.details === undefined ? null : JSON.stringify(e.details),
+  ] as const;
 }
