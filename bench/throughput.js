@@ -115,7 +115,8 @@ console.log(
   `raw aws-local-stepfunctions (same workflow and bundles, in-process handlers): ${count} orders at ${concurrency} in flight = ${rawRate.toFixed(0)} orders/s`,
 );
 const rates = new Map();
-for (const [mode, dir] of dirs) {
+// Orchestration first: events' goal is measured against its rate (BENCH_MODES may list events first).
+for (const [mode, dir] of [...dirs].sort(([a], [b]) => Number(b === 'orchestration') - Number(a === 'orchestration'))) {
   const ms = fulfill(dir, ['send-order', '--count', String(count), '--concurrency', String(concurrency)]);
   const rate = count / (ms / 1000);
   rates.set(mode, rate);
@@ -123,7 +124,9 @@ for (const [mode, dir] of dirs) {
   const target =
     mode === 'orchestration'
       ? goal(ratio >= 0.25, '>= 0.25x raw')
-      : goal(rate >= (rates.get('orchestration') ?? 0), '>= orchestration');
+      : rates.has('orchestration')
+        ? goal(rate >= rates.get('orchestration'), '>= orchestration')
+        : 'goal >= orchestration: not measured (BENCH_MODES has no orchestration)';
   console.log(
     `send-order --count ${count} --concurrency ${concurrency} (${mode}): ${(ms / 1000).toFixed(1)} s = ${rate.toFixed(0)} orders/s = ${ratio.toFixed(2)}x raw  [${target}]`,
   );
