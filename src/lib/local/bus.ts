@@ -295,32 +295,26 @@ export class LocalEventBus {
     // its order ends FlowStopped; a duplicate is routed twice; a delayed one is routed late.
     const delivery = this.faults?.(orderId, event) ?? { copies: 1, delayMs: 0 };
     if (tracker && delivery.copies > 0) this.terminal(tracker, event, now);
+    // The common case (a function's event): matched now and queued once per matching rule, with this turn's writes;
+    // the deliveries start after PutEvents has answered. Before, the event was queued unrouted first and routed on
+    // the next turn: a row written and deleted per event, about a quarter of the store's writes.
+    let prepared: Parameters<LocalEventBus['route']>[4];
     if (!queued && delivery.copies === 1 && delivery.delayMs === 0) {
-      // The common case (a function's event): matched now and queued once per matching rule, with this turn's
-      // writes; the deliveries start after PutEvents has answered. Before, the event was queued unrouted first and
-      // routed on the next turn: a row written and deleted per event, about a quarter of the store's writes.
-      const matched = this.rules.filter((rule) => rule.matches(event));
+      const rules = this.rules.filter((rule) => rule.matches(event));
       const rows = tracker
-        ? matched.map((rule) => this.store.enqueueDelivery(tracker!.record.id, orderId, rule.name, event))
+        ? rules.map((rule) => this.store.enqueueDelivery(tracker!.record.id, orderId, rule.name, event))
         : [];
-      this.begin(tracker);
-      setImmediate(() => {
-        try {
-          this.route(orderId, event, now, tracker, { rules: matched, rows });
-        } finally {
-          this.end(tracker);
-        }
-      });
-      return { EventId: event.id };
+      prepared = { rules, rows };
+    } else if (tracker && !queued) {
+      // Faults: queued unrouted until it is routed (late, or twice).
+      queued = this.store.enqueueDelivery(tracker.record.id, orderId, null, event);
     }
-    // Faults: queued unrouted until it is routed (late, or twice).
-    if (tracker && !queued) queued = this.store.enqueueDelivery(tracker.record.id, orderId, null, event);
     const routes = Math.max(1, delivery.copies);
     for (let copy = 1; copy <= routes; copy++) {
       this.begin(tracker);
       const routeOnce = () => {
         try {
-          if (delivery.copies > 0) this.route(orderId, event, now, tracker);
+          if (delivery.copies > 0) this.route(orderId, event, now, tracker, prepared);
         } finally {
           if (queued && copy === routes) this.store.completeDelivery(queued);
           this.end(tracker);
