@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Recorder } from '../../src/lib/local/recorder.js';
 import { StateError } from '../../src/lib/local/state-error.js';
-import { LocalStore } from '../../src/lib/local/store.js';
+import { LocalStore, type ExecutionRecord } from '../../src/lib/local/store.js';
 import { buildOutcome } from '../../src/lib/order/outcome.js';
 import { followLog } from '../../src/lib/logs/read.js';
 import { tempDir } from '../helpers/cli.js';
@@ -228,14 +228,7 @@ describe('LocalStore', () => {
     recorder.subscribe((e) => recorded.push(`${e.orderId} ${e.type} ${e.id}`));
     const input = '{"orderId":"b-1"}';
     recorder.record('b-1', 'api', 'ApiRequestReceived', { name: 'POST /orders' });
-    const claim = store.claimExecution(
-      'b-1',
-      'orchestration',
-      input,
-      () => true,
-      (r) => recorder.bind(r, { buffered: true }),
-    );
-    if (!claim.created) throw new Error('not claimed');
+    const record = claimBuffered(store, recorder, 'b-1', input);
     recorder.record('b-1', 'execution', 'ExecutionStarted', { details: { input } });
     recorder.record('b-1', 'execution', 'TaskStateEntered', { name: 'AuthorizePayment', details: { input } });
     recorder.flush();
@@ -269,11 +262,11 @@ describe('LocalStore', () => {
       mode: 'orchestration',
       status: 'SUCCEEDED',
       state: JSON.parse(input) as Record<string, unknown>,
-      startedAt: claim.record.startDate,
+      startedAt: record.startDate,
       finishedAt: new Date().toISOString(),
     });
-    store.finishExecution(claim.record.id, 'SUCCEEDED', outcome);
-    recorder.release('b-1', claim.record.id);
+    store.finishExecution(record.id, 'SUCCEEDED', outcome);
+    recorder.release('b-1', record.id);
     recorder.flush();
     // One packed row, no row of log left; the follower got every entry once, in the order they were recorded.
     expect(rows()).toBe(0);
@@ -292,14 +285,7 @@ describe('LocalStore', () => {
   it('a buffered execution that records many entries (a loop) writes them as rows in the same turn: flat memory', async () => {
     const store = new LocalStore(tmp.dir, 'buffered-many');
     const recorder = new Recorder(store);
-    const claim = store.claimExecution(
-      'm-1',
-      'orchestration',
-      '{"orderId":"m-1"}',
-      () => true,
-      (r) => recorder.bind(r, { buffered: true }),
-    );
-    if (!claim.created) throw new Error('not claimed');
+    claimBuffered(store, recorder, 'm-1', '{"orderId":"m-1"}');
     for (let i = 0; i < 300; i++) recorder.record('m-1', 'execution', 'PassStateEntered', { name: `Again${i}` });
     await new Promise((resolve) => setImmediate(resolve));
     const follower = new LocalStore(tmp.dir, 'buffered-many');
@@ -312,14 +298,7 @@ describe('LocalStore', () => {
   it('an execution interrupted while its entries are buffered: the interruption is numbered after them', () => {
     const store = new LocalStore(tmp.dir, 'buffered-interrupt');
     const recorder = new Recorder(store);
-    const claim = store.claimExecution(
-      'i-1',
-      'orchestration',
-      '{"orderId":"i-1"}',
-      () => true,
-      (r) => recorder.bind(r, { buffered: true }),
-    );
-    if (!claim.created) throw new Error('not claimed');
+    claimBuffered(store, recorder, 'i-1', '{"orderId":"i-1"}');
     recorder.record('i-1', 'execution', 'ExecutionStarted');
     recorder.record('i-1', 'execution', 'TaskStateEntered', { name: 'AuthorizePayment' });
     expect(store.interruptLatest('i-1', 'interrupted: the local backend stopped')).toBe(true);
@@ -359,3 +338,16 @@ describe('LocalStore', () => {
     expect(readdirSync(deployer.dir).filter((f) => /^state\.db\.schema-1-\d+$/.test(f))).toHaveLength(1);
   });
 });
+
+/** A running orchestration execution of `orderId` whose entries the store buffers (see LocalStore.bufferLog). */
+function claimBuffered(store: LocalStore, recorder: Recorder, orderId: string, input: string): ExecutionRecord {
+  const claim = store.claimExecution(
+    orderId,
+    'orchestration',
+    input,
+    () => true,
+    (r) => recorder.bind(r, { buffered: true }),
+  );
+  if (!claim.created) throw new Error('not claimed');
+  return claim.record;
+}
