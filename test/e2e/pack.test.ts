@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir, type CliResult } from '../helpers/cli.js';
+import { childEnv, ROOT, tempDir, type CliResult } from '../helpers/cli.js';
 
 // The package as a user gets it: `npm pack` (of the built dist/, as `npm test` builds first), installed by npm from
 // the tarball into a folder of its own, then the README's quick start run through the installed bin from a project
@@ -25,9 +25,8 @@ import { ROOT, tempDir, type CliResult } from '../helpers/cli.js';
 // still fails here as it would for a user.
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-// A child must not inherit jest's VM-modules flag or npm-run's settings for this package.
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_')));
-const ENV = { ...cleanEnv, NODE_OPTIONS: '', NO_COLOR: '1', FULFILL_DEBUG: '' };
+// A child must not inherit jest's VM-modules flag, its NODE_ENV or npm-run's settings for this package.
+const ENV = childEnv({ FULFILL_DEBUG: '' });
 
 /**
  * Hard-links the lockfile's production packages (not `dev`, not `devOptional`, installed on this platform) from

@@ -19,6 +19,18 @@ export interface CliResult {
 
 const PROGRESS_LINE = /^\s*[❯✔✖◼↓⚠ℹ]/;
 
+/**
+ * The environment of a spawned CLI: the user's shell, not jest's. jest sets NODE_ENV=test, under which oclif
+ * registers tsx and loads the commands from src/ (transpiled at every start, ~2.7 times the CPU of the built dist/
+ * a user runs, and not the code `npm pack` ships); NODE_OPTIONS carries jest's --experimental-vm-modules; npm run's
+ * npm_* settings are this package's. No colour: a CI log, not a terminal.
+ */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '', ...extra };
+  for (const key of Object.keys(env)) if (key === 'NODE_ENV' || key.startsWith('npm_')) delete env[key];
+  return env;
+}
+
 /** Runs the built CLI as a user does: a subprocess, no TTY, no colour. */
 export function runCli(
   args: string[],
@@ -30,7 +42,7 @@ export function runCli(
       [BIN, ...args],
       {
         cwd: options.cwd,
-        env: { ...process.env, NO_COLOR: '1', FULFILL_DEBUG: '', NODE_OPTIONS: '', ...options.env },
+        env: childEnv({ FULFILL_DEBUG: '', ...options.env }),
         timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 64 * 1024 * 1024,
       },
