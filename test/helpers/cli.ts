@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,9 +26,25 @@ const PROGRESS_LINE = /^\s*[❯✔✖◼↓⚠ℹ]/;
  * npm_* settings are this package's. No colour: a CI log, not a terminal.
  */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  assertBuilt();
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '', ...extra };
   for (const key of Object.keys(env)) if (key === 'NODE_ENV' || key.startsWith('npm_')) delete env[key];
   return env;
+}
+
+let built = false;
+/** A spawned CLI runs dist/ (every spawn takes its environment from childEnv): it must be built from this src/. */
+function assertBuilt(): void {
+  if (built) return;
+  const entry = join(ROOT, 'dist', 'index.js');
+  if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build first (npm test does)');
+  const builtAt = statSync(entry).mtimeMs;
+  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+  const changed = sources.find((file) => statSync(file).mtimeMs > builtAt);
+  if (changed) throw new Error(`${relative(ROOT, changed)} changed after the last build: run npm run build first`);
+  built = true;
 }
 
 /** Runs the built CLI as a user does: a subprocess, no TTY, no colour. */
