@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { BIN, envelope, tempDir, templateProject } from '../helpers/cli.js';
+import { BIN, childEnv, envelope, tempDir, templateProject } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { startServe } from '../helpers/serve.js';
 import { executionCount, executionRows } from '../helpers/state.js';
@@ -100,7 +100,7 @@ describe.each(['orchestration', 'events'] as const)('kill -9 mid-burst (%s)', (m
     const child = spawn(
       process.execPath,
       [BIN, 'send-order', '--count', '400', '--concurrency', '20', '--order-id', `${mode}-k`],
-      { cwd: project, env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' }, stdio: 'ignore' },
+      { cwd: project, env: childEnv(), stdio: 'ignore' },
     );
     const exited = new Promise((r) => child.once('exit', r));
     await until(() => executionCount(project, 'crash') >= 40);

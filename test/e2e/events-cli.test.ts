@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
-import { BIN, envelope, jsonLines, ROOT, tempDir, templateProject } from '../helpers/cli.js';
+import { BIN, childEnv, envelope, jsonLines, ROOT, tempDir, templateProject } from '../helpers/cli.js';
 import { runInProcess as runCli } from '../helpers/in-process.js';
 
 describe('fulfill events test-pattern', () => {
@@ -134,7 +134,7 @@ describe('fulfill logs --follow', () => {
     expect((await runCli(['send-order', '--order-id', 'before'], { cwd: tmp.dir })).code).toBe(0);
     const follow = spawn(process.execPath, [BIN, 'logs', '--follow', '--json', '--limit', '1'], {
       cwd: tmp.dir,
-      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
+      env: childEnv(),
     });
     let out = '';
     follow.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrderOutcome } from '../../src/lib/order/outcome.js';
-import { BIN, tempDir, templateProject } from '../helpers/cli.js';
+import { BIN, childEnv, tempDir, templateProject } from '../helpers/cli.js';
 import { cli } from '../helpers/run-command.js';
 import { startServe, type RunningServer } from '../helpers/serve.js';
 
@@ -34,7 +34,7 @@ function startWatch(cwd: string): Promise<RunningWatch> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'deploy', '--watch', '--json'], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
+      env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

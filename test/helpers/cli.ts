@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,6 +19,34 @@ export interface CliResult {
 
 const PROGRESS_LINE = /^\s*[❯✔✖◼↓⚠ℹ]/;
 
+/**
+ * The environment of a spawned CLI: the user's shell, not jest's. jest sets NODE_ENV=test, under which oclif
+ * registers tsx and loads the commands from src/ (transpiled at every start, ~2.7 times the CPU of the built dist/
+ * a user runs, and not the code `npm pack` ships); NODE_OPTIONS carries jest's --experimental-vm-modules; npm run's
+ * npm_* settings are this package's. No colour: a CI log, not a terminal.
+ */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  assertBuilt();
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '', ...extra };
+  for (const key of Object.keys(env)) if (key === 'NODE_ENV' || key.startsWith('npm_')) delete env[key];
+  return env;
+}
+
+let built = false;
+/** A spawned CLI runs dist/ (every spawn takes its environment from childEnv): it must be built from this src/. */
+function assertBuilt(): void {
+  if (built) return;
+  const entry = join(ROOT, 'dist', 'index.js');
+  if (!existsSync(entry)) throw new Error('dist/ is missing: run npm run build first (npm test does)');
+  const builtAt = statSync(entry).mtimeMs;
+  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+  const changed = sources.find((file) => statSync(file).mtimeMs > builtAt);
+  if (changed) throw new Error(`${relative(ROOT, changed)} changed after the last build: run npm run build first`);
+  built = true;
+}
+
 /** Runs the built CLI as a user does: a subprocess, no TTY, no colour. */
 export function runCli(
   args: string[],
@@ -30,7 +58,7 @@ export function runCli(
       [BIN, ...args],
       {
         cwd: options.cwd,
-        env: { ...process.env, NO_COLOR: '1', FULFILL_DEBUG: '', NODE_OPTIONS: '', ...options.env },
+        env: childEnv({ FULFILL_DEBUG: '', ...options.env }),
         timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 64 * 1024 * 1024,
       },

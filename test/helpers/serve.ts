@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { BIN } from './cli.js';
+import { BIN, childEnv } from './cli.js';
 
 export interface RunningServer {
   url: string;
@@ -13,7 +13,7 @@ export function startServe(cwd: string, args: string[] = []): Promise<RunningSer
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' },
+      env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
