@@ -221,7 +221,8 @@ async function invoke(msg) {
       e.name = 'Runtime.HandlerNotFound';
       throw e;
     }
-    result = await handler(msg.event, context);
+    // The payload as JSON text when the runtime had it already (see LocalLambda.invoke): Lambda's own encoding.
+    result = await handler(msg.eventJson === undefined ? msg.event : JSON.parse(msg.eventJson), context);
   } catch (error) {
     return post({ kind: 'result', id: msg.id, at: Date.now(), ok: false, error: payload(error) });
   }
@@ -244,6 +245,10 @@ interface Invocation {
   id: number;
   requestId: string;
   event: unknown;
+  /** The event as JSON text, when the caller has it: posted as a string instead of structured-cloned. */
+  eventJson?: string;
+  /** Told the result's JSON text (as the function returned it) before the result resolves. */
+  onResultJson?: (json: string) => void;
   orderId?: string;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -298,8 +303,17 @@ export class LocalLambda {
     return this.pools.has(name);
   }
 
-  /** Invokes a function (RequestResponse). Resolves with its result or rejects with a FunctionError. */
-  invoke(name: string, event: unknown, meta: { orderId?: string } = {}): Promise<unknown> {
+  /**
+   * Invokes a function (RequestResponse). Resolves with its result or rejects with a FunctionError. A caller that
+   * has the event as JSON text already (Step Functions logs it) passes it as `eventJson`: one string crosses to the
+   * environment instead of a structured clone of the object, and `onResultJson` gets the result's text, which the
+   * environment made anyway, so the caller need not serialize the result again.
+   */
+  invoke(
+    name: string,
+    event: unknown,
+    meta: { orderId?: string; eventJson?: string; onResultJson?: (json: string) => void } = {},
+  ): Promise<unknown> {
     const pool = this.pools.get(name);
     if (!pool) {
       return Promise.reject(
@@ -319,6 +333,8 @@ export class LocalLambda {
         resolve,
         reject,
         ...(meta.orderId ? { orderId: meta.orderId } : {}),
+        ...(meta.eventJson !== undefined ? { eventJson: meta.eventJson } : {}),
+        ...(meta.onResultJson ? { onResultJson: meta.onResultJson } : {}),
       };
       pool.queue.push(invocation);
       this.dispatch(pool);
@@ -408,7 +424,7 @@ export class LocalLambda {
       kind: 'invoke',
       id: invocation.id,
       requestId: invocation.requestId,
-      event: invocation.event,
+      ...(invocation.eventJson === undefined ? { event: invocation.event } : { eventJson: invocation.eventJson }),
       timeoutMs: pool.spec.timeoutSeconds * 1000,
     });
   }
@@ -592,6 +608,7 @@ export class LocalLambda {
           return;
         }
         if (msg.ok) {
+          invocation.onResultJson?.(msg.json);
           this.finish(pool, invocation, env, { ok: true, result: JSON.parse(msg.json) });
         } else {
           this.finish(pool, invocation, env, { ok: false, error: msg.error });

@@ -219,17 +219,25 @@ export class LocalStepFunctions {
     // Let the history consumer drain the library's queued StateEntered before this Task's own events.
     await new Promise((resolve) => setImmediate(resolve));
     const resource = this.names.functionArn(handler);
+    // The history's JSON of the input and output is also what crosses to and from the function's environment.
+    const inputJson = JSON.stringify(input);
     this.recorder.record(orderId, 'execution', 'LambdaFunctionScheduled', {
       name: stateName,
-      details: { resource, input: JSON.stringify(input) },
+      details: { resource, input: inputJson },
     });
     this.recorder.record(orderId, 'execution', 'LambdaFunctionStarted', { name: stateName });
     const started = Date.now();
+    let outputJson: string | undefined;
     try {
-      const output = await this.lambda.invoke(handler, input, { orderId });
+      const output = await this.lambda.invoke(handler, input, {
+        orderId,
+        eventJson: inputJson,
+        onResultJson: (json) => (outputJson = json),
+      });
       this.recorder.record(orderId, 'execution', 'LambdaFunctionSucceeded', {
         name: stateName,
-        details: { output: JSON.stringify(output), durationMs: Date.now() - started },
+        // An injected fault's result did not come from an environment: serialized here.
+        details: { output: outputJson ?? JSON.stringify(output), durationMs: Date.now() - started },
       });
       return output;
     } catch (error) {

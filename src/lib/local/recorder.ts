@@ -1,5 +1,5 @@
 import { LogSequencer, type LogEntry, type LogSource } from '../logs/entry.js';
-import type { ExecutionRecord, LocalStore } from './store.js';
+import { BUFFERED, type ExecutionRecord, type LocalStore } from './store.js';
 
 /**
  * Writes log entries for one process: ids per execution and stream, grouped durable writes, and in-process
@@ -14,7 +14,7 @@ export class Recorder {
   private readonly current = new Map<string, Pick<ExecutionRecord, 'id' | 'execution'>>();
   /** Entries of this turn whose order had no execution yet (the API request, recorded before the claim). */
   private unbound: LogEntry[] = [];
-  private readonly executionIds = new WeakMap<LogEntry, number>();
+  private readonly executionIds = new WeakMap<LogEntry, number | typeof BUFFERED>();
   /** Executions whose entries the store keeps in memory until they end (see `LocalStore.bufferLog`). */
   private readonly buffered = new Set<number>();
 
@@ -54,8 +54,9 @@ export class Recorder {
   /**
    * From now on the order's entries belong to this execution; so do its entries of this turn recorded before
    * the execution existed (the API request that started it), renumbered on the execution's streams.
-   * `buffered`: its later entries are kept in memory and written with its outcome (orchestration, where
-   * nothing else is committed with them); the entries bound now stay queued, committed with the claim.
+   * `buffered`: its entries, those bound now included, are kept in memory and written with its outcome
+   * (orchestration, where nothing else is committed with them): the claim commits the execution and its input,
+   * which is what makes the order durable; the request's entry is history like the rest (see `bufferLog`).
    */
   bind(execution: Pick<ExecutionRecord, 'id' | 'execution' | 'orderId'>, options: { buffered?: boolean } = {}): void {
     this.current.set(execution.orderId, execution);
@@ -68,7 +69,11 @@ export class Recorder {
       entry.id = id;
       if (previousEventId === undefined) delete entry.previousEventId;
       else entry.previousEventId = previousEventId;
-      this.executionIds.set(entry, execution.id);
+      if (options.buffered) {
+        // Its queued row is skipped (see appendLog): one write, packed, instead of a row that packing deletes.
+        this.executionIds.set(entry, BUFFERED);
+        this.store.bufferLog(execution.id, entry);
+      } else this.executionIds.set(entry, execution.id);
     }
     this.unbound = this.unbound.filter((e) => e.orderId !== execution.orderId);
   }

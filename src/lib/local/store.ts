@@ -9,6 +9,8 @@ import { buildOutcome, type OrderOutcome, type OutcomeStatus } from '../order/ou
 import { StateError, stateErrorFrom } from './state-error.js';
 import { STATE_DIR } from '../project/state.js';
 import { text } from '../json.js';
+/** What `appendLog`'s callback says of an entry that went to `bufferLog` instead: no row. */
+export const BUFFERED = Symbol('buffered');
 /**
  * Bumped when the tables change incompatibly; an older database then asks for `fulfill deploy`.
  * 2: an ended execution's log entries packed into one `log_packed` row, outcomes deflated, fewer indexes.
@@ -226,6 +228,12 @@ export class LocalStore {
   private bufferTimer: NodeJS.Timeout | undefined;
   /** Executions this store packed and wrote no row for since (`packLater` has nothing to do for them). */
   private readonly packedHere = new Set<number>();
+  /**
+   * Executions this store claimed and has written no row of `log` for (all their entries are buffered): packing
+   * them need not look for rows. Only this store writes rows for an execution it runs (another process does only
+   * once this one is gone: recovery); a forgotten id merely costs that look.
+   */
+  private readonly withoutRows = new Set<number>();
   /** The schema version of a database this fulfill does not read (set when opening one). */
   private olderSchema: number | undefined;
   /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
@@ -617,17 +625,31 @@ export class LocalStore {
 
   // ---- log ----
 
-  appendLog(entries: LogEntry | readonly LogEntry[], executionId?: (entry: LogEntry) => number | undefined): void {
+  /**
+   * Queues entries as rows of `log`, each with the execution `executionId` names when the write runs (undefined:
+   * none; BUFFERED: none, the entry was handed to `bufferLog` since, e.g. the request bound to its new execution).
+   */
+  appendLog(
+    entries: LogEntry | readonly LogEntry[],
+    executionId?: (entry: LogEntry) => number | typeof BUFFERED | undefined,
+  ): void {
     const list = isList(entries) ? entries : [entries];
     if (list.length === 0) return;
     this.defer(() => {
       const insert = this.stmt(INSERT_LOG_ROW);
       for (const e of list) {
         const id = executionId?.(e);
-        if (id !== undefined) this.packedHere.delete(id);
+        if (id === BUFFERED) continue;
+        if (id !== undefined) this.wroteRowsOf(id);
         insert.run(...logRow(e, id ?? null));
       }
     });
+  }
+
+  /** An execution now has rows in `log` (written by this store). */
+  private wroteRowsOf(executionId: number): void {
+    this.packedHere.delete(executionId);
+    this.withoutRows.delete(executionId);
   }
 
   /**
@@ -672,7 +694,7 @@ export class LocalStore {
       const buffer = this.buffered.get(executionId);
       if (!buffer) continue; // packed meanwhile
       this.buffered.delete(executionId);
-      this.packedHere.delete(executionId);
+      this.wroteRowsOf(executionId);
       for (const e of buffer.entries) {
         insert.run(...logRow(e, executionId));
       }
@@ -840,6 +862,8 @@ export class LocalStore {
       if (input !== null)
         this.stmt('INSERT INTO inputs (execution_id, input) VALUES (?, ?)').run(info.lastInsertRowid, input);
       this.startHeartbeat();
+      if (this.withoutRows.size >= 10_000) this.withoutRows.clear();
+      this.withoutRows.add(Number(info.lastInsertRowid));
       const record: ExecutionRecord = {
         id: Number(info.lastInsertRowid),
         orderId,
@@ -922,11 +946,13 @@ export class LocalStore {
    */
   private packLog(executionId: number, options: { first?: boolean } = {}): void {
     // Read and removed in one statement (RETURNING's order is unspecified: sorted here).
-    const rows = (
-      this.stmt('DELETE FROM log WHERE execution_id = ? RETURNING seq, ts, source, type, event_id, name, details')
-        .raw(true)
-        .all(executionId) as unknown[][]
-    ).sort((a, b) => Number(a[0]) - Number(b[0]));
+    const rows = this.withoutRows.delete(executionId)
+      ? []
+      : (
+          this.stmt('DELETE FROM log WHERE execution_id = ? RETURNING seq, ts, source, type, event_id, name, details')
+            .raw(true)
+            .all(executionId) as unknown[][]
+        ).sort((a, b) => Number(a[0]) - Number(b[0]));
     const buffered = this.buffered.get(executionId)?.entries ?? [];
     this.buffered.delete(executionId);
     if (rows.length === 0 && buffered.length === 0) return;
@@ -1069,6 +1095,7 @@ export class LocalStore {
     const source: LogSource = execution.mode === 'orchestration' ? 'execution' : 'events';
     const type = execution.mode === 'orchestration' ? 'ExecutionAborted' : 'OrderInterrupted';
     const now = Date.now();
+    this.wroteRowsOf(execution.id);
     this.stmt(INSERT_LOG_ROW).run(
       execution.orderId,
       execution.id,
