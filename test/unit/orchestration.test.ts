@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LOCAL_ACCOUNT_ID, naming } from '../../src/lib/blueprint/naming.js';
 import type { AslDefinition } from '../../src/lib/blueprint/workflow.js';
-import { fastClock, realClock } from '../../src/lib/local/clock.js';
+import { fastClock, onClock, realClock } from '../../src/lib/local/clock.js';
 import type { LocalLambda } from '../../src/lib/local/lambda.js';
-import { LocalStepFunctions, onClock } from '../../src/lib/local/orchestration.js';
+import { LocalStepFunctions } from '../../src/lib/local/orchestration.js';
 import { Recorder } from '../../src/lib/local/recorder.js';
 import { LocalStore } from '../../src/lib/local/store.js';
 import type { LogEntry } from '../../src/lib/logs/entry.js';

@@ -1,3 +1,5 @@
+import type { AslDefinition, AslState } from '../blueprint/workflow.js';
+
 /**
  * Time as the local engines schedule it: Step Functions' Retry intervals and Wait states, the bus's retry
  * back-off, injected delays and timeouts (`--inject`).
@@ -19,7 +21,7 @@ export interface Clock {
   setTimer(callback: () => void, ms: number): void;
   /**
    * How many of this clock's milliseconds pass in one real millisecond (1 for the real clock): for the timers that
-   * aws-local-stepfunctions keeps itself, which the orchestration engine scales by it (see `onClock`).
+   * aws-local-stepfunctions keeps itself, which the orchestration engine scales by it (`onClock`).
    */
   readonly speed: number;
 }
@@ -33,3 +35,37 @@ export function fastClock(speed: number): Clock {
 
 /** The product's clock: every delay takes as long as it says. */
 export const realClock: Clock = fastClock(1);
+
+/**
+ * The definition as aws-local-stepfunctions must run it for its own timers to follow `clock`: Retry intervals
+ * (and their MaxDelaySeconds) and Wait states' Seconds divided by the clock's speed, in nested Parallel branches
+ * and Map processors too. Scaling the definition, not the library's `retryIntervalOverrides` (one fixed interval
+ * per retrier), keeps BackoffRate, MaxDelaySeconds and jitter as written. A Wait on a Timestamp or a path waits
+ * real time. On the real clock the definition is returned as it is.
+ */
+export function onClock(definition: AslDefinition, clock: Clock): AslDefinition {
+  if (clock.speed === 1) return definition;
+  const scaled = (seconds: unknown) => (typeof seconds === 'number' ? seconds / clock.speed : seconds);
+  const machine = (states: Record<string, AslState>): Record<string, AslState> =>
+    Object.fromEntries(Object.entries(states).map(([name, state]) => [name, stateOnClock(state)]));
+  const nested = (value: unknown) => {
+    const graph = value as { States?: Record<string, AslState> } | undefined;
+    return graph?.States ? { ...graph, States: machine(graph.States) } : value;
+  };
+  const stateOnClock = (state: AslState): AslState => {
+    const copy: AslState = { ...state };
+    if (Array.isArray(state.Retry))
+      copy.Retry = (state.Retry as Array<Record<string, unknown>>).map((retrier) => ({
+        ...retrier,
+        // 1 s is the ASL default interval: scaled too when the retrier leaves it out.
+        IntervalSeconds: scaled(retrier.IntervalSeconds ?? 1),
+        ...('MaxDelaySeconds' in retrier ? { MaxDelaySeconds: scaled(retrier.MaxDelaySeconds) } : {}),
+      }));
+    if (state.Type === 'Wait' && 'Seconds' in state) copy.Seconds = scaled(state.Seconds);
+    if (Array.isArray(state.Branches)) copy.Branches = state.Branches.map(nested);
+    if (state.Iterator) copy.Iterator = nested(state.Iterator);
+    if (state.ItemProcessor) copy.ItemProcessor = nested(state.ItemProcessor);
+    return copy;
+  };
+  return { ...definition, States: machine(definition.States) };
+}

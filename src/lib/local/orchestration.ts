@@ -1,11 +1,11 @@
 import './polyfill.js';
 import type { StateMachine as StateMachineType } from 'aws-local-stepfunctions';
-import type { AslDefinition, AslState } from '../blueprint/workflow.js';
+import type { AslDefinition } from '../blueprint/workflow.js';
 import type { Naming } from '../blueprint/naming.js';
 import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import { FunctionError } from '../runtime/lambda-error.js';
 import { LocalServiceError } from './aws-errors.js';
-import { realClock, type Clock } from './clock.js';
+import { onClock, realClock, type Clock } from './clock.js';
 import type { LocalLambda } from './lambda.js';
 import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
@@ -294,40 +294,6 @@ export class LocalStepFunctions {
         return;
     }
   }
-}
-
-/**
- * The definition as aws-local-stepfunctions must run it for its own timers to follow `clock`: Retry intervals
- * (and their MaxDelaySeconds) and Wait states' Seconds divided by the clock's speed, in nested Parallel branches
- * and Map processors too. Scaling the definition, not the library's `retryIntervalOverrides` (one fixed interval
- * per retrier), keeps BackoffRate, MaxDelaySeconds and jitter as written. A Wait on a Timestamp or a path waits
- * real time. On the real clock the definition is returned as it is.
- */
-export function onClock(definition: AslDefinition, clock: Clock): AslDefinition {
-  if (clock.speed === 1) return definition;
-  const scaled = (seconds: unknown) => (typeof seconds === 'number' ? seconds / clock.speed : seconds);
-  const machine = (states: Record<string, AslState>): Record<string, AslState> =>
-    Object.fromEntries(Object.entries(states).map(([name, state]) => [name, stateOnClock(state)]));
-  const nested = (value: unknown) => {
-    const graph = value as { States?: Record<string, AslState> } | undefined;
-    return graph?.States ? { ...graph, States: machine(graph.States) } : value;
-  };
-  const stateOnClock = (state: AslState): AslState => {
-    const copy: AslState = { ...state };
-    if (Array.isArray(state.Retry))
-      copy.Retry = (state.Retry as Array<Record<string, unknown>>).map((retrier) => ({
-        ...retrier,
-        // 1 s is the ASL default interval: scaled too when the retrier leaves it out.
-        IntervalSeconds: scaled(retrier.IntervalSeconds ?? 1),
-        ...('MaxDelaySeconds' in retrier ? { MaxDelaySeconds: scaled(retrier.MaxDelaySeconds) } : {}),
-      }));
-    if (state.Type === 'Wait' && 'Seconds' in state) copy.Seconds = scaled(state.Seconds);
-    if (Array.isArray(state.Branches)) copy.Branches = state.Branches.map(nested);
-    if (state.Iterator) copy.Iterator = nested(state.Iterator);
-    if (state.ItemProcessor) copy.ItemProcessor = nested(state.ItemProcessor);
-    return copy;
-  };
-  return { ...definition, States: machine(definition.States) };
 }
 
 /** The state a history event shows: a state's input when entered, its output when exited (objects only). */
