@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadBlueprint } from '../../src/lib/blueprint/blueprint.js';
 import { LocalBackend } from '../../src/lib/local/backend.js';
+import { fastClock } from '../../src/lib/local/clock.js';
 import { localDeploySteps } from '../../src/lib/local/deploy.js';
 import { parseFaults, type Fault } from '../../src/lib/local/faults.js';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
@@ -177,6 +178,9 @@ describe('every injected fault at every step, in both modes', () => {
         );
         const backend = await LocalBackend.start(tmp.dir, stage, {
           recordFunctionLogs: false,
+          // Retry intervals (1 s, 2 s, 4 s), back-off, injected delays and timeouts 50 times faster; the handlers
+          // run in real time.
+          clock: fastClock(50),
           faults: { faults: faults.filter((f) => mode === 'events' || !('detailType' in f)) },
         });
         const entries = new Map<string, LogEntry[]>();
@@ -190,7 +194,7 @@ describe('every injected fault at every step, in both modes', () => {
             await backend.api.handle({ method: 'POST', path: '/orders', body: JSON.stringify(testOrder(id, seller)) });
             expect((await backend.waitForOutcome(id, 30_000)).status).toBe('SUCCEEDED');
           }
-          await Promise.all(
+          const outcomes = await Promise.all(
             CASES.map(async (c, i) => {
               const orderId = `case-${i}`;
               const response = await backend.api.handle({
@@ -199,9 +203,14 @@ describe('every injected fault at every step, in both modes', () => {
                 body: JSON.stringify(testOrder(orderId, c.seller)),
               });
               expect(response.statusCode).toBe(200);
-              observed[mode].set(orderId, await settle(backend, orderId, () => entries.get(orderId) ?? []));
+              return backend.waitForOutcome(orderId, 60_000);
             }),
           );
+          // Let fan-out branches and their retries finish, so the log shows everything the fault caused (in
+          // orchestration they run in line, before the outcome).
+          await backend.events?.idle();
+          for (const outcome of outcomes)
+            observed[mode].set(outcome.orderId, reached(outcome, entries.get(outcome.orderId) ?? []));
         } finally {
           await backend.close();
         }
@@ -243,13 +252,9 @@ describe('every injected fault at every step, in both modes', () => {
   });
 });
 
-/** Waits for the order's one outcome, and names what the order reached. */
-async function settle(backend: LocalBackend, orderId: string, entries: () => LogEntry[]): Promise<Observed> {
-  const outcome = await backend.waitForOutcome(orderId, 60_000);
-  // Let fan-out branches and retries finish, so the log shows everything the fault caused.
-  await new Promise((r) => setTimeout(r, 600));
-  const seen = entries();
-  const deadLettered = seen.some((e) => e.type === 'DeadLettered');
+/** Names what the order reached, from its one outcome and its log. */
+function reached(outcome: OrderOutcome, entries: LogEntry[]): Observed {
+  const deadLettered = entries.some((e) => e.type === 'DeadLettered');
   const reached: Reached =
     outcome.status !== 'FAILED'
       ? (outcome.status as Reached)
@@ -258,5 +263,5 @@ async function settle(backend: LocalBackend, orderId: string, entries: () => Log
         : deadLettered
           ? 'DEAD_LETTERED'
           : 'FAILED';
-  return { reached, outcome, entries: seen };
+  return { reached, outcome, entries };
 }

@@ -10,6 +10,7 @@ import { Recorder } from './recorder.js';
 import { LocalStore } from './store.js';
 import type { BusObserver, LocalEventBus } from './bus.js';
 import type { LocalStepFunctions } from './orchestration.js';
+import { realClock, type Clock } from './clock.js';
 import { checkFaults, eventFaultHook, withHandlerFaults, type FaultPlan } from './faults.js';
 
 export interface LocalBackendOptions {
@@ -23,6 +24,11 @@ export interface LocalBackendOptions {
   functionEnvironment?: (handler: string) => Record<string, string>;
   /** Told what the engines do on the functions' behalf (`iam check` compares it with the AWS policies). */
   observer?: EngineObserver;
+  /**
+   * The engines' time: retry intervals and back-off, injected delays and timeouts (clock.ts). The real clock unless
+   * a test runs them faster; functions' timeouts are real time on any clock.
+   */
+  clock?: Clock;
 }
 
 /** What the local engines do that AWS would authorize: the bus's part, Step Functions' Tasks, the API, Lambda. */
@@ -62,6 +68,7 @@ export class LocalBackend {
     const names = naming(deployment.app, deployment.stage, deployment.region, LOCAL_ACCOUNT_ID);
     if (options.faults) checkFaults(options.faults, deployment);
     const recorder = new Recorder(store);
+    const clock = options.clock ?? realClock;
     const functionSpec = (
       fn: LocalRuntimeSpec['functions'][number],
       extraEnv: Record<string, string>,
@@ -114,7 +121,7 @@ export class LocalBackend {
       // The environments start loading their bundles while this thread loads the engine.
       runtime.prewarm();
       const { LocalStepFunctions } = await import('./orchestration.js');
-      const lambda = withHandlerFaults(runtime, options.faults, { deployment, recorder });
+      const lambda = withHandlerFaults(runtime, options.faults, { deployment, recorder, clock });
       const sfn = await LocalStepFunctions.create(
         deployment.workflow!.definition,
         new Map(deployment.workflow!.tasks),
@@ -122,12 +129,13 @@ export class LocalBackend {
         observedInvocations(lambda, options.observer),
         store,
         recorder,
+        clock,
       );
       const api = apiFor((request) => sfn.startExecution(request as never));
       return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'orchestration', sfn });
     }
     const { LocalEventBus } = await import('./bus.js');
-    const bus = new LocalEventBus(deployment, names, store, recorder);
+    const bus = new LocalEventBus(deployment, names, store, recorder, clock);
     const endpoint = await bus.listen();
     // The functions' events wrapper publishes with the real EventBridge client, pointed at the local bus; each
     // function at its own path of the bus endpoint, so the bus knows who published. The requests travel over
@@ -143,7 +151,7 @@ export class LocalBackend {
         { ...lambdaOptions, localEndpoint: { url: endpoint, handle: (request) => bus.serveRequest(request) } },
       ),
       options.faults,
-      { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName() },
+      { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName(), clock },
     );
     bus.attach(lambda);
     bus.faults = eventFaultHook(options.faults, recorder);
@@ -198,6 +206,7 @@ export class LocalBackend {
         latest && latest.id >= (started?.id ?? 0) ? this.store.readExecutionOutcome(latest.id) : undefined;
       if (outcome) return outcome;
       if (Date.now() >= deadline) throw timedOut();
+      // Real time on any clock: polling sooner would only cost CPU (the engine's promise above wakes at once).
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

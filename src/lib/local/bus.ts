@@ -7,6 +7,7 @@ import { transformEventForTarget } from '../events/transformer.js';
 import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import { FunctionError } from '../runtime/lambda-error.js';
 import { LocalServiceError } from './aws-errors.js';
+import { realClock, type Clock } from './clock.js';
 import type { LocalRuntimeSpec } from './deploy.js';
 import type { LocalLambda, PortHttpRequest, PortHttpResponse } from './lambda.js';
 import { LoopGuard, type LoopFailure } from './loop-guard.js';
@@ -134,6 +135,8 @@ export class LocalEventBus {
     private readonly names: Naming,
     private readonly store: LocalStore,
     private readonly recorder: Recorder,
+    /** The retry back-off's and injected event delays' time (tests run it faster; see clock.ts). */
+    private readonly clock: Clock = realClock,
   ) {
     this.flow = deployment.events!;
     this.rules = this.flow.rules.map((rule) => ({
@@ -320,7 +323,7 @@ export class LocalEventBus {
           this.end(tracker);
         }
       };
-      if (delivery.delayMs > 0) setTimeout(routeOnce, delivery.delayMs);
+      if (delivery.delayMs > 0) this.clock.setTimer(routeOnce, delivery.delayMs);
       else setImmediate(routeOnce);
     }
     return { EventId: event.id };
@@ -392,13 +395,14 @@ export class LocalEventBus {
             ? error.payload
             : { errorType: 'Error', errorMessage: String(error), trace: [] };
         recordAttempt('DeliveryFailed', { error: payload.errorType, cause: payload.errorMessage });
-        const ageSeconds = (Date.now() - ingestedAt.getTime()) / 1000;
+        // The event's age on the retries' clock (the real one unless a test runs it faster).
+        const ageSeconds = ((Date.now() - ingestedAt.getTime()) * this.clock.speed) / 1000;
         // EventBridge RetryPolicy: stop after MaximumRetryAttempts retries or once the event is older than MaximumEventAgeInSeconds.
         if (attempt > maximumRetryAttempts || ageSeconds >= maximumEventAgeSeconds) {
           this.deadLetter(orderId, event, rule, attempt, payload, tracker);
           return false;
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1))));
+        await this.clock.sleep(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1)));
       }
     }
   }

@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import type { Mode } from '../config/schema.js';
 import { FunctionError } from '../runtime/lambda-error.js';
 import type { EventEnvelope, PutEventsRequestEntry, PutEventsResponse } from './bus.js';
+import { realClock, type Clock } from './clock.js';
 import type { LocalRuntimeSpec } from './deploy.js';
 import type { LocalLambda } from './lambda.js';
 import type { Recorder } from './recorder.js';
@@ -144,6 +145,8 @@ export interface FaultContext {
   /** Events mode: the bus, to publish what the events wrapper would publish for a caught error. */
   publish?: (request: { Entries: PutEventsRequestEntry[] }) => PutEventsResponse;
   busName?: string;
+  /** The time injected delays and timeouts take (tests run it faster; see clock.ts). */
+  clock?: Clock;
 }
 
 /**
@@ -159,6 +162,7 @@ export function withHandlerFaults(
 ): LocalLambda {
   const faults = (plan?.faults ?? []).filter((f): f is HandlerFault & Fault => !isEventFault(f));
   if (faults.length === 0) return lambda;
+  const clock = context.clock ?? realClock;
   const attempts = new Map<string, number>();
   const timeoutMs = context.deployment.functionsConfig.timeoutSeconds * 1000;
   const source = context.deployment.mode === 'orchestration' ? 'execution' : 'events';
@@ -192,14 +196,14 @@ export function withHandlerFaults(
       case 'delay':
         record({ delayMs: fault.ms });
         if (fault.ms >= timeoutMs) {
-          await sleep(timeoutMs);
+          await clock.sleep(timeoutMs);
           throw timedOut();
         }
-        await sleep(fault.ms);
+        await clock.sleep(fault.ms);
         return lambda.invoke(name, event, meta);
       case 'timeout':
         record({ error: 'Sandbox.Timedout' });
-        await sleep(timeoutMs);
+        await clock.sleep(timeoutMs);
         throw timedOut();
       case 'throw': {
         record({ error: fault.errorType });
@@ -284,8 +288,4 @@ export function eventFaultHook(
     recorder.record(orderId, 'events', 'FaultInjected', { name: event['detail-type'], details });
     return delivery;
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

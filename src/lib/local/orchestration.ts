@@ -5,6 +5,7 @@ import type { Naming } from '../blueprint/naming.js';
 import { buildOutcome, type OrderOutcome } from '../order/outcome.js';
 import { FunctionError } from '../runtime/lambda-error.js';
 import { LocalServiceError } from './aws-errors.js';
+import { onClock, realClock, type Clock } from './clock.js';
 import type { LocalLambda } from './lambda.js';
 import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
@@ -64,9 +65,10 @@ export class LocalStepFunctions {
     lambda: LocalLambda,
     store: LocalStore,
     recorder: Recorder,
+    clock: Clock = realClock,
   ): Promise<LocalStepFunctions> {
     const { StateMachine } = await import('aws-local-stepfunctions');
-    const machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+    const machine = new StateMachine(onClock(definition, clock) as never, { validationOptions: { noValidate: true } });
     return new LocalStepFunctions(machine, tasks, names, lambda, store, recorder);
   }
 
