@@ -1,4 +1,6 @@
 /** @swc/jest, native ESM: run with NODE_OPTIONS="--experimental-vm-modules --disable-warning=ExperimentalWarning" (npm test does). */
+import { existsSync } from 'node:fs';
+
 const root = import.meta.dirname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export default {
@@ -9,6 +11,11 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // oclif (runCommand) imports compiled commands from ./dist; serve the TS sources instead
     [`^(?:file://)?${root}/dist/(.*)\\.js$`]: '<rootDir>/src/$1.ts',
+    // The built asl-validator, its schemas compiled ahead of time (scripts/asl-precompiled.js), as the CLI runs it:
+    // a first validation in a test file costs 0.4-0.8 s less. Before a build (no dist/), the installed package.
+    ...(existsSync(new URL('dist/vendor/asl-validator.cjs', import.meta.url))
+      ? { '^asl-validator$': '<rootDir>/dist/vendor/asl-validator.cjs' }
+      : {}),
   },
   transform: {
     '^.+\\.ts$': [

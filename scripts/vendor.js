@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { aslPrecompiled } from './asl-precompiled.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -28,8 +29,9 @@ const VENDORED = [
   { name: 'zod', file: 'zod.js' },
   { name: 'velocityjs', file: 'velocityjs.js' },
   { name: 'aws-local-stepfunctions', file: 'aws-local-stepfunctions.js' },
-  // 0.12 -> 0.03 s of CPU to require (Ajv and its vocabularies are ~100 files).
-  { name: 'asl-validator', file: 'asl-validator.cjs', required: true },
+  // 0.12 -> 0.03 s of CPU to require (Ajv and its vocabularies are ~100 files); with its schemas compiled ahead of
+  // time (asl-precompiled.js), a first validation costs 0.4-0.8 s less.
+  { name: 'asl-validator', file: 'asl-validator.cjs', required: true, plugins: [aslPrecompiled(require)] },
 ];
 
 for (const pkg of VENDORED.filter((p) => p.required)) {
@@ -44,6 +46,7 @@ for (const pkg of VENDORED.filter((p) => p.required)) {
     format: 'cjs',
     target: 'node20',
     outfile: join(vendorDir, pkg.file),
+    plugins: pkg.plugins ?? [],
     logLevel: 'warning',
     legalComments: 'eof',
   });

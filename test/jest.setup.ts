@@ -8,3 +8,9 @@ globalThis.console = new Console({ stdout: process.stdout, stderr: process.stder
 // The AWS SDK warns once per process (so once per test file and CLI subprocess) that releases after January
 // 2027 need Node 22; the project pins releases that support Node 20, so the notice is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+// As the CLI's main() does (src/lib/cli/main.ts): no oclif development mode, which under jest (NODE_ENV=test) would
+// load typescript, read tsconfig.json and register tsx once per test file for the in-process commands. oclif then
+// loads the compiled commands, which jest.config.js maps to their sources.
+const oclifSettings = globalThis as { oclif?: Record<string, unknown> };
+oclifSettings.oclif = { ...oclifSettings.oclif, enableAutoTranspile: false };

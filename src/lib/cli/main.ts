@@ -1,4 +1,4 @@
-import { Config, Errors, flush, handle, run } from '@oclif/core';
+import { Config, Errors, flush, handle, run, settings } from '@oclif/core';
 import { ExitCode } from '../errors.js';
 import { describeError, type DescribedError, type JsonEnvelope } from './base-command.js';
 import { paint } from './style.js';
@@ -13,6 +13,10 @@ const NOT_FOUND_EXIT = 127;
  * mean" suggestion (the not-found plugin only prompts on a terminal), as one envelope under --json.
  */
 export async function main(argv: string[], root: string): Promise<void> {
+  // fulfill runs the commands it was built with. Under NODE_ENV=test or development (a user's shell, or the test
+  // suite's CLI subprocesses) oclif would otherwise look for a tsconfig.json, load typescript, register tsx and run
+  // src/commands/*.ts in its place wherever those exist (in a checkout): 1.3 instead of 0.4 s of CPU per command.
+  settings.enableAutoTranspile = false;
   const json = argv.includes('--json');
   if (answerVersion(argv)) return;
   try {

@@ -14,7 +14,8 @@ import type { FakeCall } from '../../helpers/fake-aws/model.js';
 import type { FakeAws } from '../../helpers/fake-aws.js';
 import { ACCOUNT, REGION } from '../../helpers/fake-aws.js';
 import { taggedResources } from '../../helpers/fake-aws/tagging.js';
-import { tempDir, templateProject } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/cli.js';
+import { quickTemplateProject } from '../../helpers/project.js';
 
 /** Projects copied from the template (app "shop", stage "ci"), in one temp folder per test file. */
 export function projects() {
@@ -25,7 +26,7 @@ export function projects() {
     /** A fresh project in `mode`; `config` overrides fulfill.config.json. */
     make(mode: Mode, config: Record<string, unknown> = {}): string {
       const dir = join(tmp.dir, `${mode}-${n++}`);
-      templateProject(dir, { app: 'shop', stage: 'ci', mode, region: REGION, ...config });
+      quickTemplateProject(dir, { app: 'shop', stage: 'ci', mode, region: REGION, ...config });
       return dir;
     },
   };

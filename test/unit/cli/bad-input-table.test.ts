@@ -3,7 +3,8 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { LocalBackend } from '../../../src/lib/local/backend.js';
 import { FulfillServer } from '../../../src/lib/local/server.js';
-import { tempDir, templateProject } from '../../helpers/cli.js';
+import { TEMPLATE, tempDir } from '../../helpers/cli.js';
+import { quickTemplateProject } from '../../helpers/project.js';
 import { openStateDb } from '../../helpers/state.js';
 import { cli, type InProcessResult } from '../../helpers/run-command.js';
 
@@ -971,7 +972,7 @@ describe('bad input: documented exit code, one error line naming the culprit, on
   let deployed: string;
   const fresh = (setup?: Mutation) => {
     const dir = join(tmp.dir, `p${n++}`);
-    templateProject(dir);
+    quickTemplateProject(dir);
     setup?.(dir);
     return dir;
   };
@@ -1015,9 +1016,7 @@ describe('bad input: documented exit code, one error line naming the culprit, on
     status: number;
     says: RegExp;
   }
-  const valid = JSON.parse(
-    readFileSync(join(templateProject(join(tmp.dir, 'orders-src')), 'orders/credit-card-1p.json'), 'utf8'),
-  );
+  const valid = JSON.parse(readFileSync(join(TEMPLATE, 'orders/credit-card-1p.json'), 'utf8'));
   const body = (change: (o: any) => void) => {
     const o = structuredClone(valid);
     change(o);
