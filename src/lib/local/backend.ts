@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { UserError, TimeoutError } from '../errors.js';
 import { LOCAL_ACCOUNT_ID, naming } from '../blueprint/naming.js';
+import { STATE_DIR } from '../project/state.js';
 import type { OrderOutcome } from '../order/outcome.js';
 import type { LogEntry } from '../logs/entry.js';
 import { LocalApi } from './api.js';
@@ -82,6 +83,7 @@ export class LocalBackend {
       },
     });
     const lambdaOptions = {
+      codeCacheDir: resolve(projectDir, STATE_DIR, 'cache', 'v8'),
       onLog:
         options.recordFunctionLogs === false
           ? undefined
