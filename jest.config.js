@@ -11,6 +11,9 @@ export default {
     // AWS Lambda client it imports for Tasks without a local handler (hundreds of files through jest's module
     // registry: 0.34 s of CPU per test file that runs orchestration, 0.02 s for the bundle).
     '^aws-local-stepfunctions$': '<rootDir>/dist/vendor/aws-local-stepfunctions.js',
+    // Likewise (CPU per test file to import): zod 0.13 -> 0.06 s, velocityjs 0.04 -> 0.01 s.
+    '^zod$': '<rootDir>/dist/vendor/zod.js',
+    '^velocityjs$': '<rootDir>/dist/vendor/velocityjs.js',
     // oclif (runCommand) imports compiled commands from ./dist; serve the TS sources instead
     [`^(?:file://)?${root}/dist/(.*)\\.js$`]: '<rootDir>/src/$1.ts',
   },
