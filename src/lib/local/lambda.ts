@@ -477,12 +477,12 @@ export class LocalLambda {
   }
 
   /**
-   * Starts one environment per function ahead of its first invocation, within the cold-start limit (the
-   * rest as earlier cold starts end). The backend calls it first thing: the workers load their bundles on
-   * the other cores while this thread loads the engine, instead of one cold start per step of the first order.
+   * Starts one environment per function (of `names`, default all) ahead of its first invocation, within the
+   * cold-start limit (the rest as earlier cold starts end): the worker loads its bundle on another core while
+   * this thread loads the engine.
    */
-  prewarm(): void {
-    this.toWarm = [...this.pools.values()];
+  prewarm(names?: readonly string[]): void {
+    this.toWarm = [...this.pools.values()].filter((pool) => !names || names.includes(pool.spec.name));
     this.warmNext();
   }
 
