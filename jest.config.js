@@ -9,6 +9,13 @@ export default {
   moduleNameMapper: {
     // NodeNext-style './x.js' imports -> './x' (resolved to .ts)
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The engine as the CLI runs it, vendored by `npm run build` (scripts/vendor.js): the package itself loads the
+    // AWS Lambda client it imports for Tasks without a local handler (hundreds of files through jest's module
+    // registry: 0.34 s of CPU per test file that runs orchestration, 0.02 s for the bundle).
+    '^aws-local-stepfunctions$': '<rootDir>/dist/vendor/aws-local-stepfunctions.js',
+    // Likewise (CPU per test file to import): zod 0.13 -> 0.06 s, velocityjs 0.04 -> 0.01 s.
+    '^zod$': '<rootDir>/dist/vendor/zod.js',
+    '^velocityjs$': '<rootDir>/dist/vendor/velocityjs.js',
     // oclif (runCommand) imports compiled commands from ./dist; serve the TS sources instead
     [`^(?:file://)?${root}/dist/(.*)\\.js$`]: '<rootDir>/src/$1.ts',
     // The built asl-validator, its schemas compiled ahead of time (scripts/asl-precompiled.js), as the CLI runs it:

@@ -87,6 +87,15 @@ describe('the local Lambda runtime', () => {
     expect(await lambda.invoke('ok', {})).toBe('fine');
   });
 
+  it('prewarms only the functions named, and starts the others on their first invocation', async () => {
+    const code = `exports.handler = async () => process.env.AWS_LAMBDA_FUNCTION_NAME;`;
+    lambda = new LocalLambda([fn('first', code), fn('later', code)]);
+    lambda.prewarm(['first']);
+    expect(lambda.stats()).toMatchObject({ first: { environments: 1, starting: 1 }, later: { environments: 0 } });
+    expect(await lambda.invoke('later', {})).toBe('fulfill-t-test-later');
+    expect(lambda.stats()).toMatchObject({ first: { environments: 1 }, later: { environments: 1 } });
+  });
+
   it('reports a bundle that does not export handler, and an unknown function', async () => {
     lambda = new LocalLambda([fn('nohandler', `exports.other = 1;`)]);
     expect(((await lambda.invoke('nohandler', {}).catch((e: unknown) => e)) as FunctionError).payload.errorType).toBe(

@@ -49,6 +49,11 @@ export interface LocalLambdaOptions {
    * and `handle` answers them as the service would over HTTP.
    */
   localEndpoint?: LocalEndpoint;
+  /**
+   * A folder inside the project for the V8 code cache of what the environments compile (their bundles and the
+   * modules they require, see CODE_CACHE_SOURCE); without one every environment compiles everything from source.
+   */
+  codeCacheDir?: string;
 }
 
 /** An HTTP request as a function's SDK client sent it to the local endpoint: serialized, signed, unparsed. */
@@ -99,8 +104,131 @@ const INIT_TIMEOUT_MS = 10_000;
  * clock runs) of the same cores, so cold starts beyond one per core wait their turn.
  */
 const PARALLEL_COLD_STARTS = Math.max(1, availableParallelism());
+/** How long `close` lets an environment finish writing its code cache (it takes milliseconds). */
+const CACHE_SAVE_WAIT_MS = 2_000;
 /** An invocation whose environment has not even started it after this many timeouts is timed out anyway. */
 const MAX_DISPATCH_LAG_FACTOR = 5;
+
+/**
+ * Part of the worker (see WORKER_SOURCE): compiles CommonJS the way Node does, through a V8 code cache in the
+ * project when the runtime has one (`codeCacheDir`). Node 20 keeps no compile cache for user code (22 has
+ * module.enableCompileCache), and every environment is a fresh isolate that compiled its function's bundle and
+ * every module it requires (the EventBridge client: about 25 files, 0.8 MB) again, at every start of every
+ * process. The cache keeps what V8 compiled after the environment's first invocation, so functions compiled
+ * lazily while it ran are in it too. Written here the way v8-compile-cache does it (Module.prototype._compile
+ * compiles the module's wrapper with vm.Script and cachedData) rather than with that library, which keeps its
+ * cache in the OS temp folder, outside the project, and is installed for the whole process it is required in.
+ *
+ * One file per module path: `<sha256(salt, path)>.bin` = MAGIC, sha256(salt, path, source), sha256(data), data.
+ * The salt (Node, V8 and this format's version, the CPU architecture) keeps caches of other Node versions apart.
+ * A cache is used only when both digests match: a changed source or a damaged or truncated file (V8 verifies no
+ * checksum in release builds) is not given to V8; V8 itself rejects data of other flags (`cachedDataRejected`).
+ * What is not used is compiled from source and written again, directly in place (a torn write is caught by the
+ * digests next time). A cache that cannot be read or written costs its compile only: errors are ignored.
+ */
+const CODE_CACHE_SOURCE = `
+// The wrapper Node puts around a CommonJS module, on the module's first line: columns there stay the module's.
+const WRAPPER_OFFSET = -Module.wrapper[0].length;
+/** The module wrapper of \`source\` (exports, require, module, __filename, __dirname), from the cache if it has it. */
+function compileWrapper(source, filename) {
+  const cached = codeCache?.lookup(filename, source);
+  const script = new vm.Script(Module.wrap(source), {
+    filename,
+    columnOffset: WRAPPER_OFFSET,
+    ...(cached?.data ? { cachedData: cached.data } : {}),
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (!cached) return script.runInThisContext();
+  if (cached.data && !script.cachedDataRejected) codeCache.counts.used++;
+  else {
+    codeCache.counts.compiled++;
+    codeCache.pending.push({ script, entry: cached });
+  }
+  return script.runInThisContext();
+}
+function openCodeCache(options) {
+  const fs = require('node:fs');
+  const { createHash } = require('node:crypto');
+  const { join } = require('node:path');
+  const MAGIC = Buffer.from('fulfill-v8-cache-1\\n');
+  const DIGEST = 32;
+  const salt = [process.version, process.versions.v8, process.arch, MAGIC.toString().trim()].join('\\0');
+  const sha256 = (...parts) => {
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part).update('\\0');
+    return hash.digest();
+  };
+  const pending = [];
+  return {
+    pending,
+    /** Modules (and the bundle) this environment took from the cache, and compiled from source. */
+    counts: { used: 0, compiled: 0 },
+    /** The cache entry of a module: its file, the digest its source must have, and the cached data if valid. */
+    lookup(filename, source) {
+      const file = join(options.dir, sha256(salt, filename).toString('hex') + '.bin');
+      const digest = sha256(salt, filename, source);
+      let data;
+      try {
+        const body = fs.readFileSync(file);
+        const start = MAGIC.length + 2 * DIGEST;
+        const valid =
+          body.length > start &&
+          body.subarray(0, MAGIC.length).equals(MAGIC) &&
+          body.subarray(MAGIC.length, MAGIC.length + DIGEST).equals(digest) &&
+          body.subarray(MAGIC.length + DIGEST, start).equals(sha256(body.subarray(start)));
+        if (valid) data = body.subarray(start);
+      } catch {
+        // Not cached yet (or unreadable): compiled from source, and written.
+      }
+      return { file, digest, data };
+    },
+    /** Writes what was compiled from source since the last save. */
+    save() {
+      if (pending.length === 0) return;
+      try {
+        fs.mkdirSync(options.dir, { recursive: true });
+      } catch {
+        pending.length = 0;
+        return;
+      }
+      for (const { script, entry } of pending.splice(0)) {
+        try {
+          const data = script.createCachedData();
+          fs.writeFileSync(entry.file, Buffer.concat([MAGIC, entry.digest, sha256(data), data]));
+        } catch {
+          // A full disk or a read-only project: the next process compiles this module again.
+        }
+      }
+    },
+  };
+}
+/**
+ * Node's Module.prototype._compile for CommonJS, with the wrapper from compileWrapper; ES modules, and source
+ * that does not compile as CommonJS (an ES module in a .js file, a syntax error), go to Node's own, which
+ * detects the one and reports the other as usual.
+ */
+function cacheModuleCompiles() {
+  const nodeCompile = Module.prototype._compile;
+  const { dirname } = require('node:path');
+  Module.prototype._compile = function (content, filename, format) {
+    if (format === 'module') return nodeCompile.call(this, content, filename, format);
+    let wrapper;
+    try {
+      wrapper = compileWrapper(content, filename);
+    } catch {
+      return nodeCompile.call(this, content, filename, format);
+    }
+    const module = this;
+    const require = (id) => module.require(id);
+    require.resolve = (request, options) => Module._resolveFilename(request, module, false, options);
+    require.resolve.paths = (request) => Module._resolveLookupPaths(request, module);
+    require.main = process.mainModule;
+    require.extensions = Module._extensions;
+    require.cache = Module._cache;
+    return wrapper.call(module.exports, module.exports, require, module, filename, dirname(filename));
+  };
+}
+`;
 
 // The sandbox: one worker thread per execution environment, running one invocation at a time as Lambda does.
 // It loads the bundle as CommonJS with a `require` that looks in the project's node_modules first, then in
@@ -114,9 +242,13 @@ const parentPort = workerData.port;
 // When this environment took its invocation (time, then id; see STARTED_BYTES), shared with the runtime.
 const startedTime = new Float64Array(workerData.started, 0, 1);
 const startedId = new Int32Array(workerData.started, 8, 1);
-const { createRequire } = require('node:module');
+const Module = require('node:module');
 const util = require('node:util');
-const requires = workerData.requireFrom.map((file) => createRequire(file));
+const vm = require('node:vm');
+${CODE_CACHE_SOURCE}
+const codeCache = workerData.codeCache ? openCodeCache(workerData.codeCache) : undefined;
+if (codeCache) cacheModuleCompiles();
+const requires = workerData.requireFrom.map((file) => Module.createRequire(file));
 function bundleRequire(id) {
   let missing;
   for (const req of requires) {
@@ -159,15 +291,23 @@ function payload(error) {
     return {
       errorType: isError ? (error.name || 'Error') : 'Error',
       errorMessage: isError ? String(error.message) : (typeof error === 'string' ? error : JSON.stringify(error) ?? String(error)),
-      trace: isError && typeof error.stack === 'string' ? error.stack.split('\\n').slice(1, 6).map((l) => l.trim()) : [],
+      trace: isError && typeof error.stack === 'string' ? traceOf(error) : [],
     };
   } catch {
     return { errorType: 'Error', errorMessage: String(error), trace: [] };
   }
 }
+/** The stack's first 5 frames, after its "Name: message" line (a compile error's stack starts with the source). */
+function traceOf(error) {
+  const lines = error.stack.split('\\n');
+  const header = lines.findIndex((line) => line.startsWith(String(error.name) + ':'));
+  return lines.slice(header + 1, header + 6).map((l) => l.trim());
+}
 try {
-  new Function('exports', 'require', 'module', '__filename', '__dirname', workerData.code)(mod.exports, bundleRequire, mod, workerData.functionName + '/index.js', workerData.functionName);
-  parentPort.postMessage({ kind: 'ready' });
+  // The bundle is index.js of a function named after it, as in the deployment package.
+  const filename = workerData.functionName + '/index.js';
+  compileWrapper(workerData.code, filename)(mod.exports, bundleRequire, mod, filename, workerData.functionName);
+  parentPort.postMessage({ kind: 'ready', ...(codeCache ? { codeCache: codeCache.counts } : {}) });
 } catch (error) {
   const p = payload(error);
   p.errorType = error && error.code === 'MODULE_NOT_FOUND' ? 'Runtime.ImportModuleError' : 'Runtime.UserCodeSyntaxError';
@@ -235,7 +375,14 @@ async function invoke(msg) {
   }
   return post({ kind: 'result', id: msg.id, at: Date.now(), ok: true, json: json === undefined ? 'null' : json });
   function post(message) {
-    parentPort.postMessage(message);
+    // After the answer: what the init and this invocation compiled from source goes into the cache, and the
+    // runtime, told so, lets the save end before it stops the environment.
+    const saving = codeCache !== undefined && codeCache.pending.length > 0;
+    parentPort.postMessage(saving ? { ...message, savesCache: true } : message);
+    if (saving) {
+      codeCache.save();
+      parentPort.postMessage({ kind: 'cache-saved' });
+    }
     return message.at - startedAt > msg.timeoutMs;
   }
 }
@@ -263,6 +410,9 @@ interface Environment {
   state: 'starting' | 'idle' | 'busy' | 'gone';
   /** Counted in LocalLambda.coldStarts until its code has loaded (or failed to). */
   coldStart: boolean;
+  /** Writing its code cache after an invocation (see CODE_CACHE_SOURCE); `cacheSaved` is told when it is done. */
+  savingCache?: boolean;
+  cacheSaved?: () => void;
   current?: { invocation: Invocation; startedAt: number; timer: NodeJS.Timeout; handedOver?: true };
   /** Handed over while `current` runs (see `dispatch`): the environment takes it when `current` ends. */
   next?: Invocation;
@@ -289,6 +439,7 @@ export class LocalLambda {
   private nextId = 1;
   private closed = false;
   private coldStarts = 0;
+  private readonly codeCacheCounts: CodeCacheCounts = { used: 0, compiled: 0 };
   /** Functions `prewarm` still has to start an environment for (each once, so a failing init is not retried). */
   private toWarm: FunctionPool[] = [];
 
@@ -342,12 +493,12 @@ export class LocalLambda {
   }
 
   /**
-   * Starts one environment per function ahead of its first invocation, within the cold-start limit (the
-   * rest as earlier cold starts end). The backend calls it first thing: the workers load their bundles on
-   * the other cores while this thread loads the engine, instead of one cold start per step of the first order.
+   * Starts one environment per function (of `names`, default all) ahead of its first invocation, within the
+   * cold-start limit (the rest as earlier cold starts end): the worker loads its bundle on another core while
+   * this thread loads the engine.
    */
-  prewarm(): void {
-    this.toWarm = [...this.pools.values()];
+  prewarm(names?: readonly string[]): void {
+    this.toWarm = [...this.pools.values()].filter((pool) => !names || names.includes(pool.spec.name));
     this.warmNext();
   }
 
@@ -375,6 +526,11 @@ export class LocalLambda {
     return out;
   }
 
+  /** What the environments that started took from the code cache and compiled from source, at their init. */
+  codeCacheStats(): CodeCacheCounts {
+    return { ...this.codeCacheCounts };
+  }
+
   /** Stops every execution environment; invocations still running or waiting fail. */
   async close(): Promise<void> {
     this.closed = true;
@@ -382,9 +538,30 @@ export class LocalLambda {
     for (const pool of this.pools.values()) {
       for (const invocation of pool.queue.splice(0))
         this.finish(pool, invocation, undefined, { ok: false, error: SHUTDOWN });
-      for (const env of [...pool.environments]) stopping.push(this.discard(pool, env, SHUTDOWN));
+      for (const env of [...pool.environments]) {
+        stopping.push(this.cacheSave(env).then(() => this.discard(pool, env, SHUTDOWN)));
+      }
     }
     await Promise.all(stopping);
+  }
+
+  /**
+   * Resolves when the environment is not writing its code cache (at most CACHE_SAVE_WAIT_MS): stopped in the
+   * middle, the next process would compile from source again what this one just compiled.
+   */
+  private cacheSave(env: Environment): Promise<void> {
+    if (!env.savingCache || env.state === 'gone') return Promise.resolve();
+    // Referenced while waiting: a process with nothing else to do must not exit before close returns.
+    env.port.ref();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, CACHE_SAVE_WAIT_MS);
+      env.cacheSaved = done;
+      function done() {
+        clearTimeout(timer);
+        env.cacheSaved = undefined;
+        resolve();
+      }
+    });
   }
 
   /**
@@ -507,6 +684,7 @@ export class LocalLambda {
         memoryMb: spec.memoryMb,
         requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM],
         ...(this.options.localEndpoint ? { localEndpoint: this.options.localEndpoint.url } : {}),
+        ...(this.options.codeCacheDir ? { codeCache: { dir: this.options.codeCacheDir } } : {}),
       },
       env: {
         ...sdkEnvironment(spec.functionArn.split(':')[3] ?? ''),
@@ -588,6 +766,10 @@ export class LocalLambda {
         return;
       }
       case 'ready':
+        if (msg.codeCache) {
+          this.codeCacheCounts.used += msg.codeCache.used;
+          this.codeCacheCounts.compiled += msg.codeCache.compiled;
+        }
         this.becomeIdle(pool, env);
         return;
       case 'init-error':
@@ -598,7 +780,12 @@ export class LocalLambda {
       case 'request':
         this.serveRequest(env, msg.id, msg.request);
         return;
+      case 'cache-saved':
+        env.savingCache = false;
+        env.cacheSaved?.();
+        return;
       case 'result': {
+        if (msg.savesCache) env.savingCache = true;
         const invocation = env.current?.invocation;
         if (!invocation || invocation.id !== msg.id) return;
         // Finished, but after its time (the timer had not come round yet): on Lambda it would have been stopped.
@@ -701,6 +888,7 @@ export class LocalLambda {
     pool.queue.unshift(...requeued);
     env.state = 'gone';
     env.current = undefined;
+    env.cacheSaved?.();
     clearTimeout(env.timer);
     pool.environments.delete(env);
     env.port.close();
@@ -747,11 +935,18 @@ const SHUTDOWN: LambdaErrorPayload = {
 
 type WorkerMessage =
   | { kind: 'log'; level: FunctionLogLine['level']; requestId: string; message: string; timestamp: number }
-  | { kind: 'ready' }
+  | { kind: 'ready'; codeCache?: CodeCacheCounts }
   | { kind: 'init-error'; error: LambdaErrorPayload }
   | { kind: 'request'; id: number; request: PortHttpRequest }
-  | { kind: 'result'; id: number; at: number; ok: true; json: string }
-  | { kind: 'result'; id: number; at: number; ok: false; error: LambdaErrorPayload };
+  | { kind: 'result'; id: number; at: number; savesCache?: true; ok: true; json: string }
+  | { kind: 'result'; id: number; at: number; savesCache?: true; ok: false; error: LambdaErrorPayload }
+  | { kind: 'cache-saved' };
+
+/** Modules (bundles included) an environment's init took from the code cache, and compiled from source. */
+export interface CodeCacheCounts {
+  used: number;
+  compiled: number;
+}
 
 /**
  * The size of an environment's shared start record. The worker used to post a 'started' message per
