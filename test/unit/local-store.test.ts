@@ -295,6 +295,38 @@ describe('LocalStore', () => {
     store.close();
   });
 
+  it("writes a turn's deliveries together, deletes its finished ones together, never writes one finished in its turn", () => {
+    const store = new LocalStore(tmp.dir, 'deliveries');
+    const claim = store.claimExecution('d-1', 'events', '{"orderId":"d-1"}', () => true);
+    if (!claim.created) throw new Error('not claimed');
+    const execution = claim.record.id;
+    const changes = () => Number((store.open().prepare('SELECT total_changes() AS n').get() as { n: number }).n);
+    // 35 events of two rules each: 70 rows, more than one statement's 64.
+    const handles = Array.from({ length: 35 }, (_, i) =>
+      store.enqueueDeliveries(execution, 'd-1', ['rule-a', 'rule-b'], { 'detail-type': `Event${i}` }),
+    ).flat();
+    const other = new LocalStore(tmp.dir, 'deliveries');
+    expect(other.queuedDeliveries(execution)).toEqual([]); // queued, not committed yet
+    store.commit();
+    const rows = other.queuedDeliveries(execution);
+    expect(rows.map((d) => [d.id, d.rule, d.event['detail-type']])).toEqual(
+      handles.map((handle, i) => [handle.id, i % 2 === 0 ? 'rule-a' : 'rule-b', `Event${Math.floor(i / 2)}`]),
+    );
+    // Every other delivery ends; so does one queued in this same turn, which is never written at all.
+    for (const handle of handles.filter((_, i) => i % 2 === 0)) store.completeDelivery(handle);
+    const before = changes();
+    const [quick] = store.enqueueDeliveries(execution, 'd-1', ['rule-a'], { 'detail-type': 'Quick' });
+    store.completeDelivery(quick);
+    store.commit();
+    expect(changes() - before).toBe(35);
+    expect(quick.id).toBeUndefined();
+    expect(other.queuedDeliveries(execution).map((d) => d.id)).toEqual(
+      handles.filter((_, i) => i % 2 === 1).map((handle) => handle.id),
+    );
+    other.close();
+    store.close();
+  });
+
   it('an execution interrupted while its entries are buffered: the interruption is numbered after them', () => {
     const store = new LocalStore(tmp.dir, 'buffered-interrupt');
     const recorder = new Recorder(store);
