@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -184,6 +184,57 @@ const OUTCOME_DICTIONARY = Buffer.from(
  */
 const DEFLATE_LEVEL = 2;
 
+/**
+ * A pack as a deflate stream that can be continued: its text so far (`[e1,...,en`, without the closing bracket)
+ * deflated and sync-flushed (byte-aligned, no final block), and the last 32 KB of dictionary and text, deflate's
+ * window. The row stores it closed by a final stored block holding `]` (RFC 1951 3.2.4). An events execution is
+ * packed with its outcome and again when it is released, with the entries recorded after its outcome (the
+ * rules its terminal event matched, the delivery that published it, fan-out branches): the second pack used to
+ * read the first back, inflate and parse it, and deflate all of it again, more than the first pack cost. It
+ * continues the stream instead: the new entries deflated on their own with the window as their dictionary, so
+ * their back-references, as distances, reach the same bytes in the reader's window; the reader inflates the
+ * row in one pass with PACK_DICTIONARY, as before.
+ */
+interface PackStream {
+  head: Buffer;
+  window: Buffer;
+}
+
+interface OpenPack extends PackStream {
+  firstSeq: number;
+  firstTs: number;
+  lastSeq: number;
+  lastTs: number;
+}
+
+/** Deflate's window (windowBits 15): a dictionary longer than this is used by its last 32 KB only. */
+const DEFLATE_WINDOW_BYTES = 32 * 1024;
+/** A final stored block of one byte, `]`: header (BFINAL 1, BTYPE 00), LEN 1, NLEN ~1, the byte. */
+const CLOSE_PACK = Buffer.from([0x01, 0x01, 0x00, 0xfe, 0xff, 0x5d]);
+/** Open packs kept at most (recovery packs other processes' executions, which are never released here). */
+const MAX_OPEN_PACKS = 1_000;
+
+/** The stream of a pack not started yet. */
+const NEW_PACK: PackStream = { head: Buffer.alloc(0), window: PACK_DICTIONARY };
+
+function continuePack(stream: PackStream, text: string): PackStream {
+  const bytes = Buffer.from(text);
+  const part = deflateRawSync(bytes, {
+    dictionary: stream.window,
+    level: DEFLATE_LEVEL,
+    finishFlush: zlibConstants.Z_SYNC_FLUSH,
+  });
+  const window = Buffer.concat([stream.window, bytes]);
+  return {
+    head: Buffer.concat([stream.head, part]),
+    window: window.length > DEFLATE_WINDOW_BYTES ? window.subarray(window.length - DEFLATE_WINDOW_BYTES) : window,
+  };
+}
+
+function closePack(stream: PackStream): Buffer {
+  return Buffer.concat([stream.head, CLOSE_PACK]);
+}
+
 /** An execution row with its input (kept while it runs). */
 const SELECT_EXECUTION = 'SELECT x.*, i.input FROM executions x LEFT JOIN inputs i ON i.execution_id = x.id';
 
@@ -235,6 +286,8 @@ export class LocalStore {
   private deliveryInserts: Array<{ handle: DeliveryHandle; values: [number, string, string | null, string] }> = [];
   private deliveryInsertsQueued = false;
   private deliveryDeletes: number[] = [];
+  /** The packs this store wrote for executions not released yet, to extend (see PackStream). */
+  private readonly openPacks = new Map<number, OpenPack>();
   /** The schema version of a database this fulfill does not read (set when opening one). */
   private olderSchema: number | undefined;
   /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
@@ -940,11 +993,15 @@ export class LocalStore {
     this.buffered.delete(executionId);
     if (rows.length === 0 && buffered.length === 0) return;
     const entries: Array<[number, number, string]> = [];
-    const existing = options.first
-      ? undefined
-      : (this.stmt('SELECT first_seq, first_ts, entries FROM log_packed WHERE execution_id = ?')
-          .raw(true)
-          .get(executionId) as unknown[] | undefined);
+    // A pack this store wrote (an events execution's at its outcome, extended when it is released): extended
+    // without reading it back (see PackStream).
+    const open = options.first ? undefined : this.openPacks.get(executionId);
+    const existing =
+      options.first || open
+        ? undefined
+        : (this.stmt('SELECT first_seq, first_ts, entries FROM log_packed WHERE execution_id = ?')
+            .raw(true)
+            .get(executionId) as unknown[] | undefined);
     if (existing) {
       let seq = Number(existing[0]);
       let ts = Number(existing[1]);
@@ -964,9 +1021,9 @@ export class LocalStore {
       },${details === null || details === undefined ? 'null' : text(details)}`;
       entries.push([Number(seq), Number(ts), fields]);
     }
-    let seqBefore = entries[0]?.[0] ?? 0;
-    let tsBefore = entries[0]?.[1] ?? 0;
-    let lastTs = -Infinity;
+    let seqBefore = open ? open.lastSeq : (entries[0]?.[0] ?? 0);
+    let tsBefore = open ? open.lastTs : (entries[0]?.[1] ?? 0);
+    let lastTs = open ? open.lastTs : -Infinity;
     const packed = entries.map(([seq, ts, fields]) => {
       const entry = `[${seq - seqBefore},${ts - tsBefore},${fields}]`;
       seqBefore = seq;
@@ -977,8 +1034,8 @@ export class LocalStore {
     // Buffered entries never were rows: they get their row numbers now, after every row committed so far, as an
     // insert into `log` would have (a follower's offset is the highest it has seen). Their part of the array is
     // one JSON.stringify (half the time of one per field on an order's entries).
-    let firstSeq = entries[0]?.[0];
-    let firstTs = entries[0]?.[1];
+    let firstSeq = open ? open.firstSeq : entries[0]?.[0];
+    let firstTs = open ? open.firstTs : entries[0]?.[1];
     if (buffered.length > 0) {
       let seq = this.reserveLogSeqs(buffered.length) - buffered.length + 1;
       if (firstSeq === undefined || firstTs === undefined) {
@@ -995,19 +1052,16 @@ export class LocalStore {
       });
       packed.push(JSON.stringify(tuples).slice(1, -1));
     }
+    const stream = continuePack(open ?? NEW_PACK, `${open ? ',' : '['}${packed.join(',')}`);
     this.stmt(
       'INSERT OR REPLACE INTO log_packed (execution_id, first_seq, last_seq, first_ts, last_ts, entries) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(
-      executionId,
-      firstSeq,
-      seqBefore,
-      firstTs,
-      lastTs,
-      deflateRawSync(`[${packed.join(',')}]`, { dictionary: PACK_DICTIONARY, level: DEFLATE_LEVEL }),
-    );
+    ).run(executionId, firstSeq, seqBefore, firstTs, lastTs, closePack(stream));
     // Bounded: executions recovered for other processes are never released here (packLater then reads the rows).
     if (this.packedHere.size >= 10_000) this.packedHere.clear();
     this.packedHere.add(executionId);
+    this.openPacks.delete(executionId);
+    if (this.openPacks.size >= MAX_OPEN_PACKS) this.openPacks.delete(this.openPacks.keys().next().value!);
+    this.openPacks.set(executionId, { ...stream, firstSeq, firstTs, lastSeq: seqBefore, lastTs });
   }
 
   /** Takes `count` row numbers of `log`'s AUTOINCREMENT sequence (inside the caller's transaction); the last one. */
@@ -1023,10 +1077,17 @@ export class LocalStore {
   /** Packs what an ended execution recorded after its outcome, with the turn's commit (see `packLog`). */
   packLater(executionId: number): void {
     this.defer(() => {
+      const open = this.openPacks.has(executionId);
       // Packed by this store with nothing written or buffered for it since: nothing to add.
-      if (this.packedHere.delete(executionId) && !this.buffered.has(executionId)) return;
-      const ended = this.stmt('SELECT 1 FROM outcomes WHERE execution_id = ?').get(executionId);
-      if (ended) this.packLog(executionId);
+      if (this.packedHere.delete(executionId) && !this.buffered.has(executionId)) {
+        this.openPacks.delete(executionId);
+        return;
+      }
+      // Its pack is open here: it ended (the pack was written with its outcome).
+      if (open || this.stmt('SELECT 1 FROM outcomes WHERE execution_id = ?').get(executionId))
+        this.packLog(executionId);
+      // Released: nothing more is expected of it (a later entry is packed the long way, reading the pack back).
+      this.openPacks.delete(executionId);
     });
   }
 
