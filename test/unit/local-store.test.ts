@@ -284,6 +284,68 @@ describe('LocalStore', () => {
     store.close();
   });
 
+  it("extends an execution's pack with what it recorded after its outcome: one row, read the same everywhere", () => {
+    const store = new LocalStore(tmp.dir, 'pack-extended');
+    const recorder = new Recorder(store);
+    const entries = (reader: LocalStore) =>
+      reader.readLog({ orderId: 'x-1' }).map((e) => [e.type, e.name, e.id, e.details, e.timestamp]);
+    const record = claimBuffered(store, recorder, 'x-1', '{"orderId":"x-1"}');
+    // Enough text that the window is trimmed to deflate's 32 KB, so the continued part must reach back into it.
+    const state = { orderId: 'x-1', lines: Array.from({ length: 400 }, (_, i) => `line ${i} of the order state`) };
+    for (let i = 0; i < 5; i++) recorder.record('x-1', 'events', 'EventPublished', { name: `E${i}`, details: state });
+    const outcome = buildOutcome({
+      orderId: 'x-1',
+      mode: 'events',
+      status: 'SUCCEEDED',
+      state,
+      startedAt: record.startDate,
+      finishedAt: new Date().toISOString(),
+    });
+    store.finishExecution(record.id, 'SUCCEEDED', outcome);
+    recorder.flush();
+    const atOutcome = entries(new LocalStore(tmp.dir, 'pack-extended'));
+    expect(atOutcome).toHaveLength(5);
+    // After the outcome: buffered entries, and a row of log (another writer's entry of the same execution).
+    recorder.record('x-1', 'events', 'RulesMatched', { name: 'E4', details: { rules: [] } });
+    store.appendLog(
+      {
+        orderId: 'x-1',
+        execution: 1,
+        source: 'function',
+        type: 'FunctionLog',
+        id: 1,
+        timestamp: new Date().toISOString(),
+      },
+      () => record.id,
+    );
+    recorder.flush();
+    recorder.record('x-1', 'events', 'DeliverySucceeded', { name: 'E3', details: { result: state } });
+    recorder.release('x-1', record.id);
+    recorder.flush();
+    const Database = require_('libsql') as typeof import('libsql');
+    const db = new Database(store.dbFile);
+    const count = (sql: string) => Number(Object.values(db.prepare(sql).get() as object)[0]);
+    expect(count('SELECT count(*) FROM log')).toBe(0);
+    expect(count('SELECT count(*) FROM log_packed')).toBe(1);
+    const released = entries(store);
+    expect(released.slice(0, 5)).toEqual(atOutcome);
+    // Buffered entries are numbered when they are packed, after the rows written before (see packLog).
+    expect(released.slice(5).map(([type]) => type)).toEqual(['FunctionLog', 'RulesMatched', 'DeliverySucceeded']);
+    expect(entries(new LocalStore(tmp.dir, 'pack-extended'))).toEqual(released);
+    // Released, its pack is no longer kept here: one more late entry is packed the long way, reading it back.
+    recorder.bind(record);
+    recorder.record('x-1', 'function', 'FunctionLog', { name: 'late', details: { message: 'late' } });
+    recorder.release('x-1', record.id);
+    recorder.flush();
+    expect(count('SELECT count(*) FROM log')).toBe(0);
+    db.close();
+    const last = entries(new LocalStore(tmp.dir, 'pack-extended'));
+    expect(last.slice(0, 8)).toEqual(released);
+    expect(last.slice(8).map(([type, name]) => [type, name])).toEqual([['FunctionLog', 'late']]);
+    expect(new LocalStore(tmp.dir, 'pack-extended').readOutcome('x-1')).toEqual(outcome);
+    store.close();
+  });
+
   it('a buffered execution that records many entries (a loop) writes them as rows in the same turn: flat memory', async () => {
     const store = new LocalStore(tmp.dir, 'buffered-many');
     const recorder = new Recorder(store);
@@ -294,6 +356,38 @@ describe('LocalStore', () => {
     const ids = follower.readLog({ orderId: 'm-1' }).map((e) => e.id);
     expect(ids).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     follower.close();
+    store.close();
+  });
+
+  it("writes a turn's deliveries together, deletes its finished ones together, never writes one finished in its turn", () => {
+    const store = new LocalStore(tmp.dir, 'deliveries');
+    const claim = store.claimExecution('d-1', 'events', '{"orderId":"d-1"}', () => true);
+    if (!claim.created) throw new Error('not claimed');
+    const execution = claim.record.id;
+    const changes = () => Number((store.open().prepare('SELECT total_changes() AS n').get() as { n: number }).n);
+    // 35 events of two rules each: 70 rows, more than one statement's 64.
+    const handles = Array.from({ length: 35 }, (_, i) =>
+      store.enqueueDeliveries(execution, 'd-1', ['rule-a', 'rule-b'], { 'detail-type': `Event${i}` }),
+    ).flat();
+    const other = new LocalStore(tmp.dir, 'deliveries');
+    expect(other.queuedDeliveries(execution)).toEqual([]); // queued, not committed yet
+    store.commit();
+    const rows = other.queuedDeliveries(execution);
+    expect(rows.map((d) => [d.id, d.rule, d.event['detail-type']])).toEqual(
+      handles.map((handle, i) => [handle.id, i % 2 === 0 ? 'rule-a' : 'rule-b', `Event${Math.floor(i / 2)}`]),
+    );
+    // Every other delivery ends; so does one queued in this same turn, which is never written at all.
+    for (const handle of handles.filter((_, i) => i % 2 === 0)) store.completeDelivery(handle);
+    const before = changes();
+    const [quick] = store.enqueueDeliveries(execution, 'd-1', ['rule-a'], { 'detail-type': 'Quick' });
+    store.completeDelivery(quick);
+    store.commit();
+    expect(changes() - before).toBe(35);
+    expect(quick.id).toBeUndefined();
+    expect(other.queuedDeliveries(execution).map((d) => d.id)).toEqual(
+      handles.filter((_, i) => i % 2 === 1).map((handle) => handle.id),
+    );
+    other.close();
     store.close();
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -66,6 +66,11 @@ export interface QueuedDelivery {
   orderId: string;
   rule: string | null;
   event: Record<string, unknown>;
+}
+
+/** A queued delivery: its row id once the row is written (see `LocalStore.enqueueDeliveries`). */
+export interface DeliveryHandle {
+  id?: number;
 }
 
 export interface DeadLetter {
@@ -181,6 +186,57 @@ const OUTCOME_DICTIONARY = Buffer.from(
  */
 const DEFLATE_LEVEL = 2;
 
+/**
+ * A pack as a deflate stream that can be continued: its text so far (`[e1,...,en`, without the closing bracket)
+ * deflated and sync-flushed (byte-aligned, no final block), and the last 32 KB of dictionary and text, deflate's
+ * window. The row stores it closed by a final stored block holding `]` (RFC 1951 3.2.4). An events execution is
+ * packed with its outcome and again when it is released, with the entries recorded after its outcome (the
+ * rules its terminal event matched, the delivery that published it, fan-out branches): the second pack used to
+ * read the first back, inflate and parse it, and deflate all of it again, more than the first pack cost. It
+ * continues the stream instead: the new entries deflated on their own with the window as their dictionary, so
+ * their back-references, as distances, reach the same bytes in the reader's window; the reader inflates the
+ * row in one pass with PACK_DICTIONARY, as before.
+ */
+interface PackStream {
+  head: Buffer;
+  window: Buffer;
+}
+
+interface OpenPack extends PackStream {
+  firstSeq: number;
+  firstTs: number;
+  lastSeq: number;
+  lastTs: number;
+}
+
+/** Deflate's window (windowBits 15): a dictionary longer than this is used by its last 32 KB only. */
+const DEFLATE_WINDOW_BYTES = 32 * 1024;
+/** A final stored block of one byte, `]`: header (BFINAL 1, BTYPE 00), LEN 1, NLEN ~1, the byte. */
+const CLOSE_PACK = Buffer.from([0x01, 0x01, 0x00, 0xfe, 0xff, 0x5d]);
+/** Open packs kept at most (recovery packs other processes' executions, which are never released here). */
+const MAX_OPEN_PACKS = 1_000;
+
+/** The stream of a pack not started yet. */
+const NEW_PACK: PackStream = { head: Buffer.alloc(0), window: PACK_DICTIONARY };
+
+function continuePack(stream: PackStream, text: string): PackStream {
+  const bytes = Buffer.from(text);
+  const part = deflateRawSync(bytes, {
+    dictionary: stream.window,
+    level: DEFLATE_LEVEL,
+    finishFlush: zlibConstants.Z_SYNC_FLUSH,
+  });
+  const window = Buffer.concat([stream.window, bytes]);
+  return {
+    head: Buffer.concat([stream.head, part]),
+    window: window.length > DEFLATE_WINDOW_BYTES ? window.subarray(window.length - DEFLATE_WINDOW_BYTES) : window,
+  };
+}
+
+function closePack(stream: PackStream): Buffer {
+  return Buffer.concat([stream.head, CLOSE_PACK]);
+}
+
 /** An execution row with its input (kept while it runs). */
 const SELECT_EXECUTION = 'SELECT x.*, i.input FROM executions x LEFT JOIN inputs i ON i.execution_id = x.id';
 
@@ -234,6 +290,12 @@ export class LocalStore {
    * once this one is gone: recovery); a forgotten id merely costs that look.
    */
   private readonly withoutRows = new Set<number>();
+  /** Deliveries queued in this turn and not written yet, and written ones finished since (see enqueueDeliveries). */
+  private deliveryInserts: Array<{ handle: DeliveryHandle; values: [number, string, string | null, string] }> = [];
+  private deliveryInsertsQueued = false;
+  private deliveryDeletes: number[] = [];
+  /** The packs this store wrote for executions not released yet, to extend (see PackStream). */
+  private readonly openPacks = new Map<number, OpenPack>();
   /** The schema version of a database this fulfill does not read (set when opening one). */
   private olderSchema: number | undefined;
   /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
@@ -957,11 +1019,15 @@ export class LocalStore {
     this.buffered.delete(executionId);
     if (rows.length === 0 && buffered.length === 0) return;
     const entries: Array<[number, number, string]> = [];
-    const existing = options.first
-      ? undefined
-      : (this.stmt('SELECT first_seq, first_ts, entries FROM log_packed WHERE execution_id = ?')
-          .raw(true)
-          .get(executionId) as unknown[] | undefined);
+    // A pack this store wrote (an events execution's at its outcome, extended when it is released): extended
+    // without reading it back (see PackStream).
+    const open = options.first ? undefined : this.openPacks.get(executionId);
+    const existing =
+      options.first || open
+        ? undefined
+        : (this.stmt('SELECT first_seq, first_ts, entries FROM log_packed WHERE execution_id = ?')
+            .raw(true)
+            .get(executionId) as unknown[] | undefined);
     if (existing) {
       let seq = Number(existing[0]);
       let ts = Number(existing[1]);
@@ -981,9 +1047,9 @@ export class LocalStore {
       },${details === null || details === undefined ? 'null' : text(details)}`;
       entries.push([Number(seq), Number(ts), fields]);
     }
-    let seqBefore = entries[0]?.[0] ?? 0;
-    let tsBefore = entries[0]?.[1] ?? 0;
-    let lastTs = -Infinity;
+    let seqBefore = open ? open.lastSeq : (entries[0]?.[0] ?? 0);
+    let tsBefore = open ? open.lastTs : (entries[0]?.[1] ?? 0);
+    let lastTs = open ? open.lastTs : -Infinity;
     const packed = entries.map(([seq, ts, fields]) => {
       const entry = `[${seq - seqBefore},${ts - tsBefore},${fields}]`;
       seqBefore = seq;
@@ -994,8 +1060,8 @@ export class LocalStore {
     // Buffered entries never were rows: they get their row numbers now, after every row committed so far, as an
     // insert into `log` would have (a follower's offset is the highest it has seen). Their part of the array is
     // one JSON.stringify (half the time of one per field on an order's entries).
-    let firstSeq = entries[0]?.[0];
-    let firstTs = entries[0]?.[1];
+    let firstSeq = open ? open.firstSeq : entries[0]?.[0];
+    let firstTs = open ? open.firstTs : entries[0]?.[1];
     if (buffered.length > 0) {
       let seq = this.reserveLogSeqs(buffered.length) - buffered.length + 1;
       if (firstSeq === undefined || firstTs === undefined) {
@@ -1012,19 +1078,16 @@ export class LocalStore {
       });
       packed.push(JSON.stringify(tuples).slice(1, -1));
     }
+    const stream = continuePack(open ?? NEW_PACK, `${open ? ',' : '['}${packed.join(',')}`);
     this.stmt(
       'INSERT OR REPLACE INTO log_packed (execution_id, first_seq, last_seq, first_ts, last_ts, entries) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(
-      executionId,
-      firstSeq,
-      seqBefore,
-      firstTs,
-      lastTs,
-      deflateRawSync(`[${packed.join(',')}]`, { dictionary: PACK_DICTIONARY, level: DEFLATE_LEVEL }),
-    );
+    ).run(executionId, firstSeq, seqBefore, firstTs, lastTs, closePack(stream));
     // Bounded: executions recovered for other processes are never released here (packLater then reads the rows).
     if (this.packedHere.size >= 10_000) this.packedHere.clear();
     this.packedHere.add(executionId);
+    this.openPacks.delete(executionId);
+    if (this.openPacks.size >= MAX_OPEN_PACKS) this.openPacks.delete(this.openPacks.keys().next().value!);
+    this.openPacks.set(executionId, { ...stream, firstSeq, firstTs, lastSeq: seqBefore, lastTs });
   }
 
   /** Takes `count` row numbers of `log`'s AUTOINCREMENT sequence (inside the caller's transaction); the last one. */
@@ -1040,10 +1103,17 @@ export class LocalStore {
   /** Packs what an ended execution recorded after its outcome, with the turn's commit (see `packLog`). */
   packLater(executionId: number): void {
     this.defer(() => {
+      const open = this.openPacks.has(executionId);
       // Packed by this store with nothing written or buffered for it since: nothing to add.
-      if (this.packedHere.delete(executionId) && !this.buffered.has(executionId)) return;
-      const ended = this.stmt('SELECT 1 FROM outcomes WHERE execution_id = ?').get(executionId);
-      if (ended) this.packLog(executionId);
+      if (this.packedHere.delete(executionId) && !this.buffered.has(executionId)) {
+        this.openPacks.delete(executionId);
+        return;
+      }
+      // Its pack is open here: it ended (the pack was written with its outcome).
+      if (open || this.stmt('SELECT 1 FROM outcomes WHERE execution_id = ?').get(executionId))
+        this.packLog(executionId);
+      // Released: nothing more is expected of it (a later entry is packed the long way, reading the pack back).
+      this.openPacks.delete(executionId);
     });
   }
 
@@ -1215,26 +1285,83 @@ export class LocalStore {
   // ---- event deliveries (events mode) ----
 
   /** Queues an event delivery (durable with the turn's commit, or at once with `commit()`); returns a handle. */
-  enqueueDelivery(executionId: number, orderId: string, rule: string | null, event: object): { id?: number } {
-    const handle: { id?: number } = {};
-    this.defer(() => {
-      handle.id = Number(
-        this.stmt('INSERT INTO deliveries (execution_id, order_id, rule, event) VALUES (?, ?, ?, ?)').run(
-          executionId,
-          orderId,
-          rule,
-          JSON.stringify(event),
-        ).lastInsertRowid,
-      );
+  enqueueDelivery(executionId: number, orderId: string, rule: string | null, event: object): DeliveryHandle {
+    return this.enqueueDeliveries(executionId, orderId, [rule], event)[0];
+  }
+
+  /**
+   * Queues one delivery of an event per rule (the rules it matched): the event's JSON is made once for all.
+   *
+   * A turn's deliveries are written together, in one INSERT of all the turn's rows at the place of the turn's
+   * first one among its queued writes, and the turn's finished deliveries are deleted in one DELETE: the
+   * statements per event went from two per matched rule to a share of two per turn. What a crash leaves is
+   * what it left before, since a turn's writes commit in one transaction and in order: an event's rows are
+   * durable in the commit of the turn that accepted it, which is no later than the commit that deletes the row
+   * of the delivery whose handler published it (that handler's result comes after its PutEvents' answer). A
+   * delivery finished in the turn that queued it is never written (nor deleted): that commit holds both or
+   * neither. Rows written earlier than their own turn's later writes can only meet an execution's outcome
+   * (`writeOutcomeNow` deletes its rows) before the delivery ends instead of after it: the row goes either way.
+   */
+  enqueueDeliveries(
+    executionId: number,
+    orderId: string,
+    rules: ReadonlyArray<string | null>,
+    event: object,
+  ): DeliveryHandle[] {
+    if (rules.length === 0) return [];
+    const json = JSON.stringify(event);
+    const handles = rules.map((rule) => {
+      const handle: DeliveryHandle = {};
+      this.deliveryInserts.push({ handle, values: [executionId, orderId, rule, json] });
+      return handle;
     });
-    return handle;
+    if (!this.deliveryInsertsQueued) {
+      this.deliveryInsertsQueued = true;
+      this.defer(() => this.writeDeliveryInserts());
+    }
+    return handles;
   }
 
   /** A delivery done (delivered, dead-lettered or routed). */
-  completeDelivery(handle: { id?: number }): void {
-    this.defer(() => {
-      if (handle.id !== undefined) this.stmt('DELETE FROM deliveries WHERE id = ?').run(handle.id);
-    });
+  completeDelivery(handle: DeliveryHandle): void {
+    if (handle.id === undefined) {
+      // Not written yet: it never will be (see enqueueDeliveries).
+      const pending = this.deliveryInserts.findIndex((insert) => insert.handle === handle);
+      if (pending >= 0) this.deliveryInserts.splice(pending, 1);
+      return;
+    }
+    this.deliveryDeletes.push(handle.id);
+    if (this.deliveryDeletes.length === 1) this.defer(() => this.writeDeliveryDeletes());
+  }
+
+  /** The turn's queued deliveries as rows, in one statement per chunk (inside the caller's transaction). */
+  private writeDeliveryInserts(): void {
+    const inserts = this.deliveryInserts;
+    this.deliveryInserts = [];
+    this.deliveryInsertsQueued = false;
+    for (let start = 0; start < inserts.length;) {
+      const size = chunkSize(inserts.length - start);
+      const chunk = inserts.slice(start, start + size);
+      start += size;
+      const rows = Array<string>(size).fill('(?, ?, ?, ?)').join(', ');
+      const sql = `INSERT INTO deliveries (execution_id, order_id, rule, event) VALUES ${rows} RETURNING id`;
+      // One statement's new row ids ascend in the order of its VALUES (each is the table's largest plus one).
+      const ids = (
+        this.stmt(sql)
+          .raw(true)
+          .all(...chunk.flatMap((insert) => insert.values)) as unknown[][]
+      )
+        .map((row) => Number(row[0]))
+        .sort((a, b) => a - b);
+      chunk.forEach((insert, index) => (insert.handle.id = ids[index]));
+    }
+  }
+
+  /** The turn's finished deliveries, deleted in one statement (inside the caller's transaction). */
+  private writeDeliveryDeletes(): void {
+    const ids = this.deliveryDeletes;
+    this.deliveryDeletes = [];
+    this.stmt('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))').run(JSON.stringify(ids));
   }
 
   queuedDeliveries(executionId?: number): QueuedDelivery[] {
@@ -1442,4 +1569,14 @@ function logRow(e: LogEntry, executionId: number | null) {
     e.name ?? null,
     e.details === undefined ? null : JSON.stringify(e.details),
   ] as const;
+}
+
+/**
+ * Rows per multi-row INSERT: the largest power of two up to 64 that fits, so a few prepared statements serve any
+ * number of rows (64 rows of 4 values stay far below SQLite's 32,766 bound parameters).
+ */
+function chunkSize(rows: number): number {
+  let size = 64;
+  while (size > rows) size /= 2;
+  return size;
 }
