@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
+import { LocalBackend } from '../../src/lib/local/backend.js';
 import type { OrderOutcome } from '../../src/lib/order/outcome.js';
 import { envelope, jsonLines, tempDir } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
@@ -34,6 +35,42 @@ describe('events mode on the local target, end to end', () => {
     );
     return entries.filter((e) => e.type === 'EventPublished').map((e) => e.name);
   };
+
+  it('starts ahead only the environment every order reaches first, the others when an order reaches them', async () => {
+    const started = (backend: LocalBackend) =>
+      Object.entries(backend.environments())
+        .filter(([, pool]) => pool.environments > 0)
+        .map(([name]) => name)
+        .sort();
+    // Redrive and replay start no new orders: nothing ahead.
+    const rerun = await LocalBackend.start(project, 'dev', { prewarm: false, recordFunctionLogs: false });
+    try {
+      expect(started(rerun)).toEqual([]);
+    } finally {
+      await rerun.close();
+    }
+    const backend = await LocalBackend.start(project, 'dev', { recordFunctionLogs: false });
+    try {
+      // The target of the rule every OrderPlaced matches, and no other.
+      expect(started(backend)).toEqual(['authorize-payment']);
+      // A declined payment reaches two of the seven functions: only theirs start.
+      const order = {
+        orderId: 'ev-warm',
+        customerId: 'customer-1',
+        paymentInstrumentType: 'giftCard',
+        sellerId: 'shop',
+        currency: 'EUR',
+        items: [{ sku: 'sku-1', quantity: 1, unitPrice: 9.5 }],
+        shipTo: { country: 'DE', postalCode: '10115' },
+      };
+      const response = await backend.api.handle({ method: 'POST', path: '/orders', body: JSON.stringify(order) });
+      expect(response.statusCode).toBe(200);
+      expect((await backend.waitForOutcome('ev-warm', 60_000)).status).toBe('FAILED');
+      expect(started(backend)).toEqual(['authorize-payment', 'notify-customer']);
+    } finally {
+      await backend.close();
+    }
+  });
 
   it('creditCard 1P: OrderPlaced -> ... -> OrderCompleted, with the warehouse', async () => {
     const outcome = await send(['--payment', 'creditCard', '--order-id', 'ev-1p']);

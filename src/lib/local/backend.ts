@@ -12,6 +12,7 @@ import { LocalStore } from './store.js';
 import type { BusObserver, LocalEventBus } from './bus.js';
 import type { LocalStepFunctions } from './orchestration.js';
 import { realClock, type Clock } from './clock.js';
+import type { compilePattern } from '../events/pattern.js';
 import { checkFaults, eventFaultHook, withHandlerFaults, type FaultPlan } from './faults.js';
 
 export interface LocalBackendOptions {
@@ -30,6 +31,11 @@ export interface LocalBackendOptions {
    * a test runs them faster; functions' timeouts are real time on any clock.
    */
   clock?: Clock;
+  /**
+   * Start the environments of an order's first step ahead, while the engine loads (default). Off for a backend that
+   * starts no orders (redrive and replay deliver to the targets of their letters and events).
+   */
+  prewarm?: boolean;
 }
 
 /** What the local engines do that AWS would authorize: the bus's part, Step Functions' Tasks, the API, Lambda. */
@@ -127,7 +133,7 @@ export class LocalBackend {
       // 0.80 -> 0.66 s, wall 1.88 -> 1.86 s; paypal (2 functions) CPU 0.89 -> 0.61 s.
       const { definition, tasks } = deployment.workflow!;
       const first = tasks.find(([state]) => state === definition.StartAt);
-      runtime.prewarm(first ? [first[1]] : []);
+      if (options.prewarm !== false) runtime.prewarm(first ? [first[1]] : []);
       const { LocalStepFunctions } = await import('./orchestration.js');
       const lambda = withHandlerFaults(runtime, options.faults, { deployment, recorder, clock });
       const sfn = await LocalStepFunctions.create(
@@ -142,7 +148,11 @@ export class LocalBackend {
       const api = apiFor((request) => sfn.startExecution(request as never));
       return new LocalBackend(deployment, store, recorder, api, lambda, { kind: 'orchestration', sfn });
     }
-    const { LocalEventBus } = await import('./bus.js');
+    const [{ LocalEventBus }, { compilePattern }] = await Promise.all([
+      import('./bus.js'),
+      // Loaded by the bus anyway; not at the top, where orchestration would load it for nothing.
+      import('../events/pattern.js'),
+    ]);
     const bus = new LocalEventBus(deployment, names, store, recorder, clock);
     const endpoint = await bus.listen();
     // The functions' events wrapper publishes with the real EventBridge client, pointed at the local bus; each
@@ -153,14 +163,21 @@ export class LocalBackend {
       AWS_REGION: deployment.region,
       AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpointFor(fn),
     });
-    const lambda = withHandlerFaults(
-      new LocalLambda(
-        deployment.functions.map((fn) => functionSpec(fn, sdkEnv(fn.name))),
-        { ...lambdaOptions, localEndpoint: { url: endpoint, handle: (request) => bus.serveRequest(request) } },
-      ),
-      options.faults,
-      { deployment, recorder, publish: (r) => bus.putEvents(r), busName: names.busName(), clock },
+    const runtime = new LocalLambda(
+      deployment.functions.map((fn) => functionSpec(fn, sdkEnv(fn.name))),
+      { ...lambdaOptions, localEndpoint: { url: endpoint, handle: (request) => bus.serveRequest(request) } },
     );
+    // As in orchestration: only what every order reaches first starts ahead (the targets of the rules each
+    // OrderPlaced matches), the others on their first invocation, as on Lambda. An events order reaches 2 to 7
+    // functions, and each environment costs ~0.1 s of CPU (a worker, and the EventBridge client it loads).
+    if (options.prewarm !== false) runtime.prewarm(firstTargets(deployment, names, compilePattern));
+    const lambda = withHandlerFaults(runtime, options.faults, {
+      deployment,
+      recorder,
+      publish: (r) => bus.putEvents(r),
+      busName: names.busName(),
+      clock,
+    });
     bus.attach(lambda);
     bus.faults = eventFaultHook(options.faults, recorder);
     bus.observer = options.observer;
@@ -170,6 +187,11 @@ export class LocalBackend {
 
   get mode() {
     return this.deployment.mode;
+  }
+
+  /** The execution environments of each function, started and busy, and the invocations waiting (LocalLambda.stats). */
+  environments(): ReturnType<LocalLambda['stats']> {
+    return this.lambda.stats();
   }
 
   /** The event bus in events mode (redrive and replay run on it); undefined in orchestration. */
@@ -282,6 +304,32 @@ export class LocalBackend {
     // Writes that failed in the background (disk full, ...) fail the command that made them, in one line.
     if (this.store.fault) throw this.store.fault;
   }
+}
+
+/**
+ * The functions every accepted order is delivered to first: the targets of the rules that match the API's
+ * OrderPlaced whatever the order says. A rule that filters on the detail may not match a given order, so it
+ * does not count (its target starts on its first invocation).
+ */
+function firstTargets(
+  deployment: LocalRuntimeSpec,
+  names: ReturnType<typeof naming>,
+  compile: typeof compilePattern,
+): string[] {
+  const flow = deployment.events;
+  if (!flow) return [];
+  const placed = {
+    version: '0',
+    'detail-type': flow.orderPlaced,
+    source: flow.source,
+    account: LOCAL_ACCOUNT_ID,
+    region: names.region,
+    resources: [],
+  };
+  const targets = flow.rules
+    .filter((rule) => !('detail' in (rule.pattern as object)) && compile(rule.pattern)(placed))
+    .map((rule) => rule.target);
+  return [...new Set(targets)];
 }
 
 /** `lambda`, telling `observe` of each invocation before it runs (Step Functions invoking a Task's function). */

@@ -84,7 +84,7 @@ export async function redriveLocal(projectDir: string, stage: string, request: R
   }
   const byOrder = new Map<string, RedrivableLetter[]>();
   for (const letter of redrivable) byOrder.set(letter.orderId, [...(byOrder.get(letter.orderId) ?? []), letter]);
-  const backend = await LocalBackend.start(projectDir, stage);
+  const backend = await LocalBackend.start(projectDir, stage, { prewarm: false });
   const executions: RerunExecution[] = [];
   try {
     const bus = backend.events!;
@@ -195,7 +195,7 @@ export async function replayLocal(projectDir: string, stage: string, request: Re
     return { ...base, skipped, executions: [], summary: replaySummary(events, skipped, [], request) };
   const byOrder = new Map<string, typeof replayed>();
   for (const item of replayed) byOrder.set(item.entry.orderId, [...(byOrder.get(item.entry.orderId) ?? []), item]);
-  const backend = await LocalBackend.start(projectDir, stage);
+  const backend = await LocalBackend.start(projectDir, stage, { prewarm: false });
   const executions: RerunExecution[] = [];
   const busy: string[] = [];
   try {
