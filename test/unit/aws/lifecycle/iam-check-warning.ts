@@ -108,14 +108,17 @@ describe('deploy --target aws and the last iam check', () => {
 
   it('the command prints it on stderr, and under --json in the envelope warnings; the deploy still exits 0', async () => {
     expect(readLastCheck(dir, 'ci')?.passed).toBe(false);
-    new FakeAws();
+    // The command waits for Lambda with the SDK waiters' real timing (a second between polls, DEFAULT_WAITER):
+    // functions Active from their first read (`settleReads: 0`) spare this test 2 x 7 such seconds. The waits
+    // themselves are tested through `deploy` in deploy.test.ts ("waits while a function left Pending ...").
+    new FakeAws({ settleReads: 0 });
     const run = await cli(['deploy', '--target', 'aws', '--json'], { dir });
     expect(run.exit).toBe(0);
     const envelope = JSON.parse(run.stdout) as { status: number; warnings: string[] };
     expect(envelope.status).toBe(0);
     expect(iamWarnings(envelope.warnings)).toHaveLength(1);
     expect(iamWarnings(envelope.warnings)[0]).toMatch(/failed: 1 missing permission/);
-    new FakeAws();
+    new FakeAws({ settleReads: 0 });
     const human = await cli(['deploy', '--target', 'aws'], { dir });
     expect(human.exit).toBe(0);
     expect(human.stderr).toMatch(/iam check: the last check \(.*\) failed: 1 missing permission/);
