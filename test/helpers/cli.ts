@@ -112,17 +112,18 @@ export function tempDir(prefix = 'fulfill-test-'): { dir: string; cleanup: () =>
 /** A project copied from the template without running the CLI (fast, for in-process tests). */
 export function templateProject(dir: string, config: Record<string, unknown> = {}): string {
   cpSync(TEMPLATE, dir, { recursive: true });
-  const base = {
-    app: 'test-shop',
-    stage: 'test',
-    mode: 'orchestration',
-    target: 'local',
-    region: 'eu-central-1',
-    ...config,
-  };
-  writeConfig(dir, base);
+  writeConfig(dir, { ...TEST_PROJECT_CONFIG, ...config });
   return dir;
 }
+
+/** The fulfill.config.json of a test project, before a test's own settings. */
+export const TEST_PROJECT_CONFIG = {
+  app: 'test-shop',
+  stage: 'test',
+  mode: 'orchestration',
+  target: 'local',
+  region: 'eu-central-1',
+} as const;
 
 export function writeConfig(dir: string, config: Record<string, unknown>): void {
   writeFileSync(join(dir, 'fulfill.config.json'), JSON.stringify(config, null, 2));

@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { TEMPLATE, writeConfig } from './cli.js';
+import { TEMPLATE, TEST_PROJECT_CONFIG, writeConfig } from './cli.js';
 
 let templateFiles: Array<{ path: string; content: Buffer }> | undefined;
 
@@ -29,13 +29,6 @@ export function quickTemplateProject(dir: string, config: Record<string, unknown
     }
     writeFileSync(join(dir, path), content);
   }
-  writeConfig(dir, {
-    app: 'test-shop',
-    stage: 'test',
-    mode: 'orchestration',
-    target: 'local',
-    region: 'eu-central-1',
-    ...config,
-  });
+  writeConfig(dir, { ...TEST_PROJECT_CONFIG, ...config });
   return dir;
 }

@@ -68,6 +68,11 @@ describe('local Step Functions engine', () => {
     await new Promise((resolve) => setImmediate(resolve));
     return outcome;
   };
+  /** One Task, `Work` (handler `work`), retried as `retrier` says. */
+  const retriedWork = (retrier: Record<string, unknown>): AslDefinition => ({
+    StartAt: 'Work',
+    States: { Work: { Type: 'Task', Resource: 'work', Retry: [retrier], End: true } },
+  });
   const start = (sfn: LocalStepFunctions, orderId: string, input: unknown = { orderId }) =>
     sfn.startExecution({ stateMachineArn: names.stateMachineArn(), name: orderId, input: JSON.stringify(input) });
 
@@ -77,19 +82,7 @@ describe('local Step Functions engine', () => {
     });
     // On the real clock these intervals (1 h, 2 h, 4 h) would run into the test's timeout.
     const sfn = await engine(
-      {
-        StartAt: 'Work',
-        States: {
-          Work: {
-            Type: 'Task',
-            Resource: 'work',
-            Retry: [
-              { ErrorEquals: ['Lambda.ServiceException'], IntervalSeconds: 3600, MaxAttempts: 3, BackoffRate: 2 },
-            ],
-            End: true,
-          },
-        },
-      },
+      retriedWork({ ErrorEquals: ['Lambda.ServiceException'], IntervalSeconds: 3600, MaxAttempts: 3, BackoffRate: 2 }),
       lambda,
     );
     start(sfn, 'retried');
@@ -109,17 +102,7 @@ describe('local Step Functions engine', () => {
   it("stops retrying after MaxAttempts: the execution fails with the Task's error", async () => {
     const { lambda, invocations } = scriptedLambda({ work: [fail('Lambda.ServiceException')] });
     const sfn = await engine(
-      {
-        StartAt: 'Work',
-        States: {
-          Work: {
-            Type: 'Task',
-            Resource: 'work',
-            Retry: [{ ErrorEquals: ['Lambda.ServiceException'], IntervalSeconds: 60, MaxAttempts: 2 }],
-            End: true,
-          },
-        },
-      },
+      retriedWork({ ErrorEquals: ['Lambda.ServiceException'], IntervalSeconds: 60, MaxAttempts: 2 }),
       lambda,
     );
     start(sfn, 'exhausted');
