@@ -12,6 +12,7 @@ import type { LocalRuntimeSpec } from './deploy.js';
 import type { LocalLambda, PortHttpRequest, PortHttpResponse } from './lambda.js';
 import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
+import { StateError } from './state-error.js';
 import type { DeliveryHandle, ExecutionRecord, LocalStore } from './store.js';
 import { text } from '../json.js';
 
@@ -354,10 +355,15 @@ export class LocalEventBus {
         : tracker
           ? this.store.enqueueDelivery(tracker.record.id, orderId, rule.name, event)
           : undefined;
-      void this.deliver(orderId, event, rule, ingestedAt, tracker).finally(() => {
-        if (queued) this.store.completeDelivery(queued);
-        this.end(tracker);
-      });
+      void this.deliver(orderId, event, rule, ingestedAt, tracker)
+        .finally(() => {
+          try {
+            if (queued) this.store.completeDelivery(queued);
+          } finally {
+            this.end(tracker);
+          }
+        })
+        .catch(storeFaultIsKept);
     }
   }
 
@@ -505,8 +511,11 @@ export class LocalEventBus {
           return delivered;
         })
         .finally(() => {
-          this.store.completeDelivery(queued);
-          this.end(tracker);
+          try {
+            this.store.completeDelivery(queued);
+          } finally {
+            this.end(tracker);
+          }
         });
     });
     this.end(tracker);
@@ -775,4 +784,13 @@ function entrySize(entry: PutEventsRequestEntry): number {
 function utf8Bytes(value: unknown): number {
   if (value === undefined || value === null) return 0;
   return Buffer.byteLength(typeof value === 'string' ? value : String(JSON.stringify(value)));
+}
+
+/**
+ * For a delivery nobody awaits: the store's fault (a full disk) is kept by the store, which fails every later write
+ * and sets the exit code, so here it is not an unhandled rejection (a stack trace instead of exit 5). Anything else
+ * is a bug and stays one.
+ */
+function storeFaultIsKept(error: unknown): void {
+  if (!(error instanceof StateError)) throw error;
 }

@@ -103,7 +103,11 @@ export class LocalStepFunctions {
       throw new LocalServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
     const record = claim.record;
-    this.running.set(request.name, this.run(record, executionArn, input));
+    const outcome = this.run(record, executionArn, input);
+    // A run the store cannot record (its fault: a full disk) rejects for whoever waits on this order's outcome;
+    // left unhandled, the rejection would end the process with a stack trace instead of the store's exit 5.
+    outcome.catch(() => undefined);
+    this.running.set(request.name, outcome);
     return { executionArn, startDate: Date.parse(record.startDate) / 1000 };
   }
 
@@ -159,6 +163,9 @@ export class LocalStepFunctions {
         }
       }
     })();
+    // Awaited below, after the result: a rejection before that (the store's fault, recording an entry on a full
+    // disk) must not count as unhandled meanwhile, which would end the process with a stack trace.
+    history.catch(() => undefined);
     let output: unknown;
     let status: OrderOutcome['status'] = 'SUCCEEDED';
     try {
