@@ -262,9 +262,9 @@ describe('the local state (events)', () => {
 
 // A real full disk: the stage folder on a 1 MiB tmpfs (needs root to mount; skipped with a note otherwise —
 // test/unit/local-store.test.ts injects SQLITE_FULL everywhere).
-describe('the local state on a full disk', () => {
+describe.each(['orchestration', 'events'])('the local state on a full disk (%s)', (mode) => {
   const tmp = tempDir();
-  const project = templateProject(tmp.dir, { stage: 'full' });
+  const project = templateProject(tmp.dir, { stage: 'full', mode });
   const stageDir = join(project, '.fulfill/local/full');
   let mounted = false;
   beforeAll(() => {

@@ -321,11 +321,14 @@ export class LocalEventBus {
     const routes = Math.max(1, delivery.copies);
     for (let copy = 1; copy <= routes; copy++) {
       this.begin(tracker);
+      // Runs from a timer: a store fault (a full disk) is the store's to report (see storeFaultIsKept).
       const routeOnce = () => {
         try {
           if (delivery.copies > 0) this.route(orderId, event, now, tracker, prepared);
-        } finally {
           if (queued && copy === routes) this.store.completeDelivery(queued);
+        } catch (error) {
+          storeFaultIsKept(error);
+        } finally {
           this.end(tracker);
         }
       };
@@ -686,8 +689,12 @@ export class LocalEventBus {
         const check = () => {
           this.stopChecks.delete(check);
           clearTimeout(timer);
-          this.stopped(tracker);
-          this.forget(tracker);
+          try {
+            this.stopped(tracker);
+            this.forget(tracker);
+          } catch (error) {
+            storeFaultIsKept(error);
+          }
         };
         const timer = setTimeout(check, STOPPED_FLOW_GRACE_MS);
         this.stopChecks.add(check);
