@@ -117,6 +117,21 @@ export function targetOf(call: FakeCall): string {
   return String(name).replace(/^fulfill-shop-ci-/, '');
 }
 
+/** A recorded call as the fault tables name it: `service:Command target`. */
+export function callLabel(call: FakeCall): string {
+  return `${call.service}:${call.command} ${targetOf(call)}`;
+}
+
+/** Every mutating call the fake recorded, numbered from 1 as `failAt` counts them: the rows of a fault table. */
+export function faultTable(fake: FakeAws): Array<[number, string]> {
+  return fake.mutatingCalls().map((call, i): [number, string] => [i + 1, callLabel(call)]);
+}
+
+/** The label of the call `failAt` made fail. */
+export function injectedCall(fake: FakeAws): string {
+  return callLabel(fake.calls.find((c) => c.error === 'ServiceUnavailableException')!);
+}
+
 /** Destroys the project's stage like the command does, against the fake. */
 export async function destroy(
   fake: FakeAws,

@@ -3,7 +3,7 @@ import type { Mode } from '../../../../src/lib/config/schema.js';
 import { UserError } from '../../../../src/lib/errors.js';
 import { emptyFakeState, type FakeState } from '../../../helpers/fake-aws/model.js';
 import { FakeAws } from '../../../helpers/fake-aws.js';
-import { deploy, destroy, ownedByStage, projects, targetOf, writes } from '../support.js';
+import { deploy, destroy, faultTable, injectedCall, ownedByStage, projects, writes } from '../support.js';
 
 // Convergence of destroy: record the mutating calls of a clean destroy of each mode, then, for every call k,
 // destroy a fresh deployment with call k failing once, and re-run destroy: nothing tagged with the stage may
@@ -30,7 +30,7 @@ for (const mode of ['orchestration', 'events'] as const) {
   recorded[mode] = {
     dir,
     deployed,
-    table: fake.mutatingCalls().map((c, i) => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]),
+    table: faultTable(fake),
   };
 }
 
@@ -55,8 +55,7 @@ describe.each(['orchestration', 'events'] as const)(
       expect(failed).toBeInstanceOf(UserError);
       expect((failed as UserError).message).toMatch(/^AWS \w+ \w+: ServiceUnavailableException: injected fault\./);
       expect((failed as UserError).suggestions.at(-1)).toMatch(/fulfill destroy --target aws` again/);
-      const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
-      expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
+      expect(injectedCall(fake)).toBe(call);
       expect(ownedByStage(fake)).not.toEqual([]);
 
       const rerun = await destroy(fake, dir);

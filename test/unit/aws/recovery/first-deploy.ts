@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Mode } from '../../../../src/lib/config/schema.js';
 import { UserError } from '../../../../src/lib/errors.js';
 import { FakeAws } from '../../../helpers/fake-aws.js';
-import { deploy, expectSameState, projects, targetOf, writes } from '../support.js';
+import { deploy, expectSameState, faultTable, injectedCall, projects, writes } from '../support.js';
 
 // Convergence after any failure: record a clean first deploy of each mode, then, for every mutating call k
 // of it, run a deploy in which call k fails once, re-run, and compare with the clean deploy's state.
@@ -24,7 +24,7 @@ for (const mode of ['orchestration', 'events'] as const) {
   recorded[mode] = {
     dir,
     state: fake.snapshot(),
-    table: fake.mutatingCalls().map((c, i) => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]),
+    table: faultTable(fake),
   };
 }
 
@@ -50,8 +50,7 @@ describe.each(['orchestration', 'events'] as const)(
         /^AWS \w+ \w+: ServiceUnavailableException: injected fault\. (Nothing was changed|\d+ changes? (was|were) made before the failure)/,
       );
       expect(error.suggestions.at(-1)).toMatch(/again: it converges/);
-      const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
-      expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
+      expect(injectedCall(fake)).toBe(call);
 
       await deploy(fake, dir);
       expectSameState(fake.snapshot(), state);

@@ -3,7 +3,7 @@ import type { Mode } from '../../../../src/lib/config/schema.js';
 import { UserError } from '../../../../src/lib/errors.js';
 import type { FakeState } from '../../../helpers/fake-aws/model.js';
 import { FakeAws } from '../../../helpers/fake-aws.js';
-import { deploy, expectSameState, projects, targetOf, writes } from '../support.js';
+import { deploy, expectSameState, faultTable, injectedCall, projects, writes } from '../support.js';
 
 // Convergence of a mode switch, in both directions: its clean-up of the other mode (every delete now reads the
 // resource's tags first) must survive an interruption at any call too. Record the switch's mutating calls,
@@ -32,10 +32,7 @@ for (const [from, to] of [
   const deployed = structuredClone(switching.state);
   switching.reset();
   await deploy(switching, dir, { mode: to });
-  const table = switching
-    .mutatingCalls()
-    .map((c, i): [number, string] => [i + 1, `${c.service}:${c.command} ${targetOf(c)}`]);
-  switches[to] = { dir, from: deployed, switched: clean.snapshot(), table };
+  switches[to] = { dir, from: deployed, switched: clean.snapshot(), table: faultTable(switching) };
 }
 
 describe.each([
@@ -56,8 +53,7 @@ describe.each([
     fake.restore(from);
     fake.failAt(k);
     await expect(deploy(fake, dir, { mode: to })).rejects.toBeInstanceOf(UserError);
-    const injected = fake.calls.find((c) => c.error === 'ServiceUnavailableException')!;
-    expect(`${injected.service}:${injected.command} ${targetOf(injected)}`).toBe(call);
+    expect(injectedCall(fake)).toBe(call);
     await deploy(fake, dir, { mode: to });
     expectSameState(fake.snapshot(), switched);
     fake.reset();
