@@ -18,6 +18,7 @@ import type { AwsClients } from '../../../src/lib/aws/clients.js';
 import { TimeoutError, UserError } from '../../../src/lib/errors.js';
 import type { LogEntry } from '../../../src/lib/logs/entry.js';
 import { tempDir, templateProject } from '../../helpers/cli.js';
+import { MINIMAL_ORDER } from '../../helpers/orders.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-central-1';
@@ -28,15 +29,7 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 templateProject(tmp.dir, { app: 'shop', stage: 'ci', region: REGION });
 
-const order = {
-  orderId: 'o-1',
-  customerId: 'c',
-  paymentInstrumentType: 'creditCard',
-  sellerId: 'shop',
-  currency: 'EUR',
-  items: [{ sku: 'a', quantity: 1, unitPrice: 10 }],
-  shipTo: { country: 'DE', postalCode: '1' },
-};
+const order = MINIMAL_ORDER;
 const sleeps: number[] = [];
 
 function stage(mode: 'orchestration' | 'events'): AwsStage {

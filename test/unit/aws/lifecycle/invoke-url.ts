@@ -3,6 +3,7 @@ import { invokeUrl, ordersUrl } from '../../../../src/lib/aws/apigw.js';
 import { awsSender } from '../../../../src/lib/aws/orders.js';
 import { connectStage } from '../../../../src/lib/aws/stage.js';
 import { FakeAws, REGION } from '../../../helpers/fake-aws.js';
+import { MINIMAL_ORDER } from '../../../helpers/orders.js';
 import { deploy, projects } from '../support.js';
 
 // Where send-order posts: AWS's invoke URL, an emulator's (derived from --endpoint-url), or --api-url.
@@ -35,15 +36,7 @@ describe('the invoke URL', () => {
 
 describe('send-order --target aws against an emulator', () => {
   const dir = dirs.make('orchestration');
-  const order = {
-    orderId: 'o-1',
-    customerId: 'c',
-    paymentInstrumentType: 'creditCard',
-    sellerId: 'shop',
-    currency: 'EUR',
-    items: [{ sku: 'a', quantity: 1, unitPrice: 10 }],
-    shipTo: { country: 'DE', postalCode: '1' },
-  };
+  const order = MINIMAL_ORDER;
   const posted: string[] = [];
   const fetchImpl = (async (url: string) => {
     posted.push(url);
