@@ -68,6 +68,10 @@ describe('LocalStore', () => {
     const store = new LocalStore(tmp.dir, 'unit');
     const faults: StateError[] = [];
     store.onFault = (error) => faults.push(error);
+    // What a waiting order listens on: told once, and a listener that unsubscribed is not told.
+    const heard: StateError[] = [];
+    store.onceFaulted((error) => heard.push(error));
+    store.onceFaulted(() => heard.push(new StateError('unsubscribed listener called', [])))();
     const recorder = new Recorder(store);
     recorder.record('o-3', 'api', 'ApiRequestReceived');
     // The disk fills up during this turn's commit.
@@ -80,6 +84,10 @@ describe('LocalStore', () => {
     expect(faults[0]).toBeInstanceOf(StateError);
     expect(faults[0].message).toMatch(/state\.db: the disk is full/);
     expect(faults[0].exit).toBe(5);
+    expect(heard).toEqual([faults[0]]);
+    // Subscribing after the fault hears it at once.
+    store.onceFaulted((error) => heard.push(error));
+    expect(heard).toEqual([faults[0], faults[0]]);
     // The transaction rolled back as a whole: none of that turn's entries is half-written.
     expect(store.readLog({ orderId: 'o-3' })).toEqual([]);
     // Every later write says the same one line.

@@ -217,16 +217,22 @@ export class LocalBackend {
       ]);
     if (running) {
       let timer: NodeJS.Timeout | undefined;
+      let unsubscribe = () => {};
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(timedOut()), timeoutMs);
       });
+      // A flow whose next step cannot be recorded (a full disk) never finishes: its order ends with the fault now.
+      const faulted = new Promise<never>((_, reject) => {
+        unsubscribe = this.store.onceFaulted(reject);
+      });
       try {
-        const outcome = await Promise.race([running, timeout]);
+        const outcome = await Promise.race([running, timeout, faulted]);
         // An outcome that could not be recorded is no outcome: the one-line state error instead.
         if (this.store.fault) throw this.store.fault;
         return outcome;
       } finally {
         clearTimeout(timer);
+        unsubscribe();
       }
     }
     const started = this.store.latestExecution(orderId);

@@ -298,8 +298,29 @@ export class LocalStore {
   private readonly openPacks = new Map<number, OpenPack>();
   /** The schema version of a database this fulfill does not read (set when opening one). */
   private olderSchema: number | undefined;
-  /** Set once a background commit failed: the store refuses further writes and every caller sees this error. */
-  fault: StateError | undefined;
+  private currentFault: StateError | undefined;
+  private readonly faultListeners = new Set<(fault: StateError) => void>();
+  /** Set once a write failed for good: the store refuses further writes and every caller sees this error. */
+  get fault(): StateError | undefined {
+    return this.currentFault;
+  }
+  set fault(fault: StateError | undefined) {
+    const first = !this.currentFault && fault;
+    this.currentFault = fault;
+    if (first) for (const listener of [...this.faultListeners]) listener(fault);
+  }
+  /**
+   * Calls `listener` once when the store faults (at once when it already has); returns the unsubscribe. An order
+   * waiting on a flow that can no longer be recorded (events mode on a full disk) ends now, not at its timeout.
+   */
+  onceFaulted(listener: (fault: StateError) => void): () => void {
+    if (this.currentFault) {
+      listener(this.currentFault);
+      return () => {};
+    }
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
   /**
    * Called once when a background commit fails. The default does nothing more: the next write, wait or
    * `close()` throws the fault, and the command prints it as its one error line (`serve` also logs it at once).
