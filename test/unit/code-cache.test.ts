@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { LocalLambda, type LocalFunctionSpec } from '../../src/lib/local/lambda.js';
+import { LocalLambda, stopParkedEnvironments, type LocalFunctionSpec } from '../../src/lib/local/lambda.js';
 import type { FunctionError } from '../../src/lib/runtime/lambda-error.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -46,6 +46,8 @@ describe('the local Lambda code cache', () => {
     const stats = lambda.codeCacheStats();
     await lambda.close();
     lambda = undefined;
+    // Each run a cold start: the code cache is what a new environment loads with.
+    await stopParkedEnvironments();
     return { result, stats };
   };
   const cacheFiles = () => readdirSync(cacheDir).map((f) => join(cacheDir, f));

@@ -157,9 +157,22 @@ export class LocalEventBus {
   async listen(): Promise<string> {
     const server = createServer((req, res) => void this.serve(req, res));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const busArn = this.names.busArn();
+    const listenOn = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    // The port of this process's previous bus of this stage when it is free again, else any free one.
+    const previous = LAST_PORTS.get(busArn);
+    await (previous ? listenOn(previous).catch(() => listenOn(0)) : listenOn(0));
     server.unref();
-    this.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { port } = server.address() as AddressInfo;
+    LAST_PORTS.set(busArn, port);
+    this.endpoint = `http://127.0.0.1:${port}`;
     return this.endpoint;
   }
 
@@ -786,6 +799,14 @@ function entrySize(entry: PutEventsRequestEntry): number {
   for (const value of [entry.Source, entry.DetailType, entry.Detail, ...resources]) size += utf8Bytes(value);
   return size;
 }
+
+/**
+ * The port the last bus of each stage in this process listened on. A bus started after it (the next command in
+ * one process: the in-process tests, `serve` after a redeploy) takes the same port when it is free, so the
+ * functions' endpoint (AWS_ENDPOINT_URL_EVENTBRIDGE) is the same and their warm environments can be taken over
+ * (see ParkedEnvironments in lambda.ts); when another process has it, any free port, with cold environments.
+ */
+const LAST_PORTS = new Map<string, number>();
 
 /** A value's UTF-8 size (a hostile request may send any JSON where a string belongs). */
 function utf8Bytes(value: unknown): number {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +97,15 @@ const YOUNG_GENERATION_MB = 4;
 /** Idle environments kept warm per function; more than that are stopped after IDLE_TIMEOUT_MS without work. */
 export const WARM_ENVIRONMENTS = 1;
 const IDLE_TIMEOUT_MS = 30_000;
+/**
+ * How long an idle environment of a closed runtime stays parked for the next runtime of this process (see
+ * ParkedEnvironments), and how many stay at most: enough for the next command of a process that runs several
+ * (the in-process tests, `serve` after a redeploy), bounded so parked workers never pile up in memory.
+ */
+const PARKED_MS = 5_000;
+/** How long parking waits for an environment to say which files it loaded (a message round trip). */
+const PARK_ASK_MS = 1_000;
+const MAX_PARKED = 16;
 /** Lambda's Init phase limit: an environment whose code does not load within it is discarded. */
 const INIT_TIMEOUT_MS = 10_000;
 /**
@@ -320,6 +330,11 @@ const handler = mod.exports.handler;
 const waiting = [];
 let taking = false;
 parentPort.on('message', (msg) => {
+  if (msg.kind === 'loaded-files') {
+    // What this environment loaded besides its bundle (see ParkedEnvironments): CommonJS files by path.
+    parentPort.postMessage({ kind: 'loaded-files', files: Object.keys(Module._cache) });
+    return;
+  }
   if (msg.kind === 'response') {
     const pending = pendingRequests.get(msg.id);
     pendingRequests.delete(msg.id);
@@ -413,6 +428,8 @@ interface Environment {
   /** Writing its code cache after an invocation (see CODE_CACHE_SOURCE); `cacheSaved` is told when it is done. */
   savingCache?: boolean;
   cacheSaved?: () => void;
+  /** Told the files the environment loaded, when parking asked for them. */
+  loadedFiles?: (files: string[]) => void;
   current?: { invocation: Invocation; startedAt: number; timer: NodeJS.Timeout; handedOver?: true };
   /** Handed over while `current` runs (see `dispatch`): the environment takes it when `current` ends. */
   next?: Invocation;
@@ -422,6 +439,8 @@ interface Environment {
 /** The environments of one function, and the invocations waiting for one. */
 interface FunctionPool {
   spec: LocalFunctionSpec;
+  /** What an environment of this function is started with besides its code (see ParkedEnvironments). */
+  config: string;
   environments: Set<Environment>;
   queue: Invocation[];
 }
@@ -436,7 +455,6 @@ interface FunctionPool {
  */
 export class LocalLambda {
   private readonly pools = new Map<string, FunctionPool>();
-  private nextId = 1;
   private closed = false;
   private coldStarts = 0;
   private readonly codeCacheCounts: CodeCacheCounts = { used: 0, compiled: 0 };
@@ -447,7 +465,7 @@ export class LocalLambda {
     specs: readonly LocalFunctionSpec[],
     private readonly options: LocalLambdaOptions = {},
   ) {
-    for (const spec of specs) this.pools.set(spec.name, { spec, environments: new Set(), queue: [] });
+    for (const spec of specs) this.pools.set(spec.name, { spec, config: '', environments: new Set(), queue: [] });
   }
 
   has(name: string): boolean {
@@ -478,7 +496,7 @@ export class LocalLambda {
     if (this.closed) return Promise.reject(new FunctionError(SHUTDOWN));
     return new Promise((resolve, reject) => {
       const invocation: Invocation = {
-        id: this.nextId++,
+        id: nextInvocationId++,
         requestId: randomUUID(),
         event,
         resolve,
@@ -505,7 +523,7 @@ export class LocalLambda {
   private warmNext() {
     while (this.toWarm.length > 0 && this.coldStarts < PARALLEL_COLD_STARTS && !this.closed) {
       const pool = this.toWarm.shift()!;
-      if (pool.environments.size === 0) this.start(pool);
+      if (pool.environments.size === 0 && !this.adoptParked(pool)) this.start(pool);
     }
   }
 
@@ -539,7 +557,11 @@ export class LocalLambda {
       for (const invocation of pool.queue.splice(0))
         this.finish(pool, invocation, undefined, { ok: false, error: SHUTDOWN });
       for (const env of [...pool.environments]) {
-        stopping.push(this.cacheSave(env).then(() => this.discard(pool, env, SHUTDOWN)));
+        stopping.push(
+          this.cacheSave(env).then(() =>
+            env.state === 'idle' ? this.park(pool, env) : this.discard(pool, env, SHUTDOWN),
+          ),
+        );
       }
     }
     await Promise.all(stopping);
@@ -578,6 +600,12 @@ export class LocalLambda {
       if (env.state === 'idle') this.run(pool, env, pool.queue.shift()!);
     }
     const limit = pool.spec.concurrency ?? DEFAULT_CONCURRENCY;
+    // Warm environments a closed runtime of this process left for this function go before any cold start.
+    while (pool.queue.length > 0 && pool.environments.size < limit) {
+      const env = this.adoptParked(pool);
+      if (!env) break;
+      this.run(pool, env, pool.queue.shift()!);
+    }
     let starting = 0;
     for (const env of pool.environments) if (env.state === 'starting') starting++;
     // A cold start per waiting invocation (as Lambda scales), but never more environments than the limit.
@@ -668,17 +696,11 @@ export class LocalLambda {
     void this.discard(pool, env);
   }
 
-  private start(pool: FunctionPool) {
+  /** What an environment of `pool`'s function starts with, but its code and port (the same for each). */
+  private startConfig(pool: FunctionPool) {
     const { spec } = pool;
-    const channel = new MessageChannel();
-    const started = new SharedArrayBuffer(STARTED_BYTES);
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      transferList: [channel.port2],
+    return {
       workerData: {
-        port: channel.port2,
-        started,
-        code: spec.code,
         functionName: spec.functionName,
         functionArn: spec.functionArn,
         memoryMb: spec.memoryMb,
@@ -692,6 +714,30 @@ export class LocalLambda {
         AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
       },
+    };
+  }
+
+  /**
+   * The key a parked environment must match, besides its code: everything it started with and every setting
+   * Lambda would start new environments for when it changed (timeout, memory, variables; the SDK's endpoints and
+   * credentials this process passes on). Computed when first needed: the process's environment is read then.
+   */
+  private configOf(pool: FunctionPool): string {
+    pool.config ||= JSON.stringify([this.startConfig(pool), pool.spec.timeoutSeconds]);
+    return pool.config;
+  }
+
+  private start(pool: FunctionPool) {
+    const { spec } = pool;
+    const channel = new MessageChannel();
+    const started = new SharedArrayBuffer(STARTED_BYTES);
+    const config = this.startConfig(pool);
+    pool.config ||= JSON.stringify([config, spec.timeoutSeconds]);
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      transferList: [channel.port2],
+      workerData: { ...config.workerData, port: channel.port2, started, code: spec.code },
+      env: config.env,
       // The function's memory is the isolate's heap limit: past it the worker is killed (Runtime.OutOfMemory).
       resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
       stdout: false,
@@ -715,6 +761,13 @@ export class LocalLambda {
       void this.discard(pool, env);
     }, INIT_TIMEOUT_MS);
     env.timer.unref();
+    this.listen(pool, env);
+  }
+
+  /** This runtime's handlers for an environment's messages, crash and exit. */
+  private listen(pool: FunctionPool, env: Environment) {
+    const { spec } = pool;
+    const { worker } = env;
     env.port.on('message', (msg: WorkerMessage) => this.onMessage(pool, env, msg));
     worker.on('error', (error: Error & { code?: string }) => {
       this.drain(pool, env);
@@ -779,6 +832,9 @@ export class LocalLambda {
         return;
       case 'request':
         this.serveRequest(env, msg.id, msg.request);
+        return;
+      case 'loaded-files':
+        env.loadedFiles?.(msg.files);
         return;
       case 'cache-saved':
         env.savingCache = false;
@@ -845,6 +901,12 @@ export class LocalLambda {
     env.current = undefined;
     env.worker.unref();
     env.port.unref();
+    this.armIdleTimer(pool, env);
+    this.dispatch(pool);
+    this.coldStartDone(env);
+  }
+
+  private armIdleTimer(pool: FunctionPool, env: Environment) {
     clearTimeout(env.timer);
     env.timer = setTimeout(() => {
       // Bounded warm pool: after a burst, environments beyond WARM_ENVIRONMENTS go away once they idle.
@@ -852,8 +914,43 @@ export class LocalLambda {
       if (env.state === 'idle' && idle > WARM_ENVIRONMENTS) void this.discard(pool, env);
     }, IDLE_TIMEOUT_MS);
     env.timer.unref();
-    this.dispatch(pool);
-    this.coldStartDone(env);
+  }
+
+  /**
+   * Closing: an idle environment is handed to this process's parked environments instead of being stopped, for
+   * a later runtime here that runs the same function with the same code and configuration.
+   */
+  private async park(pool: FunctionPool, env: Environment): Promise<number> {
+    // The files it loaded from outside its bundle (the SDK, the project's node_modules): a later runtime takes it
+    // only while none of them changed, as a changed deployment package gets fresh environments on Lambda.
+    env.port.ref();
+    const files = await new Promise<string[] | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), PARK_ASK_MS);
+      env.loadedFiles = (loaded) => {
+        clearTimeout(timer);
+        resolve(loaded);
+      };
+      env.port.postMessage({ kind: 'loaded-files' });
+    });
+    env.loadedFiles = undefined;
+    if (!files || env.state !== 'idle') return this.discard(pool, env, SHUTDOWN);
+    pool.environments.delete(env);
+    clearTimeout(env.timer);
+    env.port.removeAllListeners('message');
+    env.worker.removeAllListeners('error');
+    env.worker.removeAllListeners('exit');
+    PARKED.add({ code: pool.spec.code, config: this.configOf(pool), files, fingerprint: fingerprint(files), env });
+    return 0;
+  }
+
+  /** Takes a parked environment of this function, if there is one, as an idle environment of this runtime. */
+  private adoptParked(pool: FunctionPool): Environment | undefined {
+    const env = PARKED.take(pool.spec.code, this.configOf(pool));
+    if (!env) return undefined;
+    pool.environments.add(env);
+    this.listen(pool, env);
+    this.armIdleTimer(pool, env);
+    return env;
   }
 
   /** Fails the next queued invocation: the one an environment that could not start was meant for. */
@@ -927,6 +1024,94 @@ export class LocalLambda {
   }
 }
 
+/**
+ * Idle environments of runtimes this process closed, kept for PARKED_MS for the next runtime that runs the same
+ * function with the same code and configuration, as Lambda keeps a warm environment of a function that did not
+ * change. It matters to processes that start one backend after another: the in-process command tests (most of
+ * the 700 environments one `npm test` started were the same functions again, at 50-150 ms of CPU each) and
+ * `serve` after a redeploy that left a function unchanged. A CLI command's process exits with its parked
+ * environments: nothing of theirs keeps it alive (worker, port and timer are unreferenced).
+ */
+interface ParkedEnvironment {
+  code: string;
+  config: string;
+  /** The files the environment loaded besides its bundle, and their fingerprint when it was parked. */
+  files: string[];
+  fingerprint: string;
+  env: Environment;
+}
+
+class ParkedEnvironments {
+  private readonly entries: Array<ParkedEnvironment & { timer: NodeJS.Timeout }> = [];
+
+  add(parked: ParkedEnvironment) {
+    const { env } = parked;
+    env.worker.unref();
+    env.port.unref();
+    const entry = { ...parked, timer: setTimeout(() => void this.stop(entry), PARKED_MS) };
+    entry.timer.unref();
+    // A parked environment that ends by itself is simply gone (an uncaught error in a timer of the function's).
+    env.worker.on('error', () => void this.stop(entry));
+    env.worker.on('exit', () => void this.stop(entry));
+    this.entries.push(entry);
+    while (this.entries.length > MAX_PARKED) void this.stop(this.entries[0]);
+  }
+
+  take(code: string, config: string): Environment | undefined {
+    for (const entry of this.entries) {
+      if (entry.config !== config || entry.code !== code) continue;
+      if (fingerprint(entry.files) !== entry.fingerprint) {
+        // A module it loaded changed on disk (an `npm install`): stale, never taken.
+        void this.stop(entry);
+        continue;
+      }
+      this.entries.splice(this.entries.indexOf(entry), 1);
+      clearTimeout(entry.timer);
+      entry.env.worker.removeAllListeners('error');
+      entry.env.worker.removeAllListeners('exit');
+      return entry.env;
+    }
+    return undefined;
+  }
+
+  /** Stops every parked environment (for tests of cold starts; a process that exits needs no call). */
+  async clear(): Promise<void> {
+    await Promise.all([...this.entries].map((entry) => this.stop(entry)));
+  }
+
+  private stop(entry: ParkedEnvironment & { timer: NodeJS.Timeout }): Promise<number> {
+    const at = this.entries.indexOf(entry);
+    if (at < 0) return Promise.resolve(0);
+    this.entries.splice(at, 1);
+    clearTimeout(entry.timer);
+    entry.env.state = 'gone';
+    entry.env.port.close();
+    return entry.env.worker.terminate();
+  }
+}
+
+const PARKED = new ParkedEnvironments();
+
+/** Each file's identity and last change (inode, size, modification and change times); a missing file counts. */
+function fingerprint(files: readonly string[]): string {
+  return files
+    .map((file) => {
+      const stat = statSync(file, { throwIfNoEntry: false, bigint: true });
+      return stat ? `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}` : '-';
+    })
+    .join('\n');
+}
+/**
+ * Invocation ids, unique in the process: an environment's shared start record holds the id of the last one it took,
+ * which must never equal a new one's in the next runtime that takes the environment over.
+ */
+let nextInvocationId = 1;
+
+/** Stops the environments closed runtimes of this process parked (see ParkedEnvironments): the next start is cold. */
+export function stopParkedEnvironments(): Promise<void> {
+  return PARKED.clear();
+}
+
 const SHUTDOWN: LambdaErrorPayload = {
   errorType: 'Lambda.ServiceException',
   errorMessage: 'The local Lambda runtime is shutting down',
@@ -940,7 +1125,8 @@ type WorkerMessage =
   | { kind: 'request'; id: number; request: PortHttpRequest }
   | { kind: 'result'; id: number; at: number; savesCache?: true; ok: true; json: string }
   | { kind: 'result'; id: number; at: number; savesCache?: true; ok: false; error: LambdaErrorPayload }
-  | { kind: 'cache-saved' };
+  | { kind: 'cache-saved' }
+  | { kind: 'loaded-files'; files: string[] };
 
 /** Modules (bundles included) an environment's init took from the code cache, and compiled from source. */
 export interface CodeCacheCounts {
