@@ -7,8 +7,8 @@
 // no library records SDK calls at the HTTP level (aws-sdk-client-mock works in-process, not inside a worker).
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { text } from '../json.js';
+import { listenOnLoopback } from '../local/loopback.js';
 
 export interface RecordedCall {
   /** The function whose environment made the call (one endpoint per function). */
@@ -41,8 +41,7 @@ export function createCallRecorder(options: { account: string }): CallRecorder {
       const known = servers.get(fn);
       if (known) return known.url;
       const server = createServer((req, res) => void record(req, res, fn, options.account, calls));
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const url = `http://127.0.0.1:${await listenOnLoopback(server, `IAM check recorder ${options.account} ${fn}`)}`;
       servers.set(fn, { server, url });
       return url;
     },

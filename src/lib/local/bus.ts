@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Naming } from '../blueprint/naming.js';
 import { compilePattern } from '../events/pattern.js';
 import { transformEventForTarget } from '../events/transformer.js';
@@ -12,6 +11,7 @@ import type { LocalRuntimeSpec } from './deploy.js';
 import type { LocalLambda, PortHttpRequest, PortHttpResponse } from './lambda.js';
 import { LoopGuard, type LoopFailure } from './loop-guard.js';
 import type { Recorder } from './recorder.js';
+import { listenOnLoopback } from './loopback.js';
 import { StateError } from './state-error.js';
 import type { DeliveryHandle, ExecutionRecord, LocalStore } from './store.js';
 import { text } from '../json.js';
@@ -157,21 +157,8 @@ export class LocalEventBus {
   async listen(): Promise<string> {
     const server = createServer((req, res) => void this.serve(req, res));
     this.server = server;
-    const busArn = this.names.busArn();
-    const listenOn = (port: number) =>
-      new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    // The port of this process's previous bus of this stage when it is free again, else any free one.
-    const previous = LAST_PORTS.get(busArn);
-    await (previous ? listenOn(previous).catch(() => listenOn(0)) : listenOn(0));
+    const port = await listenOnLoopback(server, `events bus ${this.names.busArn()}`);
     server.unref();
-    const { port } = server.address() as AddressInfo;
-    LAST_PORTS.set(busArn, port);
     this.endpoint = `http://127.0.0.1:${port}`;
     return this.endpoint;
   }
@@ -799,14 +786,6 @@ function entrySize(entry: PutEventsRequestEntry): number {
   for (const value of [entry.Source, entry.DetailType, entry.Detail, ...resources]) size += utf8Bytes(value);
   return size;
 }
-
-/**
- * The port the last bus of each stage in this process listened on. A bus started after it (the next command in
- * one process: the in-process tests, `serve` after a redeploy) takes the same port when it is free, so the
- * functions' endpoint (AWS_ENDPOINT_URL_EVENTBRIDGE) is the same and their warm environments can be taken over
- * (see ParkedEnvironments in lambda.ts); when another process has it, any free port, with cold environments.
- */
-const LAST_PORTS = new Map<string, number>();
 
 /** A value's UTF-8 size (a hostile request may send any JSON where a string belongs). */
 function utf8Bytes(value: unknown): number {
