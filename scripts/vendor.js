@@ -169,8 +169,8 @@ for (const pkg of VENDORED.filter((p) => !p.required)) {
  * one (lib/local/lambda.ts, runtimeSdkBundles). The code is the installed packages' own, bundled unchanged, so
  * each file is the same SDK at the same version as the copy in node_modules; Lambda's runtime likewise provides
  * the SDK as one copy of its own. Measured (process CPU per fresh events-mode environment: start, first invocation,
- * stop, warm code cache; medians of 8 runs of 20, 2 busy cores): 120 -> 95 ms; warm in-process `send-order
- * --payment creditCard --wait`, events mode: about 700 -> 566 ms of CPU per command.
+ * stop, warm code cache; medians of 6 runs of 20, 2 busy cores): 119 -> 84 ms; warm in-process `send-order
+ * --payment creditCard --wait`, events mode (5 environments): 680 -> 482 ms of CPU per command.
  * Not imported by any command module: only the worker threads of the local runtime load these files. The other
  * clients fulfill installs (for its AWS target) stay in node_modules: no wrapper or scaffolded handler requires
  * them, and each bundle adds about 1 MB to the package; a handler that requires one loads it from there as before.
@@ -190,18 +190,23 @@ for (const name of RUNTIME_SDK) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // Resolved as Node's require resolves them (conditions require, node, default; package.json `main`), so the
+    // bundle holds the same dist-cjs files node_modules serves: esbuild's default `module` condition and field
+    // would pick the packages' dist-es builds (485 of 504 files) instead.
+    conditions: [],
+    mainFields: ['main'],
     outfile: join(vendorDir, file),
     banner: { js: `// ${name} ${installed}, bundled by fulfill's scripts/vendor.js from the package, unchanged.` },
     metafile: true,
     logLevel: 'warning',
     legalComments: 'eof',
   });
-  // The version of the copy esbuild bundled (its package.json above the file `require(name)` resolved to) must be
-  // the installed one the runtime would load instead: the build fails rather than ship another SDK version.
+  // The file esbuild bundled for `require(name)` must be the one the runtime would load instead, and its
+  // package's version the installed one: the build fails rather than ship other SDK code or another version.
   const entry = join(root, result.metafile.inputs[`${file}.entry.js`].imports[0].path);
   const version = packageVersion(entry, name);
-  if (version !== installed) {
-    throw new Error(`vendor: ${file} would bundle ${name} ${version}; the runtime loads ${installed}`);
+  if (entry !== runtimeRequire.resolve(name) || version !== installed) {
+    throw new Error(`vendor: ${file} would bundle ${entry} (${name} ${version}); the runtime loads ${installed}`);
   }
   runtimeSdk[name] = { file, version };
 }

@@ -43,7 +43,12 @@ describe("the runtime's SDK in local environments", () => {
     for (const [name, { file, version }] of Object.entries(manifest)) {
       // A build older than the installed SDK (npm install after npm run build) fails here: build again.
       expect({ name, version }).toEqual({ name, version: installedVersion(name) });
-      expect(readFileSync(join(vendorDir, file), 'utf8').split('\n', 1)[0]).toContain(`${name} ${version},`);
+      const source = readFileSync(join(vendorDir, file), 'utf8');
+      expect(source.split('\n', 1)[0]).toContain(`${name} ${version},`);
+      // The files Node's require loads from node_modules (dist-cjs), not the packages' ES module builds.
+      const modules = [...source.matchAll(/^\/\/ (node_modules\/\S+)$/gm)].map((m) => m[1]);
+      expect(modules).toContain(`node_modules/${name}/dist-cjs/index.js`);
+      expect(modules.filter((m) => m.includes('/dist-es/'))).toEqual([]);
     }
     expect(runtimeSdkFrom(vendorDir)).toEqual({ [EVENTBRIDGE]: join(vendorDir, manifest[EVENTBRIDGE].file) });
   });
