@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -259,9 +260,13 @@ ${CODE_CACHE_SOURCE}
 const codeCache = workerData.codeCache ? openCodeCache(workerData.codeCache) : undefined;
 if (codeCache) cacheModuleCompiles();
 const requires = workerData.requireFrom.map((file) => Module.createRequire(file));
+// The last folder is fulfill's own: there an SDK client it vendored loads as one file (see runtimeSdkBundles).
+const fulfillRequire = requires[requires.length - 1];
+const runtimeSdk = new Map(Object.entries(workerData.runtimeSdk));
 function bundleRequire(id) {
   let missing;
   for (const req of requires) {
+    if (req === fulfillRequire && runtimeSdk.has(id)) return req(runtimeSdk.get(id));
     try {
       return req(id);
     } catch (error) {
@@ -705,6 +710,7 @@ export class LocalLambda {
         functionArn: spec.functionArn,
         memoryMb: spec.memoryMb,
         requireFrom: [...(spec.requireFrom ?? []), REQUIRE_FROM],
+        runtimeSdk: runtimeSdkBundles(),
         ...(this.options.localEndpoint ? { localEndpoint: this.options.localEndpoint.url } : {}),
         ...(this.options.codeCacheDir ? { codeCache: { dir: this.options.codeCacheDir } } : {}),
       },
@@ -1183,3 +1189,43 @@ function sdkEnvironment(region: string): Record<string, string> {
 
 /** A file inside fulfill's package, so `require('@aws-sdk/...')` in a bundle resolves fulfill's dependencies. */
 const REQUIRE_FROM = join(dirname(fileURLToPath(import.meta.url)), 'lambda.js');
+
+/** Where the build puts the vendored SDK clients: fulfill's dist/vendor, from the sources (tests) and dist alike. */
+const VENDOR_DIR = join(dirname(REQUIRE_FROM), '..', '..', '..', 'dist', 'vendor');
+let runtimeSdk: Record<string, string> | undefined;
+/** runtimeSdkFrom(VENDOR_DIR), read once per process. */
+function runtimeSdkBundles(): Record<string, string> {
+  return (runtimeSdk ??= runtimeSdkFrom(VENDOR_DIR));
+}
+
+/**
+ * The SDK clients fulfill vendored (scripts/vendor.js: `runtime-sdk.json` in `vendorDir`), package name -> bundle
+ * file, that an environment loads instead of fulfill's own copy in node_modules: one CommonJS file instead of
+ * about 25 to resolve, read and look up in the code cache. The bundle is the installed package's code, unchanged,
+ * at the same version (a bundle whose version is not the installed one is not used: a build older than the last
+ * `npm install`), so a function runs the same SDK either way, as on Lambda, whose runtime also provides the SDK as
+ * one copy of its own. A client the project installed itself still wins: only a request that would reach
+ * fulfill's node_modules gets the bundle. Under the tests (TypeScript sources) these are the build's bundles too;
+ * without a build (or a manifest) there are none and every client comes from node_modules, as before.
+ */
+export function runtimeSdkFrom(vendorDir: string): Record<string, string> {
+  const bundles: Record<string, string> = {};
+  let manifest: Record<string, { file: string; version: string }>;
+  try {
+    manifest = JSON.parse(readFileSync(join(vendorDir, 'runtime-sdk.json'), 'utf8')) as typeof manifest;
+  } catch {
+    return bundles;
+  }
+  const fromFulfill = createRequire(REQUIRE_FROM);
+  for (const [name, { file, version }] of Object.entries(manifest)) {
+    try {
+      const installed = JSON.parse(readFileSync(fromFulfill.resolve(`${name}/package.json`), 'utf8')) as {
+        version: string;
+      };
+      if (installed.version === version && existsSync(join(vendorDir, file))) bundles[name] = join(vendorDir, file);
+    } catch {
+      // Not installed with fulfill: the request resolves (or fails) as before.
+    }
+  }
+  return bundles;
+}
