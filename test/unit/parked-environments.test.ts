@@ -55,6 +55,19 @@ describe('parked execution environments', () => {
     expect(third.invocations).toBe(1);
   });
 
+  it('an environment taken over ahead of its first invocation (prewarm) does not keep the process alive', async () => {
+    await runOnce();
+    // What keeps the event loop alive: a referenced port or worker would (jest's own pipes are the same before and after).
+    const keepingAlive = () => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort' || r === 'Worker');
+    const before = keepingAlive();
+    const lambda = new LocalLambda([spec()]);
+    lambda.prewarm();
+    expect(lambda.stats().probe).toMatchObject({ environments: 1, starting: 0 });
+    expect(keepingAlive()).toEqual(before);
+    expect(((await lambda.invoke('probe', {})) as Probe).invocations).toBe(2);
+    await lambda.close();
+  });
+
   it('changed code, variables, timeout or memory start a new environment', async () => {
     const first = await runOnce();
     for (const change of [

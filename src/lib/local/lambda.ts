@@ -955,6 +955,10 @@ export class LocalLambda {
     if (!env) return undefined;
     pool.environments.add(env);
     this.listen(pool, env);
+    // Idle, as becomeIdle leaves an environment: listening on its port referenced it, and an idle environment
+    // must not keep the process alive (`run` references it while an invocation runs).
+    env.worker.unref();
+    env.port.unref();
     this.armIdleTimer(pool, env);
     return env;
   }
