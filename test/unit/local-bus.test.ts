@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { loadBlueprint } from '../../src/lib/blueprint/blueprint.js';
 import { LOCAL_ACCOUNT_ID, naming } from '../../src/lib/blueprint/naming.js';
-import { LocalEventBus } from '../../src/lib/local/bus.js';
+import { FORGET_ENDED_AFTER_MS, LocalEventBus } from '../../src/lib/local/bus.js';
 import type { LocalRuntimeSpec } from '../../src/lib/local/deploy.js';
 import type { LocalLambda } from '../../src/lib/local/lambda.js';
 import { Recorder } from '../../src/lib/local/recorder.js';
@@ -120,5 +120,77 @@ describe('the local event bus: PutEvents', () => {
     const matched = store.readLog({ orderId: 'sdk-1' }).find((e) => e.type === 'RulesMatched')!;
     expect(matched.details?.rules).toEqual([]);
     client.destroy();
+  });
+});
+
+// A long run (send-order --count 10000, serve) must not grow per order: an ended execution's state goes.
+describe('the local event bus: memory over many orders', () => {
+  const tmp = tempDir();
+  templateProject(tmp.dir, { mode: 'events' });
+  const { file: _file, ...events } = loadBlueprint(tmp.dir).events!;
+  const names = naming('test-shop', 'test', 'eu-central-1', LOCAL_ACCOUNT_ID);
+  const store = new LocalStore(tmp.dir, 'test');
+  const recorder = new Recorder(store);
+  const bus = new LocalEventBus({ events } as unknown as LocalRuntimeSpec, names, store, recorder);
+  // The first target ends the order at once, as a one-step flow would: it publishes the terminal event.
+  bus.attach({
+    invoke: (_target: string, _input: unknown, meta: { orderId: string }) => {
+      bus.putEvents({
+        Entries: [
+          {
+            EventBusName: names.busName(),
+            Source: 'fulfill.issue-invoices',
+            DetailType: events.outcome.succeeded[0],
+            Detail: JSON.stringify({ orderId: meta.orderId }),
+          },
+        ],
+      });
+      return Promise.resolve({});
+    },
+  } as unknown as LocalLambda);
+  afterAll(async () => {
+    jest.useRealTimers();
+    await bus.close();
+    store.close();
+    tmp.cleanup();
+  });
+
+  it("forgets an ended order's execution and loop-guard counts once it has been idle, and keeps its history", async () => {
+    // Only the cleanup's timer is driven by the test; turns (setImmediate) and the store run for real.
+    jest.useFakeTimers({
+      doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'Date', 'hrtime', 'performance'],
+    });
+    const ids = ['m-1', 'm-2', 'm-3'];
+    for (const orderId of ids) {
+      await store.grouped(() =>
+        bus.putEvents({
+          Entries: [
+            {
+              EventBusName: names.busName(),
+              Source: events.source,
+              DetailType: events.orderPlaced,
+              Detail: JSON.stringify({ orderId }),
+            },
+          ],
+        }),
+      );
+    }
+    const outcomes = await Promise.all(ids.map((id) => bus.outcome(id)!));
+    expect(outcomes.map((o) => o.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    await bus.idle();
+    // Ended and idle: still known for a while (a late event of theirs belongs to them)...
+    expect(bus.retained()).toEqual({ executions: 3, loopGuards: 3 });
+    jest.advanceTimersByTime(FORGET_ENDED_AFTER_MS - 1);
+    expect(bus.retained()).toEqual({ executions: 3, loopGuards: 3 });
+    // ...then nothing of them stays in memory (the loop guard's counts were kept up to 10,000 orders).
+    jest.advanceTimersByTime(1);
+    expect(bus.retained()).toEqual({ executions: 0, loopGuards: 0 });
+    // What `logs` and `trace` read is the store's, not the bus's memory: every order keeps its whole history.
+    recorder.flush();
+    for (const orderId of ids) {
+      const types = store.readLog({ orderId }).map((e) => e.type);
+      expect(types).toEqual(expect.arrayContaining(['EventPublished', 'DeliverySucceeded', 'OutcomeRecorded']));
+      expect(store.readExecutionOutcome(store.latestExecution(orderId)!.id)?.status).toBe('SUCCEEDED');
+    }
   });
 });

@@ -120,6 +120,11 @@ export class LoopGuard {
     this.orders.delete(orderId);
   }
 
+  /** How many orders it counts for (memory: the orders not forgotten yet). */
+  get size(): number {
+    return this.orders.size;
+  }
+
   private track(orderId: string): Track {
     let track = this.orders.get(orderId);
     if (!track) {
