@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBlueprint } from '../../../../src/lib/blueprint/blueprint.js';
 import { bundleHandlers } from '../../../../src/lib/blueprint/bundle.js';
@@ -126,7 +126,10 @@ describe('deploy --target aws and the last iam check', () => {
   }, 120_000);
 
   it('a check that cannot be read is a warning too, never a failed deploy', async () => {
-    writeFileSync(join(dir, '.fulfill', 'local', 'ci', 'state.db'), 'not a database');
+    // Damaged as a whole: without its write-ahead log, whose frames SQLite would otherwise read the pages from.
+    const db = join(dir, '.fulfill', 'local', 'ci', 'state.db');
+    for (const suffix of ['-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+    writeFileSync(db, 'not a database');
     const result = await deploy(new FakeAws(), dir);
     expect(iamWarnings(result.warnings)).toEqual([
       expect.stringMatching(/^iam check: the last check of stage "ci" cannot be read \(.*\); run `fulfill iam check`$/),
