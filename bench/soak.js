@@ -209,7 +209,8 @@ for (const mode of modes) {
       `soak (${mode}) send-order --count ${countOrders}: ${seconds.toFixed(1)} s (${(countOrders / seconds).toFixed(0)} orders/s), exit ${batch.status}; ` +
         `${afterBatch.orders} orders, ${afterBatch.outcomes} terminal outcomes (${afterBatch.statuses}), lost ${afterBatch.lost}, ` +
         `duplicates ${afterBatch.duplicateExecutions}, running ${afterBatch.running}; ` +
-        `peak RSS ${batch.peakMb.toFixed(0)} MB [${goal(batch.peakMb * 1024 * 1024 < 300e6, '< 300 MB')}]; ` +
+        `peak RSS ${batch.peakMb.toFixed(0)} MiB = ${((batch.peakMb * 1024 * 1024) / 1e6).toFixed(1)} MB ` +
+        `[${goal(batch.peakMb * 1024 * 1024 < 300e6, '< 300 MB')}]; ` +
         `${(bytesPerOrder / 1024).toFixed(2)} KB on disk per order [${goal(bytesPerOrder <= 2048, '<= 2 KB')}]`,
     );
 
@@ -233,7 +234,7 @@ for (const mode of modes) {
     console.log(
       `soak (${mode}) serve ${serveOrders} POST /orders: ${serveSeconds.toFixed(1)} s to the last outcome; ${accepted} accepted, ${refused} refused; ` +
         `stage now ${afterServe.orders} orders, ${afterServe.outcomes} terminal outcomes, lost ${afterServe.lost}, duplicates ${afterServe.duplicateExecutions}, ` +
-        `running ${afterServe.running}; peak RSS ${servePeak.toFixed(0)} MB`,
+        `running ${afterServe.running}; peak RSS ${servePeak.toFixed(0)} MiB`,
     );
 
     const large = await orderLookups(
