@@ -1068,7 +1068,8 @@ class ParkedEnvironments {
   }
 
   take(code: string, config: string): Environment | undefined {
-    for (const entry of this.entries) {
+    // A copy: a stale entry is stopped (and taken out of the list) on the way.
+    for (const entry of [...this.entries]) {
       if (entry.config !== config || entry.code !== code) continue;
       if (fingerprint(entry.files) !== entry.fingerprint) {
         // A module it loaded changed on disk (an `npm install`): stale, never taken.
@@ -1102,7 +1103,11 @@ class ParkedEnvironments {
 
 const PARKED = new ParkedEnvironments();
 
-/** Each file's identity and last change (inode, size, modification and change times); a missing file counts. */
+/**
+ * Each file's identity and last change (inode, size, modification and change times); a missing file counts. The
+ * files are the CommonJS modules an environment required (bundles are CommonJS); an ES module a handler imports
+ * dynamically is not among them.
+ */
 function fingerprint(files: readonly string[]): string {
   return files
     .map((file) => {
