@@ -728,8 +728,8 @@ export class LocalLambda {
    * Lambda would start new environments for when it changed (timeout, memory, variables; the SDK's endpoints and
    * credentials this process passes on). Computed when first needed: the process's environment is read then.
    */
-  private configOf(pool: FunctionPool): string {
-    pool.config ||= JSON.stringify([this.startConfig(pool), pool.spec.timeoutSeconds]);
+  private configOf(pool: FunctionPool, started?: ReturnType<LocalLambda['startConfig']>): string {
+    pool.config ||= JSON.stringify([started ?? this.startConfig(pool), pool.spec.timeoutSeconds]);
     return pool.config;
   }
 
@@ -738,7 +738,7 @@ export class LocalLambda {
     const channel = new MessageChannel();
     const started = new SharedArrayBuffer(STARTED_BYTES);
     const config = this.startConfig(pool);
-    pool.config ||= JSON.stringify([config, spec.timeoutSeconds]);
+    this.configOf(pool, config);
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       transferList: [channel.port2],
