@@ -11,6 +11,7 @@ import { LocalStore } from '../../src/lib/local/store.js';
 import type { LogEntry } from '../../src/lib/logs/entry.js';
 import { FunctionError } from '../../src/lib/runtime/lambda-error.js';
 import { tempDir, templateProject } from '../helpers/cli.js';
+import { placeOrder } from '../helpers/bus.js';
 
 /** A clock that records every delay asked of it and lets it pass at once (on the next turn). */
 function recordingClock() {
@@ -52,19 +53,7 @@ describe("the engines' delays come from the clock", () => {
     store.close();
     tmp.cleanup();
   });
-  const placed = (orderId: string) =>
-    store.grouped(() =>
-      bus.putEvents({
-        Entries: [
-          {
-            EventBusName: names.busName(),
-            Source: events.source,
-            DetailType: events.orderPlaced,
-            Detail: JSON.stringify({ orderId }),
-          },
-        ],
-      }),
-    );
+  const placed = (orderId: string) => placeOrder(bus, store, names.busName(), events, orderId);
   let bus: LocalEventBus;
 
   it('a failing delivery is retried after 100 ms, then 200 ms, then dead-lettered (maximumRetryAttempts 2)', async () => {

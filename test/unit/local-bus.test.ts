@@ -8,6 +8,7 @@ import type { LocalLambda } from '../../src/lib/local/lambda.js';
 import { Recorder } from '../../src/lib/local/recorder.js';
 import { LocalStore } from '../../src/lib/local/store.js';
 import { tempDir, templateProject } from '../helpers/cli.js';
+import { placeOrder } from '../helpers/bus.js';
 
 // PutEvents as EventBridge validates it, on the in-process API and over the loopback JSON protocol.
 describe('the local event bus: PutEvents', () => {
@@ -161,20 +162,7 @@ describe('the local event bus: memory over many orders', () => {
       doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask', 'Date', 'hrtime', 'performance'],
     });
     const ids = ['m-1', 'm-2', 'm-3'];
-    for (const orderId of ids) {
-      await store.grouped(() =>
-        bus.putEvents({
-          Entries: [
-            {
-              EventBusName: names.busName(),
-              Source: events.source,
-              DetailType: events.orderPlaced,
-              Detail: JSON.stringify({ orderId }),
-            },
-          ],
-        }),
-      );
-    }
+    for (const orderId of ids) await placeOrder(bus, store, names.busName(), events, orderId);
     const outcomes = await Promise.all(ids.map((id) => bus.outcome(id)!));
     expect(outcomes.map((o) => o.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     await bus.idle();
