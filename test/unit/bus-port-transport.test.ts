@@ -82,10 +82,20 @@ describe('PutEvents over the message port', () => {
       `import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { localEndpointFor, PortRequestHandler } from ${JSON.stringify(transport)};
 const local = localEndpointFor(process.env.AWS_ENDPOINT_URL_EVENTBRIDGE);
-const client = new EventBridgeClient({ maxAttempts: 1, ...(local ? { requestHandler: new PortRequestHandler(local) } : {}) });
+let exitAfterSend = false;
+// Ends the environment the moment the request is on the port (endpoint.send posts it before handle's first await),
+// so the answer can never come back first, however loaded the machine.
+class ExitingHandler extends PortRequestHandler {
+  handle(...args: Parameters<PortRequestHandler['handle']>) {
+    const answer = super.handle(...args);
+    if (exitAfterSend) process.exit(3);
+    return answer;
+  }
+}
+const client = new EventBridgeClient({ maxAttempts: 1, ...(local ? { requestHandler: new ExitingHandler(local) } : {}) });
 export async function handler(event: { entries: unknown[]; exitAfterSend?: boolean }) {
+  exitAfterSend = event.exitAfterSend === true;
   const sent = client.send(new PutEventsCommand({ Entries: event.entries as never }));
-  if (event.exitAfterSend) setImmediate(() => process.exit(3));
   try {
     const out = await sent;
     return { transport: local ? 'port' : 'http', FailedEntryCount: out.FailedEntryCount, Entries: out.Entries };
