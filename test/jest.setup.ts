@@ -14,3 +14,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 // loads the compiled commands, which jest.config.js maps to their sources.
 const oclifSettings = globalThis as { oclif?: Record<string, unknown> };
 oclifSettings.oclif = { ...oclifSettings.oclif, enableAutoTranspile: false };
+
+// @oclif/core's command module adds an EPIPE-swallowing 'error' listener to process.stdout when it is first loaded.
+// A CLI process loads it once; a jest worker loads it again for every test file that runs commands in-process (each
+// file has its own module registry, process.stdout is the worker's), so after ten such files Node warned of a
+// listener leak ("MaxListenersExceededWarning: … error listeners added to [Socket]"). One per file, not a leak.
+process.stdout.setMaxListeners(200);
