@@ -128,6 +128,9 @@ describe('the local Lambda runtime', () => {
     expect(await lambda.invoke('sdk', {})).toBe('function');
   });
 
+  // A handler stuck for good without burning a core for its whole timeout: the thread blocks and never yields, as
+  // `for (;;) {}` does (the stuck-invocation test above spins for real); the runtime must end it all the same.
+  const BLOCKED_FOREVER = 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);';
   // Each environment draws an id when its module loads: distinct ids mean distinct execution environments.
   const ENV_ID = `const envId = Math.random().toString(36).slice(2); const sleep = (ms) => new Promise((r) => setTimeout(r, ms));`;
 
@@ -183,7 +186,7 @@ describe('the local Lambda runtime', () => {
     lambda = new LocalLambda([
       fn(
         'busy',
-        `${ENV_ID} exports.handler = async (e) => { if (e.spin) { for (;;) {} } if (e.crash) { setImmediate(() => { throw new Error('uncaught'); }); await sleep(500); } await sleep(e.ms ?? 0); return envId; };`,
+        `${ENV_ID} exports.handler = async (e) => { if (e.spin) { ${BLOCKED_FOREVER} } if (e.crash) { setImmediate(() => { throw new Error('uncaught'); }); await sleep(500); } await sleep(e.ms ?? 0); return envId; };`,
         { timeoutSeconds: 1, concurrency: 1 },
       ),
     ]);
@@ -211,7 +214,7 @@ describe('the local Lambda runtime', () => {
     lambda = new LocalLambda([
       fn(
         'mixed',
-        `${ENV_ID} exports.handler = async (e) => { if (e.spin) { for (;;) {} } await sleep(300); return envId; };`,
+        `${ENV_ID} exports.handler = async (e) => { if (e.spin) { ${BLOCKED_FOREVER} } await sleep(300); return envId; };`,
         { timeoutSeconds: 1, concurrency: 4 },
       ),
     ]);
