@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Build step after tsc (npm run build): the dependencies that dominate the CLI's start-up are pre-bundled with
-// esbuild into one ESM file each under dist/vendor/, and the compiled modules' imports of them point there.
+// Build step after the transpile (scripts/build.js): the dependencies that dominate the CLI's start-up are
+// pre-bundled with esbuild into one ESM file each under dist/vendor/, and the compiled modules' imports of them
+// point there.
 // Node then reads one file per package instead of resolving, reading and (for CommonJS) lexing tens to hundreds
 // (@oclif/core 66 files, zod 95, the engine with its AWS SDK client and validator several hundred): the module
 // loader was most of a command's CPU time. The code is the packages' own, unchanged; only how it is packaged.

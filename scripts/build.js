@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// npm run build: dist/ from src/ (then the vendored bundles and the oclif manifest), with the types of src/ and test/
+// checked at the same time; the build fails if either does.
+// tsc only type-checks here (tsconfig.test.json, noEmit) and esbuild writes dist/, one module per source file, not
+// bundled: tsc's own emit was a second full program (2.3 s of wall time, before vendor.js and the manifest could
+// start), esbuild transpiles the 120 files in a tenth of a second. A per-file transpiler gives what tsc gives because
+// the sources are written for one (tsconfig.json: isolatedModules, verbatimModuleSyntax), as the tests already run
+// them through SWC. No declaration files: the package is a command-line tool, nothing imports its types.
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (pkg, file) => join(root, 'node_modules', pkg, file);
+
+/** Runs `node <args>` in the project folder; resolves with its exit code, its output passed through. */
+function node(args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('error', (error) => {
+      console.error(`build: ${args.join(' ')}: ${error.message}`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+function sources(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+const typecheck = node([bin('typescript-7', 'bin/tsc'), '-p', 'tsconfig.test.json']);
+
+async function emit() {
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
+  await build({
+    entryPoints: sources(join(root, 'src')),
+    outdir: join(root, 'dist'),
+    outbase: join(root, 'src'),
+    bundle: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    tsconfig: join(root, 'tsconfig.json'),
+    logLevel: 'warning',
+  });
+  // vendor.js rewrites the compiled modules' imports, and the manifest loads the rewritten commands.
+  if ((await node([join(root, 'scripts', 'vendor.js')])) !== 0) return 1;
+  return node([bin('oclif', 'bin/run.js'), 'manifest'], { OCLIF_SKIP_NEW_VERSION_CHECK: 'true' });
+}
+
+const emitted = await emit().catch((error) => {
+  console.error(`build: ${error.message}`);
+  return 1;
+});
+const checked = await typecheck;
+if (checked !== 0) console.error('build: the type check failed (tsc -p tsconfig.test.json; see above)');
+process.exit(emitted !== 0 || checked !== 0 ? 1 : 0);
