@@ -111,6 +111,15 @@ const DEFERRED_BINDING = `export function deferred(load, name) {
   });
 }`;
 
+// `bundles` writes dist/vendor/, `imports` points the compiled modules at it, no argument does both: the build
+// (scripts/build.js) writes the oclif manifest beside `bundles`, from the commands as compiled, then runs `imports`.
+const phase = process.argv[2] ?? 'all';
+if (!['all', 'bundles', 'imports'].includes(phase)) throw new Error(`vendor: unknown phase ${phase}`);
+if (phase === 'imports') {
+  walk(dist);
+  process.exit(0);
+}
+
 for (const pkg of VENDORED.filter((p) => p.required)) {
   await build({
     stdin: {
@@ -252,4 +261,4 @@ function walk(dir) {
     } else if (entry.name.endsWith('.js')) rewrite(path);
   }
 }
-walk(dist);
+if (phase === 'all') walk(dist);
