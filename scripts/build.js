@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -87,6 +87,9 @@ async function vendoredBundles(vendor) {
   try {
     cpSync(vendorDir, partial, { recursive: true });
     renameSync(partial, cached);
+    // One entry is kept: those of earlier installs (7 MB each) would only pile up.
+    for (const entry of readdirSync(dirname(cached)))
+      if (entry !== basename(cached)) rmSync(join(dirname(cached), entry), { recursive: true, force: true });
   } catch {
     // Not cached (read-only node_modules, a parallel build won the rename): the next build bundles again.
     rmSync(partial, { recursive: true, force: true });
