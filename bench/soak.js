@@ -195,20 +195,34 @@ function unthrottled(dir) {
 /** A stage of `mode` in a folder of its own, deployed, with `orders` orders sent (ids `<prefix>-1` ...). */
 function newStage(mode, orders = 0, prefix = 'small') {
   const dir = mkdtempSync(join(tmpdir(), `fulfill-soak-${mode}-`));
-  const init = fulfill(dir, ['init', '.', '--name', 'soak', '--mode', mode, '--yes', '--force']);
-  if (init.status !== 0) throw new Error(init.stderr);
-  unthrottled(dir);
-  if (fulfill(dir, ['deploy']).status !== 0) throw new Error('deploy failed');
-  if (orders > 0)
-    fulfill(dir, ['send-order', '--count', String(orders), '--concurrency', String(concurrency), '--order-id', prefix]);
-  return dir;
+  try {
+    const init = fulfill(dir, ['init', '.', '--name', 'soak', '--mode', mode, '--yes', '--force']);
+    if (init.status !== 0) throw new Error(init.stderr);
+    unthrottled(dir);
+    if (fulfill(dir, ['deploy']).status !== 0) throw new Error('deploy failed');
+    if (orders > 0)
+      fulfill(dir, [
+        'send-order',
+        '--count',
+        String(orders),
+        '--concurrency',
+        String(concurrency),
+        '--order-id',
+        prefix,
+      ]);
+    return dir;
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 for (const mode of modes) {
   // The soaked stage, and beside it one of 100 orders for the look-ups.
   const dir = newStage(mode);
-  const smallDir = newStage(mode, 100, 'small');
+  let smallDir;
   try {
+    smallDir = newStage(mode, 100, 'small');
     const started = process.hrtime.bigint();
     const batch = fulfillWithRss(dir, [
       'send-order',
@@ -269,7 +283,7 @@ for (const mode of modes) {
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    rmSync(smallDir, { recursive: true, force: true });
+    if (smallDir) rmSync(smallDir, { recursive: true, force: true });
   }
 }
 agent.destroy();
