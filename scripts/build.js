@@ -9,7 +9,8 @@
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,8 +61,48 @@ async function emit() {
     vendoredBundles(vendor),
     node([bin('oclif', 'bin/run.js'), 'manifest'], { OCLIF_SKIP_NEW_VERSION_CHECK: 'true' }),
   ]);
-  if (bundled !== 0 || manifest !== 0) return 1;
-  return node([vendor, 'imports']);
+  if (bundled.code !== 0 || manifest !== 0) return 1;
+  const imports = await node([vendor, 'imports']);
+  if (imports !== 0 || !bundled.cacheDir) return imports;
+  if (await warmCodeCaches()) keepVendored(bundled.cacheDir);
+  return 0;
+}
+
+/**
+ * Runs four commands of the built CLI in a scratch project with WRITE_ENV set, so that dist/vendor/ gets the V8
+ * code caches the CLI compiles its vendored bundles with (lib/vendor/load-bundle.ts): what V8 compiled for them,
+ * including the functions these commands ran. With a minimal environment: no NODE_OPTIONS (V8 rejects a cache
+ * made under other flags) and none of the user's FULFILL_* or AWS_* settings (the commands use the local target).
+ * A command that fails leaves a cache incomplete, not wrong: the build warns and goes on.
+ */
+async function warmCodeCaches() {
+  const scratch = mkdtempSync(join(tmpdir(), 'fulfill-build-'));
+  const env = { PATH: process.env.PATH ?? '', HOME: scratch, FULFILL_WRITE_VENDOR_CACHE: '1' };
+  const commands = [
+    ['init', 'shop', '--yes'],
+    ['deploy', '--target', 'local'],
+    ['status', '--target', 'local'],
+    ['send-order', '--target', 'local', '--payment', 'creditCard', '--wait'],
+  ];
+  try {
+    for (const [i, args] of commands.entries()) {
+      const cwd = i === 0 ? scratch : join(scratch, 'shop');
+      const code = await new Promise((resolve) => {
+        const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), ...args], { cwd, env, stdio: 'ignore' });
+        child.on('error', () => resolve(1));
+        child.on('exit', (status) => resolve(status ?? 1));
+      });
+      if (code !== 0) {
+        console.error(
+          `build: \`fulfill ${args.join(' ')}\` exited with ${code}: the vendored code caches are incomplete`,
+        );
+        return false;
+      }
+    }
+    return true;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -79,14 +120,17 @@ async function vendoredBundles(vendor) {
   const vendorDir = join(root, 'dist', 'vendor');
   if (existsSync(cached)) {
     cpSync(cached, vendorDir, { recursive: true });
-    return 0;
+    return { code: 0 };
   }
-  const code = await node([vendor, 'bundles']);
-  if (code !== 0) return code;
+  return { code: await node([vendor, 'bundles']), cacheDir: cached };
+}
+
+/** Keeps dist/vendor/ (the bundles and their code caches) in the cache folder `cached`. */
+function keepVendored(cached) {
   // Written under another name and renamed: a build interrupted while copying leaves no half cache.
   const partial = `${cached}.${process.pid}.partial`;
   try {
-    cpSync(vendorDir, partial, { recursive: true });
+    cpSync(join(root, 'dist', 'vendor'), partial, { recursive: true });
     renameSync(partial, cached);
     // One entry is kept: those of earlier installs (7 MB each) would only pile up.
     for (const entry of readdirSync(dirname(cached)))
@@ -95,7 +139,6 @@ async function vendoredBundles(vendor) {
     // Not cached (read-only node_modules, a parallel build won the rename): the next build bundles again.
     rmSync(partial, { recursive: true, force: true });
   }
-  return 0;
 }
 
 const emitted = await emit().catch((error) => {

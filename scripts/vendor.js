@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // Build step after the transpile (scripts/build.js): the dependencies that dominate the CLI's start-up are
-// pre-bundled with esbuild into one ESM file each under dist/vendor/, and the compiled modules' imports of them
-// point there.
+// pre-bundled with esbuild into one CommonJS file each under dist/vendor/, which the CLI compiles with the V8 code
+// cache the build writes beside it (lib/vendor/load-bundle.ts: 70-110 ms of CPU less per command), and the
+// compiled modules' imports of them point at a small ES module per package that loads its bundle.
 // Node then reads one file per package instead of resolving, reading and (for CommonJS) lexing tens to hundreds
 // (@oclif/core 66 files, zod 95, the engine with its AWS SDK client and validator several hundred): the module
 // loader was most of a command's CPU time. The code is the packages' own, unchanged; only how it is packaged.
 // Measured here (CPU of `node -e "await import(x)"`, Node 20, medians of 9): @oclif/core 0.24 -> 0.14 s,
 // zod 0.22 -> 0.16 s, aws-local-stepfunctions 0.46 -> 0.26 s (node -e 0: 0.08-0.11 s).
-// Only dist/ is rewritten: the tests run the TypeScript sources with the packages from node_modules, and the
+// Only dist/ is rewritten: the tests run the TypeScript sources (with the ES module builds of dist/vendor/jest/ for
+// the packages jest.config.js maps), and the
 // oclif plugins (not-found, autocomplete) keep loading their own @oclif/core, as plugins with their own copy do.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,17 +24,28 @@ const vendorDir = join(dist, 'vendor');
 const require = createRequire(join(root, 'package.json'));
 
 /**
- * Package -> its bundle. `commonjs`: named exports are listed from the loaded package (esbuild cannot see them).
- * `required`: loaded with `createRequire(import.meta.url)('name')` on first use, so bundled as CommonJS.
+ * Package -> its bundle, CommonJS, loaded through the V8 code cache the build writes beside it (`cached`, see
+ * lib/vendor/load-bundle.ts). `required`: required on first use (lib/vendor/require-vendored.ts). Else an ES module
+ * of the package's name loads the bundle (`<name>.cjs`) and exports its named exports; `self`: the bundle's `require`,
+ * `__filename` and `__dirname` are the installed package's (@oclif/core reads its package.json next to itself).
+ * `jest`: also bundled as an ES module into dist/vendor/jest/, which the tests import in its place (jest.config.js):
+ * jest's own CommonJS loader took 190 ms of CPU per test file for the two CommonJS bundles, 65 ms for these, and the
+ * loader runs a bundle in Node's main realm, not in the test file's. Not in the package (package.json "files").
  */
 const VENDORED = [
-  { name: '@oclif/core', file: 'oclif-core.js', commonjs: true },
-  { name: 'zod', file: 'zod.js' },
-  { name: 'velocityjs', file: 'velocityjs.js' },
-  { name: 'aws-local-stepfunctions', file: 'aws-local-stepfunctions.js', deferred: 'engine' },
+  { name: '@oclif/core', file: 'oclif-core.js', cached: true, self: true },
+  { name: 'zod', file: 'zod.js', cached: true, jest: true },
+  { name: 'velocityjs', file: 'velocityjs.js', cached: true, jest: true },
+  { name: 'aws-local-stepfunctions', file: 'aws-local-stepfunctions.js', deferred: 'engine', cached: true, jest: true },
   // 0.12 -> 0.03 s of CPU to require (Ajv and its vocabularies are ~100 files); with its schemas compiled ahead of
   // time (asl-precompiled.js), a first validation costs 0.4-0.8 s less.
-  { name: 'asl-validator', file: 'asl-validator.cjs', required: true, plugins: [aslPrecompiled(require)] },
+  {
+    name: 'asl-validator',
+    file: 'asl-validator.cjs',
+    required: true,
+    cached: true,
+    plugins: [aslPrecompiled(require)],
+  },
 ];
 
 /**
@@ -54,10 +67,44 @@ const DEFERRED = {
   ],
 };
 
-/** The esbuild plugin that swaps a package's deferred imports for loaders of `<file>.<group>.cjs`. */
-async function deferredImports(pkg) {
+/** The chunks written so far: the bundle and its jest build share one. */
+const deferredChunks = new Map();
+
+/**
+ * The esbuild plugin that swaps a package's deferred imports for loaders of `<file>.<group>.cjs` (written first),
+ * for a bundle in dist/vendor/`subdir`.
+ */
+async function deferredImports(pkg, subdir = '') {
   const modules = DEFERRED[pkg.deferred];
   const chunk = pkg.file.replace(/\.js$/, `.${pkg.deferred}.cjs`);
+  if (!deferredChunks.has(chunk)) deferredChunks.set(chunk, writeDeferredChunk(pkg, modules, chunk));
+  await deferredChunks.get(chunk);
+  const chunkPath = subdir ? `../${chunk}` : `./${chunk}`;
+  const filter = new RegExp(`^(${modules.map((m) => m.module.replace(/[/.-]/g, '\\$&')).join('|')})$`);
+  return {
+    name: 'deferred-imports',
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'deferred' }));
+      b.onResolve({ filter: /^fulfill:deferred$/ }, () => ({ path: 'binding', namespace: 'deferred-binding' }));
+      b.onLoad({ filter: /.*/, namespace: 'deferred-binding' }, () => ({ contents: DEFERRED_BINDING, loader: 'js' }));
+      // The chunk is required at run time, from dist/vendor/.
+      b.onResolve({ filter: /.*/, namespace: 'deferred' }, (args) => ({ path: args.path, external: true }));
+      b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => {
+        const index = modules.findIndex((m) => m.module === args.path);
+        const load = `() => require('${chunkPath}')[${index}]`;
+        const lines = modules[index].exports.map((name) =>
+          name === 'default'
+            ? `export default deferred(${load}, undefined);`
+            : `export const ${name} = deferred(${load}, '${name}');`,
+        );
+        return { contents: `import { deferred } from 'fulfill:deferred';\n${lines.join('\n')}\n`, loader: 'js' };
+      });
+    },
+  };
+}
+
+/** Bundles the deferred `modules` of `pkg` into dist/vendor/`chunk`. */
+async function writeDeferredChunk(pkg, modules, chunk) {
   // Resolved from the package's own folder, so its own versions are bundled (the engine's asl-validator is 3.x).
   const resolveDir = dirname(require.resolve(pkg.name));
   await build({
@@ -74,27 +121,6 @@ async function deferredImports(pkg) {
     logLevel: 'warning',
     legalComments: 'eof',
   });
-  const filter = new RegExp(`^(${modules.map((m) => m.module.replace(/[/.-]/g, '\\$&')).join('|')})$`);
-  return {
-    name: 'deferred-imports',
-    setup(b) {
-      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'deferred' }));
-      b.onResolve({ filter: /^fulfill:deferred$/ }, () => ({ path: 'binding', namespace: 'deferred-binding' }));
-      b.onLoad({ filter: /.*/, namespace: 'deferred-binding' }, () => ({ contents: DEFERRED_BINDING, loader: 'js' }));
-      // The chunk is required at run time, next to the bundle.
-      b.onResolve({ filter: /.*/, namespace: 'deferred' }, (args) => ({ path: args.path, external: true }));
-      b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => {
-        const index = modules.findIndex((m) => m.module === args.path);
-        const load = `() => require('./${chunk}')[${index}]`;
-        const lines = modules[index].exports.map((name) =>
-          name === 'default'
-            ? `export default deferred(${load}, undefined);`
-            : `export const ${name} = deferred(${load}, '${name}');`,
-        );
-        return { contents: `import { deferred } from 'fulfill:deferred';\n${lines.join('\n')}\n`, loader: 'js' };
-      });
-    },
-  };
 }
 
 /**
@@ -120,6 +146,31 @@ if (phase === 'imports') {
   process.exit(0);
 }
 
+/**
+ * The esbuild plugin that rewrites a cached bundle's `import()` calls to `__fulfillImport()`, the import the loader
+ * gives the bundle (a script compiled from a code cache cannot import() on Node 20: lib/vendor/load-bundle.ts).
+ * Not inside a string or after a property access; the build fails if the bundle still has one.
+ */
+const DYNAMIC_IMPORT = /(?<![\w$.'"`])import\(/;
+const dynamicImports = {
+  name: 'dynamic-imports',
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      return DYNAMIC_IMPORT.test(source)
+        ? { contents: source.replace(new RegExp(DYNAMIC_IMPORT, 'g'), '__fulfillImport('), loader: 'js' }
+        : undefined;
+    });
+  },
+};
+
+/** The build fails if the bundle `file` still calls import() (outside comments). */
+function checkNoDynamicImport(file) {
+  const code = readFileSync(join(vendorDir, file), 'utf8');
+  const left = code.split('\n').filter((line) => !/^\s*(\/\/|\*)/.test(line) && DYNAMIC_IMPORT.test(line));
+  if (left.length > 0) throw new Error(`vendor: ${file} still calls import(): ${left[0].trim().slice(0, 100)}`);
+}
+
 for (const pkg of VENDORED.filter((p) => p.required)) {
   await build({
     stdin: {
@@ -132,40 +183,58 @@ for (const pkg of VENDORED.filter((p) => p.required)) {
     format: 'cjs',
     target: 'node20',
     outfile: join(vendorDir, pkg.file),
-    plugins: pkg.plugins ?? [],
+    plugins: [...(pkg.plugins ?? []), dynamicImports],
     logLevel: 'warning',
     legalComments: 'eof',
   });
+  checkNoDynamicImport(pkg.file);
 }
 
-for (const pkg of VENDORED.filter((p) => !p.required)) {
-  const names = pkg.commonjs ? Object.keys(require(pkg.name)).filter((k) => k !== 'default' && k !== '__esModule') : [];
-  const contents = pkg.commonjs
-    ? `import * as pkg from '${pkg.name}';\nexport const { ${names.join(', ')} } = pkg;\n`
-    : `export * from '${pkg.name}';\n`;
-  // CommonJS inside an ESM bundle: `require` for Node's built-ins and what stays external; __dirname where the
-  // package reads files next to itself (@oclif/core reads its package.json), pointing at the installed package.
+for (const pkg of VENDORED.filter((p) => p.cached && !p.required)) {
+  const bundle = pkg.file.replace(/\.js$/, '.cjs');
+  await build({
+    stdin: { contents: `export * from '${pkg.name}';\n`, resolveDir: root, sourcefile: `${bundle}.entry.js` },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: join(vendorDir, bundle),
+    // Loaded only on paths the CLI does not take (oclif's TypeScript support for plugins in development).
+    external: ['typescript', 'ts-node'],
+    plugins: [dynamicImports, ...(pkg.deferred ? [await deferredImports(pkg)] : [])],
+    logLevel: 'warning',
+    legalComments: 'eof',
+  });
+  checkNoDynamicImport(bundle);
+  // Its named exports, as the module exports them once loaded (esbuild's getters are read once, at import).
+  const names = Object.keys(require(join(vendorDir, bundle))).filter((k) => k !== 'default' && k !== '__esModule');
+  const as = pkg.self ? `createRequire(import.meta.url).resolve('${pkg.name}')` : 'undefined';
+  const facade = [
+    `// ${pkg.name}, bundled by scripts/vendor.js into ./${bundle} and loaded through its code cache.`,
+    ...(pkg.self ? ["import { createRequire } from 'node:module';"] : []),
+    "import { loadBundle } from '../lib/vendor/load-bundle.js';",
+    `const bundle = loadBundle(new URL('./${bundle}', import.meta.url), ${as});`,
+    ...names.map((name, i) => `const _${i} = bundle[${JSON.stringify(name)}];`),
+    `export { ${names.map((name, i) => `_${i} as ${name}`).join(', ')} };`,
+  ];
+  writeFileSync(join(vendorDir, pkg.file), `${facade.join('\n')}\n`);
+}
+
+for (const pkg of VENDORED.filter((p) => !p.required && (!p.cached || p.jest))) {
+  // CommonJS inside an ESM bundle: `require` for Node's built-ins and what stays external.
   const banner = [
     "import { createRequire as __fulfillCreateRequire } from 'node:module';",
     'const require = __fulfillCreateRequire(import.meta.url);',
-    ...(pkg.commonjs
-      ? [
-          `const __filename = require.resolve('${pkg.name}');`,
-          'const __dirname = __filename.replace(/[\\\\/][^\\\\/]*$/, "");',
-        ]
-      : []),
   ].join('\n');
   await build({
-    stdin: { contents, resolveDir: root, sourcefile: `${pkg.file}.entry.js` },
+    stdin: { contents: `export * from '${pkg.name}';\n`, resolveDir: root, sourcefile: `${pkg.file}.entry.js` },
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outfile: join(vendorDir, pkg.file),
+    outfile: join(vendorDir, pkg.cached ? 'jest' : '', pkg.file),
     banner: { js: banner },
-    // Loaded only on paths the CLI does not take (oclif's TypeScript support for plugins in development).
-    external: ['typescript', 'ts-node'],
-    plugins: pkg.deferred ? [await deferredImports(pkg)] : [],
+    plugins: pkg.deferred ? [await deferredImports(pkg, pkg.cached ? 'jest' : '')] : [],
     logLevel: 'warning',
     legalComments: 'eof',
   });

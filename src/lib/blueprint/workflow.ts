@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { requireVendored } from '../vendor/require-vendored.js';
 import { UserError } from '../errors.js';
 import { parseUserJson } from '../json.js';
 import type { HandlerSpec } from './handlers.js';
@@ -88,7 +88,7 @@ function aslErrors(resolved: unknown, knownValid: readonly unknown[]): string | 
     if (aslVerdicts.size >= 100) aslVerdicts.clear();
     // Required on first use (it is CommonJS): loading it and Ajv costs ~80 ms, wasted on every command that
     // loads a blueprint but meets a definition it validated before, and on events-mode projects.
-    const validate = createRequire(import.meta.url)('asl-validator') as (d: unknown) => {
+    const validate = requireVendored('asl-validator', 'asl-validator.cjs') as (d: unknown) => {
       isValid: boolean;
       errorsText: (sep?: string) => string;
     };
