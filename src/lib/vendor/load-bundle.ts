@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
 /**
- * How the CLI loads the packages vendored by scripts/vendor.js (@oclif/core, zod, velocityjs): each is one
- * CommonJS bundle, compiled with the V8 code cache the build wrote beside it (`<bundle>.v8`), and exported to the
- * modules that import it through a small ES module (`dist/vendor/<name>.js`). Node 20 keeps no compile cache for
- * user code (module.enableCompileCache arrived in Node 22.1) and cannot use one for ES modules at all, so every
- * command compiled 1.6 MB of these bundles again: about a quarter of `fulfill status`.
+ * How the CLI loads the packages vendored by scripts/vendor.js (@oclif/core, zod, velocityjs, aws-local-stepfunctions,
+ * asl-validator): each is one CommonJS bundle, compiled with the V8 code cache the build wrote beside it
+ * (`<bundle>.v8`), and exported to the modules that import it through a small ES module (`dist/vendor/<name>.js`;
+ * asl-validator through require-vendored.ts). Node 20 keeps no compile cache for user code
+ * (module.enableCompileCache arrived in Node 22.1) and cannot use one for ES modules at all, so every command
+ * compiled these bundles again: 70-110 ms of CPU per command here (`status` 0.41 -> 0.34 s).
  *
  * Written by hand, as lib/local/lambda.ts does for the Lambda environments: v8-compile-cache keeps its cache in the
  * OS temp folder and patches the loader of the whole process. Here nothing is written when the CLI runs: only the
@@ -24,11 +25,11 @@ import vm from 'node:vm';
  * calls to `__fulfillImport()`, a parameter of the wrapper that imports from here.
  */
 
-/** The wrapper around a bundle: CommonJS's parameters, and the import() of an ES module. */
-export const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __fulfillImport) {';
+/** The wrapper around a bundle: CommonJS's parameters, and the import() of an ES module (by absolute URL). */
+const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __fulfillImport) {';
 const WRAPPER_TAIL = '\n})';
-/** Set by the build (scripts/build.js) for the commands it runs to write the caches: the file's path. */
-export const WRITE_ENV = 'FULFILL_WRITE_VENDOR_CACHE';
+/** Set by the build (scripts/build.js) for the commands it runs to write the caches, at their exit. */
+const WRITE_ENV = 'FULFILL_WRITE_VENDOR_CACHE';
 
 const MAGIC = Buffer.from('fulfill-vendor-v8-1\n');
 const DIGEST = 32;
@@ -93,7 +94,7 @@ function readCache(cacheFile: string, sourceDigest: Buffer): { data?: Buffer; st
  * Writes the code cache of every bundle this process loaded: what V8 compiled by now, so the functions the
  * commands ran are in it too, not only the bundle's top level. Written under another name and renamed.
  */
-export function saveBundleCaches(): void {
+function saveBundleCaches(): void {
   for (const [file, { script, sourceDigest }] of compiledScripts) {
     const data = script.createCachedData();
     const partial = `${file}.v8.${process.pid}.partial`;
