@@ -77,7 +77,13 @@ async function emit() {
  */
 async function warmCodeCaches() {
   const scratch = mkdtempSync(join(tmpdir(), 'fulfill-build-'));
-  const env = { PATH: process.env.PATH ?? '', HOME: scratch, FULFILL_WRITE_VENDOR_CACHE: '1' };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: scratch,
+    // Windows: Node needs it to start.
+    ...(process.env.SystemRoot ? { SystemRoot: process.env.SystemRoot } : {}),
+    FULFILL_WRITE_VENDOR_CACHE: '1',
+  };
   const commands = [
     ['init', 'shop', '--yes'],
     ['deploy', '--target', 'local'],
