@@ -73,10 +73,16 @@ async function emit() {
  * code caches the CLI compiles its vendored bundles with (lib/vendor/load-bundle.ts): what V8 compiled for them,
  * including the functions these commands ran. With a minimal environment: no NODE_OPTIONS (V8 rejects a cache
  * made under other flags) and none of the user's FULFILL_* or AWS_* settings (the commands use the local target).
- * A command that fails leaves a cache incomplete, not wrong: the build warns and goes on.
+ * A command that fails leaves a cache incomplete, not wrong, and no cache is only slower: the build warns and goes on.
  */
 async function warmCodeCaches() {
-  const scratch = mkdtempSync(join(tmpdir(), 'fulfill-build-'));
+  let scratch;
+  try {
+    scratch = mkdtempSync(join(tmpdir(), 'fulfill-build-'));
+  } catch (error) {
+    console.error(`build: no scratch folder for the vendored code caches (${error.message}); built without them`);
+    return false;
+  }
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: scratch,
