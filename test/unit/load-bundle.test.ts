@@ -74,6 +74,13 @@ describe('loading a vendored bundle through its code cache', () => {
     expect(load(bundle)).toEqual({ ...asBuilt(), state: 'cached' });
   });
 
+  it('ends the process cleanly when the cache cannot be written', () => {
+    // A folder where the cache file goes: the rename fails, for root too (a read-only folder would not stop root).
+    mkdirSync(join(`${bundle}.v8`, 'in-the-way'), { recursive: true });
+    expect(load(bundle, { env: WRITE })).toEqual({ ...asBuilt(), state: 'no cache' });
+    expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
+  });
+
   it('compiles a changed bundle from source, even when its length is the same', () => {
     load(bundle, { env: WRITE });
     const changed = BUNDLE.replace('a + b', 'a * b');

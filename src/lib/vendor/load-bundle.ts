@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,13 +92,19 @@ function readCache(cacheFile: string, sourceDigest: Buffer): { data?: Buffer; st
 
 /**
  * Writes the code cache of every bundle this process loaded: what V8 compiled by now, so the functions the
- * commands ran are in it too, not only the bundle's top level. Written under another name and renamed.
+ * commands ran are in it too, not only the bundle's top level. Written under another name and renamed. A cache
+ * that cannot be written (a read-only install) is left out: this runs as the process exits, where a throw would
+ * end a command that succeeded with a stack trace; the build's tests check that every bundle has its cache.
  */
 function saveBundleCaches(): void {
   for (const [file, { script, sourceDigest }] of compiledScripts) {
-    const data = script.createCachedData();
     const partial = `${file}.v8.${process.pid}.partial`;
-    writeFileSync(partial, Buffer.concat([MAGIC, sourceDigest, sha256(data), data]));
-    renameSync(partial, `${file}.v8`);
+    try {
+      const data = script.createCachedData();
+      writeFileSync(partial, Buffer.concat([MAGIC, sourceDigest, sha256(data), data]));
+      renameSync(partial, `${file}.v8`);
+    } catch {
+      rmSync(partial, { force: true });
+    }
   }
 }
