@@ -17,10 +17,13 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (pkg, file) => join(root, 'node_modules', pkg, file);
 
-/** Runs `node <args>` in the project folder; resolves with its exit code, its output passed through. */
-function node(args, env = {}) {
+/**
+ * Runs `node <args>`; resolves with its exit code. By default in the project folder, its output passed through,
+ * with this environment plus `env`; `clean`: with `env` only.
+ */
+function node(args, env = {}, { cwd = root, stdio = 'inherit', clean = false } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, args, { cwd, stdio, env: clean ? env : { ...process.env, ...env } });
     child.on('error', (error) => {
       console.error(`build: ${args.join(' ')}: ${error.message}`);
       resolve(1);
@@ -99,11 +102,7 @@ async function warmCodeCaches() {
   try {
     for (const [i, args] of commands.entries()) {
       const cwd = i === 0 ? scratch : join(scratch, 'shop');
-      const code = await new Promise((resolve) => {
-        const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), ...args], { cwd, env, stdio: 'ignore' });
-        child.on('error', () => resolve(1));
-        child.on('exit', (status) => resolve(status ?? 1));
-      });
+      const code = await node([join(root, 'bin', 'run.js'), ...args], env, { cwd, stdio: 'ignore', clean: true });
       if (code !== 0) {
         console.error(
           `build: \`fulfill ${args.join(' ')}\` exited with ${code}: the vendored code caches are incomplete`,

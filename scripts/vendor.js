@@ -24,7 +24,7 @@ const vendorDir = join(dist, 'vendor');
 const require = createRequire(join(root, 'package.json'));
 
 /**
- * Package -> its bundle, CommonJS, loaded through the V8 code cache the build writes beside it (`cached`, see
+ * Package -> its bundle, CommonJS, loaded through the V8 code cache the build writes beside it (see
  * lib/vendor/load-bundle.ts). `required`: required on first use (lib/vendor/require-vendored.ts). Else an ES module
  * of the package's name loads the bundle (`<name>.cjs`) and exports its named exports; `self`: the bundle's `require`,
  * `__filename` and `__dirname` are the installed package's (@oclif/core reads its package.json next to itself).
@@ -33,19 +33,13 @@ const require = createRequire(join(root, 'package.json'));
  * loader runs a bundle in Node's main realm, not in the test file's. Not in the package (package.json "files").
  */
 const VENDORED = [
-  { name: '@oclif/core', file: 'oclif-core.js', cached: true, self: true },
-  { name: 'zod', file: 'zod.js', cached: true, jest: true },
-  { name: 'velocityjs', file: 'velocityjs.js', cached: true, jest: true },
-  { name: 'aws-local-stepfunctions', file: 'aws-local-stepfunctions.js', deferred: 'engine', cached: true, jest: true },
+  { name: '@oclif/core', file: 'oclif-core.js', self: true },
+  { name: 'zod', file: 'zod.js', jest: true },
+  { name: 'velocityjs', file: 'velocityjs.js', jest: true },
+  { name: 'aws-local-stepfunctions', file: 'aws-local-stepfunctions.js', deferred: 'engine', jest: true },
   // 0.12 -> 0.03 s of CPU to require (Ajv and its vocabularies are ~100 files); with its schemas compiled ahead of
   // time (asl-precompiled.js), a first validation costs 0.4-0.8 s less.
-  {
-    name: 'asl-validator',
-    file: 'asl-validator.cjs',
-    required: true,
-    cached: true,
-    plugins: [aslPrecompiled(require)],
-  },
+  { name: 'asl-validator', file: 'asl-validator.cjs', required: true, plugins: [aslPrecompiled(require)] },
 ];
 
 /**
@@ -65,6 +59,16 @@ const DEFERRED = {
     { module: '@aws-sdk/credential-providers', exports: ['fromCognitoIdentityPool'] },
     { module: 'asl-validator', exports: ['default'] },
   ],
+};
+
+/** What every bundle here is built with (a CommonJS bundle for Node 20; `format` changes it for jest's builds). */
+const BUNDLE = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  legalComments: 'eof',
 };
 
 /** The chunks written so far: the bundle and its jest build share one. */
@@ -113,13 +117,8 @@ async function writeDeferredChunk(pkg, modules, chunk) {
       resolveDir,
       sourcefile: `${chunk}.entry.js`,
     },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
+    ...BUNDLE,
     outfile: join(vendorDir, chunk),
-    logLevel: 'warning',
-    legalComments: 'eof',
   });
 }
 
@@ -178,32 +177,22 @@ for (const pkg of VENDORED.filter((p) => p.required)) {
       resolveDir: root,
       sourcefile: `${pkg.file}.entry.js`,
     },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
+    ...BUNDLE,
     outfile: join(vendorDir, pkg.file),
     plugins: [...(pkg.plugins ?? []), dynamicImports],
-    logLevel: 'warning',
-    legalComments: 'eof',
   });
   checkNoDynamicImport(pkg.file);
 }
 
-for (const pkg of VENDORED.filter((p) => p.cached && !p.required)) {
+for (const pkg of VENDORED.filter((p) => !p.required)) {
   const bundle = pkg.file.replace(/\.js$/, '.cjs');
   await build({
+    ...BUNDLE,
     stdin: { contents: `export * from '${pkg.name}';\n`, resolveDir: root, sourcefile: `${bundle}.entry.js` },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
     outfile: join(vendorDir, bundle),
     // Loaded only on paths the CLI does not take (oclif's TypeScript support for plugins in development).
     external: ['typescript', 'ts-node'],
     plugins: [dynamicImports, ...(pkg.deferred ? [await deferredImports(pkg)] : [])],
-    logLevel: 'warning',
-    legalComments: 'eof',
   });
   checkNoDynamicImport(bundle);
   // Its named exports, as the module exports them once loaded (esbuild's getters are read once, at import).
@@ -220,23 +209,19 @@ for (const pkg of VENDORED.filter((p) => p.cached && !p.required)) {
   writeFileSync(join(vendorDir, pkg.file), `${facade.join('\n')}\n`);
 }
 
-for (const pkg of VENDORED.filter((p) => !p.required && (!p.cached || p.jest))) {
+for (const pkg of VENDORED.filter((p) => p.jest)) {
   // CommonJS inside an ESM bundle: `require` for Node's built-ins and what stays external.
   const banner = [
     "import { createRequire as __fulfillCreateRequire } from 'node:module';",
     'const require = __fulfillCreateRequire(import.meta.url);',
   ].join('\n');
   await build({
-    stdin: { contents: `export * from '${pkg.name}';\n`, resolveDir: root, sourcefile: `${pkg.file}.entry.js` },
-    bundle: true,
-    platform: 'node',
+    ...BUNDLE,
     format: 'esm',
-    target: 'node20',
-    outfile: join(vendorDir, pkg.cached ? 'jest' : '', pkg.file),
+    stdin: { contents: `export * from '${pkg.name}';\n`, resolveDir: root, sourcefile: `${pkg.file}.entry.js` },
+    outfile: join(vendorDir, 'jest', pkg.file),
     banner: { js: banner },
-    plugins: pkg.deferred ? [await deferredImports(pkg, pkg.cached ? 'jest' : '')] : [],
-    logLevel: 'warning',
-    legalComments: 'eof',
+    plugins: pkg.deferred ? [await deferredImports(pkg, 'jest')] : [],
   });
 }
 
@@ -264,11 +249,8 @@ for (const name of RUNTIME_SDK) {
   const installed = JSON.parse(readFileSync(runtimeRequire.resolve(`${name}/package.json`), 'utf8')).version;
   const result = await build({
     stdin: { contents: `module.exports = require('${name}');\n`, resolveDir: root, sourcefile: `${file}.entry.js` },
+    ...BUNDLE,
     absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
     // Resolved as Node's require resolves them (conditions require, node, default; package.json `main`), so the
     // bundle holds the same dist-cjs files node_modules serves: esbuild's default `module` condition and field
     // would pick the packages' dist-es builds (485 of 504 files) instead.
@@ -277,8 +259,6 @@ for (const name of RUNTIME_SDK) {
     outfile: join(vendorDir, file),
     banner: { js: `// ${name} ${installed}, bundled by fulfill's scripts/vendor.js from the package, unchanged.` },
     metafile: true,
-    logLevel: 'warning',
-    legalComments: 'eof',
   });
   // The file esbuild bundled for `require(name)` must be the one the runtime would load instead, and its
   // package's version the installed one: the build fails rather than ship other SDK code or another version.
